@@ -1,0 +1,178 @@
+/* asset.c - contained open and chunked streaming; see asset.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#ifdef HAVE_LINUX_OPENAT2_H
+#include <linux/openat2.h>
+#endif
+
+#include "asset.h"
+#include "util.h"
+
+#define ASSET_CHUNK 65536
+#define OPEN_FLAGS  (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
+/* 0 until openat2 fails with ENOSYS/EPERM (old kernel or seccomp). */
+static int no_openat2;
+
+static int
+open_beneath2(int root, const char *rel)
+{
+	struct open_how how;
+	long fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = OPEN_FLAGS;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, root, rel, &how, sizeof(how));
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+		no_openat2 = 1;
+		return -2;
+	}
+	return (int)fd;
+}
+#endif
+
+/* Fallback: walk the components, refusing every symlink. */
+static int
+open_nofollow(int root, const char *rel)
+{
+	char comp[ASSET_PATH_MAX];
+	const char *p = rel, *slash;
+	int dir = root, fd = -1;
+
+	for (;;) {
+		size_t n;
+
+		slash = strchr(p, '/');
+		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if (n >= sizeof(comp)) {
+			errno = ENAMETOOLONG;
+			fd = -1;
+			break;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		fd = openat(dir, comp,
+		            OPEN_FLAGS | O_NOFOLLOW |
+		                    (slash != NULL ? O_DIRECTORY : 0));
+		if (dir != root)
+			close(dir);
+		if (fd < 0 || slash == NULL)
+			break;
+		dir = fd;
+		p = slash + 1;
+	}
+	return fd;
+}
+
+static int
+open_beneath(int root, const char *rel)
+{
+	if (rel[0] == '\0')
+		rel = ".";
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
+	if (!no_openat2) {
+		int fd = open_beneath2(root, rel);
+
+		if (fd != -2)
+			return fd;
+	}
+#endif
+	if (strcmp(rel, ".") == 0)
+		return openat(root, ".", OPEN_FLAGS | O_DIRECTORY);
+	return open_nofollow(root, rel);
+}
+
+/* Replace a directory fd with its index.html. */
+static int
+asset_index(int root, struct asset *a)
+{
+	size_t n = strlen(a->path);
+	const char *sep = n > 0 ? "/" : "";
+	char idx[ASSET_PATH_MAX];
+
+	if ((size_t)snprintf(idx, sizeof(idx), "%s%sindex.html", a->path,
+	                     sep) >= sizeof(idx))
+		return ASSET_NOT_FOUND;
+	close(a->fd);
+	if ((a->fd = open_beneath(root, idx)) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? ASSET_NOT_FOUND
+		                                           : ASSET_ERROR;
+	str_copy(a->path, idx, sizeof(a->path));
+	if (fstat(a->fd, &a->st) != 0)
+		return ASSET_ERROR;
+	return S_ISREG(a->st.st_mode) ? ASSET_OK : ASSET_NOT_FOUND;
+}
+
+int
+asset_open(const char *webroot, const char *rel, int slash, struct asset *a)
+{
+	int root = -1, rc = ASSET_NOT_FOUND;
+
+	a->fd = -1;
+	if (str_copy(a->path, rel, sizeof(a->path)) >= sizeof(a->path))
+		goto out;
+	root = open(webroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		rc = ASSET_ERROR;
+		goto out;
+	}
+	if ((a->fd = open_beneath(root, rel)) < 0) {
+		/* EXDEV/ELOOP: a symlink out of the webroot; absence to us. */
+		rc = errno == EIO || errno == EMFILE || errno == ENFILE
+		             ? ASSET_ERROR
+		             : ASSET_NOT_FOUND;
+		goto out;
+	}
+	if (fstat(a->fd, &a->st) != 0) {
+		rc = ASSET_ERROR;
+		goto out;
+	}
+	if (S_ISDIR(a->st.st_mode))
+		rc = asset_index(root, a);
+	else if (S_ISREG(a->st.st_mode) && !slash)
+		rc = ASSET_OK;
+out:
+	if (root != -1)
+		close(root);
+	if (rc != ASSET_OK)
+		asset_close(a);
+	return rc;
+}
+
+void
+asset_close(struct asset *a)
+{
+	if (a->fd != -1)
+		close(a->fd);
+	a->fd = -1;
+}
+
+int
+asset_stream(struct asset *a, uint64_t off, uint64_t len, struct response *r)
+{
+	char buf[ASSET_CHUNK];
+
+	while (len > 0) {
+		size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+		ssize_t n = pread(a->fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* A file that shrank mid-response cannot be completed. */
+		if (n <= 0)
+			return -1;
+		if (resp_body(r, buf, (size_t)n) != 0)
+			return -1;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * asset.h - open a file under the webroot, safely, and stream it.
+ *
+ * The file is opened beneath the webroot with openat2(RESOLVE_BENEATH),
+ * so no "..", absolute symlink or symlink chain can leave it; where the
+ * kernel lacks openat2, every component is opened with O_NOFOLLOW and
+ * symlinks are refused. Metadata comes from fstat() of the opened fd, never
+ * from an earlier stat of the path (no check-then-use race).
+ *
+ * Caveats: only regular files are served. A FIFO or device is refused
+ * (and opened O_NONBLOCK so it cannot hang the worker). A directory serves
+ * its index.html. The webroot is opened per request, so a deploy that swaps
+ * the webroot (a symlink flip) is seen at once.
+ */
+#ifndef SHERVE_ASSET_H
+#define SHERVE_ASSET_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "response.h"
+
+#define ASSET_PATH_MAX 4096
+
+struct asset {
+	int fd;
+	struct stat st;
+	char path[ASSET_PATH_MAX]; /* relative to the webroot, for logs */
+};
+
+enum asset_rc { ASSET_OK = 0, ASSET_NOT_FOUND, ASSET_ERROR };
+
+/*
+ * Open rel (from path_normalise) under webroot. slash says whether the
+ * request ended in '/', which only a directory may. On ASSET_OK the caller
+ * owns a->fd and calls asset_close(). ASSET_ERROR means an I/O error other
+ * than absence (errno kept), which the caller answers like absence.
+ */
+int asset_open(const char *webroot, const char *rel, int slash,
+               struct asset *a);
+
+/* Close a->fd; safe to call twice. */
+void asset_close(struct asset *a);
+
+/*
+ * Stream len bytes from offset off into r in bounded chunks; the file is
+ * never read whole. Returns 0, or -1 on a read error or a short file (the
+ * file shrank under us), or when the client went away.
+ */
+int asset_stream(struct asset *a, uint64_t off, uint64_t len,
+                 struct response *r);
+
+#endif

@@ -1,0 +1,543 @@
+/* conf.c - the settings table and its three sources; see conf.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "util.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
+#define CONF_LINE_MAX 4096
+
+enum ktype {
+	K_STR,
+	K_HDR,
+	K_DIR,
+	K_BASE,
+	K_U64,
+	K_STATUS,
+	K_LEVEL,
+	K_BOOL,
+	K_CACHEBUST
+};
+
+struct key {
+	const char *name;
+	enum ktype type;
+	uint64_t min, max;
+	const char *def;
+	size_t off;
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct conf, f)
+
+/* Sorted by name, as --help prints it. */
+static const struct key keys[] = {
+	{ "base-path", K_BASE, 0, 0, "/", OFF(base_path),
+	  "URL prefix sherve is mounted under" },
+	{ "ca-bundle", K_STR, 0, 0, "", OFF(ca_bundle),
+	  "CA certificates file for https upstreams (default: system)" },
+	{ "cache-control", K_HDR, 0, 0,
+	  "public, max-age=31536000, must-revalidate", OFF(cache_control),
+	  "Cache-Control of assets" },
+	{ "cachebust", K_CACHEBUST, 0, 0, "miss", OFF(cachebust),
+	  "add cachebust= to upstream URL: miss, always or never" },
+	{ "connect-timeout", K_U64, 1, 300, "10", OFF(connect_timeout),
+	  "upstream connect timeout, seconds" },
+	{ "etag-inode", K_BOOL, 0, 1, "no", OFF(etag_inode),
+	  "include the inode in ETags (differs between hosts)" },
+	{ "fetch-timeout", K_U64, 1, 3600, "10", OFF(fetch_timeout),
+	  "upstream total timeout, seconds" },
+	{ "log-level", K_LEVEL, 0, 0, "info", OFF(log_level),
+	  "debug, info, warn or error" },
+	{ "max-body", K_U64, 1024, 1024ULL * 1024 * 1024, "8388608",
+	  OFF(max_body), "largest redirects file accepted, bytes" },
+	{ "max-shrink", K_U64, 0, 100, "50", OFF(max_shrink),
+	  "refuse a map that loses more than this percent (100: off)" },
+	{ "miss-refresh-interval", K_U64, 0, 86400, "30",
+	  OFF(miss_refresh_interval),
+	  "least seconds between refreshes caused by unknown aliases" },
+	{ "redirect-cache-control", K_HDR, 0, 0, "public, max-age=3600",
+	  OFF(redirect_cache_control), "Cache-Control of redirects" },
+	{ "redirect-status", K_STATUS, 0, 0, "301", OFF(redirect_status),
+	  "301, 302, 303, 307 or 308" },
+	{ "redirects-url", K_STR, 0, 0, "", OFF(redirects_url),
+	  "http://, https:// or file:// URL of the redirects file" },
+	{ "refresh-interval", K_U64, 0, 604800, "300", OFF(refresh_interval),
+	  "seconds between scheduled refreshes (0: off)" },
+	{ "state-dir", K_STR, 0, 0, LOCALSTATEDIR "/lib/sherve", OFF(state_dir),
+	  "directory for the LMDB store and locks" },
+	{ "webroot", K_DIR, 0, 0, "", OFF(webroot),
+	  "directory of static assets (empty: none)" },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct key *
+key_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strlen(keys[i].name) == len &&
+		    strncmp(keys[i].name, name, len) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+set_string(struct conf *c, const struct key *k, const char *v)
+{
+	char **slot = (char **)((char *)c + k->off);
+	char *dup = strdup(v);
+
+	if (dup == NULL)
+		return -1;
+	free(*slot);
+	*slot = dup;
+	return 0;
+}
+
+static int
+set_bool(const char *v, int *out)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Strip trailing slashes: "/" -> "", "/go/" -> "/go". */
+static int
+set_base(struct conf *c, const struct key *k, const char *v, const char **why)
+{
+	char buf[1024];
+	size_t n;
+
+	if (v[0] != '/') {
+		*why = "must start with /";
+		return -1;
+	}
+	if (str_copy(buf, v, sizeof(buf)) >= sizeof(buf)) {
+		*why = "too long";
+		return -1;
+	}
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	if (strstr(buf, "//") != NULL || strchr(buf, '%') != NULL ||
+	    strchr(buf, '?') != NULL) {
+		*why = "must be a plain path without //, % or ?";
+		return -1;
+	}
+	return set_string(c, k, buf) == 0 ? 0 : (*why = "out of memory", -1);
+}
+
+static int
+set_enum(const char *v, const char *const *names, size_t n, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Set one key from a string. Returns 0, or -1 with *why set. */
+static int
+key_set(struct conf *c, const struct key *k, const char *v, const char **why)
+{
+	static const char *const bust[] = { "miss", "always", "never" };
+	void *slot = (char *)c + k->off;
+	uint64_t u;
+	int i;
+
+	*why = NULL;
+	if (str_has_ctl(v, strlen(v))) {
+		*why = "contains a control character";
+		return -1;
+	}
+	switch (k->type) {
+	case K_STR:
+	case K_HDR:
+	case K_DIR:
+		if (set_string(c, k, v) != 0)
+			*why = "out of memory";
+		break;
+	case K_BASE: return set_base(c, k, v, why);
+	case K_U64:
+		if (parse_u64(v, k->min, k->max, &u, why) != 0)
+			break;
+		*(uint64_t *)slot = u;
+		break;
+	case K_STATUS:
+		if (parse_u64(v, 301, 308, &u, why) != 0 ||
+		    (u != 301 && u != 302 && u != 303 && u != 307 && u != 308))
+			*why = "must be 301, 302, 303, 307 or 308";
+		else
+			*(unsigned *)slot = (unsigned)u;
+		break;
+	case K_LEVEL:
+		if (log_level_parse(v, (enum log_level *)slot) != 0)
+			*why = "must be debug, info, warn or error";
+		break;
+	case K_BOOL:
+		if (set_bool(v, (int *)slot) != 0)
+			*why = "must be yes or no";
+		break;
+	case K_CACHEBUST:
+		if (set_enum(v, bust, 3, &i) != 0)
+			*why = "must be miss, always or never";
+		else
+			*(enum cachebust *)slot = (enum cachebust)i;
+		break;
+	}
+	return *why == NULL ? 0 : -1;
+}
+
+static int
+conf_defaults(struct conf *c, char *err, size_t errsz)
+{
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (key_set(c, &keys[i], keys[i].def, &why) != 0) {
+			snprintf(err, errsz, "default: %s: %s", keys[i].name,
+			         why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	                 e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/* Parse one "name = value" line; returns 0 or -1 with err filled. */
+static int
+conf_file_line(struct conf *c, const char *file, unsigned lineno, char *line,
+               char *err, size_t errsz)
+{
+	const struct key *k;
+	const char *why;
+	char *eq, *name, *val;
+	size_t vl;
+
+	name = trim(line);
+	if (*name == '\0' || *name == '#')
+		return 0;
+	if ((eq = strchr(name, '=')) == NULL) {
+		snprintf(err, errsz, "%s:%u: expected name = value", file,
+		         lineno);
+		return -1;
+	}
+	*eq = '\0';
+	name = trim(name);
+	val = trim(eq + 1);
+	vl = strlen(val);
+	if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+		val[vl - 1] = '\0';
+		val++;
+	}
+	if ((k = key_find(name, strlen(name))) == NULL) {
+		snprintf(err, errsz, "%s:%u: %s: unknown setting", file, lineno,
+		         name);
+		return -1;
+	}
+	if (key_set(c, k, val, &why) != 0) {
+		snprintf(err, errsz, "%s:%u: %s: %s", file, lineno, name, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_file(struct conf *c, const char *file, char *err, size_t errsz)
+{
+	char line[CONF_LINE_MAX];
+	unsigned lineno = 0;
+	FILE *fp;
+	int rc = -1;
+
+	if ((fp = fopen(file, "r")) == NULL) {
+		snprintf(err, errsz, "%s: config: %s", file, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			snprintf(err, errsz, "%s:%u: line too long", file,
+			         lineno);
+			goto out;
+		}
+		if (conf_file_line(c, file, lineno, line, err, errsz) != 0)
+			goto out;
+	}
+	if (ferror(fp)) {
+		snprintf(err, errsz, "%s: config: read error", file);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(fp);
+	return rc;
+}
+
+static int
+conf_env(struct conf *c, char *err, size_t errsz)
+{
+	char var[64];
+	const char *v, *why;
+	size_t i, j;
+
+	for (i = 0; i < NKEYS; i++) {
+		str_copy(var, "SHERVE_", sizeof(var));
+		for (j = 0; keys[i].name[j] != '\0' && j + 8 < sizeof(var);
+		     j++) {
+			char ch = keys[i].name[j];
+
+			var[7 + j] = ch == '-' ? '_' : (char)(ch - 'a' + 'A');
+			if (ch >= '0' && ch <= '9')
+				var[7 + j] = ch;
+		}
+		var[7 + j] = '\0';
+		if ((v = getenv(var)) == NULL)
+			continue;
+		if (key_set(c, &keys[i], v, &why) != 0) {
+			snprintf(err, errsz, "%s: %s: %s", var, keys[i].name,
+			         why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * suEXEC strips SHERVE_*, so a CGI on shared hosting finds its config
+ * beside the binary; a packaged install finds it in SYSCONFDIR.
+ */
+static char *
+conf_find_file(void)
+{
+	char exe[PATH_MAX], cand[PATH_MAX + 16];
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			slash[1] = '\0';
+			snprintf(cand, sizeof(cand), "%ssherve.conf", exe);
+			if (access(cand, R_OK) == 0)
+				return strdup(cand);
+		}
+	}
+	if (access(SYSCONFDIR "/sherve.conf", R_OK) == 0)
+		return strdup(SYSCONFDIR "/sherve.conf");
+	return NULL;
+}
+
+/* Returns 1 if argv[*i] is a flag that takes no value. */
+static int
+conf_flag(struct conf *c, const char *a)
+{
+	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		c->help = 1;
+	else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0)
+		c->version = 1;
+	else if (strcmp(a, "--force") == 0)
+		c->force = 1;
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * Apply argv. With only_config set, record --config and flags and skip
+ * the rest, so the file can be read before options override it.
+ */
+static int
+conf_argv(struct conf *c, int argc, char **argv, int only_config, char *err,
+          size_t errsz)
+{
+	const struct key *k;
+	const char *name, *val, *eq, *why;
+	size_t nlen;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (conf_flag(c, a))
+			continue;
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			if (!only_config) {
+				if (c->nargs == CONF_MAX_ARGS) {
+					snprintf(err, errsz,
+					         "too many arguments");
+					return -1;
+				}
+				c->args[c->nargs++] = argv[i];
+			}
+			continue;
+		}
+		name = a + 2;
+		eq = strchr(name, '=');
+		nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		if (eq != NULL)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else {
+			snprintf(err, errsz, "--%.*s: needs a value", (int)nlen,
+			         name);
+			return -1;
+		}
+		if (nlen == 6 && strncmp(name, "config", 6) == 0) {
+			if (only_config) {
+				free(c->config_file);
+				if ((c->config_file = strdup(val)) == NULL)
+					goto nomem;
+			}
+			continue;
+		}
+		if ((k = key_find(name, nlen)) == NULL) {
+			snprintf(err, errsz, "--%.*s: unknown option",
+			         (int)nlen, name);
+			return -1;
+		}
+		if (!only_config && key_set(c, k, val, &why) != 0) {
+			snprintf(err, errsz, "--%s: %s", k->name, why);
+			return -1;
+		}
+	}
+	return 0;
+nomem:
+	snprintf(err, errsz, "out of memory");
+	return -1;
+}
+
+static int
+conf_validate(struct conf *c, char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (c->webroot[0] != '\0' &&
+	    (stat(c->webroot, &st) != 0 || !S_ISDIR(st.st_mode))) {
+		snprintf(err, errsz, "webroot: %s: not a directory",
+		         c->webroot);
+		return -1;
+	}
+	if (c->state_dir[0] == '\0') {
+		snprintf(err, errsz, "state-dir: must not be empty");
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_load(struct conf *c, int argc, char **argv, char *err, size_t errsz)
+{
+	const char *envfile;
+
+	memset(c, 0, sizeof(*c));
+	err[0] = '\0';
+	if (conf_defaults(c, err, errsz) != 0)
+		goto fail;
+	if (conf_argv(c, argc, argv, 1, err, errsz) != 0)
+		goto fail;
+	if (c->help || c->version)
+		return SH_OK;
+	if (c->config_file == NULL && (envfile = getenv("SHERVE_CONFIG")) &&
+	    envfile[0] != '\0' && (c->config_file = strdup(envfile)) == NULL)
+		goto nomem;
+	if (c->config_file == NULL)
+		c->config_file = conf_find_file();
+	if (c->config_file != NULL &&
+	    conf_file(c, c->config_file, err, errsz) != 0)
+		goto fail;
+	if (conf_env(c, err, errsz) != 0)
+		goto fail;
+	if (conf_argv(c, argc, argv, 0, err, errsz) != 0)
+		goto fail;
+	if (conf_validate(c, err, errsz) != 0)
+		goto fail;
+	return SH_OK;
+nomem:
+	snprintf(err, errsz, "out of memory");
+	conf_free(c);
+	return SH_ENOMEM;
+fail:
+	conf_free(c);
+	return SH_EINVAL;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].type == K_STR || keys[i].type == K_HDR ||
+		    keys[i].type == K_DIR || keys[i].type == K_BASE) {
+			char **slot = (char **)((char *)c + keys[i].off);
+
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+	free(c->config_file);
+	c->config_file = NULL;
+}
+
+void
+conf_usage(void *vfp)
+{
+	FILE *fp = vfp;
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		fprintf(fp, "  --%-24s %s [%s]\n", keys[i].name, keys[i].help,
+		        keys[i].def);
+}

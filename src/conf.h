@@ -1,0 +1,68 @@
+/*
+ * conf.h - settings from defaults < config file < environment < options.
+ *
+ * Every setting has one row in a static key table (conf.c): its name, type,
+ * bounds and default. The same name is used as `name = value` in the file,
+ * as SHERVE_NAME (upper case, '-' -> '_') in the environment and as
+ * --name[=value] on the command line.
+ *
+ * Caveats: the struct is immutable after conf_load(); the request path
+ * reads it but never parses anything. Errors are one line naming the
+ * source and the setting ("sherve.conf:3: redirect-status: …").
+ */
+#ifndef SHERVE_CONF_H
+#define SHERVE_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+enum cachebust { CACHEBUST_MISS = 0, CACHEBUST_ALWAYS, CACHEBUST_NEVER };
+
+#define CONF_MAX_ARGS 8
+
+struct conf {
+	char *webroot;       /* "" means: no assets */
+	char *redirects_url; /* "" means: no upstream */
+	char *state_dir;
+	char *base_path; /* normalised: "" for "/", else "/go" */
+	unsigned redirect_status;
+	char *cache_control;
+	char *redirect_cache_control;
+	enum log_level log_level;
+	int etag_inode;
+	uint64_t refresh_interval;      /* seconds; 0 disables */
+	uint64_t miss_refresh_interval; /* seconds */
+	enum cachebust cachebust;
+	uint64_t max_shrink;      /* percent; 100 disables the guard */
+	uint64_t fetch_timeout;   /* seconds, whole transfer */
+	uint64_t connect_timeout; /* seconds */
+	uint64_t max_body;        /* bytes */
+	char *ca_bundle;          /* "" means: the system default */
+	char *config_file;        /* the file read, or NULL */
+
+	/* Command-line only. */
+	int help;
+	int version;
+	int force;
+	int nargs;
+	char *args[CONF_MAX_ARGS]; /* positional: verb and its operands */
+};
+
+/*
+ * Fill c from defaults, the config file (--config, SHERVE_CONFIG, then
+ * sherve.conf beside the binary, then SYSCONFDIR/sherve.conf), the
+ * environment and argv.
+ * Returns SH_OK, SH_EINVAL with a one-line message in err, or SH_ENOMEM.
+ * On error c is freed already.
+ */
+int conf_load(struct conf *c, int argc, char **argv, char *err, size_t errsz);
+
+/* Free every string c owns. Safe on a zeroed struct. */
+void conf_free(struct conf *c);
+
+/* Print the settings table (name, default, help) for --help. */
+void conf_usage(void *fp);
+
+#endif

@@ -1,0 +1,138 @@
+/* fcgi.c - FastCGI and CGI responder loops; see fcgi.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fcgi.h"
+#include "log.h"
+#include "util.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	FCGX_ShutdownPending();
+}
+
+int
+fcgi_on_socket(void)
+{
+	struct stat st;
+
+	return fstat(STDIN_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static const char *
+fcgx_param(void *ctx, const char *name)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+}
+
+static int
+fcgx_write(void *ctx, const char *buf, size_t n)
+{
+	FCGX_Stream *out = ctx;
+
+	while (n > 0) {
+		/* FCGX_PutStr takes an int; write big bodies in slices. */
+		int chunk = n > 1U << 30 ? 1 << 30 : (int)n;
+
+		if (FCGX_PutStr(buf, chunk, out) != chunk)
+			return -1;
+		buf += chunk;
+		n -= (size_t)chunk;
+	}
+	return 0;
+}
+
+/* SIGTERM without SA_RESTART, so a blocked accept() returns. */
+static int
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_term;
+	if (sigaction(SIGTERM, &sa, NULL) != 0 ||
+	    sigaction(SIGINT, &sa, NULL) != 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+int
+fcgi_run(struct handler *h)
+{
+	FCGX_Request req;
+	struct request rq;
+	struct sink sink;
+
+	if (install_signals() != 0 || FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&req, STDIN_FILENO, 0) != 0) {
+		log_error("fastcgi: cannot initialise the responder");
+		return SH_EIO;
+	}
+	log_info("fastcgi responder ready (pid %ld)", (long)getpid());
+	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+		request_from_params(&rq, fcgx_param, &req);
+		sink.write = fcgx_write;
+		sink.ctx = req.out;
+		handler_serve(h, &rq, &sink);
+		FCGX_Finish_r(&req);
+	}
+	FCGX_Free(&req, 1);
+	log_info("fastcgi responder stopping (pid %ld)", (long)getpid());
+	return SH_OK;
+}
+
+static const char *
+env_param(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+static int
+fd_write(void *ctx, const char *buf, size_t n)
+{
+	int fd = *(int *)ctx;
+
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+cgi_run(struct handler *h)
+{
+	static struct request rq; /* 8 KiB URI buffer: keep it off the stack */
+	int fd = STDOUT_FILENO;
+	struct sink sink = { fd_write, &fd };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	request_from_params(&rq, env_param, NULL);
+	handler_serve(h, &rq, &sink);
+	return SH_OK;
+}

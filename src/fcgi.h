@@ -1,0 +1,25 @@
+/*
+ * fcgi.h - the responder loops: FastCGI over fd 0, or one CGI request.
+ *
+ * This is the only file that includes fcgiapp.h. fcgi_stdio.h is never
+ * used: it redefines stdio.
+ *
+ * Caveats: SIGTERM (lighttpd stopping its backends) ends the FastCGI loop
+ * after the request in flight; the process never exits by itself after N
+ * requests (mod_fcgid decides process lifetimes).
+ */
+#ifndef SHERVE_FCGI_H
+#define SHERVE_FCGI_H
+
+#include "handler.h"
+
+/* 1 if fd 0 is a socket: a web server passed us a FastCGI listener. */
+int fcgi_on_socket(void);
+
+/* Serve FastCGI requests on fd 0 until SIGTERM. Returns SH_OK or SH_EIO. */
+int fcgi_run(struct handler *h);
+
+/* Answer the one CGI request described by the environment. */
+int cgi_run(struct handler *h);
+
+#endif

@@ -1,0 +1,249 @@
+/* fetch.c - libcurl download of the redirects file; see fetch.h. */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fetch.h"
+#include "util.h"
+
+struct body {
+	char *p;
+	size_t len, cap;
+	uint64_t max;
+	int too_big;
+};
+
+int
+fetch_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? SH_OK
+	                                                         : SH_EFETCH;
+}
+
+int
+fetch_url_ok(const char *url)
+{
+	return strncasecmp(url, "http://", 7) == 0 ||
+	       strncasecmp(url, "https://", 8) == 0 ||
+	       strncasecmp(url, "file://", 7) == 0;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct body *b = ud;
+	size_t n = size * nmemb;
+
+	if (b->len + n > b->max) {
+		b->too_big = 1;
+		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 16384;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL)
+			return 0;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+/* Copy a header value (trimmed, CTL-free) if its name matches. */
+static int
+header_value(const char *line, size_t n, const char *name, char *out,
+             size_t outsz)
+{
+	size_t nl = strlen(name), vl;
+	const char *v;
+
+	if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return 0;
+	v = line + nl + 1;
+	vl = n - nl - 1;
+	while (vl > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vl--;
+	}
+	while (vl > 0 &&
+	       (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+		vl--;
+	if (vl >= outsz || str_has_ctl(v, vl))
+		return 0;
+	memcpy(out, v, vl);
+	out[vl] = '\0';
+	return 1;
+}
+
+static size_t
+on_header(char *line, size_t size, size_t nmemb, void *ud)
+{
+	struct fetch_result *r = ud;
+	size_t n = size * nmemb;
+	char ra[32];
+	const char *why;
+	uint64_t secs;
+
+	/* A new status line (after a redirect) forgets earlier validators. */
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		r->etag[0] = r->last_modified[0] = '\0';
+		r->retry_after = -1;
+	}
+	header_value(line, n, "ETag", r->etag, sizeof(r->etag));
+	header_value(line, n, "Last-Modified", r->last_modified,
+	             sizeof(r->last_modified));
+	if (header_value(line, n, "Retry-After", ra, sizeof(ra)) &&
+	    parse_u64(ra, 0, 86400, &secs, &why) == 0)
+		r->retry_after = (long)secs;
+	return n;
+}
+
+static char *
+busted_url(const char *url)
+{
+	size_t n = strlen(url) + 40;
+	char *u = malloc(n);
+
+	if (u != NULL)
+		snprintf(u, n, "%s%ccachebust=%lld", url,
+		         strchr(url, '?') != NULL ? '&' : '?',
+		         (long long)time(NULL));
+	return u;
+}
+
+static int
+fetch_setup(CURL *c, const struct fetch_opts *o, struct curl_slist **hdrs,
+            struct body *b, struct fetch_result *r)
+{
+	char h[FETCH_VALIDATOR_MAX + 32];
+	int ok = 1;
+
+#define SET(opt, val) ok &= curl_easy_setopt(c, opt, val) == CURLE_OK
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SET(CURLOPT_PROTOCOLS_STR, "http,https,file");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SET(CURLOPT_PROTOCOLS,
+	    CURLPROTO_HTTP | CURLPROTO_HTTPS | CURLPROTO_FILE);
+	SET(CURLOPT_REDIR_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
+	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_MAXREDIRS, 5L);
+	SET(CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
+	SET(CURLOPT_TIMEOUT, o->timeout);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_USERAGENT, "sherve/" PACKAGE_VERSION);
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, b);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, r);
+	if (o->ca_bundle != NULL && o->ca_bundle[0] != '\0')
+		SET(CURLOPT_CAINFO, o->ca_bundle);
+	if (o->etag != NULL && o->etag[0] != '\0') {
+		snprintf(h, sizeof(h), "If-None-Match: %s", o->etag);
+		ok &= (*hdrs = curl_slist_append(*hdrs, h)) != NULL;
+	}
+	if (ok && o->last_modified != NULL && o->last_modified[0] != '\0') {
+		struct curl_slist *n;
+
+		snprintf(h, sizeof(h), "If-Modified-Since: %s",
+		         o->last_modified);
+		ok &= (n = curl_slist_append(*hdrs, h)) != NULL;
+		if (n != NULL)
+			*hdrs = n;
+	}
+	if (*hdrs != NULL)
+		SET(CURLOPT_HTTPHEADER, *hdrs);
+#undef SET
+	return ok ? 0 : -1;
+}
+
+/* Map the transfer outcome to a return code and r->err. */
+static int
+fetch_outcome(CURL *c, CURLcode cc, struct body *b, struct fetch_result *r)
+{
+	long status = 0;
+
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (b->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+		snprintf(r->err, sizeof(r->err), "body larger than max-body");
+		return SH_EFETCH;
+	}
+	if (cc != CURLE_OK) {
+		snprintf(r->err, sizeof(r->err), "%s", curl_easy_strerror(cc));
+		return SH_EFETCH;
+	}
+	r->status = status == 0 ? 200 : status; /* file:// has no status */
+	if (r->status == 304)
+		return SH_EUNCHANGED;
+	if (r->status != 200) {
+		snprintf(r->err, sizeof(r->err), "HTTP status %ld", r->status);
+		return SH_EFETCH;
+	}
+	r->body = b->p != NULL ? b->p : strdup("");
+	r->len = b->len;
+	b->p = NULL;
+	return r->body != NULL ? SH_OK : SH_ENOMEM;
+}
+
+int
+fetch_url(const struct fetch_opts *o, struct fetch_result *r)
+{
+	struct body b = { NULL, 0, 0, o->max_body, 0 };
+	struct curl_slist *hdrs = NULL;
+	char *url = NULL;
+	CURL *c = NULL;
+	int rc = SH_EFETCH;
+
+	memset(r, 0, sizeof(*r));
+	r->retry_after = -1;
+	if (!fetch_url_ok(o->url)) {
+		snprintf(r->err, sizeof(r->err),
+		         "not an http, https or file URL");
+		return SH_EINVAL;
+	}
+	url = o->cachebust && strncasecmp(o->url, "file:", 5) != 0
+	              ? busted_url(o->url)
+	              : strdup(o->url);
+	if (url == NULL || (c = curl_easy_init()) == NULL) {
+		rc = SH_ENOMEM;
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		goto out;
+	}
+	if (fetch_setup(c, o, &hdrs, &b, r) != 0 ||
+	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK) {
+		snprintf(r->err, sizeof(r->err), "libcurl refused an option");
+		goto out;
+	}
+	rc = fetch_outcome(c, curl_easy_perform(c), &b, r);
+out:
+	free(b.p);
+	free(url);
+	curl_slist_free_all(hdrs);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	return rc;
+}
+
+void
+fetch_result_free(struct fetch_result *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}

@@ -1,0 +1,275 @@
+/* handler.c - one request, top to bottom; see handler.h. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "asset.h"
+#include "cond.h"
+#include "handler.h"
+#include "httpdate.h"
+#include "log.h"
+#include "mime.h"
+#include "path.h"
+#include "range.h"
+#include "redirects.h"
+#include "util.h"
+
+#define NOT_FOUND_BODY "Not found\n"
+
+/* One info line per request; built only when info is enabled. */
+static void
+log_request(const struct request *rq, int status, const char *key,
+            const char *val)
+{
+	char st[8];
+
+	if (!log_enabled(LOG_INFO))
+		return;
+	snprintf(st, sizeof(st), "%d", status);
+	log_fields(LOG_INFO, "request", "method", rq->method, "path", rq->uri,
+	           "status", st, key, val, (const char *)NULL);
+}
+
+static int
+is_head(const struct request *rq)
+{
+	return rq->method != NULL && strcmp(rq->method, "HEAD") == 0;
+}
+
+/* A short text/plain answer for errors that carry no page. */
+static int
+serve_text(struct sink *out, const struct request *rq, int status,
+           const char *body, const char *allow)
+{
+	struct response r;
+
+	resp_begin(&r, out, status);
+	resp_header(&r, "Content-Type", "text/plain; charset=utf-8");
+	resp_header_u64(&r, "Content-Length", strlen(body));
+	resp_header(&r, "Cache-Control", "no-store");
+	if (allow != NULL)
+		resp_header(&r, "Allow", allow);
+	if (!is_head(rq))
+		resp_body(&r, body, strlen(body));
+	resp_finish(&r);
+	log_request(rq, status, NULL, NULL);
+	return status;
+}
+
+static void
+validators(struct response *r, const char *etag, time_t mtime,
+           const char *cache_control)
+{
+	char date[HTTPDATE_LEN];
+
+	resp_header(r, "ETag", etag);
+	if (httpdate_format(mtime, date, sizeof(date)) == 0)
+		resp_header(r, "Last-Modified", date);
+	resp_header(r, "Cache-Control", cache_control);
+}
+
+/* Pick 200, 206 or 416 from Range/If-Range; sets the span to send. */
+static int
+choose_range(const struct request *rq, const char *etag, struct asset *a,
+             uint64_t *off, uint64_t *len)
+{
+	uint64_t size = (uint64_t)a->st.st_size;
+	int rc;
+
+	*off = 0;
+	*len = size;
+	if (rq->range == NULL ||
+	    !cond_if_range(rq->if_range, etag, a->st.st_mtim.tv_sec))
+		return 200;
+	rc = range_parse(rq->range, size, off, len);
+	if (rc == RANGE_UNSATISFIABLE)
+		return 416;
+	if (rc == RANGE_OK)
+		return 206;
+	*off = 0;
+	*len = size;
+	return 200;
+}
+
+static void
+content_range(struct response *r, int status, uint64_t off, uint64_t len,
+              uint64_t size)
+{
+	char v[80];
+
+	if (status == 206)
+		snprintf(v, sizeof(v), "bytes %llu-%llu/%llu",
+		         (unsigned long long)off,
+		         (unsigned long long)(off + len - 1),
+		         (unsigned long long)size);
+	else
+		snprintf(v, sizeof(v), "bytes */%llu",
+		         (unsigned long long)size);
+	resp_header(r, "Content-Range", v);
+}
+
+/* Send a, honouring conditionals and Range; status given for 404.html. */
+static int
+serve_asset(struct handler *h, const struct request *rq, struct sink *out,
+            struct asset *a, int status)
+{
+	char etag[ETAG_MAX];
+	struct response r;
+	uint64_t off = 0, len = (uint64_t)a->st.st_size;
+	int head = is_head(rq);
+	const char *cc = status == 200 ? h->conf->cache_control : "no-store";
+
+	if (cond_etag(&a->st, h->conf->etag_inode, "", etag, sizeof(etag)))
+		etag[0] = '\0';
+	if (status == 200) {
+		switch (cond_evaluate(&rq->cond, etag, a->st.st_mtim.tv_sec)) {
+		case COND_NOT_MODIFIED:
+			resp_begin(&r, out, 304);
+			validators(&r, etag, a->st.st_mtim.tv_sec, cc);
+			resp_finish(&r);
+			log_request(rq, 304, "file", a->path);
+			return 304;
+		case COND_PRECONDITION_FAILED:
+			return serve_text(out, rq, 412, "Precondition failed\n",
+			                  NULL);
+		case COND_PROCEED: break;
+		}
+		status = choose_range(rq, etag, a, &off, &len);
+	}
+	resp_begin(&r, out, status);
+	if (status == 416) {
+		content_range(&r, 416, 0, 0, (uint64_t)a->st.st_size);
+		resp_header(&r, "Content-Length", "0");
+		resp_finish(&r);
+		log_request(rq, status, "file", a->path);
+		return status;
+	}
+	resp_header(&r, "Content-Type", mime_type(a->path));
+	resp_header_u64(&r, "Content-Length", len);
+	if (status != 404) {
+		validators(&r, etag, a->st.st_mtim.tv_sec, cc);
+		resp_header(&r, "Accept-Ranges", "bytes");
+	} else {
+		resp_header(&r, "Cache-Control", cc);
+	}
+	if (status == 206)
+		content_range(&r, 206, off, len, (uint64_t)a->st.st_size);
+	if (head || len == 0)
+		resp_finish(&r);
+	else if (asset_stream(a, off, len, &r) != 0 && !r.failed)
+		log_warnx("%s: file changed or unreadable while sending",
+		          a->path);
+	log_request(rq, status, "file", a->path);
+	return status;
+}
+
+static int
+serve_not_found(struct handler *h, const struct request *rq, struct sink *out)
+{
+	struct asset a;
+	int status;
+
+	if (h->conf->webroot[0] != '\0' &&
+	    asset_open(h->conf->webroot, "404.html", 0, &a) == ASSET_OK) {
+		status = serve_asset(h, rq, out, &a, 404);
+		asset_close(&a);
+		return status;
+	}
+	return serve_text(out, rq, 404, NOT_FOUND_BODY, NULL);
+}
+
+/* Escape &, <, >, " for the tiny HTML body of a redirect. */
+static size_t
+html_escape(const char *s, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		const char *rep = NULL;
+		size_t rl;
+
+		switch (*s) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		}
+		rl = rep != NULL ? strlen(rep) : 1;
+		if (n + rl + 1 > outsz)
+			break;
+		memcpy(out + n, rep != NULL ? rep : s, rl);
+		n += rl;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static int
+serve_redirect(struct handler *h, const struct request *rq, struct sink *out,
+               const char *url)
+{
+	char body[REDIRECT_URL_MAX * 2 + 128], esc[REDIRECT_URL_MAX * 2];
+	int status = (int)h->conf->redirect_status, n;
+	struct response r;
+
+	html_escape(url, esc, sizeof(esc));
+	n = snprintf(body, sizeof(body), "<a href=\"%s\">%s</a>.\n", esc,
+	             resp_reason(status));
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = 0;
+	resp_begin(&r, out, status);
+	if (resp_header(&r, "Location", url) != 0) {
+		/* Ingest refuses CTLs; a bad stored value is still no 5xx. */
+		log_warnx("alias target refused as a header: %s", url);
+		return serve_not_found(h, rq, out);
+	}
+	resp_header(&r, "Access-Control-Allow-Origin", "*");
+	resp_header(&r, "Cache-Control", h->conf->redirect_cache_control);
+	resp_header(&r, "Content-Type", "text/html; charset=utf-8");
+	resp_header_u64(&r, "Content-Length", (uint64_t)n);
+	if (!is_head(rq))
+		resp_body(&r, body, (size_t)n);
+	resp_finish(&r);
+	log_request(rq, status, "location", url);
+	return status;
+}
+
+static int
+refuse_path(struct handler *h, const struct request *rq, struct sink *out,
+            int rc)
+{
+	if (rc == PATH_BAD_REQUEST)
+		return serve_text(out, rq, 400, "Bad request\n", NULL);
+	if (rc == PATH_TOO_LONG)
+		return serve_text(out, rq, 414, "URI too long\n", NULL);
+	log_debug("path refused: %s", rq->uri);
+	return serve_not_found(h, rq, out);
+}
+
+int
+handler_serve(struct handler *h, const struct request *rq, struct sink *out)
+{
+	char rel[ASSET_PATH_MAX], url[REDIRECT_URL_MAX + 1];
+	struct asset a;
+	int rc, slash, status;
+
+	if (rq->method == NULL ||
+	    (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0))
+		return serve_text(out, rq, 405, "Method not allowed\n",
+		                  "GET, HEAD");
+	rc = path_normalise(rq->uri, h->conf->base_path, rel, sizeof(rel),
+	                    &slash);
+	if (rc != PATH_OK)
+		return refuse_path(h, rq, out, rc);
+	if (h->conf->webroot[0] != '\0' &&
+	    asset_open(h->conf->webroot, rel, slash, &a) == ASSET_OK) {
+		status = serve_asset(h, rq, out, &a, 200);
+		asset_close(&a);
+		return status;
+	}
+	if (h->store != NULL &&
+	    store_lookup(h->store, rel, strlen(rel), url, sizeof(url)) == SH_OK)
+		return serve_redirect(h, rq, out, url);
+	return serve_not_found(h, rq, out);
+}

@@ -1,0 +1,28 @@
+/*
+ * handler.h - the request path, top-down: method -> normalise -> asset ->
+ * redirect -> not found. No network, no config parsing, one LMDB lookup.
+ *
+ * Caveats: the store may be NULL (it could not be opened); aliases then
+ * answer 404 and assets are still served.
+ */
+#ifndef SHERVE_HANDLER_H
+#define SHERVE_HANDLER_H
+
+#include "conf.h"
+#include "request.h"
+#include "response.h"
+#include "store.h"
+
+struct handler {
+	const struct conf *conf;
+	struct store *store;
+};
+
+/*
+ * Answer rq on out. Returns the HTTP status sent (for metrics and tests);
+ * a client that went away mid-body is not an error of ours.
+ */
+int handler_serve(struct handler *h, const struct request *rq,
+                  struct sink *out);
+
+#endif

@@ -1,0 +1,193 @@
+/* log.c - JSON lines on stderr; see log.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+#define LOG_LINE_MAX 4096
+
+static enum log_level threshold = LOG_INFO;
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+struct line {
+	char buf[LOG_LINE_MAX];
+	size_t len;
+	int truncated;
+};
+
+void
+log_set_level(enum log_level lvl)
+{
+	threshold = lvl;
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+log_enabled(enum log_level lvl)
+{
+	return lvl >= threshold;
+}
+
+static void
+line_raw(struct line *l, const char *s, size_t n)
+{
+	/* Keep 3 bytes for the closing "}\n" and NUL. */
+	if (l->len + n + 3 > sizeof(l->buf)) {
+		l->truncated = 1;
+		return;
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+/* Append s as a JSON string body, escaping quotes, backslash and CTLs. */
+static void
+line_escaped(struct line *l, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0' && !l->truncated; p++) {
+		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+		if (*p == '"' || *p == '\\') {
+			esc[1] = (char)*p;
+			line_raw(l, esc, 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			line_raw(l, esc, 6);
+		} else {
+			line_raw(l, (const char *)p, 1);
+		}
+	}
+}
+
+static void
+line_field(struct line *l, const char *key, const char *val)
+{
+	line_raw(l, ",\"", 2);
+	line_escaped(l, key);
+	line_raw(l, "\":\"", 3);
+	line_escaped(l, val);
+	line_raw(l, "\"", 1);
+}
+
+static void
+line_begin(struct line *l, enum log_level lvl)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[40];
+	size_t n = 0;
+
+	l->len = 0;
+	l->truncated = 0;
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
+	    gmtime_r(&ts.tv_sec, &tm) != NULL)
+		n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n > 0)
+		snprintf(when + n, sizeof(when) - n, ".%03ldZ",
+		         (long)(ts.tv_nsec / 1000000));
+	else
+		str_copy(when, "unknown", sizeof(when));
+	line_raw(l, "{\"time\":\"", 9);
+	line_raw(l, when, strlen(when));
+	line_raw(l, "\",\"level\":\"", 11);
+	line_raw(l, level_names[lvl], strlen(level_names[lvl]));
+	line_raw(l, "\"", 1);
+}
+
+static void
+line_end(struct line *l)
+{
+	ssize_t w;
+
+	if (l->truncated)
+		line_raw(l, ",\"truncated\":\"1\"", 16);
+	l->buf[l->len++] = '}';
+	l->buf[l->len++] = '\n';
+	/* One write per line; a short write to a log is not worth a retry. */
+	w = write(STDERR_FILENO, l->buf, l->len);
+	(void)w;
+}
+
+static void
+log_vmsg(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
+{
+	struct line l;
+	char msg[2048];
+	int saved = errno;
+	int n;
+
+	if (!log_enabled(lvl))
+		return;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		str_copy(msg, "(unformattable message)", sizeof(msg));
+	if (with_errno && n >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
+		         strerror(saved));
+	line_begin(&l, lvl);
+	line_field(&l, "msg", msg);
+	line_end(&l);
+	errno = saved;
+}
+
+#define LOG_FN(name, lvl, with_errno)                                          \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_vmsg(lvl, with_errno, fmt, ap);                            \
+		va_end(ap);                                                    \
+	}
+
+LOG_FN(log_debug, LOG_DEBUG, 0)
+LOG_FN(log_info, LOG_INFO, 0)
+LOG_FN(log_warn, LOG_WARN, 1)
+LOG_FN(log_warnx, LOG_WARN, 0)
+LOG_FN(log_error, LOG_ERROR, 0)
+
+void
+log_fields(enum log_level lvl, const char *msg, ...)
+{
+	struct line l;
+	va_list ap;
+	const char *k;
+	int saved = errno;
+
+	if (!log_enabled(lvl))
+		return;
+	line_begin(&l, lvl);
+	line_field(&l, "msg", msg);
+	va_start(ap, msg);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		const char *v = va_arg(ap, const char *);
+
+		if (v != NULL)
+			line_field(&l, k, v);
+	}
+	va_end(ap);
+	line_end(&l);
+	errno = saved;
+}

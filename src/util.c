@@ -1,0 +1,99 @@
+/* util.c - error strings and bounded helpers; see util.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const char *
+sherve_strerror(int code)
+{
+	switch (code) {
+	case SH_OK: return "success";
+	case SH_ENOMEM: return "out of memory";
+	case SH_EINVAL: return "invalid value";
+	case SH_ENOTFOUND: return "not found";
+	case SH_ETOOLONG: return "value too long";
+	case SH_EIO: return "system error";
+	case SH_EFETCH: return "fetch failed";
+	case SH_EPARSE: return "no valid redirect line";
+	case SH_ESTORE: return "store error";
+	case SH_EBUSY: return "busy";
+	case SH_ESHRINK: return "map shrank beyond max-shrink";
+	case SH_EUNCHANGED: return "not modified";
+	}
+	return "unknown error";
+}
+
+int
+parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+          const char **errstr)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (s == NULL || *s == '\0')
+		goto invalid;
+	for (; *p != '\0'; p++) {
+		unsigned d;
+
+		if (*p < '0' || *p > '9')
+			goto invalid;
+		d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			*errstr = "too large";
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	if (v < min) {
+		*errstr = "too small";
+		return -1;
+	}
+	if (v > max) {
+		*errstr = "too large";
+		return -1;
+	}
+	*out = v;
+	*errstr = NULL;
+	return 0;
+invalid:
+	*errstr = "invalid";
+	return -1;
+}
+
+size_t
+str_copy(char *dst, const char *src, size_t dstsz)
+{
+	size_t n = strlen(src);
+
+	if (dstsz > 0) {
+		size_t c = n < dstsz - 1 ? n : dstsz - 1;
+
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+int
+str_has_ctl(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+char *
+str_dup(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}

@@ -1,0 +1,54 @@
+/*
+ * util.h - error codes and bounded helpers shared by every module.
+ *
+ * Every sherve module returns an enum sherve_err (0 on success) and never
+ * exits; only main.c and cli.c turn codes into exit statuses.
+ *
+ * Caveats: parse_u64() is the only number parser allowed on outside input
+ * (atoi and raw strtol are banned, see scripts/checksrc).
+ */
+#ifndef SHERVE_UTIL_H
+#define SHERVE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sherve_err {
+	SH_OK = 0,
+	SH_ENOMEM,     /* allocation failed */
+	SH_EINVAL,     /* invalid argument or value */
+	SH_ENOTFOUND,  /* no such alias, file or key */
+	SH_ETOOLONG,   /* did not fit in a bounded buffer */
+	SH_EIO,        /* a system call failed; errno is kept */
+	SH_EFETCH,     /* the upstream could not be fetched */
+	SH_EPARSE,     /* the upstream body held no usable map */
+	SH_ESTORE,     /* LMDB reported an error */
+	SH_EBUSY,      /* another process holds the lock */
+	SH_ESHRINK,    /* refused: the new map shrank beyond max-shrink */
+	SH_EUNCHANGED, /* upstream answered 304 Not Modified */
+};
+
+/* A static, human-readable text for an enum sherve_err. */
+const char *sherve_strerror(int code);
+
+/*
+ * Parse a decimal unsigned number in [min, max], strtonum-style.
+ * Returns 0 and sets *out, or -1 and points *errstr at "invalid",
+ * "too small" or "too large".
+ */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+              const char **errstr);
+
+/*
+ * Copy src into dst of size dstsz, always NUL-terminating when dstsz > 0.
+ * Returns the length of src; a result >= dstsz means truncation.
+ */
+size_t str_copy(char *dst, const char *src, size_t dstsz);
+
+/* 1 if the len bytes at s hold a control character (< 0x20 or 0x7f). */
+int str_has_ctl(const char *s, size_t len);
+
+/* strdup that returns NULL for NULL input; the caller checks for ENOMEM. */
+char *str_dup(const char *s);
+
+#endif
