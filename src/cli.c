@@ -7,7 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "cli.h"
+#include "fetch.h"
+#include "metrics.h"
 #include "redirects.h"
 #include "refresh.h"
 #include "store.h"
@@ -158,25 +161,27 @@ verb_lookup(const struct conf *c, struct store *s)
 }
 
 static void
-print_time(const char *label, struct store *s, const char *key)
+print_epoch(const char *label, uint64_t t)
 {
-	char v[32];
-	const char *why;
-	uint64_t t;
-	time_t tt;
+	time_t tt = (time_t)t;
 	struct tm tm;
 	char buf[64];
 
-	if (store_meta_get(s, key, v, sizeof(v)) != SH_OK || v[0] == '\0' ||
-	    parse_u64(v, 0, UINT64_MAX, &t, &why) != 0) {
-		printf("%-15s never\n", label);
-		return;
-	}
-	tt = (time_t)t;
 	if (gmtime_r(&tt, &tm) == NULL ||
 	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		str_copy(buf, v, sizeof(buf));
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)t);
 	printf("%-15s %s\n", label, buf);
+}
+
+static void
+print_time(const char *label, struct store *s, const char *key)
+{
+	uint64_t t = refresh_meta_u64(s, key);
+
+	if (t == 0)
+		printf("%-15s never\n", label);
+	else
+		print_epoch(label, t);
 }
 
 static void
@@ -187,6 +192,19 @@ print_meta(const char *label, struct store *s, const char *key)
 	if (store_meta_get(s, key, v, sizeof(v)) != SH_OK || v[0] == '\0')
 		str_copy(v, "-", sizeof(v));
 	printf("%-15s %s\n", label, v);
+}
+
+static void
+print_next(const struct conf *c, struct store *s)
+{
+	uint64_t due = refresh_next_due(c, s);
+	if (due == UINT64_MAX) {
+		printf("%-15s %s\n", "next due",
+		       "never (refresh-interval 0 "
+		       "or no redirects-url)");
+		return;
+	}
+	print_epoch("next due", due);
 }
 
 static int
@@ -201,14 +219,86 @@ verb_status(const struct conf *c, struct store *s)
 	print_meta("last result", s, "last_result");
 	print_meta("last error", s, "last_error");
 	print_time("last success", s, "last_success");
+	print_meta("failures", s, "failures");
+	print_next(c, s);
 	print_meta("etag", s, "etag");
 	print_meta("last modified", s, "last_modified");
 	return EXIT_OK;
 }
 
+/* Fetch a URL for check, without validators or a cache-buster. */
+static char *
+fetch_for_check(const struct conf *c, const char *url, size_t *len)
+{
+	struct fetch_result fr;
+	struct fetch_opts o;
+	char *body;
+
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.ca_bundle = c->ca_bundle;
+	o.connect_timeout = (long)c->connect_timeout;
+	o.timeout = (long)c->fetch_timeout;
+	o.max_body = c->max_body;
+	if (fetch_url(&o, &fr) != SH_OK) {
+		fprintf(stderr, "sherve: check: %s: %s\n", url, fr.err);
+		fetch_result_free(&fr);
+		return NULL;
+	}
+	body = fr.body;
+	*len = fr.len;
+	return body;
+}
+
+static int
+verb_check(const struct conf *c, struct store *s)
+{
+	const char *src = c->nargs > 1 ? c->args[1] : c->redirects_url;
+	size_t len = 0;
+	char *buf;
+	int bad;
+
+	if (src[0] == '\0') {
+		fprintf(stderr, "sherve: check: no FILE or URL given and "
+		                "redirects-url is not set\n");
+		return EXIT_USAGE;
+	}
+	if (strstr(src, "://") != NULL)
+		buf = fetch_for_check(c, src, &len);
+	else if ((buf = slurp(src, c->max_body, &len)) == NULL)
+		fprintf(stderr, "sherve: check: %s: %s\n", src,
+		        strerror(errno));
+	if (buf == NULL)
+		return EXIT_FAILED;
+	bad = check_redirects(c, s, src, buf, len);
+	free(buf);
+	return bad == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+static int
+verb_metrics(const struct conf *c, struct store *s)
+{
+	struct metrics *m = NULL;
+	char err[512], *text;
+	size_t len = 0;
+	int rc = EXIT_FAILED;
+
+	if (metrics_open(c->state_dir, &m, err, sizeof(err)) != SH_OK) {
+		fprintf(stderr, "sherve: %s\n", err);
+		return EXIT_IOERR;
+	}
+	if ((text = metrics_render(m, s, &len)) != NULL &&
+	    fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0)
+		rc = EXIT_OK;
+	free(text);
+	metrics_close(m);
+	return rc;
+}
+
 static const struct verb verbs[] = {
-	{ "import", 1, 1, verb_import }, { "list", 0, 0, verb_list },
-	{ "lookup", 1, 1, verb_lookup }, { "refresh", 0, 0, verb_refresh },
+	{ "check", 0, 1, verb_check },     { "import", 1, 1, verb_import },
+	{ "list", 0, 0, verb_list },       { "lookup", 1, 1, verb_lookup },
+	{ "metrics", 0, 0, verb_metrics }, { "refresh", 0, 0, verb_refresh },
 	{ "status", 0, 0, verb_status },
 };
 

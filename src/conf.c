@@ -61,12 +61,16 @@ static const struct key keys[] = {
 	  "include the inode in ETags (differs between hosts)" },
 	{ "fetch-timeout", K_U64, 1, 3600, "10", OFF(fetch_timeout),
 	  "upstream total timeout, seconds" },
+	{ "listen", K_STR, 0, 0, "", OFF(listen),
+	  "serve: unix:/path or HOST:PORT (systemd sockets need none)" },
 	{ "log-level", K_LEVEL, 0, 0, "info", OFF(log_level),
 	  "debug, info, warn or error" },
 	{ "max-body", K_U64, 1024, 1024ULL * 1024 * 1024, "8388608",
 	  OFF(max_body), "largest redirects file accepted, bytes" },
 	{ "max-shrink", K_U64, 0, 100, "50", OFF(max_shrink),
 	  "refuse a map that loses more than this percent (100: off)" },
+	{ "metrics-path", K_BASE, 0, 0, "", OFF(metrics_path),
+	  "URL path of the Prometheus metrics, e.g. /-/metrics (empty: off)" },
 	{ "miss-refresh-interval", K_U64, 0, 86400, "30",
 	  OFF(miss_refresh_interval),
 	  "least seconds between refreshes caused by unknown aliases" },
@@ -78,10 +82,16 @@ static const struct key keys[] = {
 	  "http://, https:// or file:// URL of the redirects file" },
 	{ "refresh-interval", K_U64, 0, 604800, "300", OFF(refresh_interval),
 	  "seconds between scheduled refreshes (0: off)" },
+	{ "shutdown-grace", K_U64, 1, 3600, "10", OFF(shutdown_grace),
+	  "serve: seconds in-flight requests get on SIGTERM" },
 	{ "state-dir", K_STR, 0, 0, LOCALSTATEDIR "/lib/sherve", OFF(state_dir),
 	  "directory for the LMDB store and locks" },
+	{ "user", K_STR, 0, 0, "", OFF(user),
+	  "serve: drop to this user after binding (as root)" },
 	{ "webroot", K_DIR, 0, 0, "", OFF(webroot),
 	  "directory of static assets (empty: none)" },
+	{ "workers", K_U64, 0, 1024, "0", OFF(workers),
+	  "serve: worker processes (0: one per CPU)" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -138,7 +148,7 @@ set_base(struct conf *c, const struct key *k, const char *v, const char **why)
 	char buf[1024];
 	size_t n;
 
-	if (v[0] != '/') {
+	if (v[0] != '/' && v[0] != '\0') {
 		*why = "must start with /";
 		return -1;
 	}

@@ -40,6 +40,11 @@ struct conf {
 	uint64_t connect_timeout; /* seconds */
 	uint64_t max_body;        /* bytes */
 	char *ca_bundle;          /* "" means: the system default */
+	char *metrics_path;       /* "" means: not exposed */
+	char *listen;             /* serve: "unix:/p", "host:port" or "" */
+	uint64_t workers;         /* serve: 0 means one per CPU */
+	char *user;               /* serve: drop to this user, or "" */
+	uint64_t shutdown_grace;  /* serve: seconds */
 	char *config_file;        /* the file read, or NULL */
 
 	/* Command-line only. */

@@ -15,13 +15,24 @@
 #include "util.h"
 
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t listen_fd = -1;
 
+/*
+ * Finish the request in flight, then stop. Closing the listener makes a
+ * blocked (or about to block) accept() fail at once, with no race between
+ * testing the flag and entering accept(); SA_RESTART keeps the writes of
+ * the request in flight from failing with EINTR.
+ */
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
 	FCGX_ShutdownPending();
+	if (listen_fd != -1) {
+		close(listen_fd);
+		listen_fd = -1;
+	}
 }
 
 int
@@ -55,7 +66,6 @@ fcgx_write(void *ctx, const char *buf, size_t n)
 	return 0;
 }
 
-/* SIGTERM without SA_RESTART, so a blocked accept() returns. */
 static int
 install_signals(void)
 {
@@ -64,22 +74,31 @@ install_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_term;
+	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGTERM, &sa, NULL) != 0 ||
 	    sigaction(SIGINT, &sa, NULL) != 0)
 		return -1;
 	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_flags = 0;
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		return -1;
+	/* A pool worker starts with these blocked; take them from here on. */
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGINT);
+	return sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
 }
 
 int
-fcgi_run(struct handler *h)
+fcgi_run(struct handler *h, int fd)
 {
 	FCGX_Request req;
 	struct request rq;
 	struct sink sink;
 
+	listen_fd = fd;
 	if (install_signals() != 0 || FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&req, STDIN_FILENO, 0) != 0) {
+	    FCGX_InitRequest(&req, fd, 0) != 0) {
 		log_error("fastcgi: cannot initialise the responder");
 		return SH_EIO;
 	}

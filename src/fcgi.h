@@ -16,8 +16,12 @@
 /* 1 if fd 0 is a socket: a web server passed us a FastCGI listener. */
 int fcgi_on_socket(void);
 
-/* Serve FastCGI requests on fd 0 until SIGTERM. Returns SH_OK or SH_EIO. */
-int fcgi_run(struct handler *h);
+/*
+ * Serve FastCGI requests on the listening socket fd (0 when spawned by a
+ * web server) until SIGTERM/SIGINT, which let the request in flight
+ * finish. Returns SH_OK or SH_EIO.
+ */
+int fcgi_run(struct handler *h, int fd);
 
 /* Answer the one CGI request described by the environment. */
 int cgi_run(struct handler *h);

@@ -2,13 +2,16 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "asset.h"
 #include "cond.h"
 #include "handler.h"
 #include "httpdate.h"
 #include "log.h"
+#include "metrics.h"
 #include "mime.h"
 #include "path.h"
 #include "range.h"
@@ -235,6 +238,18 @@ serve_redirect(struct handler *h, const struct request *rq, struct sink *out,
 	return status;
 }
 
+/* One LMDB read; on a miss, the rate-limited refresh hook and a retry. */
+static int
+lookup(struct handler *h, const char *alias, char *url, size_t urlsz)
+{
+	size_t n = strlen(alias);
+
+	if (store_lookup(h->store, alias, n, url, urlsz) == SH_OK)
+		return 1;
+	return h->on_miss != NULL && h->on_miss(h->miss_ctx) &&
+	       store_lookup(h->store, alias, n, url, urlsz) == SH_OK;
+}
+
 static int
 refuse_path(struct handler *h, const struct request *rq, struct sink *out,
             int rc)
@@ -247,10 +262,35 @@ refuse_path(struct handler *h, const struct request *rq, struct sink *out,
 	return serve_not_found(h, rq, out);
 }
 
-int
-handler_serve(struct handler *h, const struct request *rq, struct sink *out)
+static int
+serve_metrics(struct handler *h, const struct request *rq, struct sink *out)
+{
+	struct response r;
+	size_t len = 0;
+	char *text;
+
+	if (h->metrics == NULL ||
+	    (text = metrics_render(h->metrics, h->store, &len)) == NULL)
+		return serve_text(out, rq, 503, "Metrics unavailable\n", NULL);
+	resp_begin(&r, out, 200);
+	resp_header(&r, "Content-Type",
+	            "text/plain; version=0.0.4; "
+	            "charset=utf-8");
+	resp_header_u64(&r, "Content-Length", len);
+	resp_header(&r, "Cache-Control", "no-store");
+	if (!is_head(rq))
+		resp_body(&r, text, len);
+	resp_finish(&r);
+	free(text);
+	log_request(rq, 200, "metrics", h->conf->metrics_path);
+	return 200;
+}
+
+static int
+route(struct handler *h, const struct request *rq, struct sink *out)
 {
 	char rel[ASSET_PATH_MAX], url[REDIRECT_URL_MAX + 1];
+	const char *mp = h->conf->metrics_path;
 	struct asset a;
 	int rc, slash, status;
 
@@ -262,14 +302,58 @@ handler_serve(struct handler *h, const struct request *rq, struct sink *out)
 	                    &slash);
 	if (rc != PATH_OK)
 		return refuse_path(h, rq, out, rc);
+	if (mp[0] != '\0' && strcmp(rel, mp + 1) == 0)
+		return serve_metrics(h, rq, out);
 	if (h->conf->webroot[0] != '\0' &&
 	    asset_open(h->conf->webroot, rel, slash, &a) == ASSET_OK) {
 		status = serve_asset(h, rq, out, &a, 200);
 		asset_close(&a);
 		return status;
 	}
-	if (h->store != NULL &&
-	    store_lookup(h->store, rel, strlen(rel), url, sizeof(url)) == SH_OK)
+	if (h->store != NULL && rel[0] != '\0' &&
+	    lookup(h, rel, url, sizeof(url))) {
+		metrics_redirect(h->metrics, rel, strlen(rel));
 		return serve_redirect(h, rq, out, url);
+	}
 	return serve_not_found(h, rq, out);
+}
+
+struct counting {
+	struct sink *next;
+	uint64_t bytes;
+};
+
+static int
+count_write(void *ctx, const char *buf, size_t n)
+{
+	struct counting *c = ctx;
+
+	c->bytes += n;
+	return c->next->write(c->next->ctx, buf, n);
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC is served by the vDSO: no syscall. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int
+handler_serve(struct handler *h, const struct request *rq, struct sink *out)
+{
+	struct counting cnt = { out, 0 };
+	struct sink counted = { count_write, &cnt };
+	uint64_t t0;
+	int status;
+
+	if (h->metrics == NULL)
+		return route(h, rq, out);
+	t0 = now_ns();
+	status = route(h, rq, &counted);
+	metrics_request(h->metrics, status, cnt.bytes, now_ns() - t0);
+	return status;
 }

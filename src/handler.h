@@ -9,6 +9,7 @@
 #define SHERVE_HANDLER_H
 
 #include "conf.h"
+#include "metrics.h"
 #include "request.h"
 #include "response.h"
 #include "store.h"
@@ -16,6 +17,13 @@
 struct handler {
 	const struct conf *conf;
 	struct store *store;
+	/*
+	 * Called when an alias is unknown; returns 1 if the map may have
+	 * changed and the alias should be looked up again. May be NULL.
+	 */
+	int (*on_miss)(void *ctx);
+	void *miss_ctx;
+	struct metrics *metrics; /* may be NULL: nothing recorded */
 };
 
 /*

@@ -16,11 +16,10 @@
 #include "conf.h"
 #include "fcgi.h"
 #include "fetch.h"
-#include "handler.h"
 #include "log.h"
-#include "refresh.h"
-#include "store.h"
+#include "pool.h"
 #include "util.h"
+#include "worker.h"
 
 static void
 usage(FILE *fp)
@@ -35,10 +34,13 @@ usage(FILE *fp)
 	        "request when GATEWAY_INTERFACE\nis set.\n"
 	        "\n"
 	        "Commands:\n"
+	        "  serve              run a pre-fork FastCGI pool on --listen\n"
 	        "  refresh [--force]  fetch redirects-url now and store it\n"
+	        "  check [FILE|URL]   lint a redirects file; diff it against the store\n"
 	        "  import FILE|-      store a local redirects file\n"
 	        "  list               print the stored map (redirects format)\n"
 	        "  lookup ALIAS       print the target of ALIAS\n"
+	        "  metrics            print the Prometheus metrics\n"
 	        "  status             show the last refresh and the store\n"
 	        "\n"
 	        "Options (also SHERVE_NAME in the environment, or name = "
@@ -57,30 +59,13 @@ usage(FILE *fp)
 static int
 serve(const struct conf *c)
 {
-	struct handler h = { c, NULL };
-	char err[512];
-	int fastcgi = fcgi_on_socket(), rc;
-
-	if (!fastcgi && getenv("GATEWAY_INTERFACE") == NULL) {
-		fprintf(stderr, "sherve: not started by a web server (no "
-		                "FastCGI socket on stdin, no CGI environment); "
-		                "see --help\n");
-		return EXIT_USAGE;
-	}
-	rc = store_open(c->state_dir, &h.store, err, sizeof(err));
-	if (rc == SH_EINVAL) {
-		log_error("%s", err);
-		return EXIT_CONFIG;
-	}
-	/* Serve assets even without a store: dying would take the web
-	 * server's backend (and with lighttpd, the server) down. */
-	if (rc != SH_OK)
-		log_error("%s; serving assets only", err);
-	else
-		refresh_startup(c, h.store, !fastcgi);
-	rc = fastcgi ? fcgi_run(&h) : cgi_run(&h);
-	store_close(h.store);
-	return rc == SH_OK ? EXIT_OK : EXIT_FAILED;
+	if (fcgi_on_socket())
+		return worker_run(c, WORKER_FASTCGI, STDIN_FILENO);
+	if (getenv("GATEWAY_INTERFACE") != NULL)
+		return worker_run(c, WORKER_CGI, -1);
+	fprintf(stderr, "sherve: not started by a web server (no FastCGI "
+	                "socket on stdin, no CGI environment); see --help\n");
+	return EXIT_USAGE;
 }
 
 int
@@ -114,7 +99,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	cli = c.nargs > 0;
-	rc = cli ? cli_main(&c) : serve(&c);
+	if (cli && strcmp(c.args[0], "serve") == 0)
+		rc = c.nargs == 1 ? pool_run(argc, argv, &c) : EXIT_USAGE;
+	else
+		rc = cli ? cli_main(&c) : serve(&c);
 out:
 	conf_free(&c);
 	return rc;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,14 +54,54 @@ lock_release(int fd)
 		close(fd); /* closing drops the flock */
 }
 
-static void
-record_failure(struct store *s, const char *now, const char *why)
+uint64_t
+refresh_meta_u64(struct store *s, const char *key)
 {
-	struct store_kv kv[] = { { "last_attempt", now },
-		                 { "last_result", "failed" },
-		                 { "last_error", why } };
+	char v[32];
+	const char *why;
+	uint64_t n;
 
-	if (store_meta_put(s, kv, 3) != SH_OK)
+	if (store_meta_get(s, key, v, sizeof(v)) != SH_OK ||
+	    parse_u64(v, 0, UINT64_MAX, &n, &why) != 0)
+		return 0;
+	return n;
+}
+
+/*
+ * Back off exponentially from 10 s, capped at the interval, but never
+ * sooner than the upstream's Retry-After.
+ */
+static uint64_t
+backoff(const struct conf *c, uint64_t failures, long retry_after)
+{
+	uint64_t d = 10, cap = c->refresh_interval ? c->refresh_interval : 300;
+
+	while (failures-- > 1 && d < cap)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	if (retry_after > 0 && (uint64_t)retry_after > d)
+		d = (uint64_t)retry_after;
+	return d;
+}
+
+static void
+record_failure(const struct conf *c, struct store *s, time_t now,
+               const struct refresh_report *rep)
+{
+	char at[32], fails[32], retry[32];
+	uint64_t f = refresh_meta_u64(s, "failures") + 1;
+	struct store_kv kv[] = { { "last_attempt", at },
+		                 { "last_result", "failed" },
+		                 { "last_error", rep->msg },
+		                 { "failures", fails },
+		                 { "retry_at", retry } };
+
+	snprintf(at, sizeof(at), "%lld", (long long)now);
+	snprintf(fails, sizeof(fails), "%llu", (unsigned long long)f);
+	snprintf(retry, sizeof(retry), "%llu",
+	         (unsigned long long)now + backoff(c, f, rep->retry_after));
+	if (store_meta_put(s, kv, 5) != SH_OK)
 		log_warnx("store: could not record the failed refresh");
 }
 
@@ -116,7 +157,9 @@ apply(const struct conf *c, struct store *s, const char *buf, size_t len,
 			                 { "last_success", now },
 			                 { "last_result", "updated" },
 			                 { "last_error", "" },
-			                 { "count", count } };
+			                 { "count", count },
+			                 { "failures", "0" },
+			                 { "retry_at", "" } };
 
 		rc = store_replace(s, &m, kv, sizeof(kv) / sizeof(kv[0]));
 	}
@@ -160,21 +203,24 @@ fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
 	o.max_body = c->max_body;
 	o.cachebust =
 	        c->cachebust == CACHEBUST_ALWAYS ||
-	        (c->cachebust == CACHEBUST_MISS && (flags & REFRESH_CACHEBUST));
+	        (c->cachebust == CACHEBUST_MISS && (flags & REFRESH_MISS));
 	rc = fetch_url(&o, &fr);
 	if (rc == SH_EUNCHANGED) {
 		struct store_kv kv[] = { { "last_attempt", now },
 			                 { "last_result", "not_modified" },
-			                 { "last_error", "" } };
+			                 { "last_error", "" },
+			                 { "failures", "0" },
+			                 { "retry_at", "" } };
 
 		snprintf(rep->msg, sizeof(rep->msg), "%s: not modified",
 		         c->redirects_url);
 		rep->count = store_count(s);
-		if (store_meta_put(s, kv, 3) != SH_OK)
+		if (store_meta_put(s, kv, 5) != SH_OK)
 			rc = SH_ESTORE;
 	} else if (rc != SH_OK) {
 		snprintf(rep->msg, sizeof(rep->msg), "%s: %s", c->redirects_url,
 		         fr.err);
+		rep->retry_after = fr.retry_after;
 	} else {
 		rc = apply(c, s, fr.body, fr.len, c->redirects_url, fr.etag,
 		           fr.last_modified, flags, rep, now);
@@ -196,6 +242,70 @@ tried_since(struct store *s, time_t start)
 	       (time_t)t >= start;
 }
 
+/* The sherve_refresh_total counters; the lock makes the increment safe. */
+static void
+count_result(struct store *s, int rc)
+{
+	const char *key = rc == SH_OK           ? "refresh_updated_total"
+	                  : rc == SH_EUNCHANGED ? "refresh_not_modified_total"
+	                                        : "refresh_failed_total";
+	char v[32];
+	struct store_kv kv = { key, v };
+
+	snprintf(v, sizeof(v), "%llu",
+	         (unsigned long long)refresh_meta_u64(s, key) + 1);
+	if (store_meta_put(s, &kv, 1) != SH_OK)
+		log_warnx("store: could not count the refresh");
+}
+
+/*
+ * Re-check under the lock what was checked before taking it: another
+ * process may have done the work while we waited. Returns 1 to skip.
+ */
+static int
+skip_under_lock(const struct conf *c, struct store *s, unsigned flags,
+                time_t start, struct refresh_report *rep)
+{
+	const char *why = NULL;
+
+	if ((flags & REFRESH_STARTUP) && tried_since(s, start))
+		why = "another process refreshed just now";
+	else if ((flags & REFRESH_SCHEDULED) &&
+	         refresh_next_due(c, s) > (uint64_t)start)
+		why = "not due: another process refreshed";
+	else if ((flags & REFRESH_MISS) && c->miss_refresh_interval > 0 &&
+	         refresh_meta_u64(s, "miss_fetch_at") +
+	                         c->miss_refresh_interval >
+	                 (uint64_t)start)
+		why = "miss refresh rate-limited";
+	else if ((flags & REFRESH_MISS) && c->miss_refresh_interval == 0 &&
+	         refresh_meta_u64(s, "miss_fetch_at") >= (uint64_t)start)
+		why = "shared the miss refresh that just ran";
+	if (why == NULL && (flags & REFRESH_MISS)) {
+		char at[32];
+		struct store_kv kv = { "miss_fetch_at", at };
+
+		snprintf(at, sizeof(at), "%lld", (long long)start);
+		(void)store_meta_put(s, &kv, 1);
+	}
+	if (why != NULL)
+		snprintf(rep->msg, sizeof(rep->msg), "%s", why);
+	return why != NULL;
+}
+
+uint64_t
+refresh_next_due(const struct conf *c, struct store *s)
+{
+	char res[32];
+
+	if (c->refresh_interval == 0 || c->redirects_url[0] == '\0')
+		return UINT64_MAX;
+	if (store_meta_get(s, "last_result", res, sizeof(res)) == SH_OK &&
+	    strcmp(res, "failed") == 0)
+		return refresh_meta_u64(s, "retry_at");
+	return refresh_meta_u64(s, "last_attempt") + c->refresh_interval;
+}
+
 /* Run fn under the lock and record a failure; shared by run and import. */
 static int
 locked(const struct conf *c, struct store *s, unsigned flags,
@@ -214,18 +324,17 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 		         strerror(errno));
 		return busy ? SH_EBUSY : SH_EIO;
 	}
-	if ((flags & REFRESH_STARTUP) && tried_since(s, start)) {
-		snprintf(rep->msg, sizeof(rep->msg),
-		         "another process refreshed just now");
+	if (skip_under_lock(c, s, flags, start, rep)) {
 		lock_release(fd);
-		return SH_EUNCHANGED;
+		return SH_EBUSY;
 	}
 	if (buf != NULL)
 		rc = apply(c, s, buf, len, source, "", "", flags, rep, now);
 	else
 		rc = fetch_and_apply(c, s, flags, rep, now);
 	if (rc != SH_OK && rc != SH_EUNCHANGED)
-		record_failure(s, now, rep->msg);
+		record_failure(c, s, start, rep);
+	count_result(s, rc);
 	lock_release(fd);
 	return rc;
 }
@@ -235,6 +344,7 @@ refresh_run(const struct conf *c, struct store *s, unsigned flags,
             struct refresh_report *rep)
 {
 	memset(rep, 0, sizeof(*rep));
+	rep->retry_after = -1;
 	if (c->redirects_url[0] == '\0') {
 		snprintf(rep->msg, sizeof(rep->msg), "redirects-url: not set");
 		return SH_EINVAL;
@@ -254,6 +364,7 @@ refresh_import(const struct conf *c, struct store *s, const char *buf,
                struct refresh_report *rep)
 {
 	memset(rep, 0, sizeof(*rep));
+	rep->retry_after = -1;
 	return locked(c, s, flags, rep, buf, len, source);
 }
 
@@ -279,7 +390,7 @@ refresh_startup(const struct conf *c, struct store *s, int once)
 	if (store_count(s) > 0)
 		return;
 	rc = refresh_run(c, s, REFRESH_STARTUP, &rep);
-	if (rc == SH_OK || rc == SH_EUNCHANGED)
+	if (rc == SH_OK || rc == SH_EUNCHANGED || rc == SH_EBUSY)
 		log_info("startup refresh: %s", rep.msg);
 	else
 		log_error("startup refresh failed, serving without it: %s",

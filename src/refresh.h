@@ -2,39 +2,51 @@
  * refresh.h - fetch -> parse -> guard -> store, outside the request path.
  *
  * One refresh at a time across every process: an flock() on
- * STATE_DIR/refresh.lock. A failure of any kind (fetch, empty body, no
- * valid line, shrink guard, store) keeps the last good map and records
- * the reason in the store's meta, where `sherve status` reads it.
+ * STATE_DIR/refresh.lock, and whatever was checked before taking it
+ * (due time, miss rate limit) is checked again under it, so N workers
+ * make one fetch. A failure of any kind (fetch, empty body, no valid
+ * line, shrink guard, store) keeps the last good map, records the reason
+ * in the store's meta, where `sherve status` reads it, and sets a retry
+ * time with exponential backoff (capped at refresh-interval, never sooner
+ * than the upstream's Retry-After).
  *
- * Caveats: blocks for up to the fetch timeouts; never call it while
- * answering a request.
+ * Meta keys: source, etag, last_modified, last_attempt, last_success,
+ * last_result (updated|not_modified|failed), last_error, count, failures,
+ * retry_at, miss_fetch_at. Times are unix seconds.
+ *
+ * Caveats: blocks for up to the fetch timeouts; only the miss path
+ * (REFRESH_MISS, rate-limited) may run while a request waits.
  */
 #ifndef SHERVE_REFRESH_H
 #define SHERVE_REFRESH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "store.h"
 
 enum refresh_flags {
-	REFRESH_FORCE = 1,     /* no conditional GET, no shrink guard */
-	REFRESH_CACHEBUST = 2, /* append cachebust= (a miss-triggered fetch) */
-	REFRESH_NOWAIT = 4,    /* give up (SH_EBUSY) if another refresh runs */
-	REFRESH_STARTUP = 8, /* skip if another process tried while we waited */
+	REFRESH_FORCE = 1,      /* no conditional GET, no shrink guard */
+	REFRESH_MISS = 2,       /* miss-triggered: rate-limited, cachebust */
+	REFRESH_NOWAIT = 4,     /* give up (SH_EBUSY) if another refresh runs */
+	REFRESH_STARTUP = 8,    /* skip if another process tried meanwhile */
+	REFRESH_SCHEDULED = 16, /* skip unless due (checked under the lock) */
 };
 
 struct refresh_report {
 	size_t count;     /* aliases in the new map */
 	unsigned invalid; /* lines skipped */
+	long retry_after; /* upstream Retry-After seconds, or -1 */
 	char msg[320];    /* one line: what happened */
 };
 
 /*
  * Refresh the store from c->redirects_url.
  * Returns SH_OK (map replaced), SH_EUNCHANGED (304), SH_EBUSY (NOWAIT and
- * locked), SH_EINVAL (no or bad URL), SH_EFETCH, SH_EPARSE, SH_ESHRINK,
- * SH_ESTORE, SH_EIO or SH_ENOMEM. rep->msg says why in every case.
+ * locked, or skipped under the lock: not due, rate-limited), SH_EINVAL
+ * (no or bad URL), SH_EFETCH, SH_EPARSE, SH_ESHRINK, SH_ESTORE, SH_EIO or
+ * SH_ENOMEM. rep->msg says why in every case.
  */
 int refresh_run(const struct conf *c, struct store *s, unsigned flags,
                 struct refresh_report *rep);
@@ -46,6 +58,16 @@ int refresh_run(const struct conf *c, struct store *s, unsigned flags,
 int refresh_import(const struct conf *c, struct store *s, const char *buf,
                    size_t len, const char *source, unsigned flags,
                    struct refresh_report *rep);
+
+/*
+ * Unix time when the next scheduled refresh is due: last attempt plus
+ * refresh-interval, or the backoff time after a failure; UINT64_MAX when
+ * scheduling is off or no URL is set.
+ */
+uint64_t refresh_next_due(const struct conf *c, struct store *s);
+
+/* A numeric meta value, or 0 when absent or not a number. */
+uint64_t refresh_meta_u64(struct store *s, const char *key);
 
 /*
  * At responder start: fetch once if the store has never held a map, so a

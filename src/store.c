@@ -13,8 +13,10 @@
 #include "store.h"
 #include "util.h"
 
-#define STORE_FILE        "redirects.mdb"
-#define STORE_MAP_INITIAL (64UL << 20)
+#define STORE_FILE "redirects.mdb"
+/* Virtual size only: LMDB does not preallocate the file, and a map this
+ * large seldom needs growing, which is unsafe while other threads read. */
+#define STORE_MAP_INITIAL (1UL << 30)
 #define STORE_MAP_LIMIT   (16ULL << 30)
 #define STORE_OPEN_TRIES  5
 
@@ -22,6 +24,7 @@ struct store {
 	MDB_env *env;
 	MDB_dbi map, meta;
 	MDB_txn *rtxn; /* reused read transaction, reset between uses */
+	int clone;     /* shares another handle's env; does not close it */
 };
 
 /* mkdir -p with mode 0750 for what it creates. */
@@ -161,9 +164,25 @@ store_close(struct store *s)
 		return;
 	if (s->rtxn != NULL)
 		mdb_txn_abort(s->rtxn);
-	if (s->env != NULL)
+	if (s->env != NULL && !s->clone)
 		mdb_env_close(s->env);
 	free(s);
+}
+
+int
+store_clone(struct store *s, struct store **out)
+{
+	struct store *c;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return SH_ENOMEM;
+	c->env = s->env;
+	c->map = s->map;
+	c->meta = s->meta;
+	c->clone = 1;
+	*out = c;
+	return SH_OK;
 }
 
 /* Begin (or renew) the shared read transaction. */

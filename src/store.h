@@ -13,8 +13,8 @@
  *    into the map across calls: values are copied out.
  *  - store_open() clears reader slots of dead processes (mdb_reader_check):
  *    mod_fcgid and lighttpd kill workers at will.
- *  - The map grows on demand: a write that fills it doubles the map size
- *    and retries; readers adopt the new size transparently.
+ *  - The map is 1 GiB of address space (not disk). A write that fills it
+ *    doubles the size and retries; readers adopt the new size.
  *  - LMDB needs a local filesystem; store_open() refuses NFS/SMB/CIFS.
  */
 #ifndef SHERVE_STORE_H
@@ -38,6 +38,13 @@ struct store_kv {
  * (network filesystem) or SH_ESTORE, with a one-line reason in err.
  */
 int store_open(const char *dir, struct store **out, char *err, size_t errsz);
+
+/*
+ * A second handle on the same environment for another thread (LMDB allows
+ * one environment per process; each thread needs its own read txn).
+ * Close every clone before the original. Returns SH_OK or SH_ENOMEM.
+ */
+int store_clone(struct store *s, struct store **out);
 
 /* Close; safe with NULL. */
 void store_close(struct store *s);

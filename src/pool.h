@@ -1,0 +1,30 @@
+/*
+ * pool.h - `sherve serve`: a pre-fork pool of FastCGI workers for nginx,
+ * systemd and spawn-fcgi-style deployments.
+ *
+ * The master binds the listener (--listen unix:/path or HOST:PORT, or a
+ * systemd socket via LISTEN_FDS), optionally drops to --user, forks
+ * --workers processes that each run worker_run(), and supervises them:
+ *  - a worker that dies is respawned (throttled if it dies at once);
+ *  - SIGTERM/SIGINT: workers finish the request in flight and exit; after
+ *    shutdown-grace seconds the rest are killed; exit status 0;
+ *  - SIGHUP: the configuration is read again; if valid, a new generation
+ *    of workers starts on the same socket and the old one drains.
+ *
+ * Caveats: each worker serves one request at a time (see
+ * docs/benchmarks.md for the measurement behind this). The master never
+ * opens the store: LMDB environments must not cross fork().
+ */
+#ifndef SHERVE_POOL_H
+#define SHERVE_POOL_H
+
+#include "conf.h"
+
+/*
+ * Run the pool until SIGTERM. argv is kept to reload the configuration
+ * on SIGHUP; *c is replaced by the reloaded one (the caller frees it).
+ * Returns an exit status (cli.h).
+ */
+int pool_run(int argc, char **argv, struct conf *c);
+
+#endif

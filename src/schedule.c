@@ -1,0 +1,154 @@
+/* schedule.c - the refresh timer and the miss path; see schedule.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "refresh.h"
+#include "schedule.h"
+#include "util.h"
+
+#define SCHEDULE_MAX_SLEEP 60 /* re-read the meta at least this often */
+
+static struct {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running, stop;
+	const struct conf *conf;
+	struct store *store;
+	unsigned seed;
+} timer = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static uint64_t
+jitter(const struct conf *c)
+{
+	uint64_t max = c->refresh_interval / 10;
+
+	if (max > 30)
+		max = 30;
+	return max == 0 ? 0 : (uint64_t)rand_r(&timer.seed) % (max + 1);
+}
+
+static void
+log_outcome(const char *what, int rc, const struct refresh_report *rep)
+{
+	if (rc == SH_OK)
+		log_info("%s refresh: %s", what, rep->msg);
+	else if (rc == SH_EUNCHANGED || rc == SH_EBUSY)
+		log_debug("%s refresh: %s", what, rep->msg);
+	else
+		log_warnx("%s refresh failed, keeping the last good map: %s",
+		          what, rep->msg);
+}
+
+/* Sleep up to secs, waking early on schedule_stop(). */
+static void
+nap(uint64_t secs)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)secs;
+	pthread_mutex_lock(&timer.mu);
+	while (!timer.stop &&
+	       pthread_cond_timedwait(&timer.cv, &timer.mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&timer.mu);
+}
+
+static void *
+timer_main(void *arg)
+{
+	const struct conf *c = timer.conf;
+	struct refresh_report rep;
+	uint64_t j = jitter(c), due, now;
+	int rc;
+
+	(void)arg;
+	while (!timer.stop) {
+		due = refresh_next_due(c, timer.store);
+		now = (uint64_t)time(NULL);
+		if (due != UINT64_MAX && now >= due + j) {
+			rc = refresh_run(c, timer.store,
+			                 REFRESH_SCHEDULED | REFRESH_NOWAIT,
+			                 &rep);
+			log_outcome("scheduled", rc, &rep);
+			j = jitter(c);
+			continue;
+		}
+		due = due == UINT64_MAX ? now + SCHEDULE_MAX_SLEEP : due + j;
+		nap(due - now > SCHEDULE_MAX_SLEEP ? SCHEDULE_MAX_SLEEP
+		                                   : due - now);
+	}
+	return NULL;
+}
+
+int
+schedule_start(const struct conf *c, struct store *s)
+{
+	sigset_t all, old;
+	int rc;
+
+	if (c->refresh_interval == 0 || c->redirects_url[0] == '\0' ||
+	    timer.running)
+		return SH_OK;
+	if (store_clone(s, &timer.store) != SH_OK)
+		return SH_ENOMEM;
+	timer.conf = c;
+	timer.stop = 0;
+	timer.seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+	/* The thread inherits this mask: signals stay with the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&timer.thread, NULL, timer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		store_close(timer.store);
+		timer.store = NULL;
+		errno = rc;
+		return SH_EIO;
+	}
+	timer.running = 1;
+	return SH_OK;
+}
+
+void
+schedule_stop(void)
+{
+	pthread_mutex_lock(&timer.mu);
+	timer.stop = 1;
+	pthread_cond_broadcast(&timer.cv);
+	pthread_mutex_unlock(&timer.mu);
+}
+
+int
+schedule_on_miss(void *ctx)
+{
+	struct miss_ctx *m = ctx;
+	const struct conf *c = m->conf;
+	struct refresh_report rep;
+	unsigned flags = REFRESH_MISS;
+	int rc;
+
+	if (c->redirects_url[0] == '\0')
+		return 0;
+	/* The common case for a flood of random paths: one LMDB read. */
+	if (c->miss_refresh_interval > 0) {
+		if (refresh_meta_u64(m->store, "miss_fetch_at") +
+		            c->miss_refresh_interval >
+		    (uint64_t)time(NULL))
+			return 0;
+		flags |= REFRESH_NOWAIT;
+	}
+	rc = refresh_run(c, m->store, flags, &rep);
+	log_outcome("miss", rc, &rep);
+	/* With interval 0 a busy lock meant a shared fetch: look again. */
+	return rc == SH_OK || (rc == SH_EBUSY && c->miss_refresh_interval == 0);
+}

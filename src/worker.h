@@ -1,0 +1,27 @@
+/*
+ * worker.h - one responder process: open the store, refresh once if it
+ * is empty, start the refresh timer, then answer requests (a FastCGI
+ * loop, or one CGI request).
+ *
+ * Used by main.c when a web server spawns sherve (lighttpd bin-path,
+ * mod_fcgid, CGI) and by pool.c for each forked worker.
+ *
+ * Caveats: call after fork(); the LMDB environment is opened here.
+ * A store that cannot be opened is logged and the worker still serves
+ * assets: a FastCGI backend that dies at spawn takes lighttpd with it.
+ */
+#ifndef SHERVE_WORKER_H
+#define SHERVE_WORKER_H
+
+#include "conf.h"
+
+enum worker_mode { WORKER_FASTCGI, WORKER_CGI };
+
+/*
+ * Serve in mode; fd is the FastCGI listening socket (ignored for CGI).
+ * Returns an exit status (cli.h): EXIT_OK, EXIT_CONFIG (the state dir is
+ * on a network filesystem) or EXIT_FAILED.
+ */
+int worker_run(const struct conf *c, enum worker_mode mode, int fd);
+
+#endif
