@@ -147,6 +147,29 @@ out:
 	return rc;
 }
 
+int
+asset_sibling(const char *webroot, const struct asset *a, const char *suffix,
+              struct asset *v)
+{
+	char p[ASSET_PATH_MAX];
+	const struct timespec *ot = &a->st.st_mtim, *vt;
+
+	v->fd = -1;
+	if ((size_t)snprintf(p, sizeof(p), "%s%s", a->path, suffix) >=
+	    sizeof(p))
+		return ASSET_NOT_FOUND;
+	if (asset_open(webroot, p, 0, v) != ASSET_OK)
+		return ASSET_NOT_FOUND;
+	vt = &v->st.st_mtim;
+	/* A sibling older than its original is stale: never serve it. */
+	if (vt->tv_sec < ot->tv_sec ||
+	    (vt->tv_sec == ot->tv_sec && vt->tv_nsec < ot->tv_nsec)) {
+		asset_close(v);
+		return ASSET_NOT_FOUND;
+	}
+	return ASSET_OK;
+}
+
 void
 asset_close(struct asset *a)
 {

@@ -39,6 +39,14 @@ enum asset_rc { ASSET_OK = 0, ASSET_NOT_FOUND, ASSET_ERROR };
 int asset_open(const char *webroot, const char *rel, int slash,
                struct asset *a);
 
+/*
+ * Open the precompressed sibling of a (a->path + suffix, e.g. ".br") into
+ * v. A sibling older than a is ignored, so an edited file never shares its
+ * URL with a stale compressed body. Returns ASSET_OK or ASSET_NOT_FOUND.
+ */
+int asset_sibling(const char *webroot, const struct asset *a,
+                  const char *suffix, struct asset *v);
+
 /* Close a->fd; safe to call twice. */
 void asset_close(struct asset *a);
 

@@ -30,7 +30,8 @@ enum ktype {
 	K_STATUS,
 	K_LEVEL,
 	K_BOOL,
-	K_CACHEBUST
+	K_CACHEBUST,
+	K_SENDFILE
 };
 
 struct key {
@@ -74,6 +75,8 @@ static const struct key keys[] = {
 	{ "miss-refresh-interval", K_U64, 0, 86400, "30",
 	  OFF(miss_refresh_interval),
 	  "least seconds between refreshes caused by unknown aliases" },
+	{ "precompressed", K_BOOL, 0, 1, "yes", OFF(precompressed),
+	  "serve file.br/file.gz siblings to clients that accept them" },
 	{ "redirect-cache-control", K_HDR, 0, 0, "public, max-age=3600",
 	  OFF(redirect_cache_control), "Cache-Control of redirects" },
 	{ "redirect-status", K_STATUS, 0, 0, "301", OFF(redirect_status),
@@ -82,6 +85,11 @@ static const struct key keys[] = {
 	  "http://, https:// or file:// URL of the redirects file" },
 	{ "refresh-interval", K_U64, 0, 604800, "300", OFF(refresh_interval),
 	  "seconds between scheduled refreshes (0: off)" },
+	{ "sendfile-mode", K_SENDFILE, 0, 0, "none", OFF(sendfile_mode),
+	  "let the web server send files: none, lighttpd, apache or nginx" },
+	{ "sendfile-prefix", K_BASE, 0, 0, "/.sherve-files",
+	  OFF(sendfile_prefix),
+	  "nginx internal location that aliases the webroot" },
 	{ "shutdown-grace", K_U64, 1, 3600, "10", OFF(shutdown_grace),
 	  "serve: seconds in-flight requests get on SIGTERM" },
 	{ "state-dir", K_STR, 0, 0, LOCALSTATEDIR "/lib/sherve", OFF(state_dir),
@@ -182,6 +190,9 @@ set_enum(const char *v, const char *const *names, size_t n, int *out)
 }
 
 /* Set one key from a string. Returns 0, or -1 with *why set. */
+static const char *const sendfile_modes[] = { "none", "lighttpd", "apache",
+	                                      "nginx" };
+
 static int
 key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 {
@@ -222,6 +233,12 @@ key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 	case K_BOOL:
 		if (set_bool(v, (int *)slot) != 0)
 			*why = "must be yes or no";
+		break;
+	case K_SENDFILE:
+		if (set_enum(v, sendfile_modes, 4, &i) != 0)
+			*why = "must be none, lighttpd, apache or nginx";
+		else
+			*(enum sendfile_mode *)slot = (enum sendfile_mode)i;
 		break;
 	case K_CACHEBUST:
 		if (set_enum(v, bust, 3, &i) != 0)
@@ -477,6 +494,11 @@ conf_validate(struct conf *c, char *err, size_t errsz)
 	    (stat(c->webroot, &st) != 0 || !S_ISDIR(st.st_mode))) {
 		snprintf(err, errsz, "webroot: %s: not a directory",
 		         c->webroot);
+		return -1;
+	}
+	if (c->sendfile_mode != SENDFILE_NONE && c->webroot[0] != '/') {
+		snprintf(err, errsz,
+		         "sendfile-mode: needs an absolute webroot");
 		return -1;
 	}
 	if (c->state_dir[0] == '\0') {

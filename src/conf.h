@@ -18,6 +18,13 @@
 
 #include "log.h"
 
+enum sendfile_mode {
+	SENDFILE_NONE = 0,
+	SENDFILE_LIGHTTPD,
+	SENDFILE_APACHE,
+	SENDFILE_NGINX
+};
+
 enum cachebust { CACHEBUST_MISS = 0, CACHEBUST_ALWAYS, CACHEBUST_NEVER };
 
 #define CONF_MAX_ARGS 8
@@ -40,12 +47,15 @@ struct conf {
 	uint64_t connect_timeout; /* seconds */
 	uint64_t max_body;        /* bytes */
 	char *ca_bundle;          /* "" means: the system default */
-	char *metrics_path;       /* "" means: not exposed */
-	char *listen;             /* serve: "unix:/p", "host:port" or "" */
-	uint64_t workers;         /* serve: 0 means one per CPU */
-	char *user;               /* serve: drop to this user, or "" */
-	uint64_t shutdown_grace;  /* serve: seconds */
-	char *config_file;        /* the file read, or NULL */
+	int precompressed;
+	enum sendfile_mode sendfile_mode;
+	char *sendfile_prefix;   /* nginx: "/.sherve-files" */
+	char *metrics_path;      /* "" means: not exposed */
+	char *listen;            /* serve: "unix:/p", "host:port" or "" */
+	uint64_t workers;        /* serve: 0 means one per CPU */
+	char *user;              /* serve: drop to this user, or "" */
+	uint64_t shutdown_grace; /* serve: seconds */
+	char *config_file;       /* the file read, or NULL */
 
 	/* Command-line only. */
 	int help;

@@ -8,6 +8,7 @@
 
 #include "asset.h"
 #include "cond.h"
+#include "encoding.h"
 #include "handler.h"
 #include "httpdate.h"
 #include "log.h"
@@ -112,58 +113,163 @@ content_range(struct response *r, int status, uint64_t off, uint64_t len,
 	resp_header(r, "Content-Range", v);
 }
 
+/* What is sent for an asset: the file, or its precompressed sibling. */
+struct rep {
+	struct asset *file;  /* the bytes sent */
+	const char *type_of; /* the path that names the Content-Type */
+	enum encoding enc;
+	int vary;
+	char etag[ETAG_MAX];
+};
+
+/* Swap in a precompressed sibling if the client accepts one. */
+static void
+pick_variant(struct handler *h, const struct request *rq, struct asset *a,
+             struct asset *v, struct rep *p)
+{
+	static const enum encoding order[] = { ENC_BR, ENC_GZIP };
+	unsigned ok;
+	size_t i;
+
+	p->file = a;
+	p->type_of = a->path;
+	p->enc = ENC_IDENTITY;
+	p->vary = 0;
+	/* nginx drops Content-Encoding on X-Accel-Redirect responses. */
+	if (!h->conf->precompressed || !mime_compressible(a->path) ||
+	    h->conf->sendfile_mode == SENDFILE_NGINX)
+		return;
+	p->vary = 1;
+	ok = encoding_accepted(rq->accept_encoding);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if ((ok & (1u << order[i])) &&
+		    asset_sibling(h->conf->webroot, a,
+		                  encoding_suffix(order[i]), v) == ASSET_OK) {
+			p->file = v;
+			p->enc = order[i];
+			return;
+		}
+	}
+}
+
+static void
+entity_headers(struct response *r, const struct rep *p)
+{
+	if (p->enc != ENC_IDENTITY)
+		resp_header(r, "Content-Encoding", encoding_token(p->enc));
+	if (p->vary)
+		resp_header(r, "Vary", "Accept-Encoding");
+}
+
+/*
+ * Let the web server move the bytes (sendfile-mode): sherve has checked
+ * containment and preconditions; the server applies Range itself.
+ * Returns 0, or -1 to stream instead (a path nginx cannot take).
+ */
+static int
+send_by_server(struct handler *h, struct response *r, const struct rep *p)
+{
+	const struct conf *c = h->conf;
+	char v[ASSET_PATH_MAX * 2];
+	int n;
+
+	if (c->sendfile_mode == SENDFILE_NGINX) {
+		if (strpbrk(p->file->path, "?%#") != NULL)
+			return -1;
+		n = snprintf(v, sizeof(v), "%s/%s", c->sendfile_prefix,
+		             p->file->path);
+	} else {
+		n = snprintf(v, sizeof(v), "%s/%s", c->webroot, p->file->path);
+	}
+	if (n < 0 || (size_t)n >= sizeof(v))
+		return -1;
+	return resp_header(r,
+	                   c->sendfile_mode == SENDFILE_NGINX
+	                           ? "X-Accel-Redirect"
+	                           : "X-Sendfile",
+	                   v);
+}
+
+/* Headers and body of a 200, 206 or 404 (the 404.html page). */
+static void
+send_entity(struct handler *h, const struct request *rq, struct response *r,
+            const struct rep *p, int status, uint64_t off, uint64_t len)
+{
+	struct asset *f = p->file;
+	const char *cc = status == 404 ? "no-store" : h->conf->cache_control;
+
+	resp_header(r, "Content-Type", mime_type(p->type_of));
+	entity_headers(r, p);
+	if (status != 404) {
+		validators(r, p->etag, f->st.st_mtim.tv_sec, cc);
+		resp_header(r, "Accept-Ranges", "bytes");
+	} else {
+		resp_header(r, "Cache-Control", cc);
+	}
+	if (status == 200 && h->conf->sendfile_mode != SENDFILE_NONE &&
+	    send_by_server(h, r, p) == 0) {
+		resp_finish(r);
+		return;
+	}
+	resp_header_u64(r, "Content-Length", len);
+	if (status == 206)
+		content_range(r, 206, off, len, (uint64_t)f->st.st_size);
+	if (is_head(rq) || len == 0)
+		resp_finish(r);
+	else if (asset_stream(f, off, len, r) != 0 && !r->failed)
+		log_warnx("%s: file changed or unreadable while sending",
+		          f->path);
+}
+
 /* Send a, honouring conditionals and Range; status given for 404.html. */
 static int
 serve_asset(struct handler *h, const struct request *rq, struct sink *out,
             struct asset *a, int status)
 {
-	char etag[ETAG_MAX];
+	struct asset v = { .fd = -1 };
 	struct response r;
-	uint64_t off = 0, len = (uint64_t)a->st.st_size;
-	int head = is_head(rq);
-	const char *cc = status == 200 ? h->conf->cache_control : "no-store";
+	struct rep p;
+	uint64_t off = 0, len;
 
-	if (cond_etag(&a->st, h->conf->etag_inode, "", etag, sizeof(etag)))
-		etag[0] = '\0';
+	pick_variant(h, rq, a, &v, &p);
+	if (status != 200)
+		p.vary = 0;
+	if (cond_etag(&p.file->st, h->conf->etag_inode,
+	              p.enc == ENC_BR     ? "br"
+	              : p.enc == ENC_GZIP ? "gz"
+	                                  : "",
+	              p.etag, sizeof(p.etag)) != 0)
+		p.etag[0] = '\0';
+	len = (uint64_t)p.file->st.st_size;
 	if (status == 200) {
-		switch (cond_evaluate(&rq->cond, etag, a->st.st_mtim.tv_sec)) {
-		case COND_NOT_MODIFIED:
-			resp_begin(&r, out, 304);
-			validators(&r, etag, a->st.st_mtim.tv_sec, cc);
-			resp_finish(&r);
-			log_request(rq, 304, "file", a->path);
-			return 304;
-		case COND_PRECONDITION_FAILED:
-			return serve_text(out, rq, 412, "Precondition failed\n",
-			                  NULL);
-		case COND_PROCEED: break;
+		switch (cond_evaluate(&rq->cond, p.etag,
+		                      p.file->st.st_mtim.tv_sec)) {
+		case COND_NOT_MODIFIED: status = 304; break;
+		case COND_PRECONDITION_FAILED: status = 412; break;
+		case COND_PROCEED:
+			status = choose_range(rq, p.etag, p.file, &off, &len);
+			break;
 		}
-		status = choose_range(rq, etag, a, &off, &len);
+	}
+	if (status == 412) {
+		asset_close(&v);
+		return serve_text(out, rq, 412, "Precondition failed\n", NULL);
 	}
 	resp_begin(&r, out, status);
-	if (status == 416) {
-		content_range(&r, 416, 0, 0, (uint64_t)a->st.st_size);
+	if (status == 304) {
+		validators(&r, p.etag, p.file->st.st_mtim.tv_sec,
+		           h->conf->cache_control);
+		entity_headers(&r, &p);
+		resp_finish(&r);
+	} else if (status == 416) {
+		content_range(&r, 416, 0, 0, (uint64_t)p.file->st.st_size);
 		resp_header(&r, "Content-Length", "0");
 		resp_finish(&r);
-		log_request(rq, status, "file", a->path);
-		return status;
-	}
-	resp_header(&r, "Content-Type", mime_type(a->path));
-	resp_header_u64(&r, "Content-Length", len);
-	if (status != 404) {
-		validators(&r, etag, a->st.st_mtim.tv_sec, cc);
-		resp_header(&r, "Accept-Ranges", "bytes");
 	} else {
-		resp_header(&r, "Cache-Control", cc);
+		send_entity(h, rq, &r, &p, status, off, len);
 	}
-	if (status == 206)
-		content_range(&r, 206, off, len, (uint64_t)a->st.st_size);
-	if (head || len == 0)
-		resp_finish(&r);
-	else if (asset_stream(a, off, len, &r) != 0 && !r.failed)
-		log_warnx("%s: file changed or unreadable while sending",
-		          a->path);
-	log_request(rq, status, "file", a->path);
+	log_request(rq, status, "file", p.file->path);
+	asset_close(&v);
 	return status;
 }
 

@@ -73,3 +73,12 @@ mime_type(const char *path)
 	            sizeof(types[0]), mime_cmp);
 	return m != NULL ? m->type : "application/octet-stream";
 }
+
+int
+mime_compressible(const char *path)
+{
+	const char *t = mime_type(path);
+
+	return strncmp(t, "text/", 5) == 0 || strstr(t, "json") != NULL ||
+	       strstr(t, "xml") != NULL || strstr(t, "wasm") != NULL;
+}

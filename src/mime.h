@@ -9,4 +9,7 @@
 /* The Content-Type for path (matched on its last extension, any case). */
 const char *mime_type(const char *path);
 
+/* 1 if the type of path is worth a precompressed sibling (text-like). */
+int mime_compressible(const char *path);
+
 #endif
