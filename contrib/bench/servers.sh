@@ -1,0 +1,170 @@
+# servers.sh - start functions for contrib/bench/run (sourced; uses $work,
+# $www, $sherve and appends every started PID to pids[]). Each takes the
+# port, writes its config under $work and starts the server in the
+# foreground-as-child style so it can be stopped by PID.
+
+nginx_conf() { # port extra-http extra-server location-body
+	mkdir -p "$work/nginx-$1"
+	cat >"$work/nginx-$1/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx-$1/nginx.pid;
+error_log $work/nginx-$1/error.log;
+daemon off;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    include /etc/nginx/mime.types;
+    sendfile on;
+    tcp_nopush on;
+    client_body_temp_path $work/nginx-$1/body;
+    fastcgi_temp_path $work/nginx-$1/fastcgi;
+    proxy_temp_path $work/nginx-$1/proxy;
+    uwsgi_temp_path $work/nginx-$1/uwsgi;
+    scgi_temp_path $work/nginx-$1/scgi;
+    $2
+    server {
+        listen 127.0.0.1:$1;
+        root $www;
+        $3
+        location / { $4 }
+    }
+}
+CONF
+	nginx -c "$work/nginx-$1/nginx.conf" -p "$work/nginx-$1" &
+	pids+=($!)
+}
+
+FCGI_PARAMS='fastcgi_param REQUEST_METHOD $request_method;
+        fastcgi_param REQUEST_URI $request_uri;
+        fastcgi_param QUERY_STRING $query_string;
+        fastcgi_param SERVER_NAME $server_name;
+        fastcgi_param HTTP_HOST $http_host;
+        fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+        fastcgi_param SERVER_PROTOCOL $server_protocol;'
+
+start_nginx-direct() {
+	nginx_conf "$1" \
+		"map \$uri \$redir { default \"\"; include $work/site/nginx-map.conf; }" \
+		"" \
+		'if ($redir) { return 301 $redir; } try_files $uri $uri/index.html =404;'
+}
+
+start_sherve_pool() { # socket [env...]
+	local sock=$1
+	shift
+	env "$@" "$sherve" serve --listen "unix:$sock" --workers 2 \
+		2>>"$work/sherve-pool.log" &
+	pids+=($!)
+	local i
+	for i in $(seq 50); do [ -S "$sock" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+start_sherve-nginx() {
+	start_sherve_pool "$work/pool-$1.sock" || return 1
+	nginx_conf "$1" "" "" \
+		"fastcgi_pass unix:$work/pool-$1.sock; $FCGI_PARAMS"
+}
+
+start_sherve-nginx-xaccel() {
+	start_sherve_pool "$work/pool-$1.sock" SHERVE_SENDFILE_MODE=nginx || return 1
+	nginx_conf "$1" "" \
+		"location /.sherve-files/ { internal; alias $www/; }" \
+		"fastcgi_pass unix:$work/pool-$1.sock; $FCGI_PARAMS"
+}
+
+lighttpd_conf() { # port modules body
+	mkdir -p "$work/lighttpd-$1"
+	cat >"$work/lighttpd-$1/lighttpd.conf" <<CONF
+server.bind = "127.0.0.1"
+server.port = $1
+server.document-root = "$www"
+server.errorlog = "$work/lighttpd-$1/error.log"
+server.pid-file = "$work/lighttpd-$1/lighttpd.pid"
+server.modules = ( $2 )
+index-file.names = ( "index.html" )
+include_shell "/usr/share/lighttpd/create-mime.conf.pl"
+$3
+CONF
+	lighttpd -D -f "$work/lighttpd-$1/lighttpd.conf" &
+	pids+=($!)
+}
+
+start_lighttpd-direct() {
+	lighttpd_conf "$1" '"mod_redirect"' \
+		'url.redirect = ( "^/(l[0-9]+)$" => "https://example.com/target/$1" )
+url.redirect-code = 301'
+}
+
+lighttpd_sherve() { # port extra-fastcgi-options extra-env
+	lighttpd_conf "$1" '"mod_fastcgi"' "fastcgi.server = ( \"/\" => ((
+    \"bin-path\" => \"$sherve\",
+    \"socket\" => \"$work/lighttpd-$1/sherve.sock\",
+    \"max-procs\" => 2,
+    \"check-local\" => \"disable\",
+    $2
+    \"bin-environment\" => (
+        \"SHERVE_WEBROOT\" => \"$www\",
+        \"SHERVE_STATE_DIR\" => \"$SHERVE_STATE_DIR\",
+        \"SHERVE_REDIRECTS_URL\" => \"$SHERVE_REDIRECTS_URL\",
+        \"SHERVE_REFRESH_INTERVAL\" => \"0\",
+        $3
+        \"SHERVE_LOG_LEVEL\" => \"warn\" )
+)) )"
+}
+
+start_sherve-lighttpd() {
+	lighttpd_sherve "$1" "" ""
+}
+
+start_sherve-lighttpd-xsendfile() {
+	lighttpd_sherve "$1" "\"x-sendfile\" => \"enable\", \"x-sendfile-docroot\" => ( \"$www\" )," \
+		"\"SHERVE_SENDFILE_MODE\" => \"lighttpd\","
+}
+
+start_sherve-apache() {
+	local d=$work/apache-$1 m=/usr/lib/apache2/modules
+	[ -e "$m/mod_fcgid.so" ] || return 1
+	mkdir -p "$d"
+	# Apache's children run as www-data: let them read the run files.
+	chmod 755 "$work"
+	chown -R www-data "$SHERVE_STATE_DIR" "$d"
+	cat >"$d/httpd.conf" <<CONF
+ServerRoot "$d"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$1
+PidFile "$d/httpd.pid"
+ErrorLog "$d/error.log"
+DefaultRuntimeDir "$d"
+Mutex file:$d default
+User www-data
+Group www-data
+LoadModule mpm_event_module $m/mod_mpm_event.so
+LoadModule authz_core_module $m/mod_authz_core.so
+LoadModule fcgid_module $m/mod_fcgid.so
+StartServers 1
+ServerLimit 2
+ThreadsPerChild 16
+MaxRequestWorkers 32
+FcgidIPCDir "$d/fcgid"
+FcgidProcessTableFile "$d/fcgid-shm"
+FcgidMaxProcesses 4
+FcgidMaxProcessesPerClass 4
+FcgidMinProcessesPerClass 2
+FcgidMaxRequestLen 1048576
+FcgidInitialEnv SHERVE_WEBROOT "$www"
+FcgidInitialEnv SHERVE_STATE_DIR "$SHERVE_STATE_DIR"
+FcgidInitialEnv SHERVE_REDIRECTS_URL "$SHERVE_REDIRECTS_URL"
+FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0
+FcgidInitialEnv SHERVE_LOG_LEVEL warn
+DocumentRoot "$www"
+<Location />
+    SetHandler fcgid-script
+    Options +ExecCGI
+    Require all granted
+</Location>
+FcgidWrapper "$sherve" virtual
+CONF
+	apache2 -f "$d/httpd.conf" -DFOREGROUND &
+	pids+=($!)
+}
