@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef HAVE_MALLOC_H
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -336,6 +339,11 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 		record_failure(c, s, start, rep);
 	count_result(s, rc);
 	lock_release(fd);
+#ifdef HAVE_MALLOC_TRIM
+	/* A refresh in a worker parses the whole map; give that memory back
+	 * so the worker's private RSS stays small between refreshes. */
+	(void)malloc_trim(0);
+#endif
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,41 @@ log_outcome(const char *what, int rc, const struct refresh_report *rep)
 		          what, rep->msg);
 }
 
+/*
+ * Run a refresh in a child process. Parsing a large map and LMDB's write
+ * transaction leave megabytes on the heap (LMDB keeps its dirty-page
+ * buffers for the life of the environment); in a child they vanish at
+ * exit, so a worker's private memory stays that of a reader. The child
+ * opens its own environment: the parent's must not cross fork().
+ */
+static int
+refresh_forked(const struct conf *c, unsigned flags, const char *what)
+{
+	struct refresh_report rep;
+	struct store *s = NULL;
+	char err[512];
+	int st, rc;
+	pid_t pid;
+
+	if ((pid = fork()) < 0) {
+		log_warn("%s refresh: fork", what);
+		return SH_EIO;
+	}
+	if (pid == 0) {
+		if (store_open(c->state_dir, &s, err, sizeof(err)) != SH_OK) {
+			log_warnx("%s refresh: %s", what, err);
+			_exit(SH_ESTORE);
+		}
+		rc = refresh_run(c, s, flags, &rep);
+		log_outcome(what, rc, &rep);
+		_exit(rc);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return SH_EIO;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : SH_EIO;
+}
+
 /* Sleep up to secs, waking early on schedule_stop(). */
 static void
 nap(uint64_t secs)
@@ -67,19 +103,16 @@ static void *
 timer_main(void *arg)
 {
 	const struct conf *c = timer.conf;
-	struct refresh_report rep;
 	uint64_t j = jitter(c), due, now;
-	int rc;
 
 	(void)arg;
 	while (!timer.stop) {
 		due = refresh_next_due(c, timer.store);
 		now = (uint64_t)time(NULL);
 		if (due != UINT64_MAX && now >= due + j) {
-			rc = refresh_run(c, timer.store,
-			                 REFRESH_SCHEDULED | REFRESH_NOWAIT,
-			                 &rep);
-			log_outcome("scheduled", rc, &rep);
+			(void)refresh_forked(c,
+			                     REFRESH_SCHEDULED | REFRESH_NOWAIT,
+			                     "scheduled");
 			j = jitter(c);
 			continue;
 		}
@@ -133,7 +166,6 @@ schedule_on_miss(void *ctx)
 {
 	struct miss_ctx *m = ctx;
 	const struct conf *c = m->conf;
-	struct refresh_report rep;
 	unsigned flags = REFRESH_MISS;
 	int rc;
 
@@ -147,8 +179,7 @@ schedule_on_miss(void *ctx)
 			return 0;
 		flags |= REFRESH_NOWAIT;
 	}
-	rc = refresh_run(c, m->store, flags, &rep);
-	log_outcome("miss", rc, &rep);
+	rc = refresh_forked(c, flags, "miss");
 	/* With interval 0 a busy lock meant a shared fetch: look again. */
 	return rc == SH_OK || (rc == SH_EBUSY && c->miss_refresh_interval == 0);
 }
