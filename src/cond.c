@@ -69,10 +69,11 @@ cond_etag_match(const char *list, const char *etag, int weak)
 {
 	const char *p = skip_ows(list), *tag;
 	size_t len, elen = strlen(etag);
-	int w;
+	int w, match = 0;
 
 	if (*p == '*')
 		return *skip_ows(p + 1) == '\0';
+	/* Read to the end: a match before a syntax error does not count. */
 	while (*p != '\0') {
 		if (*p == ',') {
 			p = skip_ows(p + 1);
@@ -81,12 +82,12 @@ cond_etag_match(const char *list, const char *etag, int weak)
 		if (etag_next(&p, &w, &tag, &len) != 0)
 			return 0;
 		if ((weak || !w) && len == elen && memcmp(tag, etag, len) == 0)
-			return 1;
+			match = 1;
 		p = skip_ows(p);
 		if (*p != ',' && *p != '\0')
 			return 0;
 	}
-	return 0;
+	return match;
 }
 
 /* 1 if the header holds a valid date and mtime is not later than it. */

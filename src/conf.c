@@ -196,6 +196,7 @@ static const char *const sendfile_modes[] = { "none", "lighttpd", "apache",
 static int
 key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 {
+	static char bounds[128]; /* conf_load is single-threaded */
 	static const char *const bust[] = { "miss", "always", "never" };
 	void *slot = (char *)c + k->off;
 	uint64_t u;
@@ -215,8 +216,14 @@ key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 		break;
 	case K_BASE: return set_base(c, k, v, why);
 	case K_U64:
-		if (parse_u64(v, k->min, k->max, &u, why) != 0)
+		if (parse_u64(v, k->min, k->max, &u, why) != 0) {
+			snprintf(bounds, sizeof(bounds),
+			         "%s: must be a whole number from %llu to %llu",
+			         *why, (unsigned long long)k->min,
+			         (unsigned long long)k->max);
+			*why = bounds;
 			break;
+		}
 		*(uint64_t *)slot = u;
 		break;
 	case K_STATUS:
@@ -452,6 +459,14 @@ conf_argv(struct conf *c, int argc, char **argv, int only_config, char *err,
 		name = a + 2;
 		eq = strchr(name, '=');
 		nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		if (!(nlen == 6 && strncmp(name, "config", 6) == 0) &&
+		    key_find(name, nlen) == NULL) {
+			snprintf(err, errsz,
+			         "--%.*s: unknown option (see "
+			         "--help)",
+			         (int)nlen, name);
+			return -1;
+		}
 		if (eq != NULL)
 			val = eq + 1;
 		else if (i + 1 < argc)

@@ -89,12 +89,21 @@ install_signals(void)
 	return sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
 }
 
+/* FCGX_Accept_r returns -errno; these pass once descriptors free up. */
+static int
+fd_exhausted(int rc)
+{
+	return rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS ||
+	       rc == -ENOMEM;
+}
+
 int
 fcgi_run(struct handler *h, int fd)
 {
 	FCGX_Request req;
 	struct request rq;
 	struct sink sink;
+	int rc;
 
 	listen_fd = fd;
 	if (install_signals() != 0 || FCGX_Init() != 0 ||
@@ -103,7 +112,17 @@ fcgi_run(struct handler *h, int fd)
 		return SH_EIO;
 	}
 	log_info("fastcgi responder ready (pid %ld)", (long)getpid());
-	while (!stopping && FCGX_Accept_r(&req) >= 0) {
+	while (!stopping) {
+		if ((rc = FCGX_Accept_r(&req)) < 0) {
+			if (stopping || !fd_exhausted(rc))
+				break;
+			/* Out of descriptors: pause instead of dying, so the
+			 * web server is not left without a backend. */
+			log_warnx("fastcgi: accept: %s; pausing 1 s",
+			          strerror(-rc));
+			sleep(1);
+			continue;
+		}
 		request_from_params(&rq, fcgx_param, &req);
 		sink.write = fcgx_write;
 		sink.ctx = req.out;

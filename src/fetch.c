@@ -109,16 +109,18 @@ on_header(char *line, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* url with cachebust=<unix seconds> added to its query, before any #. */
 static char *
 busted_url(const char *url)
 {
-	size_t n = strlen(url) + 40;
+	size_t base = strcspn(url, "#"), n = strlen(url) + 40;
+	const char *q = memchr(url, '?', base);
 	char *u = malloc(n);
 
 	if (u != NULL)
-		snprintf(u, n, "%s%ccachebust=%lld", url,
-		         strchr(url, '?') != NULL ? '&' : '?',
-		         (long long)time(NULL));
+		snprintf(u, n, "%.*s%ccachebust=%lld%s", (int)base, url,
+		         q != NULL ? '&' : '?', (long long)time(NULL),
+		         url + base);
 	return u;
 }
 

@@ -1,12 +1,16 @@
 /* httpdate.c - RFC 9110 dates; see httpdate.h. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "httpdate.h"
 
 static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed",
 	                             "Thu", "Fri", "Sat" };
+static const char *const long_wdays[] = { "Sunday",    "Monday",   "Tuesday",
+	                                  "Wednesday", "Thursday", "Friday",
+	                                  "Saturday" };
 static const char *const months[] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
@@ -80,6 +84,37 @@ hms(const char **pp, struct tm *tm)
 	return 0;
 }
 
+/*
+ * The weekday token: "Sun" for IMF-fixdate and asctime, "Sunday" for
+ * RFC 850. Returns 0, or -1 if s (len bytes) is neither.
+ */
+static int
+weekday(const char *s, size_t len)
+{
+	int i;
+
+	for (i = 0; i < 7; i++) {
+		const char *w = len == 3 ? wdays[i] : long_wdays[i];
+
+		if (strlen(w) == len && strncmp(s, w, len) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Days in month mon (0-11) of year (since 1900), for "31 Feb". */
+static int
+month_days(int mon, int year)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30,
+		                    31, 31, 30, 31, 30, 31 };
+	int y = year + 1900;
+
+	if (mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return days[mon];
+}
+
 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
 static int
 parse_imf(const char *p, struct tm *tm)
@@ -130,17 +165,14 @@ httpdate_parse(const char *s, time_t *out)
 	struct tm tm;
 	const char *p;
 	size_t wl;
-	int i, rc = -1;
+	int rc = -1;
 	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
 	if (s == NULL || (p = strpbrk(s, ", ")) == NULL)
 		return -1;
 	wl = (size_t)(p - s);
-	for (i = 0; i < 7; i++)
-		if (strncmp(s, wdays[i], 3) == 0)
-			break;
-	if (i == 7)
+	if (weekday(s, wl) != 0)
 		return -1;
 	if (wl == 3 && *p == ',')
 		rc = parse_imf(p + 1, &tm);
@@ -148,10 +180,13 @@ httpdate_parse(const char *s, time_t *out)
 		rc = parse_rfc850(p + 1, &tm);
 	else if (wl == 3 && *p == ' ')
 		rc = parse_asctime(p, &tm);
-	if (rc != 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	if (rc != 0 || tm.tm_mday < 1 ||
+	    tm.tm_mday > month_days(tm.tm_mon, tm.tm_year) || tm.tm_hour > 23 ||
 	    tm.tm_min > 59 || tm.tm_sec > 60)
 		return -1;
-	if ((t = timegm(&tm)) == (time_t)-1)
+	/* -1 is also 1969-12-31 23:59:59; only errno tells an overflow. */
+	errno = 0;
+	if ((t = timegm(&tm)) == (time_t)-1 && errno != 0)
 		return -1;
 	*out = t;
 	return 0;

@@ -131,9 +131,8 @@ line_end(struct line *l)
 	(void)w;
 }
 
-static void
-log_vmsg(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
-        __attribute__((format(printf, 3, 0)));
+static void log_vmsg(enum log_level lvl, int with_errno, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 3, 0)));
 
 static void
 log_vmsg(enum log_level lvl, int with_errno, const char *fmt, va_list ap)

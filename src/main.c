@@ -57,6 +57,14 @@ usage(FILE *fp)
 }
 
 static int
+serve_usage(void)
+{
+	fprintf(stderr, "sherve: serve takes no arguments; use --listen and "
+	                "--workers (see --help)\n");
+	return EXIT_USAGE;
+}
+
+static int
 serve(const struct conf *c)
 {
 	if (fcgi_on_socket())
@@ -100,7 +108,7 @@ main(int argc, char **argv)
 	}
 	cli = c.nargs > 0;
 	if (cli && strcmp(c.args[0], "serve") == 0)
-		rc = c.nargs == 1 ? pool_run(argc, argv, &c) : EXIT_USAGE;
+		rc = c.nargs == 1 ? pool_run(argc, argv, &c) : serve_usage();
 	else
 		rc = cli ? cli_main(&c) : serve(&c);
 out:

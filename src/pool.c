@@ -100,6 +100,11 @@ listen_tcp(const char *spec, char *err, size_t errsz)
 	}
 	memcpy(host, spec, (size_t)(colon - spec));
 	host[colon - spec] = '\0';
+	/* "[::1]:9000": the brackets only delimit the IPv6 address. */
+	if (host[0] == '[' && host[colon - spec - 1] == ']') {
+		host[colon - spec - 1] = '\0';
+		memmove(host, host + 1, (size_t)(colon - spec) - 1);
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;

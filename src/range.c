@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "range.h"
 
@@ -41,7 +42,8 @@ range_parse(const char *hdr, uint64_t size, uint64_t *first, uint64_t *len)
 	uint64_t a = 0, b = 0;
 	int has_a, has_b;
 
-	if (hdr == NULL || strncmp(hdr, "bytes=", 6) != 0)
+	/* RFC 9110 14.1: range unit names are case-insensitive. */
+	if (hdr == NULL || strncasecmp(hdr, "bytes=", 6) != 0)
 		return RANGE_NONE;
 	p = ows(hdr + 6);
 	has_a = range_num(&p, &a) == 0;

@@ -335,7 +335,9 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 		rc = apply(c, s, buf, len, source, "", "", flags, rep, now);
 	else
 		rc = fetch_and_apply(c, s, flags, rep, now);
-	if (rc != SH_OK && rc != SH_EUNCHANGED)
+	/* An import is the admin's own act: its failure is reported to them
+	 * and must not move the upstream schedule or its backoff. */
+	if (rc != SH_OK && rc != SH_EUNCHANGED && buf == NULL)
 		record_failure(c, s, start, rep);
 	count_result(s, rc);
 	lock_release(fd);
