@@ -141,6 +141,9 @@ map_dedupe(struct redirect_map *m, redirects_warn_fn warn, void *ctx)
 {
 	size_t i, o = 0;
 
+	/* qsort(NULL, 0, ...) is undefined: an empty map has no v. */
+	if (m->n < 2)
+		return;
 	qsort(m->v, m->n, sizeof(m->v[0]), qsort_cmp);
 	for (i = 0; i < m->n; i++) {
 		if (o > 0 && strcmp(m->v[o - 1].alias, m->v[i].alias) == 0) {

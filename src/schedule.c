@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fetch.h"
 #include "log.h"
 #include "refresh.h"
 #include "schedule.h"
@@ -113,6 +114,9 @@ timer_main(void *arg)
 			(void)refresh_forked(c,
 			                     REFRESH_SCHEDULED | REFRESH_NOWAIT,
 			                     "scheduled");
+			/* Whatever happened (busy lock, store error), never
+			 * come round again within the same second. */
+			nap(1);
 			j = jitter(c);
 			continue;
 		}
@@ -129,7 +133,9 @@ schedule_start(const struct conf *c, struct store *s)
 	sigset_t all, old;
 	int rc;
 
-	if (c->refresh_interval == 0 || c->redirects_url[0] == '\0' ||
+	/* A bad URL is logged once by refresh_startup(); a timer would only
+	 * fail again every second. */
+	if (c->refresh_interval == 0 || !fetch_url_ok(c->redirects_url) ||
 	    timer.running)
 		return SH_OK;
 	if (store_clone(s, &timer.store) != SH_OK)
@@ -169,7 +175,7 @@ schedule_on_miss(void *ctx)
 	unsigned flags = REFRESH_MISS;
 	int rc;
 
-	if (c->redirects_url[0] == '\0')
+	if (!fetch_url_ok(c->redirects_url))
 		return 0;
 	/* The common case for a flood of random paths: one LMDB read. */
 	if (c->miss_refresh_interval > 0) {

@@ -1,0 +1,251 @@
+#!/bin/bash
+#
+# tests/integration/cli.sh - sherve's command line without a web server:
+# --help/--version, configuration errors, the admin verbs (refresh, list,
+# lookup, status, import) against file:// and a fake http upstream that
+# fails in several ways, the no-server exit, and one-shot CGI requests.
+#
+# Needs python3 (the fake upstream); skips (77) without it.
+# Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
+
+. "$(dirname "$0")/lib.sh"
+
+need_cmd python3
+[ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
+note "sherve: $SHERVE_BIN"
+
+S=$T_TMP/state
+mkdir -p "$S"
+
+# sherve ARGS...: the binary with the test store.
+sherve() {
+	"$SHERVE_BIN" --state-dir "$S" "$@"
+}
+
+# the stored map, sorted
+list_sorted() {
+	sherve list 2>/dev/null | LC_ALL=C sort
+}
+
+cat >"$T_TMP/map1.txt" <<'EOF'
+# map one
+foo https://example.com/foo
+
+bar	https://example.com/bar
+EOF
+printf 'bar https://example.com/bar\nfoo https://example.com/foo\n' \
+	>"$T_TMP/map1.sorted"
+
+# ---------------------------------------------------------------- basics
+
+check_exit "--help exits 0" 0 "$SHERVE_BIN" --help
+for w in refresh list lookup import status; do
+	expect_file_contains "--help mentions $w" "$C_OUT" "$w"
+done
+check_exit "-h exits 0" 0 "$SHERVE_BIN" -h
+
+VERSION=$(sed -n 's/^AC_INIT(\[sherve\], \[\([^]]*\)\].*/\1/p' \
+	"$TOP_SRCDIR/configure.ac" 2>/dev/null)
+[ -n "$VERSION" ] || VERSION=0.1.0
+check_exit "--version exits 0" 0 "$SHERVE_BIN" --version
+expect_eq "--version prints 'sherve $VERSION'" "$(cat "$C_OUT")" "sherve $VERSION"
+
+check_exit "--redirect-status 305 exits 78" 78 sherve --redirect-status 305 list
+expect_eq "the error is one line" "$(wc -l <"$C_ERR" | tr -d ' ')" 1
+expect_file_contains "the error names redirect-status" "$C_ERR" redirect-status
+expect_eq "nothing on stdout" "$(wc -c <"$C_OUT" | tr -d ' ')" 0
+check_exit "SHERVE_REDIRECT_STATUS=305 exits 78" 78 \
+	env SHERVE_REDIRECT_STATUS=305 "$SHERVE_BIN" --state-dir "$S" list
+expect_file_contains "the env error names redirect-status" "$C_ERR" redirect-status
+check_exit "--log-level loud exits 78" 78 sherve --log-level loud list
+check_exit "--webroot on a missing directory exits 78" 78 \
+	sherve --webroot "$T_TMP/no-such-dir" list
+check_exit "--base-path without a leading / exits 78" 78 \
+	sherve --base-path go list
+printf 'redirect-status = 302\nno-such-setting = 1\n' >"$T_TMP/bad.conf"
+check_exit "an unknown setting in --config exits 78" 78 \
+	"$SHERVE_BIN" --config "$T_TMP/bad.conf" --state-dir "$S" list
+expect_file_contains "the config error has file:line" "$C_ERR" "bad.conf:2"
+check_exit "an unknown command exits 64" 64 sherve frobnicate
+check_exit "lookup without an alias exits 64" 64 sherve lookup
+
+# ---------------------------------------------------------------- file://
+
+check_exit "refresh from file:// exits 0" 0 \
+	sherve --redirects-url "file://$T_TMP/map1.txt" refresh
+expect_file_contains "refresh reports 2 aliases" "$C_OUT" "2 aliases"
+check_exit "list exits 0" 0 sherve list
+expect_eq "list prints the aliases" "$(list_sorted)" "$(cat "$T_TMP/map1.sorted")"
+check_exit "lookup foo exits 0" 0 sherve lookup foo
+expect_eq "lookup foo prints the URL" "$(cat "$C_OUT")" https://example.com/foo
+check_exit "lookup /foo/ trims slashes" 0 sherve lookup /foo/
+expect_eq "lookup /foo/ prints the URL" "$(cat "$C_OUT")" https://example.com/foo
+check_exit "lookup nope exits 1" 1 sherve lookup nope
+expect_file_contains "lookup nope says so" "$C_ERR" nope
+check_exit "status exits 0" 0 sherve --redirects-url "file://$T_TMP/map1.txt" status
+expect_file_contains "status shows the alias count" "$C_OUT" aliases
+expect_file_contains "status shows the source" "$C_OUT" "file://$T_TMP/map1.txt"
+
+free_port CLOSED
+check_exit "refresh from an unreachable URL exits 1" 1 \
+	sherve --redirects-url "http://127.0.0.1:$CLOSED/x" --connect-timeout 2 refresh
+expect_eq "the map is kept after the failure" "$(list_sorted)" \
+	"$(cat "$T_TMP/map1.sorted")"
+check_exit "status after the failure exits 0" 0 sherve status
+expect_file_contains "status records the failure" "$C_OUT" failed
+
+printf '# nothing valid\nonlyalias\nfoo ftp://example.com/x\nbar notaurl\n' \
+	>"$T_TMP/invalid.txt"
+check_exit "refresh from a file of invalid lines exits 1" 1 \
+	sherve --redirects-url "file://$T_TMP/invalid.txt" refresh
+expect_eq "the map is kept after the invalid file" "$(list_sorted)" \
+	"$(cat "$T_TMP/map1.sorted")"
+: >"$T_TMP/empty.txt"
+check_exit "refresh from an empty file exits 1" 1 \
+	sherve --redirects-url "file://$T_TMP/empty.txt" refresh
+expect_eq "the map is kept after the empty file" "$(list_sorted)" \
+	"$(cat "$T_TMP/map1.sorted")"
+check_exit "refresh from a missing file exits 1" 1 \
+	sherve --redirects-url "file://$T_TMP/missing.txt" refresh
+check_exit "refresh with a gopher:// URL exits 78" 78 \
+	sherve --redirects-url gopher://x refresh
+check_exit "refresh without redirects-url exits 78" 78 sherve refresh
+expect_eq "the map is kept after all that" "$(list_sorted)" \
+	"$(cat "$T_TMP/map1.sorted")"
+
+# ---------------------------------------------------------------- import
+
+printf 'foo https://example.com/foo\nbar https://example.com/bar\nbaz https://example.com/baz\n' \
+	>"$T_TMP/map2.txt"
+check_exit "import FILE exits 0" 0 sherve import "$T_TMP/map2.txt"
+check_exit "lookup baz after import" 0 sherve lookup baz
+expect_eq "baz is imported" "$(cat "$C_OUT")" https://example.com/baz
+printf 'qux https://example.com/qux\n' >"$T_TMP/tiny.txt"
+check_exit "import refuses a map that shrinks by more than max-shrink" 1 \
+	sherve import "$T_TMP/tiny.txt"
+check_exit "baz survives the refused import" 0 sherve lookup baz
+C_STDIN=$T_TMP/tiny.txt check_exit "import --force - (stdin) exits 0" 0 \
+	sherve import --force -
+check_exit "the forced map replaced the old one" 1 sherve lookup foo
+check_exit "qux is in the forced map" 0 sherve lookup qux
+check_exit "import of a missing file exits 1" 1 sherve import "$T_TMP/missing.txt"
+check_exit "re-import map1" 0 sherve import --force "$T_TMP/map1.txt"
+
+# ---------------------------------------------------------------- http upstream
+
+cp "$T_TMP/map2.txt" "$T_TMP/served.txt"
+start_bg "$T_TMP/upstream.out" python3 "$T_LIB_DIR/upstream.py" \
+	--file "$T_TMP/served.txt" --port-file "$T_TMP/upstream.port" \
+	--mode-file "$T_TMP/upstream.mode" --log "$T_TMP/upstream.log" \
+	--slow-seconds 20 --huge-bytes 3000000
+wait_file "$T_TMP/upstream.port" 100 || hard_error "the fake upstream did not start"
+UP=http://127.0.0.1:$(cat "$T_TMP/upstream.port")
+URL=$UP/redirects.txt
+note "fake upstream on $UP"
+up() {
+	curl -s -m 5 "$UP/-/$1" 2>/dev/null | tr -d '\n'
+}
+mode() {
+	printf '%s\n' "$1" >"$T_TMP/upstream.mode"
+}
+
+mode ok
+check_exit "refresh from http exits 0" 0 sherve --redirects-url "$URL" refresh
+check_exit "baz came over http" 0 sherve lookup baz
+check_exit "a second refresh exits 0" 0 sherve --redirects-url "$URL" refresh
+expect_file_contains "the second refresh is 'not modified' (ETag)" "$C_OUT" \
+	"not modified"
+expect_eq "the upstream answered it 304" "$(up count304)" 1
+check_exit "refresh --force exits 0" 0 sherve --redirects-url "$URL" --force refresh
+expect_eq "--force sends no validators" "$(up count304)" 1
+expect_eq "the upstream saw 3 requests" "$(up count)" 3
+
+mode 500
+check_exit "refresh from a 500 upstream exits 1" 1 sherve --redirects-url "$URL" refresh
+expect_file_contains "the 500 is reported" "$C_ERR" 500
+check_exit "baz is kept after the 500" 0 sherve lookup baz
+
+mode garbage
+check_exit "refresh from an upstream of invalid lines exits 1" 1 \
+	sherve --redirects-url "$URL" --force refresh
+check_exit "baz is kept after the invalid body" 0 sherve lookup baz
+
+mode huge
+check_exit "refresh of a body over max-body exits 1" 1 \
+	sherve --redirects-url "$URL" --max-body 65536 --force refresh
+check_exit "baz is kept after the huge body" 0 sherve lookup baz
+
+mode slow
+t0=$(date +%s)
+check_exit "refresh from a hanging upstream exits 1" 1 \
+	sherve --redirects-url "$URL" --fetch-timeout 1 --force refresh
+t1=$(date +%s)
+if [ $((t1 - t0)) -le 6 ]; then
+	pass "fetch-timeout 1 bounds the hang ($((t1 - t0)) s)"
+else
+	fail "fetch-timeout 1 bounds the hang" "$((t1 - t0)) s"
+fi
+check_exit "baz is kept after the timeout" 0 sherve lookup baz
+mode ok
+expect_eq "list is the last good map" "$(list_sorted)" \
+	"$(LC_ALL=C sort "$T_TMP/map2.txt")"
+
+# ---------------------------------------------------------------- no server
+
+check_exit "no command and no web server exits 64" 64 \
+	env -u GATEWAY_INTERFACE "$SHERVE_BIN" --state-dir "$S"
+expect_file_contains "it says why" "$C_ERR" "web server"
+
+# ---------------------------------------------------------------- CGI
+
+# cgi METHOD URI [ARGS...]: one CGI request; the response in $C_OUT.
+# shellcheck disable=SC2317 # called through check_exit
+cgi() {
+	local m=$1 u=$2
+	shift 2
+	env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD="$m" REQUEST_URI="$u" \
+		SERVER_PROTOCOL=HTTP/1.1 "$SHERVE_BIN" --state-dir "$S" "$@"
+}
+# cgi_header NAME: a header of the CGI response in $C_OUT.
+cgi_header() {
+	# shellcheck disable=SC2034 # read by header
+	H_HEADERS=$C_OUT
+	header "$1"
+}
+
+check_exit "CGI GET /foo exits 0" 0 cgi GET /foo
+expect_eq "CGI /foo prints Status: 301" "$(head -n 1 "$C_OUT" | tr -d '\r')" \
+	"Status: 301 Moved Permanently"
+expect_eq "CGI /foo Location" "$(cgi_header Location)" https://example.com/foo
+check_exit "CGI HEAD /foo exits 0" 0 cgi HEAD /foo
+expect_eq "CGI HEAD sends no body" \
+	"$(sed -n '/^\r*$/,$p' "$C_OUT" | tail -n +2 | wc -c | tr -d ' ')" 0
+check_exit "CGI GET /nope exits 0" 0 cgi GET /nope
+expect_file_contains "CGI /nope prints Status: 404" "$C_OUT" "Status: 404"
+check_exit "CGI POST exits 0" 0 cgi POST /foo
+expect_file_contains "CGI POST prints Status: 405" "$C_OUT" "Status: 405"
+check_exit "CGI with redirect-status 308" 0 cgi GET /bar --redirect-status 308
+expect_file_contains "CGI prints Status: 308" "$C_OUT" "Status: 308"
+printf 'redirect-status = 302\nredirect-cache-control = "no-cache"\n' \
+	>"$T_TMP/sherve.conf"
+check_exit "CGI with --config" 0 cgi GET /foo --config "$T_TMP/sherve.conf"
+expect_file_contains "the config file sets redirect-status 302" "$C_OUT" \
+	"Status: 302"
+expect_eq "the config file sets redirect-cache-control" \
+	"$(cgi_header Cache-Control)" no-cache
+mkdir -p "$T_TMP/www"
+printf 'CGI-ASSET\n' >"$T_TMP/www/a.txt"
+check_exit "CGI serves an asset" 0 cgi GET /a.txt --webroot "$T_TMP/www"
+expect_file_contains "CGI asset body" "$C_OUT" CGI-ASSET
+expect_eq "CGI asset Content-Type" "$(cgi_header Content-Type)" \
+	"text/plain; charset=utf-8"
+
+# A fresh store: CGI fetches the map once, then leaves it to cron.
+S2=$T_TMP/state2
+mkdir -p "$S2"
+check_exit "CGI on an empty store fetches the map" 0 env GATEWAY_INTERFACE=CGI/1.1 \
+	REQUEST_METHOD=GET REQUEST_URI=/baz "$SHERVE_BIN" --state-dir "$S2" \
+	--redirects-url "$URL"
+expect_file_contains "CGI /baz after the startup fetch is 301" "$C_OUT" "Status: 301"
+
+finish

@@ -1,0 +1,667 @@
+# shellcheck shell=bash
+#
+# tests/integration/lib.sh - shared helpers for sherve's integration tests.
+#
+# Source it first thing from a bash test script:
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# It provides:
+#   - the trees: TOP_SRCDIR, TOP_BUILDDIR, SHERVE_BIN (from `make check`'s
+#     environment, else guessed from this file's location);
+#   - T_TMP, a private temp dir, and an EXIT trap that stops every process
+#     started with start_bg (and the processes those spawned), by PID, and
+#     removes T_TMP (KEEP_TMP=1 keeps it);
+#   - free_port, wait_http, wait_file, alive, stop_pid, children_of;
+#   - http / raw_http (one request, remembered for the expect_* checks);
+#   - check, check_exit, expect_* (each prints "ok - DESC" or
+#     "not ok - DESC (got ...)"), skip, skip_all and finish.
+#
+# Exit statuses follow automake: 0 pass, 1 fail, 77 skip, 99 hard error.
+
+set -u
+LC_ALL=C
+export LC_ALL
+
+T_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${TOP_SRCDIR:=$(cd "$T_LIB_DIR/../.." && pwd)}"
+: "${TOP_BUILDDIR:=$TOP_SRCDIR}"
+: "${SHERVE_BIN:=$TOP_BUILDDIR/src/sherve}"
+export TOP_SRCDIR TOP_BUILDDIR SHERVE_BIN
+T_NAME=$(basename "$0")
+
+# Keep the caller's sherve settings out of the tests: drop every SHERVE_*
+# variable but SHERVE_BIN, and read no config file (one beside the binary
+# or in sysconfdir would otherwise be picked up).
+for _v in $(compgen -e); do
+	case $_v in
+	SHERVE_BIN) ;;
+	SHERVE_*) unset "$_v" ;;
+	esac
+done
+unset _v GATEWAY_INTERFACE
+export SHERVE_CONFIG=/dev/null
+
+T_PASS=0
+T_FAIL=0
+T_SKIP=0
+T_5XX=0
+T_5XX_SEEN=
+T_PIDS=()
+T_LOGS=()
+H_STATUS=000
+H_DESC_REQ=
+
+# ---------------------------------------------------------------- output
+
+# Collapse a value to one short line for "(got ...)".
+t_oneline() {
+	local s
+	s=$(printf '%s' "$*" | tr '\r\n\t' '   ' | tr -cd '[:print:]')
+	if [ "${#s}" -gt 240 ]; then
+		s="${s:0:240}..."
+	fi
+	printf '%s' "$s"
+}
+
+pass() {
+	T_PASS=$((T_PASS + 1))
+	printf 'ok - %s\n' "$1"
+}
+
+fail() {
+	T_FAIL=$((T_FAIL + 1))
+	printf 'not ok - %s (got %s)\n' "$1" "$(t_oneline "${2:-}")"
+}
+
+# skip DESC REASON: a check that could not run here.
+skip() {
+	T_SKIP=$((T_SKIP + 1))
+	printf 'ok - %s # SKIP %s\n' "$1" "$2"
+}
+
+note() {
+	printf '# %s\n' "$*"
+}
+
+# skip_all REASON: the whole script cannot run here (automake SKIP).
+skip_all() {
+	printf 'SKIP: %s: %s\n' "$T_NAME" "$*"
+	exit 77
+}
+
+# hard_error REASON: the test itself is broken (automake ERROR).
+hard_error() {
+	printf 'ERROR: %s: %s\n' "$T_NAME" "$*"
+	exit 99
+}
+
+# log_file PATH: a file to show when the script fails.
+log_file() {
+	T_LOGS+=("$1")
+}
+
+t_dump_logs() {
+	local f
+	for f in "${T_LOGS[@]}"; do
+		[ -s "$f" ] || continue
+		printf '# ---- %s (last 25 lines)\n' "$f"
+		tail -n 25 "$f" | cut -c 1-300 | sed 's/^/#   /'
+	done
+}
+
+# finish: print the counts and exit 0 (all passed) or 1.
+finish() {
+	if [ "$T_SKIP" -gt 0 ]; then
+		printf '# %d skipped\n' "$T_SKIP"
+	fi
+	printf '%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
+	if [ "$T_FAIL" -gt 0 ]; then
+		t_dump_logs
+		exit 1
+	fi
+	if [ "$T_PASS" -eq 0 ]; then
+		hard_error "no check ran"
+	fi
+	exit 0
+}
+
+# need_cmd NAME...: skip the script when a command is missing.
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			skip_all "$c is not installed (apt-get install $c)"
+	done
+}
+
+# ---------------------------------------------------------------- processes
+
+# PID's state letter (R, S, Z...), empty if there is no such process.
+t_proc_state() {
+	local s
+	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
+	s=${s##*) }
+	printf '%s' "${s%% *}"
+}
+
+# PID's start time in clock ticks, to tell a PID from its reuse.
+t_proc_start() {
+	local s
+	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
+	s=${s##*) }
+	# Fields after "pid (comm) ": state is field 3, starttime field 22.
+	# shellcheck disable=SC2086 # split on purpose
+	set -- $s
+	printf '%s' "${20:-}"
+}
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+	local st
+	st=$(t_proc_state "$1") || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# children_of PID: the PIDs whose parent is PID. Reads the kernel's
+# /proc/PID/task/*/children when it has them, else scans /proc.
+children_of() {
+	local want=$1 f s pid ppid kids
+	if [ -r "/proc/$want/task/$want/children" ]; then
+		for f in /proc/"$want"/task/*/children; do
+			kids=
+			# No trailing newline here: read fails but fills kids.
+			{ read -r kids <"$f"; } 2>/dev/null
+			[ -n "$kids" ] || continue
+			for pid in $kids; do
+				printf '%s\n' "$pid"
+			done
+		done
+		return 0
+	fi
+	[ -d "/proc/$want" ] || return 0
+	for f in /proc/[0-9]*/stat; do
+		{ read -r s <"$f"; } 2>/dev/null || continue
+		pid=${s%% *}
+		s=${s##*) }
+		ppid=${s#* }
+		ppid=${ppid%% *}
+		if [ "$ppid" = "$want" ]; then
+			printf '%s\n' "$pid"
+		fi
+	done
+}
+
+# descendants_of PID: children, grandchildren... (bounded depth).
+descendants_of() {
+	local level=("$1") next p c _
+	for _ in 1 2 3 4; do
+		next=()
+		for p in "${level[@]}"; do
+			for c in $(children_of "$p"); do
+				printf '%s\n' "$c"
+				next+=("$c")
+			done
+		done
+		[ "${#next[@]}" -gt 0 ] || break
+		level=("${next[@]}")
+	done
+}
+
+# start_bg LOG CMD...: start CMD in the background with stdout and stderr
+# to LOG, remember its PID for cleanup, and set BG_PID.
+start_bg() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 </dev/null &
+	BG_PID=$!
+	T_PIDS+=("$BG_PID")
+	log_file "$log"
+}
+
+# t_wait_gone PID TENTHS: wait until PID is gone or a zombie.
+t_wait_gone() {
+	local pid=$1 n=$2
+	while [ "$n" -gt 0 ] && alive "$pid"; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	! alive "$pid"
+}
+
+# stop_pid PID: SIGTERM PID (a process this script started), wait up to
+# 5 s, then SIGKILL; afterwards stop what it had spawned and left behind
+# (checked by start time, so a reused PID is never signalled).
+stop_pid() {
+	local pid=$1 kids=() k start
+	for k in $(descendants_of "$pid"); do
+		start=$(t_proc_start "$k") || continue
+		kids+=("$k:$start")
+	done
+	if alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		if ! t_wait_gone "$pid" 50; then
+			kill -KILL "$pid" 2>/dev/null
+			t_wait_gone "$pid" 20
+		fi
+	fi
+	wait "$pid" 2>/dev/null
+	for k in "${kids[@]}"; do
+		pid=${k%%:*}
+		start=${k#*:}
+		[ "$(t_proc_start "$pid" 2>/dev/null)" = "$start" ] || continue
+		alive "$pid" || continue
+		kill -TERM "$pid" 2>/dev/null
+		if ! t_wait_gone "$pid" 30; then
+			kill -KILL "$pid" 2>/dev/null
+		fi
+	done
+	return 0
+}
+
+t_cleanup() {
+	local rc=$? i
+	trap - EXIT INT TERM HUP
+	for ((i = ${#T_PIDS[@]} - 1; i >= 0; i--)); do
+		stop_pid "${T_PIDS[$i]}"
+	done
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		printf '# kept %s\n' "$T_TMP"
+	else
+		rm -rf "$T_TMP"
+	fi
+	exit "$rc"
+}
+
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sherve-it.XXXXXX") ||
+	hard_error "mktemp failed"
+trap t_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ---------------------------------------------------------------- network
+
+# free_port [VAR]: a TCP port on 127.0.0.1 that nothing listens on right
+# now, from a python3 one-liner binding port 0. With VAR, the port is
+# assigned to VAR from a pool filled 8 at a time (python starts slowly on
+# a busy machine); without, it is printed.
+T_PORTS=()
+free_port() {
+	local ports
+	if [ "${#T_PORTS[@]}" -eq 0 ]; then
+		ports=$(python3 -c 'import socket
+ss = [socket.socket() for _ in range(8)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))') ||
+			hard_error "free_port: python3 failed"
+		read -r -a T_PORTS <<<"$ports"
+	fi
+	if [ $# -gt 0 ]; then
+		printf -v "$1" '%s' "${T_PORTS[0]}"
+	else
+		printf '%s\n' "${T_PORTS[0]}"
+	fi
+	T_PORTS=("${T_PORTS[@]:1}")
+}
+
+# wait_file FILE [TENTHS]: wait until FILE exists and is not empty.
+wait_file() {
+	local f=$1 n=${2:-100}
+	while [ "$n" -gt 0 ]; do
+		[ -s "$f" ] && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# wait_http URL [PID] [TENTHS]: wait until URL answers with any HTTP
+# status; give up early if PID (the server) died.
+wait_http() {
+	local url=$1 pid=${2:-} n=${3:-100} code
+	while [ "$n" -gt 0 ]; do
+		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" \
+			2>/dev/null) || true
+		case $code in
+		'' | 000) ;;
+		*) return 0 ;;
+		esac
+		if [ -n "$pid" ] && ! alive "$pid"; then
+			return 1
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# http [CURL OPTION...] URL: one request. Sets H_STATUS (000 when no
+# answer), H_HEADERS and H_BODY (files). --path-as-is keeps "..".
+http() {
+	H_HEADERS=$T_TMP/last.headers
+	H_BODY=$T_TMP/last.body
+	: >"$H_HEADERS"
+	: >"$H_BODY"
+	H_STATUS=$(curl -s --path-as-is -m 10 -o "$H_BODY" -D "$H_HEADERS" \
+		-w '%{http_code}' "$@" 2>/dev/null) || true
+	[ -n "$H_STATUS" ] || H_STATUS=000
+	H_DESC_REQ="$*"
+	t_note_5xx
+}
+
+t_note_5xx() {
+	case $H_STATUS in
+	5??)
+		T_5XX=$((T_5XX + 1))
+		T_5XX_SEEN="$T_5XX_SEEN $H_STATUS:${H_DESC_REQ##* }"
+		;;
+	esac
+}
+
+# raw_http PORT BYTES: send BYTES (printf escapes allowed) to
+# 127.0.0.1:PORT with HTTP/1.0 semantics, read until the server closes.
+# Sets H_STATUS, H_HEADERS, H_BODY and H_BODY_BYTES (what followed the
+# header block: must be 0 for HEAD and 304).
+raw_http() {
+	local port=$1 req=$2 out
+	H_HEADERS=$T_TMP/last.headers
+	H_BODY=$T_TMP/last.body
+	out=$(python3 - "$port" "$req" "$H_HEADERS" "$H_BODY" <<'EOF'
+import socket, sys
+port, req, hfile, bfile = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+req = req.encode().decode("unicode_escape").encode("latin-1")
+data = b""
+try:
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(req)
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+except OSError:
+    pass
+head, sep, body = data.partition(b"\r\n\r\n")
+lines = head.split(b"\r\n")
+status = "000"
+if lines and lines[0].startswith(b"HTTP/"):
+    parts = lines[0].split()
+    if len(parts) > 1:
+        status = parts[1].decode("latin-1")
+open(hfile, "wb").write(head + sep)
+open(bfile, "wb").write(body)
+print(status, len(body))
+EOF
+	) || out="000 0"
+	H_STATUS=${out%% *}
+	# shellcheck disable=SC2034 # read by the tests
+	H_BODY_BYTES=${out##* }
+	H_DESC_REQ="raw ${req%%\\r*}"
+	t_note_5xx
+}
+
+# header NAME: the value of NAME in the last response ("" and status 1
+# when absent). Case-insensitive name, CR and surrounding blanks removed.
+header() {
+	awk -v want="$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')" '
+		{ sub(/\r$/, "") }
+		/^HTTP\// { found = 0; next }   # keep only the last response
+		{
+			i = index($0, ":")
+			if (i == 0) next
+			k = tolower(substr($0, 1, i - 1))
+			if (k == want) {
+				v = substr($0, i + 1)
+				sub(/^[ \t]+/, "", v)
+				sub(/[ \t]+$/, "", v)
+				val = v
+				found = 1
+			}
+		}
+		END { if (found) { print val; exit 0 } exit 1 }
+	' "$H_HEADERS"
+}
+
+# ---------------------------------------------------------------- checks
+
+# check DESC CMD...: passes when CMD exits 0.
+check() {
+	local desc=$1 rc
+	shift
+	"$@" >"$T_TMP/check.out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		pass "$desc"
+	else
+		fail "$desc" "exit $rc: $(head -c 200 "$T_TMP/check.out")"
+	fi
+}
+
+# check_exit DESC CODE CMD...: runs CMD with stdin from /dev/null (unless
+# C_STDIN names a file), stdout to $C_OUT and stderr to $C_ERR (files);
+# passes when its exit status is CODE. Sets C_RC.
+C_OUT=$T_TMP/cmd.out
+C_ERR=$T_TMP/cmd.err
+check_exit() {
+	local desc=$1 want=$2
+	shift 2
+	"$@" <"${C_STDIN:-/dev/null}" >"$C_OUT" 2>"$C_ERR"
+	C_RC=$?
+	if [ "$C_RC" -eq "$want" ]; then
+		pass "$desc"
+	else
+		fail "$desc" "exit $C_RC, stderr: $(head -c 300 "$C_ERR")"
+	fi
+}
+
+# expect_eq DESC GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "'$2', want '$3'"
+	fi
+}
+
+# expect_match DESC GOT GLOB
+expect_match() {
+	# shellcheck disable=SC2254
+	case $2 in
+	$3) pass "$1" ;;
+	*) fail "$1" "'$2', want $3" ;;
+	esac
+}
+
+# expect_file_contains DESC FILE STRING (fixed string)
+expect_file_contains() {
+	if grep -qF -- "$3" "$2" 2>/dev/null; then
+		pass "$1"
+	else
+		fail "$1" "$(head -c 200 "$2" 2>/dev/null) [no '$3']"
+	fi
+}
+
+# expect_file_not_contains DESC FILE STRING
+expect_file_not_contains() {
+	if grep -qF -- "$3" "$2" 2>/dev/null; then
+		fail "$1" "'$3' in $(basename "$2")"
+	else
+		pass "$1"
+	fi
+}
+
+# expect_status DESC CODE: the last http/raw_http status.
+expect_status() {
+	if [ "$H_STATUS" = "$2" ]; then
+		pass "$1"
+	else
+		fail "$1" "status $H_STATUS, want $2"
+	fi
+}
+
+# expect_status_in DESC CODE...: any of the codes.
+expect_status_in() {
+	local desc=$1 c
+	shift
+	for c in "$@"; do
+		if [ "$H_STATUS" = "$c" ]; then
+			pass "$desc"
+			return
+		fi
+	done
+	fail "$desc" "status $H_STATUS, want one of $*"
+}
+
+# expect_header DESC NAME VALUE: exact value.
+expect_header() {
+	local v
+	if ! v=$(header "$2"); then
+		fail "$1" "no $2 header"
+	elif [ "$v" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "$2: $v, want $3"
+	fi
+}
+
+# expect_header_like DESC NAME GLOB
+expect_header_like() {
+	local v
+	if ! v=$(header "$2"); then
+		fail "$1" "no $2 header"
+		return
+	fi
+	# shellcheck disable=SC2254
+	case $v in
+	$3) pass "$1" ;;
+	*) fail "$1" "$2: $v, want $3" ;;
+	esac
+}
+
+# expect_no_header DESC NAME
+expect_no_header() {
+	local v
+	if v=$(header "$2"); then
+		fail "$1" "$2: $v"
+	else
+		pass "$1"
+	fi
+}
+
+# expect_body_contains DESC STRING (fixed string)
+expect_body_contains() {
+	if grep -qF -- "$2" "$H_BODY"; then
+		pass "$1"
+	else
+		fail "$1" "status $H_STATUS, body: $(head -c 160 "$H_BODY")"
+	fi
+}
+
+# expect_body_not_contains DESC STRING
+expect_body_not_contains() {
+	if grep -qF -- "$2" "$H_BODY"; then
+		fail "$1" "status $H_STATUS, body has '$2'"
+	else
+		pass "$1"
+	fi
+}
+
+# expect_body_empty DESC
+expect_body_empty() {
+	local n
+	n=$(wc -c <"$H_BODY")
+	if [ "$n" -eq 0 ]; then
+		pass "$1"
+	else
+		fail "$1" "$n body bytes"
+	fi
+}
+
+# expect_body_equals DESC STRING: the whole body, byte for byte.
+expect_body_equals() {
+	if [ "$(cat "$H_BODY"; printf x)" = "$2x" ]; then
+		pass "$1"
+	else
+		fail "$1" "body: $(head -c 160 "$H_BODY"), want: $2"
+	fi
+}
+
+# expect_body_file DESC FILE: the body is FILE's bytes.
+expect_body_file() {
+	if cmp -s "$H_BODY" "$2"; then
+		pass "$1"
+	else
+		fail "$1" "$(wc -c <"$H_BODY") bytes differing from $2"
+	fi
+}
+
+# expect_no_5xx DESC: no request so far got a 5xx.
+expect_no_5xx() {
+	if [ "$T_5XX" -eq 0 ]; then
+		pass "$1"
+	else
+		fail "$1" "$T_5XX answers:$T_5XX_SEEN"
+	fi
+}
+
+# ---------------------------------------------------------------- lighttpd
+
+# render_lighttpd TEMPLATE OUT NAME=VALUE...: substitute @NAME@ in
+# TEMPLATE (the first value given for a NAME wins). ENV_<VAR>=VALUE adds
+# "VAR" => "VALUE" to the bin-environment block. Fails when a placeholder
+# outside comments is left, or a value holds a quote or a newline.
+render_lighttpd() {
+	local tmpl=$1 out=$2 text p k v env='' line result='' left=''
+	shift 2
+	text=$(<"$tmpl") || return 1
+	for p in "$@"; do
+		k=${p%%=*}
+		v=${p#*=}
+		case $v in
+		*'"'* | *$'\n'*)
+			printf 'render_lighttpd: %s: no quotes or newlines\n' "$k" >&2
+			return 1
+			;;
+		esac
+		case $k in
+		ENV_*) env+="      \"${k#ENV_}\" => \"$v\","$'\n' ;;
+		*) text=${text//"@$k@"/"$v"} ;;
+		esac
+	done
+	while IFS= read -r line; do
+		result+="$line"$'\n'
+		if [ -n "$env" ] &&
+			[[ $line =~ ^[[:space:]]*\"bin-environment\"[[:space:]]*=\>[[:space:]]*\( ]]; then
+			result+=$env
+			env=
+		fi
+		if [[ ! $line =~ ^[[:space:]]*# ]] && [[ $line =~ @[A-Z_]+@ ]]; then
+			left+=" ${BASH_REMATCH[0]}"
+		fi
+	done <<<"$text"
+	if [ -n "$env" ]; then
+		printf 'render_lighttpd: no bin-environment block in %s\n' "$tmpl" >&2
+		return 1
+	fi
+	if [ -n "$left" ]; then
+		printf 'render_lighttpd: unset placeholders:%s\n' "$left" >&2
+		return 1
+	fi
+	printf '%s' "$result" >"$out"
+}
+
+# lighttpd_path: the lighttpd binary (often in /usr/sbin, off a user's PATH).
+lighttpd_path() {
+	local p
+	for p in "$(command -v lighttpd 2>/dev/null)" /usr/sbin/lighttpd \
+		/usr/local/sbin/lighttpd; do
+		if [ -n "$p" ] && [ -x "$p" ]; then
+			printf '%s' "$p"
+			return 0
+		fi
+	done
+	return 1
+}

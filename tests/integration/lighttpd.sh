@@ -1,0 +1,435 @@
+#!/bin/bash
+#
+# tests/integration/lighttpd.sh - sherve behind a real lighttpd.
+#
+# Renders contrib/lighttpd/sherve.conf (the template the quickstart uses)
+# for several lighttpd instances on free 127.0.0.1 ports, each spawning
+# sherve through mod_fastcgi's bin-path, and checks the HTTP answers:
+# assets, conditionals, ranges, redirects, 404s, refused paths, a missing
+# webroot, unreachable and malformed redirects URLs, a restart on a kept
+# store with the upstream gone, redirect-status 308 and a base path.
+#
+# Needs lighttpd, curl and python3; skips (77) without them.
+# Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
+
+. "$(dirname "$0")/lib.sh"
+
+need_cmd curl python3
+LIGHTTPD=$(lighttpd_path) ||
+	skip_all "lighttpd is not installed (apt-get install lighttpd)"
+[ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
+TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve.conf
+[ -r "$TEMPLATE" ] || hard_error "$TEMPLATE: missing"
+note "lighttpd: $("$LIGHTTPD" -v 2>&1 | head -n 1)"
+note "sherve: $SHERVE_BIN"
+
+# ---------------------------------------------------------------- fixtures
+
+W=$T_TMP/www
+mkdir -p "$W/blog" "$W/docs/guide" "$W/.git" "$T_TMP/outside"
+printf '<!DOCTYPE html><title>t</title><p>INDEX-MARKER</p>\n' >"$W/index.html"
+printf '<p>BLOG-INDEX</p>\n' >"$W/blog/index.html"
+printf '<p>NESTED-INDEX</p>\n' >"$W/docs/guide/index.html"
+printf '<p>NESTED-PAGE</p>\n' >"$W/docs/guide/page.html"
+printf 'body { color: #123456; }\n' >"$W/style.css"
+printf '0123456789abcdef' >"$W/data.txt"
+printf '<p>CUSTOM-404</p>\n' >"$W/404.html"
+printf 'CANARY-SECRET\n' >"$W/.secret"
+printf '[core]\nCANARY-GIT\n' >"$W/.git/config"
+printf 'CANARY-OUTSIDE\n' >"$T_TMP/outside/canary.txt"
+ln -s "$T_TMP/outside/canary.txt" "$W/link.txt"
+ln -s ../outside "$W/linkdir"
+# A webroot without 404.html, for the plain-text 404 of sherve itself.
+W2=$T_TMP/www-no404
+mkdir -p "$W2"
+printf '<p>W2-INDEX</p>\n' >"$W2/index.html"
+
+printf '# test map\nfoo https://example.com/foo\nbar https://example.com/bar\n' \
+	>"$T_TMP/redirects.txt"
+
+# ---------------------------------------------------------------- upstream
+
+UP_PID=
+UP_PORT=
+start_upstream() {
+	rm -f "$T_TMP/upstream.port"
+	start_bg "$T_TMP/upstream.out" python3 "$T_LIB_DIR/upstream.py" \
+		--file "$T_TMP/redirects.txt" --port-file "$T_TMP/upstream.port" \
+		--mode-file "$T_TMP/upstream.mode" --log "$T_TMP/upstream.log"
+	UP_PID=$BG_PID
+	log_file "$T_TMP/upstream.log"
+	wait_file "$T_TMP/upstream.port" 100 ||
+		hard_error "the fake upstream did not start"
+	UP_PORT=$(cat "$T_TMP/upstream.port")
+	UP=http://127.0.0.1:$UP_PORT
+}
+
+upstream_count() {
+	curl -s -m 5 "$UP/-/count" 2>/dev/null | tr -d '\n'
+}
+
+# ---------------------------------------------------------------- lighttpd
+
+# start_lighttpd NAME NAME=VALUE...: render the template (values given
+# win over the defaults below) and start lighttpd -D. Sets L_RUN, L_PORT,
+# L_PID and B (the base URL). Returns 1 when it does not come up.
+start_lighttpd() {
+	local name=$1 _
+	shift
+	L_RUN=$T_TMP/run-$name
+	mkdir -p "$L_RUN/htdocs"
+	for _ in 1 2 3; do
+		free_port L_PORT
+		render_lighttpd "$TEMPLATE" "$L_RUN/lighttpd.conf" "$@" \
+			PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$L_RUN" \
+			MAX_PROCS=2 BASE_PATH=/ WEBROOT="$W" \
+			STATE_DIR="$T_TMP/state-$name" \
+			REDIRECTS_URL="$UP/redirects.txt" ||
+			hard_error "cannot render $TEMPLATE"
+		mkdir -p "$T_TMP/state-$name"
+		if ! "$LIGHTTPD" -tt -f "$L_RUN/lighttpd.conf" \
+			>"$L_RUN/syntax.log" 2>&1; then
+			cat "$L_RUN/syntax.log"
+			hard_error "lighttpd -tt rejects the rendered template"
+		fi
+		: >"$L_RUN/error.log"
+		start_bg "$L_RUN/stderr.log" "$LIGHTTPD" -D -f "$L_RUN/lighttpd.conf"
+		L_PID=$BG_PID
+		log_file "$L_RUN/error.log"
+		log_file "$L_RUN/sherve.log"
+		B=http://127.0.0.1:$L_PORT
+		if wait_http "$B/" "$L_PID" 100; then
+			note "lighttpd '$name' (pid $L_PID) on $B"
+			return 0
+		fi
+		# Lost the port to someone else between free_port and bind?
+		stop_pid "$L_PID"
+		grep -q 'in use' "$L_RUN/error.log" "$L_RUN/stderr.log" ||
+			break
+	done
+	fail "lighttpd '$name' starts and answers" "$(cat "$L_RUN/stderr.log" "$L_RUN/error.log" 2>/dev/null)"
+	return 1
+}
+
+stop_lighttpd() {
+	stop_pid "$L_PID"
+}
+
+# sherve_procs PID: the sherve processes lighttpd PID runs.
+sherve_procs() {
+	local c
+	for c in $(children_of "$1"); do
+		if [ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$(readlink -f "$SHERVE_BIN")" ]; then
+			printf '%s\n' "$c"
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- main
+
+start_upstream
+note "fake upstream on $UP"
+
+note "instance 'main': webroot, upstream map, max-procs 2"
+if start_lighttpd main; then
+	MAIN_RUN=$L_RUN
+	procs=$(sherve_procs "$L_PID" | wc -l)
+	expect_eq "lighttpd runs max-procs (2) sherve responders" "$procs" 2
+	expect_eq "startup fetched the map from the upstream once" \
+		"$(upstream_count)" 1
+
+	# Assets.
+	http "$B/"
+	expect_status "GET / is 200" 200
+	expect_body_contains "GET / serves index.html" INDEX-MARKER
+	expect_header_like "GET / is text/html" Content-Type 'text/html*'
+	http "$B/docs/guide/"
+	expect_status "nested directory with a slash is 200" 200
+	expect_body_contains "nested directory with a slash serves its index" \
+		NESTED-INDEX
+	http "$B/docs/guide"
+	expect_status "nested directory without a slash is 200" 200
+	expect_body_contains "nested directory without a slash serves its index" \
+		NESTED-INDEX
+	http "$B/blog/"
+	expect_body_contains "GET /blog/ serves blog/index.html" BLOG-INDEX
+	http "$B/docs/guide/page.html"
+	expect_status "nested file is 200" 200
+	expect_body_contains "nested file has its content" NESTED-PAGE
+	http "$B/style.css"
+	expect_status "GET /style.css is 200" 200
+	expect_header_like "style.css is text/css" Content-Type 'text/css*'
+	expect_body_file "style.css is sent byte for byte" "$W/style.css"
+	expect_header "style.css has the Content-Length of the file" \
+		Content-Length "$(wc -c <"$W/style.css" | tr -d ' ')"
+	expect_header "assets get the default Cache-Control" Cache-Control \
+		'public, max-age=31536000, must-revalidate'
+	expect_header "assets advertise byte ranges" Accept-Ranges bytes
+	ETAG=$(header ETag) || ETAG=
+	LASTMOD=$(header Last-Modified) || LASTMOD=
+	expect_match "style.css has a quoted ETag" "$ETAG" '*"?*"'
+	expect_match "style.css has a Last-Modified date" "$LASTMOD" '???, ?? ??? ???? ??:??:?? GMT'
+
+	# Conditionals.
+	http -H "If-None-Match: $ETAG" "$B/style.css"
+	expect_status "If-None-Match with the ETag is 304" 304
+	expect_body_empty "the 304 has an empty body"
+	expect_header "the 304 repeats the ETag" ETag "$ETAG"
+	http -H 'If-None-Match: "not-the-etag"' "$B/style.css"
+	expect_status "If-None-Match with another ETag is 200" 200
+	http -H "If-None-Match: W/$ETAG, \"x\"" "$B/style.css"
+	expect_status "If-None-Match matches a weak form in a list" 304
+	http -H "If-Modified-Since: $LASTMOD" "$B/style.css"
+	expect_status "If-Modified-Since: Last-Modified is 304" 304
+	expect_body_empty "the If-Modified-Since 304 has an empty body"
+	http -H 'If-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT' "$B/style.css"
+	expect_status "If-Modified-Since in 1970 is 200" 200
+
+	# HEAD, over a raw socket so a stray body would show.
+	raw_http "$L_PORT" 'HEAD /style.css HTTP/1.0\r\nHost: t\r\n\r\n'
+	expect_status "HEAD /style.css is 200" 200
+	expect_eq "HEAD sends no body" "$H_BODY_BYTES" 0
+	expect_header "HEAD has the GET Content-Length" Content-Length \
+		"$(wc -c <"$W/style.css" | tr -d ' ')"
+	expect_header "HEAD has the ETag" ETag "$ETAG"
+	raw_http "$L_PORT" 'HEAD /foo HTTP/1.0\r\nHost: t\r\n\r\n'
+	expect_status "HEAD /foo is 301" 301
+	expect_eq "HEAD of a redirect sends no body" "$H_BODY_BYTES" 0
+
+	# Ranges.
+	http -H 'Range: bytes=0-3' "$B/data.txt"
+	expect_status "Range bytes=0-3 is 206" 206
+	expect_header "206 has Content-Range" Content-Range 'bytes 0-3/16'
+	expect_body_equals "206 sends the 4 bytes" 0123
+	http -H 'Range: bytes=-4' "$B/data.txt"
+	expect_body_equals "suffix range bytes=-4 sends the last 4 bytes" cdef
+	http -H 'Range: bytes=100-200' "$B/data.txt"
+	expect_status "unsatisfiable range is 416" 416
+	expect_header "416 has Content-Range bytes */size" Content-Range 'bytes */16'
+	http -H 'Range: bytes=0-3' -H 'If-Range: "stale"' "$B/data.txt"
+	expect_status "Range with a stale If-Range is a full 200" 200
+
+	# Redirects.
+	http "$B/foo"
+	expect_status "GET /foo is 301" 301
+	expect_header "/foo Location" Location https://example.com/foo
+	expect_header "/foo Access-Control-Allow-Origin" \
+		Access-Control-Allow-Origin '*'
+	expect_header "/foo Cache-Control" Cache-Control 'public, max-age=3600'
+	expect_body_contains "/foo has a tiny HTML body with the link" \
+		'https://example.com/foo'
+	http "$B/foo/"
+	expect_status "GET /foo/ is 301" 301
+	expect_header "/foo/ Location" Location https://example.com/foo
+	http "$B/bar"
+	expect_header "/bar Location" Location https://example.com/bar
+	http "$B/foo?utm=1"
+	expect_header "the query string is ignored" Location https://example.com/foo
+	http "$B/%66oo"
+	expect_header "the path is percent-decoded (/%66oo)" Location \
+		https://example.com/foo
+
+	# 404s and errors.
+	http "$B/nope"
+	expect_status "unknown alias is 404" 404
+	expect_header "404 has Cache-Control: no-store" Cache-Control no-store
+	expect_body_contains "404 serves the webroot's 404.html" CUSTOM-404
+	expect_header_like "404.html is text/html" Content-Type 'text/html*'
+	http "$B/missing.css"
+	expect_status "missing asset is 404" 404
+	http -X POST -d x "$B/"
+	expect_status "POST is 405" 405
+	expect_header "405 has Allow: GET, HEAD" Allow 'GET, HEAD'
+	http -X PUT -d x "$B/foo"
+	expect_status "PUT /foo is 405" 405
+	http -X DELETE "$B/style.css"
+	expect_status "DELETE is 405" 405
+	http "$B/%zz"
+	expect_status "malformed percent-encoding /%zz is 400" 400
+	http "$B/foo%"
+	expect_status "truncated percent-encoding /foo% is 400" 400
+
+	# Paths that must never leave the webroot or show hidden files.
+	for p in '/../outside/canary.txt' '/%2e%2e/outside/canary.txt' \
+		'/%2E%2E/outside/canary.txt' '/%2f../outside/canary.txt' \
+		'/..%2foutside%2fcanary.txt' '/blog/../../outside/canary.txt' \
+		'/docs/%2e%2e/%2e%2e/outside/canary.txt' '/.secret' '/%2esecret' \
+		'/.git/config' '/.git/' '/%2egit/config' '/link.txt' \
+		'/linkdir/canary.txt' '/linkdir/' '/style.css/' \
+		'/style.css%2f' '/docs%2fguide%2fpage.html'; do
+		http "$B$p"
+		expect_status "refused: $p is 404" 404
+		expect_body_not_contains "refused: $p leaks nothing" CANARY
+	done
+	for p in '/%00' '/style.css%00.txt' '/foo%0a' '/%5c..%5coutside%5ccanary.txt'; do
+		http "$B$p"
+		expect_status_in "refused: $p is 400 or 404" 400 404
+		expect_body_not_contains "refused: $p leaks nothing" CANARY
+	done
+
+	# A burst of concurrent requests across both responders.
+	seq 1 16 | xargs -P 8 -I{} curl -s -o /dev/null -m 10 \
+		-w '%{http_code}\n' "$B/foo?n={}" >"$T_TMP/burst" 2>/dev/null
+	expect_eq "16 concurrent requests all get 301" \
+		"$(grep -c '^301$' "$T_TMP/burst")" 16
+
+	# Log lines: sherve's stderr is lighttpd's server.breakagelog.
+	http "$B/bar?log-probe"
+	sleep 0.2
+	# Prints "bad LINE" for a line that is not a JSON object with time and
+	# level, then "probe yes|no" for the request line of the probe.
+	python3 - "$L_RUN/sherve.log" >"$T_TMP/logcheck" 2>&1 <<'EOF'
+import json, sys
+probe = "no"
+for l in open(sys.argv[1]):
+    if not l.strip():
+        continue
+    try:
+        o = json.loads(l)
+    except ValueError:
+        o = None
+    if not isinstance(o, dict) or "time" not in o or "level" not in o:
+        print("bad", l.strip()[:200])
+        continue
+    if (o.get("msg") == "request" and o.get("path") == "/bar?log-probe"
+            and o.get("status") == "301" and o.get("method") == "GET"
+            and o.get("location") == "https://example.com/bar"):
+        probe = "yes"
+print("probe", probe)
+EOF
+	if [ -s "$L_RUN/sherve.log" ] && ! grep -q '^bad' "$T_TMP/logcheck"; then
+		pass "every sherve log line is a JSON object"
+	else
+		fail "every sherve log line is a JSON object" "$(head -c 300 "$T_TMP/logcheck")"
+	fi
+	if grep -q '^probe yes' "$T_TMP/logcheck"; then
+		pass "the request is logged as JSON (method, path, status, location)"
+	else
+		fail "the request is logged as JSON (method, path, status, location)" \
+			"$(grep -F log-probe "$L_RUN/sherve.log" | head -n 1)"
+	fi
+	expect_file_not_contains "lighttpd saw no backend die" \
+		"$L_RUN/error.log" 'child exited'
+
+	# Stopping lighttpd stops its responders.
+	procs=$(sherve_procs "$L_PID")
+	stop_lighttpd
+	gone=yes
+	for c in $procs; do
+		t_wait_gone "$c" 50 || gone="no: $c alive"
+	done
+	expect_eq "stopping lighttpd stops its sherve processes" "$gone" yes
+	expect_file_contains "sherve logged its shutdown" "$MAIN_RUN/sherve.log" \
+		'responder stopping'
+fi
+
+note "instance 'noroot': no webroot"
+if start_lighttpd noroot WEBROOT=; then
+	http "$B/nope"
+	expect_status "without a webroot an unknown path is 404" 404
+	expect_header_like "the plain 404 is text/plain" Content-Type 'text/plain*'
+	expect_body_equals "the plain 404 body is 'Not found'" 'Not found
+'
+	expect_header "the plain 404 has Cache-Control: no-store" Cache-Control no-store
+	http "$B/"
+	expect_status "without a webroot / is 404" 404
+	http "$B/foo"
+	expect_status "without a webroot aliases still redirect" 301
+	stop_lighttpd
+fi
+
+note "instance 'no404': a webroot without 404.html"
+if start_lighttpd no404 WEBROOT="$W2"; then
+	http "$B/"
+	expect_body_contains "the second webroot serves its index" W2-INDEX
+	http "$B/nope"
+	expect_status "no 404.html: unknown path is 404" 404
+	expect_body_equals "no 404.html: body is 'Not found'" 'Not found
+'
+	stop_lighttpd
+fi
+
+free_port CLOSED
+nbad=0
+for bad in "http://127.0.0.1:$CLOSED/x" 'gopher://x' 'not a url'; do
+	nbad=$((nbad + 1))
+	note "instance 'bad$nbad': redirects-url '$bad'"
+	if start_lighttpd "bad$nbad" REDIRECTS_URL="$bad"; then
+		http "$B/foo"
+		expect_status "[$bad] aliases are 404" 404
+		http "$B/style.css"
+		expect_status "[$bad] assets are still 200" 200
+		http "$B/nope"
+		expect_status "[$bad] an unknown path is 404" 404
+		http "$B/"
+		expect_status "[$bad] still answers after the misses" 200
+		if alive "$L_PID" && [ "$(sherve_procs "$L_PID" | wc -l)" -eq 2 ]; then
+			pass "[$bad] lighttpd and both responders stay up"
+		else
+			fail "[$bad] lighttpd and both responders stay up" \
+				"$(sherve_procs "$L_PID" | wc -l) responders"
+		fi
+		expect_file_contains "[$bad] the failed refresh is logged" \
+			"$L_RUN/sherve.log" 'refresh failed'
+		expect_file_not_contains "[$bad] no responder died" \
+			"$L_RUN/error.log" 'child exited'
+		# A refresh that fails at once must not be retried in a loop: with
+		# refresh-interval 300 nothing is due for minutes.
+		n=$(grep -c 'scheduled refresh' "$L_RUN/sherve.log")
+		if [ "$n" -le 2 ]; then
+			pass "[$bad] no scheduled-refresh retry loop ($n log lines)"
+		else
+			fail "[$bad] no scheduled-refresh retry loop" \
+				"$n 'scheduled refresh' lines of $(wc -l <"$L_RUN/sherve.log") in sherve.log while up: $(grep -m1 'scheduled refresh' "$L_RUN/sherve.log")"
+		fi
+		stop_lighttpd
+	fi
+done
+
+note "instance 'kept': the upstream is gone, the store from 'main' is kept"
+stop_pid "$UP_PID"
+if start_lighttpd kept STATE_DIR="$T_TMP/state-main"; then
+	http "$B/foo"
+	expect_status "the stored map is served without the upstream" 301
+	expect_header "the stored /foo Location" Location https://example.com/foo
+	http "$B/nope"
+	expect_status "a miss with the upstream down is 404" 404
+	http "$B/bar"
+	expect_status "the store survives the failed miss refresh" 301
+	stop_lighttpd
+fi
+
+note "instance 's308': redirect-status 308 through bin-environment"
+if start_lighttpd s308 STATE_DIR="$T_TMP/state-main" \
+	ENV_SHERVE_REDIRECT_STATUS=308 \
+	ENV_SHERVE_REDIRECT_CACHE_CONTROL='no-cache'; then
+	http "$B/foo"
+	expect_status "redirect-status 308 is used" 308
+	expect_header "the 308 Location" Location https://example.com/foo
+	expect_header "redirect-cache-control is used" Cache-Control no-cache
+	stop_lighttpd
+fi
+
+note "instance 'base': mounted at /go"
+if start_lighttpd base STATE_DIR="$T_TMP/state-main" BASE_PATH=/go; then
+	http "$B/go/"
+	expect_status "base path: /go/ is 200" 200
+	expect_body_contains "base path: /go/ serves index.html" INDEX-MARKER
+	http "$B/go/style.css"
+	expect_status "base path: /go/style.css is 200" 200
+	http "$B/go/foo"
+	expect_status "base path: /go/foo is 301" 301
+	expect_header "base path: /go/foo Location" Location https://example.com/foo
+	http "$B/go/foo/"
+	expect_status "base path: /go/foo/ is 301" 301
+	http "$B/foo"
+	expect_status "base path: /foo (outside the mount) is 404" 404
+	http "$B/gofoo"
+	expect_status "base path: /gofoo is 404" 404
+	http "$B/go/../foo"
+	expect_status "base path: /go/../foo is 404" 404
+	stop_lighttpd
+fi
+
+expect_no_5xx "no request got a 5xx"
+finish
