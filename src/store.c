@@ -31,6 +31,7 @@ struct store {
 static int
 mkdir_p(const char *dir)
 {
+	struct stat st;
 	char buf[4096];
 	char *p;
 
@@ -48,6 +49,13 @@ mkdir_p(const char *dir)
 	}
 	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
 		return -1;
+	/* EEXIST also covers a regular file in the way: say so now. */
+	if (stat(buf, &st) != 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
 	return 0;
 }
 

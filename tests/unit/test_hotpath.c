@@ -147,9 +147,9 @@ test_no_allocation(void)
 		{ { "REQUEST_METHOD", "REQUEST_URI" }, { "GET", "/../x" } },
 	};
 	char www[64], state[64], url[128], err[512], path[128];
-	char *argv[] = { "test", "--config", "/dev/null", "--webroot", www,
-		         "--state-dir", state, "--redirects-url", url,
-		         "--log-level", "info" };
+	char *argv[] = { "test", "--config",    "/dev/null", "--webroot",
+		         www,    "--state-dir", state,       "--redirects-url",
+		         url,    "--log-level", "info" };
 	struct conf c;
 	struct handler h;
 	struct miss_ctx miss;
@@ -165,8 +165,8 @@ test_no_allocation(void)
 	snprintf(state, sizeof(state), "%s/state", dir);
 	snprintf(url, sizeof(url), "file://%s/missing.txt", dir);
 	snprintf(path, sizeof(path), "%s/sub", www);
-	require_true(__LINE__, "mkdir", mkdir(www, 0755) == 0 &&
-	                                        mkdir(path, 0755) == 0);
+	require_true(__LINE__, "mkdir",
+	             mkdir(www, 0755) == 0 && mkdir(path, 0755) == 0);
 	snprintf(path, sizeof(path), "%s/index.html", www);
 	write_file(path, "<h1>hi</h1>\n");
 	snprintf(path, sizeof(path), "%s/sub/index.html", www);
@@ -186,8 +186,8 @@ test_no_allocation(void)
 	                     SH_OK);
 	require_true(__LINE__, "import",
 	             refresh_import(&c, h.store,
-	                            "foo https://example.com/foo\n", 28, "t",
-	                            0, &rep) == SH_OK);
+	                            "foo https://example.com/foo\n", 28, "t", 0,
+	                            &rep) == SH_OK);
 	require_true(__LINE__, "metrics_open",
 	             metrics_open(c.state_dir, &h.metrics, err, sizeof(err)) ==
 	                     SH_OK);
@@ -238,9 +238,8 @@ cleanup_dir(void)
 int
 main(void)
 {
-	static const struct unit_test tests[] = {
-		UNIT_TEST(test_no_allocation), UNIT_END
-	};
+	static const struct unit_test tests[] = { UNIT_TEST(test_no_allocation),
+		                                  UNIT_END };
 	static const struct unit_suite suites[] = {
 		{ "hotpath", NULL, NULL, tests }, { NULL, NULL, NULL, NULL }
 	};

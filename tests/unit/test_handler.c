@@ -1,0 +1,1558 @@
+/*
+ * test_handler.c - handler_serve() end to end, without a web server.
+ *
+ * Requests are filled in by hand and answered into a buffer sink. The
+ * suite builds a temporary webroot (pages, a dotfile, symlinks in and
+ * out, a FIFO) and an LMDB store with a few aliases, then checks status,
+ * headers and body of each answer. Every answer is also checked for
+ * framing: one Status line, a blank line, no repeated header, and a
+ * Content-Length that matches the body.
+ */
+#include "unit.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cond.h"
+#include "conf.h"
+#include "handler.h"
+#include "httpdate.h"
+#include "log.h"
+#include "redirects.h"
+#include "store.h"
+#include "util.h"
+
+#define INDEX_BODY  "<h1>home</h1>\n"
+#define SUB_BODY    "sub index\n"
+#define CSS_BODY    "body { color: red; }\n"
+#define DIGITS_BODY "0123456789"
+#define PAGE404     "<p>custom 404</p>\n"
+#define SECRET      "secret-dotfile\n"
+#define FOO_URL     "https://example.com/foo?a=1&b=<2>"
+#define BIG_SIZE    (200 * 1024 + 17)
+#define JS_BODY     "console.log(1);\n"
+#define JS_GZ       "GZ-BYTES"
+#define JS_BR       "BR-BYTES"
+#define TEXT_JS     "text/javascript; charset=utf-8"
+
+static char base[] = "/tmp/sherve-handler.XXXXXX";
+static char www[300], www404[300], state[300], state2[300];
+
+enum which {
+	C_MAIN,
+	C_308,
+	C_GO,
+	C_NOROOT,
+	C_404,
+	C_METRICS,
+	C_NOPRE,
+	C_LIGHTTPD,
+	C_NGINX,
+	C_NCONF
+};
+
+static struct conf confs[C_NCONF];
+static int conf_ok[C_NCONF];
+static struct store *store;
+
+/* Validators of the files, as the handler should send them. */
+static char etag_index[ETAG_MAX], etag_digits[ETAG_MAX];
+static char lm_index[HTTPDATE_LEN], lm_digits[HTTPDATE_LEN];
+static char lm_earlier[HTTPDATE_LEN], lm_later[HTTPDATE_LEN];
+static char inm_list[2 * ETAG_MAX + 16], weak_digits[ETAG_MAX + 2];
+static char long_uri[6000];
+static char etag_js[ETAG_MAX], etag_js_br[ETAG_MAX], etag_js_gz[ETAG_MAX];
+static char xsendfile_style[400];
+
+/* ---- the sink ---- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	unsigned writes;
+	unsigned fail_after; /* 0: never fail */
+};
+
+static int
+buf_write(void *ctx, const char *data, size_t n)
+{
+	struct buf *b = ctx;
+
+	b->writes++;
+	if (b->fail_after != 0 && b->writes >= b->fail_after)
+		return -1;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+
+		if (p == NULL)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* ---- the answer, split ---- */
+
+struct answer {
+	int status; /* from the Status line, -1 if none */
+	char *head; /* header block, NUL-terminated, "" if malformed */
+	const char *body;
+	size_t blen;
+	int framed; /* the blank line was found */
+};
+
+static void
+answer_parse(struct answer *a, const struct buf *b)
+{
+	const char *end;
+	size_t hl;
+
+	memset(a, 0, sizeof(*a));
+	a->status = -1;
+	a->body = "";
+	if (b->p == NULL || (end = strstr(b->p, "\r\n\r\n")) == NULL) {
+		a->head = str_dup("");
+		return;
+	}
+	hl = (size_t)(end - b->p) + 2;
+	a->head = malloc(hl + 1);
+	if (a->head == NULL)
+		return;
+	memcpy(a->head, b->p, hl);
+	a->head[hl] = '\0';
+	a->body = end + 4;
+	a->blen = b->len - (size_t)(a->body - b->p);
+	a->framed = 1;
+	/* "Status: NNN Reason" */
+	if (strncmp(a->head, "Status: ", 8) == 0 &&
+	    strspn(a->head + 8, "0123456789") == 3 && a->head[11] == ' ')
+		a->status = (a->head[8] - '0') * 100 + (a->head[9] - '0') * 10 +
+		            (a->head[10] - '0');
+}
+
+/* The value of header name (NULL if absent) and how often it appears. */
+static const char *
+header(const struct answer *a, const char *name, char *val, size_t valsz,
+       int *count)
+{
+	const char *p = a->head, *found = NULL;
+	size_t nl = strlen(name);
+	int n = 0;
+
+	while (p != NULL && *p != '\0') {
+		const char *eol = strstr(p, "\r\n");
+
+		if (eol == NULL)
+			break;
+		if ((size_t)(eol - p) > nl + 1 && strncmp(p, name, nl) == 0 &&
+		    p[nl] == ':' && p[nl + 1] == ' ') {
+			if (n++ == 0) {
+				snprintf(val, valsz, "%.*s",
+				         (int)(eol - p - (ptrdiff_t)nl - 2),
+				         p + nl + 2);
+				found = val;
+			}
+		}
+		p = eol + 2;
+	}
+	if (count != NULL)
+		*count = n;
+	return found;
+}
+
+/* Framing every answer must have, whatever its status. */
+static void
+check_framing(const struct answer *a, int returned, int head_request,
+              unsigned line, const char *desc)
+{
+	char val[64], name[64];
+	const char *p, *cl;
+	int n;
+
+	expect_true(line, desc, a->framed);
+	expect_int(line, "Status line matches the return value", returned,
+	           a->status);
+	/* No header twice; every line is "Name: value". */
+	for (p = strstr(a->head, "\r\n"); p != NULL && p[2] != '\0';
+	     p = strstr(p + 2, "\r\n")) {
+		const char *colon = strstr(p + 2, ": ");
+		const char *eol = strstr(p + 2, "\r\n");
+
+		if (!expect_true(line, "header line has a name",
+		                 colon != NULL && eol != NULL && colon < eol))
+			break;
+		snprintf(name, sizeof(name), "%.*s", (int)(colon - p - 2),
+		         p + 2);
+		header(a, name, val, sizeof(val), &n);
+		unit_check(n == 1, __FILE__, line,
+		           "expected header %s once, got %d for %s", name, n,
+		           desc);
+	}
+	cl = header(a, "Content-Length", val, sizeof(val), NULL);
+	if (head_request || a->status == 304) {
+		expect_int(line, "no body", 0, a->blen);
+	} else if (cl != NULL) {
+		const char *errstr;
+		uint64_t v = 0;
+
+		expect_true(line, "Content-Length is a number",
+		            parse_u64(cl, 0, UINT64_MAX, &v, &errstr) == 0);
+		expect_u64(line, "Content-Length is the body length", v,
+		           a->blen);
+	}
+	if (a->status == 304 || a->status == 416)
+		expect_int(line, "no body", 0, a->blen);
+}
+
+/* ---- fixture ---- */
+
+static int
+put_file(const char *dir, const char *name, const char *data, size_t n)
+{
+	char path[512];
+	FILE *fp;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "wb")) == NULL)
+		return -1;
+	if (n > 0 && fwrite(data, 1, n, fp) != n)
+		rc = -1;
+	if (fclose(fp) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int
+put_text(const char *dir, const char *name, const char *text)
+{
+	return put_file(dir, name, text, strlen(text));
+}
+
+/* Make dir/name secs seconds older than now. */
+static int
+age(const char *dir, const char *name, long secs)
+{
+	struct timespec ts[2];
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= secs;
+	ts[1] = ts[0];
+	return utimensat(AT_FDCWD, path, ts, 0);
+}
+
+static int
+validators_of(const char *dir, const char *name, const char *suffix, char *etag,
+              char *lm)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st) != 0)
+		return -1;
+	if (cond_etag(&st, 0, suffix, etag, ETAG_MAX) != 0)
+		return -1;
+	return lm == NULL
+	               ? 0
+	               : httpdate_format(st.st_mtim.tv_sec, lm, HTTPDATE_LEN);
+}
+
+static int
+load_conf(enum which w, const char *const *extra)
+{
+	char *argv[16], err[256];
+	int argc = 0;
+	size_t i;
+
+	argv[argc++] = (char *)"test";
+	argv[argc++] = (char *)"--config";
+	argv[argc++] = (char *)"/dev/null";
+	argv[argc++] = (char *)"--state-dir";
+	argv[argc++] = state;
+	for (i = 0; extra[i] != NULL && argc < 15; i++)
+		argv[argc++] = (char *)extra[i];
+	argv[argc] = NULL;
+	if (conf_load(&confs[w], argc, argv, err, sizeof(err)) != SH_OK) {
+		fprintf(stderr, "conf_load: %s\n", err);
+		return -1;
+	}
+	conf_ok[w] = 1;
+	return 0;
+}
+
+static int
+build_store(void)
+{
+	static const char map[] = "foo " FOO_URL "\n"
+	                          "bar/baz http://example.org/\n"
+	                          "style.css http://shadowed.example/\n";
+	struct redirect_map m;
+	char err[256];
+	int rc;
+
+	if (store_open(state, &store, err, sizeof(err)) != SH_OK) {
+		fprintf(stderr, "store_open: %s\n", err);
+		return -1;
+	}
+	memset(&m, 0, sizeof(m));
+	if (redirects_parse(map, strlen(map), &m, NULL, NULL) != SH_OK)
+		return -1;
+	rc = store_replace(store, &m, NULL, 0);
+	redirects_free(&m);
+	return rc == SH_OK ? 0 : -1;
+}
+
+static int
+suite_init(void)
+{
+	char path[512], *big;
+	size_t i;
+	int rc = 0;
+
+	/* A FIFO that blocked the worker would hang here, not pass. */
+	alarm(120);
+	log_set_level(LOG_ERROR);
+	if (mkdtemp(base) == NULL)
+		return -1;
+	snprintf(www, sizeof(www), "%s/www", base);
+	snprintf(www404, sizeof(www404), "%s/www404", base);
+	snprintf(state, sizeof(state), "%s/state", base);
+	snprintf(state2, sizeof(state2), "%s/state2", base);
+	snprintf(path, sizeof(path), "%s/sub", www);
+	if (mkdir(www, 0755) != 0 || mkdir(www404, 0755) != 0 ||
+	    mkdir(path, 0755) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/noindex", www);
+	rc |= mkdir(path, 0755);
+	rc |= put_text(www, "index.html", INDEX_BODY);
+	rc |= put_text(www, "sub/index.html", SUB_BODY);
+	rc |= put_text(www, "style.css", CSS_BODY);
+	rc |= put_text(www, "digits.txt", DIGITS_BODY);
+	rc |= put_text(www, "empty.txt", "");
+	rc |= put_text(www, ".hidden", SECRET);
+	rc |= put_text(www, "app.js", JS_BODY);
+	rc |= put_text(www, "app.js.gz", JS_GZ);
+	rc |= put_text(www, "app.js.br", JS_BR);
+	rc |= put_text(www, "old.css", CSS_BODY);
+	rc |= put_text(www, "old.css.gz", "STALE");
+	rc |= put_text(www, "image.png", "PNG");
+	rc |= put_text(www, "image.png.gz", "PNG-GZ");
+	rc |= age(www, "old.css.gz", 3600);
+	rc |= age(www, "app.js", 60);
+	rc |= put_text(www404, "index.html", "x");
+	rc |= put_text(www404, "404.html", PAGE404);
+	if ((big = malloc(BIG_SIZE)) == NULL)
+		return -1;
+	for (i = 0; i < BIG_SIZE; i++)
+		big[i] = (char)('a' + (i * 7 + i / 251) % 26);
+	rc |= put_file(www, "big.bin", big, BIG_SIZE);
+	free(big);
+	snprintf(path, sizeof(path), "%s/passwd", www);
+	rc |= symlink("/etc/passwd", path);
+	snprintf(path, sizeof(path), "%s/relout", www);
+	rc |= symlink("../../../../../../../../etc/passwd", path);
+	snprintf(path, sizeof(path), "%s/inside", www);
+	rc |= symlink("style.css", path);
+	snprintf(path, sizeof(path), "%s/fifo", www);
+	rc |= mkfifo(path, 0644);
+	if (rc != 0)
+		return -1;
+
+	if (validators_of(www, "index.html", "", etag_index, lm_index) != 0 ||
+	    validators_of(www, "digits.txt", "", etag_digits, lm_digits) != 0 ||
+	    validators_of(www, "app.js", "", etag_js, NULL) != 0 ||
+	    validators_of(www, "app.js.br", "br", etag_js_br, NULL) != 0 ||
+	    validators_of(www, "app.js.gz", "gz", etag_js_gz, NULL) != 0)
+		return -1;
+	snprintf(xsendfile_style, sizeof(xsendfile_style), "%s/style.css", www);
+	{
+		struct stat st;
+		char p2[512];
+
+		snprintf(p2, sizeof(p2), "%s/index.html", www);
+		if (stat(p2, &st) != 0)
+			return -1;
+		httpdate_format(st.st_mtim.tv_sec - 86400, lm_earlier,
+		                sizeof(lm_earlier));
+		httpdate_format(st.st_mtim.tv_sec + 86400, lm_later,
+		                sizeof(lm_later));
+	}
+	snprintf(inm_list, sizeof(inm_list), "\"nope\", %s", etag_index);
+	snprintf(weak_digits, sizeof(weak_digits), "W/%s", etag_digits);
+	long_uri[0] = '/';
+	memset(long_uri + 1, 'a', sizeof(long_uri) - 2);
+	long_uri[sizeof(long_uri) - 1] = '\0';
+
+	if (build_store() != 0)
+		return -1;
+	{
+		const char *mainv[] = { "--webroot", www, NULL };
+		const char *v308[] = { "--webroot", www, "--redirect-status",
+			               "308", NULL };
+		const char *vgo[] = { "--webroot", www, "--base-path", "/go/",
+			              NULL };
+		const char *vnoroot[] = { NULL };
+		const char *v404[] = { "--webroot", www404, NULL };
+		const char *vmetrics[] = { "--webroot", www, "--metrics-path",
+			                   "/-/metrics", NULL };
+		const char *vnopre[] = { "--webroot", www, "--precompressed",
+			                 "no", NULL };
+		const char *vlighttpd[] = { "--webroot", www, "--sendfile-mode",
+			                    "lighttpd", NULL };
+		const char *vnginx[] = { "--webroot", www, "--sendfile-mode",
+			                 "nginx", NULL };
+
+		if (load_conf(C_MAIN, mainv) || load_conf(C_308, v308) ||
+		    load_conf(C_GO, vgo) || load_conf(C_NOROOT, vnoroot) ||
+		    load_conf(C_404, v404) || load_conf(C_METRICS, vmetrics) ||
+		    load_conf(C_NOPRE, vnopre) ||
+		    load_conf(C_LIGHTTPD, vlighttpd) ||
+		    load_conf(C_NGINX, vnginx))
+			return -1;
+	}
+	return 0;
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int
+suite_cleanup(void)
+{
+	size_t i;
+
+	for (i = 0; i < C_NCONF; i++)
+		if (conf_ok[i])
+			conf_free(&confs[i]);
+	store_close(store);
+	store = NULL;
+	alarm(0);
+	return nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- one request ---- */
+
+struct hdr {
+	const char *name;
+	const char *value; /* NULL: present, any value */
+};
+
+struct row {
+	unsigned line;
+	const char *desc;
+	enum which conf;
+	const char *method; /* NULL: GET; "" : no method at all */
+	const char *uri;
+	const char *inm, *ims, *im, *ius, *range, *if_range;
+	const char *ae; /* Accept-Encoding */
+	int status;
+	const char *body; /* NULL: not checked */
+	struct hdr has[7];
+	const char *lacks[3];
+	const char *body_lacks;
+};
+
+static int
+serve(struct handler *h, const struct row *r, struct buf *b)
+{
+	struct sink out = { buf_write, b };
+	struct request rq;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = r->method == NULL      ? "GET"
+	            : r->method[0] == '\0' ? NULL
+	                                   : r->method;
+	rq.uri = r->uri;
+	rq.host = "example.test";
+	rq.cond.if_none_match = r->inm;
+	rq.cond.if_modified_since = r->ims;
+	rq.cond.if_match = r->im;
+	rq.cond.if_unmodified_since = r->ius;
+	rq.range = r->range;
+	rq.if_range = r->if_range;
+	rq.accept_encoding = r->ae;
+	return handler_serve(h, &rq, &out);
+}
+
+static void
+check_row(struct handler *h, const struct row *r)
+{
+	struct buf b;
+	struct answer a;
+	char val[512];
+	size_t k;
+	int status, head;
+
+	memset(&b, 0, sizeof(b));
+	status = serve(h, r, &b);
+	answer_parse(&a, &b);
+	head = r->method != NULL && strcmp(r->method, "HEAD") == 0;
+	expect_int(r->line, r->desc, r->status, status);
+	check_framing(&a, status, head, r->line, r->desc);
+	if (r->body != NULL)
+		expect_mem(r->line, r->desc, r->body, a.body, a.blen);
+	for (k = 0; k < NELEM(r->has) && r->has[k].name != NULL; k++) {
+		const char *v =
+		        header(&a, r->has[k].name, val, sizeof(val), NULL);
+		char desc[256];
+
+		snprintf(desc, sizeof(desc), "%s: header %s", r->desc,
+		         r->has[k].name);
+		if (r->has[k].value == NULL)
+			expect_true(r->line, desc, v != NULL);
+		else
+			expect_str(r->line, desc, r->has[k].value, v);
+	}
+	for (k = 0; k < NELEM(r->lacks) && r->lacks[k] != NULL; k++) {
+		char desc[256];
+
+		snprintf(desc, sizeof(desc), "%s: no header %s", r->desc,
+		         r->lacks[k]);
+		expect_true(r->line, desc,
+		            header(&a, r->lacks[k], val, sizeof(val), NULL) ==
+		                    NULL);
+	}
+	if (r->body_lacks != NULL)
+		expect_lacks(r->line, r->desc, b.p != NULL ? b.p : "",
+		             r->body_lacks);
+	free(a.head);
+	free(b.p);
+}
+
+#define TEXT_HTML  "text/html; charset=utf-8"
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+#define ASSET_CC   "public, max-age=31536000, must-revalidate"
+#define REDIR_CC   "public, max-age=3600"
+
+static const struct row rows[] = {
+	/* Assets. */
+	{ .line = __LINE__,
+	  .desc = "root",
+	  .uri = "/",
+	  .status = 200,
+	  .body = INDEX_BODY,
+	  .has = { { "Content-Type", TEXT_HTML },
+	           { "Content-Length", "14" },
+	           { "ETag", etag_index },
+	           { "Last-Modified", lm_index },
+	           { "Cache-Control", ASSET_CC },
+	           { "Accept-Ranges", "bytes" } },
+	  .lacks = { "Location", "Content-Range" } },
+	{ .line = __LINE__,
+	  .desc = "index by name",
+	  .uri = "/index.html",
+	  .status = 200,
+	  .body = INDEX_BODY,
+	  .has = { { "ETag", etag_index } } },
+	{ .line = __LINE__,
+	  .desc = "root with query",
+	  .uri = "/?utm=x",
+	  .status = 200,
+	  .body = INDEX_BODY },
+	{ .line = __LINE__,
+	  .desc = "directory without slash",
+	  .uri = "/sub",
+	  .status = 200,
+	  .body = SUB_BODY,
+	  .has = { { "Content-Type", TEXT_HTML } } },
+	{ .line = __LINE__,
+	  .desc = "directory with slash",
+	  .uri = "/sub/",
+	  .status = 200,
+	  .body = SUB_BODY },
+	{ .line = __LINE__,
+	  .desc = "directory index by name",
+	  .uri = "/sub/index.html",
+	  .status = 200,
+	  .body = SUB_BODY },
+	{ .line = __LINE__,
+	  .desc = "stylesheet",
+	  .uri = "/style.css",
+	  .status = 200,
+	  .body = CSS_BODY,
+	  .has = { { "Content-Type", "text/css; charset=utf-8" },
+	           { "Content-Length", "21" } } },
+	{ .line = __LINE__,
+	  .desc = "asset beats an alias of the same name",
+	  .uri = "/style.css",
+	  .status = 200,
+	  .body = CSS_BODY,
+	  .lacks = { "Location" } },
+	{ .line = __LINE__,
+	  .desc = "file with a trailing slash",
+	  .uri = "/digits.txt/",
+	  .status = 404,
+	  .body = "Not found\n" },
+	{ .line = __LINE__,
+	  .desc = "file with a slash falls to its alias",
+	  .uri = "/style.css/",
+	  .status = 301,
+	  .has = { { "Location", "http://shadowed.example/" } } },
+	{ .line = __LINE__,
+	  .desc = "empty file",
+	  .uri = "/empty.txt",
+	  .status = 200,
+	  .body = "",
+	  .has = { { "Content-Length", "0" },
+	           { "Content-Type", TEXT_PLAIN } } },
+	{ .line = __LINE__,
+	  .desc = "directory without index",
+	  .uri = "/noindex/",
+	  .status = 404,
+	  .body = "Not found\n" },
+	{ .line = __LINE__,
+	  .desc = "percent-encoded name",
+	  .uri = "/%73tyle.css",
+	  .status = 200,
+	  .body = CSS_BODY },
+
+	/* Conditional requests. */
+	{ .line = __LINE__,
+	  .desc = "If-None-Match with the ETag",
+	  .uri = "/",
+	  .inm = etag_index,
+	  .status = 304,
+	  .body = "",
+	  .has = { { "ETag", etag_index },
+	           { "Last-Modified", lm_index },
+	           { "Cache-Control", ASSET_CC } } },
+	{ .line = __LINE__,
+	  .desc = "If-None-Match *",
+	  .uri = "/",
+	  .inm = "*",
+	  .status = 304,
+	  .body = "" },
+	{ .line = __LINE__,
+	  .desc = "If-None-Match in a list",
+	  .uri = "/",
+	  .inm = inm_list,
+	  .status = 304,
+	  .body = "" },
+	{ .line = __LINE__,
+	  .desc = "If-None-Match other",
+	  .uri = "/",
+	  .inm = "\"nope\"",
+	  .status = 200,
+	  .body = INDEX_BODY },
+	{ .line = __LINE__,
+	  .desc = "If-Modified-Since = Last-Modified",
+	  .uri = "/",
+	  .ims = lm_index,
+	  .status = 304,
+	  .body = "" },
+	{ .line = __LINE__,
+	  .desc = "If-Modified-Since later",
+	  .uri = "/",
+	  .ims = lm_later,
+	  .status = 304,
+	  .body = "" },
+	{ .line = __LINE__,
+	  .desc = "If-Modified-Since earlier",
+	  .uri = "/",
+	  .ims = lm_earlier,
+	  .status = 200,
+	  .body = INDEX_BODY },
+	{ .line = __LINE__,
+	  .desc = "If-Modified-Since garbage",
+	  .uri = "/",
+	  .ims = "last week",
+	  .status = 200,
+	  .body = INDEX_BODY },
+	{ .line = __LINE__,
+	  .desc = "If-None-Match beats If-Modified-Since",
+	  .uri = "/",
+	  .inm = "\"nope\"",
+	  .ims = lm_index,
+	  .status = 200,
+	  .body = INDEX_BODY },
+	{ .line = __LINE__,
+	  .desc = "If-Match other",
+	  .uri = "/",
+	  .im = "\"nope\"",
+	  .status = 412,
+	  .body = "Precondition failed\n" },
+	{ .line = __LINE__,
+	  .desc = "If-Match the ETag",
+	  .uri = "/",
+	  .im = etag_index,
+	  .status = 200,
+	  .body = INDEX_BODY },
+	{ .line = __LINE__,
+	  .desc = "If-Unmodified-Since earlier",
+	  .uri = "/",
+	  .ius = lm_earlier,
+	  .status = 412 },
+	{ .line = __LINE__,
+	  .desc = "If-Unmodified-Since later",
+	  .uri = "/",
+	  .ius = lm_later,
+	  .status = 200,
+	  .body = INDEX_BODY },
+	{ .line = __LINE__,
+	  .desc = "HEAD",
+	  .method = "HEAD",
+	  .uri = "/",
+	  .status = 200,
+	  .body = "",
+	  .has = { { "Content-Length", "14" },
+	           { "ETag", etag_index },
+	           { "Content-Type", TEXT_HTML } } },
+	{ .line = __LINE__,
+	  .desc = "HEAD with If-None-Match",
+	  .method = "HEAD",
+	  .uri = "/",
+	  .inm = etag_index,
+	  .status = 304,
+	  .body = "" },
+
+	/* Ranges. */
+	{ .line = __LINE__,
+	  .desc = "Range 0-3",
+	  .uri = "/digits.txt",
+	  .range = "bytes=0-3",
+	  .status = 206,
+	  .body = "0123",
+	  .has = { { "Content-Range", "bytes 0-3/10" },
+	           { "Content-Length", "4" },
+	           { "Content-Type", TEXT_PLAIN },
+	           { "ETag", etag_digits } } },
+	{ .line = __LINE__,
+	  .desc = "Range suffix",
+	  .uri = "/digits.txt",
+	  .range = "bytes=-2",
+	  .status = 206,
+	  .body = "89",
+	  .has = { { "Content-Range", "bytes 8-9/10" } } },
+	{ .line = __LINE__,
+	  .desc = "Range open",
+	  .uri = "/digits.txt",
+	  .range = "bytes=5-",
+	  .status = 206,
+	  .body = "56789",
+	  .has = { { "Content-Range", "bytes 5-9/10" } } },
+	{ .line = __LINE__,
+	  .desc = "Range clipped",
+	  .uri = "/digits.txt",
+	  .range = "bytes=8-100",
+	  .status = 206,
+	  .body = "89",
+	  .has = { { "Content-Range", "bytes 8-9/10" } } },
+	{ .line = __LINE__,
+	  .desc = "Range past the end",
+	  .uri = "/digits.txt",
+	  .range = "bytes=999999-",
+	  .status = 416,
+	  .body = "",
+	  .has = { { "Content-Range", "bytes */10" },
+	           { "Content-Length", "0" } } },
+	{ .line = __LINE__,
+	  .desc = "two ranges served whole",
+	  .uri = "/digits.txt",
+	  .range = "bytes=0-1,3-4",
+	  .status = 200,
+	  .body = DIGITS_BODY,
+	  .lacks = { "Content-Range" } },
+	{ .line = __LINE__,
+	  .desc = "other unit ignored",
+	  .uri = "/digits.txt",
+	  .range = "items=0-1",
+	  .status = 200,
+	  .body = DIGITS_BODY },
+	{ .line = __LINE__,
+	  .desc = "If-Range other ETag",
+	  .uri = "/digits.txt",
+	  .range = "bytes=0-3",
+	  .if_range = "\"nope\"",
+	  .status = 200,
+	  .body = DIGITS_BODY,
+	  .lacks = { "Content-Range" } },
+	{ .line = __LINE__,
+	  .desc = "If-Range weak ETag",
+	  .uri = "/digits.txt",
+	  .range = "bytes=0-3",
+	  .if_range = weak_digits,
+	  .status = 200,
+	  .body = DIGITS_BODY },
+	{ .line = __LINE__,
+	  .desc = "If-Range the ETag",
+	  .uri = "/digits.txt",
+	  .range = "bytes=0-3",
+	  .if_range = etag_digits,
+	  .status = 206,
+	  .body = "0123" },
+	{ .line = __LINE__,
+	  .desc = "If-Range the date",
+	  .uri = "/digits.txt",
+	  .range = "bytes=0-3",
+	  .if_range = lm_digits,
+	  .status = 206,
+	  .body = "0123" },
+	{ .line = __LINE__,
+	  .desc = "If-Range an older date",
+	  .uri = "/digits.txt",
+	  .range = "bytes=0-3",
+	  .if_range = lm_earlier,
+	  .status = 200,
+	  .body = DIGITS_BODY },
+	{ .line = __LINE__,
+	  .desc = "HEAD with Range",
+	  .method = "HEAD",
+	  .uri = "/digits.txt",
+	  .range = "bytes=0-3",
+	  .status = 206,
+	  .body = "",
+	  .has = { { "Content-Length", "4" },
+	           { "Content-Range", "bytes 0-3/10" } } },
+	{ .line = __LINE__,
+	  .desc = "Range on a 404",
+	  .uri = "/missing",
+	  .range = "bytes=0-1",
+	  .status = 404,
+	  .body = "Not found\n",
+	  .lacks = { "Content-Range" } },
+
+	/* Redirects. */
+	{ .line = __LINE__,
+	  .desc = "alias",
+	  .uri = "/foo",
+	  .status = 301,
+	  .has = { { "Location", FOO_URL },
+	           { "Access-Control-Allow-Origin", "*" },
+	           { "Cache-Control", REDIR_CC },
+	           { "Content-Type", TEXT_HTML },
+	           { "Content-Length", NULL } },
+	  .lacks = { "ETag", "Last-Modified" } },
+	{ .line = __LINE__,
+	  .desc = "alias with slash",
+	  .uri = "/foo/",
+	  .status = 301,
+	  .has = { { "Location", FOO_URL } } },
+	{ .line = __LINE__,
+	  .desc = "alias with query",
+	  .uri = "/foo?x=1",
+	  .status = 301,
+	  .has = { { "Location", FOO_URL } } },
+	{ .line = __LINE__,
+	  .desc = "alias with two segments",
+	  .uri = "/bar/baz",
+	  .status = 301,
+	  .has = { { "Location", "http://example.org/" } } },
+	{ .line = __LINE__,
+	  .desc = "alias with two segments and slash",
+	  .uri = "//bar//baz/",
+	  .status = 301,
+	  .has = { { "Location", "http://example.org/" } } },
+	{ .line = __LINE__,
+	  .desc = "prefix of an alias",
+	  .uri = "/bar",
+	  .status = 404 },
+	{ .line = __LINE__,
+	  .desc = "HEAD of an alias",
+	  .method = "HEAD",
+	  .uri = "/foo",
+	  .status = 301,
+	  .body = "",
+	  .has = { { "Location", FOO_URL } } },
+	{ .line = __LINE__,
+	  .desc = "conditional headers do not touch redirects",
+	  .uri = "/foo",
+	  .inm = "*",
+	  .range = "bytes=0-1",
+	  .status = 301,
+	  .has = { { "Location", FOO_URL } } },
+	{ .line = __LINE__,
+	  .desc = "308 from conf",
+	  .conf = C_308,
+	  .uri = "/foo",
+	  .status = 308,
+	  .has = { { "Location", FOO_URL } } },
+	{ .line = __LINE__,
+	  .desc = "308 conf: assets unchanged",
+	  .conf = C_308,
+	  .uri = "/",
+	  .status = 200,
+	  .body = INDEX_BODY },
+
+	/* Not found. */
+	{ .line = __LINE__,
+	  .desc = "unknown",
+	  .uri = "/unknown",
+	  .status = 404,
+	  .body = "Not found\n",
+	  .has = { { "Content-Type", TEXT_PLAIN },
+	           { "Cache-Control", "no-store" },
+	           { "Content-Length", "10" } },
+	  .lacks = { "ETag", "Location" } },
+	{ .line = __LINE__,
+	  .desc = "HEAD unknown",
+	  .method = "HEAD",
+	  .uri = "/unknown",
+	  .status = 404,
+	  .body = "",
+	  .has = { { "Content-Length", "10" } } },
+	{ .line = __LINE__,
+	  .desc = "404.html",
+	  .conf = C_404,
+	  .uri = "/unknown",
+	  .status = 404,
+	  .body = PAGE404,
+	  .has = { { "Content-Type", TEXT_HTML },
+	           { "Cache-Control", "no-store" } },
+	  .lacks = { "ETag", "Last-Modified" } },
+	{ .line = __LINE__,
+	  .desc = "404.html under HEAD",
+	  .conf = C_404,
+	  .method = "HEAD",
+	  .uri = "/unknown",
+	  .status = 404,
+	  .body = "" },
+	{ .line = __LINE__,
+	  .desc = "404.html ignores If-None-Match",
+	  .conf = C_404,
+	  .uri = "/unknown",
+	  .inm = "*",
+	  .status = 404,
+	  .body = PAGE404 },
+	{ .line = __LINE__,
+	  .desc = "404.html: aliases still work",
+	  .conf = C_404,
+	  .uri = "/foo",
+	  .status = 301 },
+	{ .line = __LINE__,
+	  .desc = "no webroot",
+	  .conf = C_NOROOT,
+	  .uri = "/",
+	  .status = 404,
+	  .body = "Not found\n" },
+	{ .line = __LINE__,
+	  .desc = "no webroot: file",
+	  .conf = C_NOROOT,
+	  .uri = "/digits.txt",
+	  .status = 404,
+	  .body = "Not found\n" },
+	{ .line = __LINE__,
+	  .desc = "no webroot: alias",
+	  .conf = C_NOROOT,
+	  .uri = "/foo",
+	  .status = 301,
+	  .has = { { "Location", FOO_URL } } },
+
+	/* Methods and malformed requests. */
+	{ .line = __LINE__,
+	  .desc = "POST",
+	  .method = "POST",
+	  .uri = "/",
+	  .status = 405,
+	  .body = "Method not allowed\n",
+	  .has = { { "Allow", "GET, HEAD" }, { "Content-Type", TEXT_PLAIN } } },
+	{ .line = __LINE__,
+	  .desc = "POST to an alias",
+	  .method = "POST",
+	  .uri = "/foo",
+	  .status = 405,
+	  .has = { { "Allow", "GET, HEAD" } },
+	  .lacks = { "Location" } },
+	{ .line = __LINE__,
+	  .desc = "PUT",
+	  .method = "PUT",
+	  .uri = "/",
+	  .status = 405 },
+	{ .line = __LINE__,
+	  .desc = "OPTIONS *",
+	  .method = "OPTIONS",
+	  .uri = "*",
+	  .status = 405 },
+	{ .line = __LINE__,
+	  .desc = "lower-case get",
+	  .method = "get",
+	  .uri = "/",
+	  .status = 405 },
+	{ .line = __LINE__,
+	  .desc = "no method",
+	  .method = "",
+	  .uri = "/",
+	  .status = 405 },
+	{ .line = __LINE__,
+	  .desc = "bad escape",
+	  .uri = "/%zz",
+	  .status = 400,
+	  .body = "Bad request\n",
+	  .has = { { "Content-Type", TEXT_PLAIN } } },
+	{ .line = __LINE__,
+	  .desc = "absolute-form",
+	  .uri = "http://x/",
+	  .status = 400 },
+	{ .line = __LINE__,
+	  .desc = "URI too long",
+	  .uri = long_uri,
+	  .status = 414 },
+
+	/* Nothing outside the webroot, nothing hidden. */
+	{ .line = __LINE__,
+	  .desc = "dot-dot",
+	  .uri = "/../etc/passwd",
+	  .status = 404,
+	  .body_lacks = "root:" },
+	{ .line = __LINE__,
+	  .desc = "encoded dot-dot",
+	  .uri = "/%2e%2e/etc/passwd",
+	  .status = 404,
+	  .body_lacks = "root:" },
+	{ .line = __LINE__,
+	  .desc = "encoded slashes",
+	  .uri = "/%2e%2e%2fetc%2fpasswd",
+	  .status = 404,
+	  .body_lacks = "root:" },
+	{ .line = __LINE__,
+	  .desc = "dot-dot below a directory",
+	  .uri = "/sub/../../etc/passwd",
+	  .status = 404,
+	  .body_lacks = "root:" },
+	{ .line = __LINE__,
+	  .desc = "dotfile",
+	  .uri = "/.hidden",
+	  .status = 404,
+	  .body_lacks = "secret" },
+	{ .line = __LINE__,
+	  .desc = "encoded dotfile",
+	  .uri = "/%2ehidden",
+	  .status = 404,
+	  .body_lacks = "secret" },
+	{ .line = __LINE__,
+	  .desc = "absolute symlink out",
+	  .uri = "/passwd",
+	  .status = 404,
+	  .body_lacks = "root:" },
+	{ .line = __LINE__,
+	  .desc = "relative symlink out",
+	  .uri = "/relout",
+	  .status = 404,
+	  .body_lacks = "root:" },
+	{ .line = __LINE__,
+	  .desc = "FIFO",
+	  .uri = "/fifo",
+	  .status = 404,
+	  .body = "Not found\n" },
+	{ .line = __LINE__,
+	  .desc = "NUL",
+	  .uri = "/index.html%00",
+	  .status = 404 },
+
+	/* Base path /go. */
+	{ .line = __LINE__,
+	  .desc = "base: root",
+	  .conf = C_GO,
+	  .uri = "/go/",
+	  .status = 200,
+	  .body = INDEX_BODY },
+	{ .line = __LINE__,
+	  .desc = "base: no slash",
+	  .conf = C_GO,
+	  .uri = "/go",
+	  .status = 200,
+	  .body = INDEX_BODY },
+	{ .line = __LINE__,
+	  .desc = "base: file",
+	  .conf = C_GO,
+	  .uri = "/go/style.css",
+	  .status = 200,
+	  .body = CSS_BODY },
+	{ .line = __LINE__,
+	  .desc = "base: alias",
+	  .conf = C_GO,
+	  .uri = "/go/foo",
+	  .status = 301,
+	  .has = { { "Location", FOO_URL } } },
+	{ .line = __LINE__,
+	  .desc = "base: deep alias",
+	  .conf = C_GO,
+	  .uri = "/go/bar/baz/",
+	  .status = 301,
+	  .has = { { "Location", "http://example.org/" } } },
+	{ .line = __LINE__,
+	  .desc = "base: alias outside",
+	  .conf = C_GO,
+	  .uri = "/foo",
+	  .status = 404 },
+	{ .line = __LINE__,
+	  .desc = "base: file outside",
+	  .conf = C_GO,
+	  .uri = "/style.css",
+	  .status = 404 },
+	{ .line = __LINE__,
+	  .desc = "base: prefix of a segment",
+	  .conf = C_GO,
+	  .uri = "/gofoo",
+	  .status = 404 },
+	{ .line = __LINE__,
+	  .desc = "base: root outside",
+	  .conf = C_GO,
+	  .uri = "/",
+	  .status = 404 },
+
+	/* Precompressed siblings. */
+	{ .line = __LINE__,
+	  .desc = "br preferred",
+	  .uri = "/app.js",
+	  .ae = "gzip, deflate, br",
+	  .status = 200,
+	  .body = JS_BR,
+	  .has = { { "Content-Encoding", "br" },
+	           { "Vary", "Accept-Encoding" },
+	           { "Content-Type", TEXT_JS },
+	           { "ETag", etag_js_br },
+	           { "Content-Length", "8" } } },
+	{ .line = __LINE__,
+	  .desc = "gzip only",
+	  .uri = "/app.js",
+	  .ae = "gzip",
+	  .status = 200,
+	  .body = JS_GZ,
+	  .has = { { "Content-Encoding", "gzip" },
+	           { "ETag", etag_js_gz },
+	           { "Vary", "Accept-Encoding" } } },
+	{ .line = __LINE__,
+	  .desc = "br refused by q=0",
+	  .uri = "/app.js",
+	  .ae = "br;q=0, gzip;q=0.5",
+	  .status = 200,
+	  .body = JS_GZ },
+	{ .line = __LINE__,
+	  .desc = "star accepts br",
+	  .uri = "/app.js",
+	  .ae = "*",
+	  .status = 200,
+	  .body = JS_BR },
+	{ .line = __LINE__,
+	  .desc = "identity only",
+	  .uri = "/app.js",
+	  .ae = "identity",
+	  .status = 200,
+	  .body = JS_BODY,
+	  .has = { { "Vary", "Accept-Encoding" }, { "ETag", etag_js } },
+	  .lacks = { "Content-Encoding" } },
+	{ .line = __LINE__,
+	  .desc = "no Accept-Encoding",
+	  .uri = "/app.js",
+	  .status = 200,
+	  .body = JS_BODY,
+	  .has = { { "Vary", "Accept-Encoding" } },
+	  .lacks = { "Content-Encoding" } },
+	{ .line = __LINE__,
+	  .desc = "stale sibling ignored",
+	  .uri = "/old.css",
+	  .ae = "gzip",
+	  .status = 200,
+	  .body = CSS_BODY,
+	  .lacks = { "Content-Encoding" } },
+	{ .line = __LINE__,
+	  .desc = "not compressible",
+	  .uri = "/image.png",
+	  .ae = "gzip",
+	  .status = 200,
+	  .body = "PNG",
+	  .lacks = { "Content-Encoding", "Vary" } },
+	{ .line = __LINE__,
+	  .desc = "304 for the br ETag",
+	  .uri = "/app.js",
+	  .ae = "br",
+	  .inm = etag_js_br,
+	  .status = 304,
+	  .body = "",
+	  .has = { { "ETag", etag_js_br }, { "Vary", "Accept-Encoding" } } },
+	{ .line = __LINE__,
+	  .desc = "identity ETag does not match br",
+	  .uri = "/app.js",
+	  .ae = "br",
+	  .inm = etag_js,
+	  .status = 200,
+	  .body = JS_BR },
+	{ .line = __LINE__,
+	  .desc = "Range of the br body",
+	  .uri = "/app.js",
+	  .ae = "br",
+	  .range = "bytes=0-1",
+	  .status = 206,
+	  .body = "BR",
+	  .has = { { "Content-Range", "bytes 0-1/8" },
+	           { "Content-Encoding", "br" } } },
+	{ .line = __LINE__,
+	  .desc = "precompressed off",
+	  .conf = C_NOPRE,
+	  .uri = "/app.js",
+	  .ae = "br, gzip",
+	  .status = 200,
+	  .body = JS_BODY,
+	  .lacks = { "Content-Encoding", "Vary" } },
+
+	/* The web server sends the file (sendfile-mode). */
+	{ .line = __LINE__,
+	  .desc = "X-Sendfile",
+	  .conf = C_LIGHTTPD,
+	  .uri = "/style.css",
+	  .status = 200,
+	  .body = "",
+	  .has = { { "X-Sendfile", xsendfile_style },
+	           { "ETag", NULL },
+	           { "Content-Type", "text/css; charset=utf-8" } } },
+	{ .line = __LINE__,
+	  .desc = "X-Sendfile: 304 still ours",
+	  .conf = C_LIGHTTPD,
+	  .uri = "/",
+	  .inm = etag_index,
+	  .status = 304,
+	  .body = "",
+	  .lacks = { "X-Sendfile" } },
+	{ .line = __LINE__,
+	  .desc = "X-Sendfile: redirects unchanged",
+	  .conf = C_LIGHTTPD,
+	  .uri = "/foo",
+	  .status = 301,
+	  .has = { { "Location", FOO_URL } },
+	  .lacks = { "X-Sendfile" } },
+	{ .line = __LINE__,
+	  .desc = "X-Sendfile: 404 streamed",
+	  .conf = C_LIGHTTPD,
+	  .uri = "/unknown",
+	  .status = 404,
+	  .body = "Not found\n",
+	  .lacks = { "X-Sendfile" } },
+	{ .line = __LINE__,
+	  .desc = "X-Accel-Redirect",
+	  .conf = C_NGINX,
+	  .uri = "/sub/",
+	  .status = 200,
+	  .body = "",
+	  .has = { { "X-Accel-Redirect", "/.sherve-files/sub/index.html" } },
+	  .lacks = { "X-Sendfile" } },
+	{ .line = __LINE__,
+	  .desc = "nginx: no precompressed siblings",
+	  .conf = C_NGINX,
+	  .uri = "/app.js",
+	  .ae = "br",
+	  .status = 200,
+	  .has = { { "X-Accel-Redirect", "/.sherve-files/app.js" } },
+	  .lacks = { "Content-Encoding" } },
+
+	/* Metrics without a metrics mapping. */
+	{ .line = __LINE__,
+	  .desc = "metrics unavailable",
+	  .conf = C_METRICS,
+	  .uri = "/-/metrics",
+	  .status = 503,
+	  .has = { { "Cache-Control", "no-store" } } },
+	{ .line = __LINE__,
+	  .desc = "metrics path off",
+	  .uri = "/-/metrics",
+	  .status = 404 },
+};
+
+static void
+test_rows(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(rows); i++) {
+		struct handler h;
+
+		if (!conf_ok[rows[i].conf]) {
+			expect_true(rows[i].line, "conf loaded", 0);
+			continue;
+		}
+		memset(&h, 0, sizeof(h));
+		h.conf = &confs[rows[i].conf];
+		h.store = store;
+		check_row(&h, &rows[i]);
+	}
+}
+
+/* The body of a redirect links its target, HTML-escaped. */
+static void
+test_redirect_body(void)
+{
+	const struct row r = { .uri = "/foo" };
+	struct handler h;
+	struct answer a;
+	struct buf b;
+
+	memset(&h, 0, sizeof(h));
+	memset(&b, 0, sizeof(b));
+	h.conf = &confs[C_MAIN];
+	h.store = store;
+	expect_int(__LINE__, "redirect", 301, serve(&h, &r, &b));
+	answer_parse(&a, &b);
+	expect_has(__LINE__, "body links the target", a.body,
+	           "href=\"https://example.com/foo?a=1&amp;b=&lt;2&gt;\"");
+	expect_lacks(__LINE__, "nothing unescaped in the body", a.body, "<2>");
+	free(a.head);
+	free(b.p);
+}
+
+/* A symlink that stays inside: followed with openat2, else refused. */
+static void
+test_symlink_inside(void)
+{
+	const struct row r = { .uri = "/inside" };
+	struct handler h;
+	struct answer a;
+	struct buf b;
+	int status;
+
+	memset(&h, 0, sizeof(h));
+	memset(&b, 0, sizeof(b));
+	h.conf = &confs[C_MAIN];
+	h.store = store;
+	status = serve(&h, &r, &b);
+	answer_parse(&a, &b);
+	expect_true(__LINE__, "200 or 404", status == 200 || status == 404);
+	if (status == 200)
+		expect_mem(__LINE__, "target's body", CSS_BODY, a.body, a.blen);
+	free(a.head);
+	free(b.p);
+}
+
+/* A file several read chunks long arrives whole, and ranges across chunks. */
+static void
+test_big_file(void)
+{
+	const struct row whole = { .uri = "/big.bin" };
+	const struct row part = { .uri = "/big.bin",
+		                  .range = "bytes=65530-65545" };
+	struct handler h;
+	struct answer a;
+	struct buf b;
+	size_t i, bad = 0;
+
+	memset(&h, 0, sizeof(h));
+	h.conf = &confs[C_MAIN];
+	h.store = store;
+
+	memset(&b, 0, sizeof(b));
+	expect_int(__LINE__, "big file", 200, serve(&h, &whole, &b));
+	answer_parse(&a, &b);
+	check_framing(&a, 200, 0, __LINE__, "big file");
+	expect_int(__LINE__, "big file length", BIG_SIZE, a.blen);
+	for (i = 0; i < a.blen; i++)
+		if (a.body[i] != (char)('a' + (i * 7 + i / 251) % 26))
+			bad++;
+	expect_int(__LINE__, "big file bytes", 0, bad);
+	free(a.head);
+	free(b.p);
+
+	memset(&b, 0, sizeof(b));
+	expect_int(__LINE__, "range across a chunk", 206, serve(&h, &part, &b));
+	answer_parse(&a, &b);
+	check_framing(&a, 206, 0, __LINE__, "range across a chunk");
+	expect_int(__LINE__, "range length", 16, a.blen);
+	for (i = 0, bad = 0; i < a.blen; i++)
+		if (a.body[i] !=
+		    (char)('a' + ((i + 65530) * 7 + (i + 65530) / 251) % 26))
+			bad++;
+	expect_int(__LINE__, "range bytes", 0, bad);
+	free(a.head);
+	free(b.p);
+}
+
+/* A client that goes away: the status is still returned, nothing more. */
+static void
+test_sink_failure(void)
+{
+	const struct row big = { .uri = "/big.bin" };
+	const struct row redir = { .uri = "/foo" };
+	struct handler h;
+	struct buf b;
+
+	memset(&h, 0, sizeof(h));
+	h.conf = &confs[C_MAIN];
+	h.store = store;
+
+	memset(&b, 0, sizeof(b));
+	b.fail_after = 1;
+	expect_int(__LINE__, "asset to a gone client", 200,
+	           serve(&h, &big, &b));
+	expect_true(__LINE__, "no writes after the failure", b.writes <= 2);
+	free(b.p);
+
+	memset(&b, 0, sizeof(b));
+	b.fail_after = 2;
+	expect_int(__LINE__, "asset failing mid-body", 200,
+	           serve(&h, &big, &b));
+	expect_true(__LINE__, "stopped after the failure", b.writes <= 3);
+	expect_true(__LINE__, "less than the file", b.len < BIG_SIZE);
+	free(b.p);
+
+	memset(&b, 0, sizeof(b));
+	b.fail_after = 1;
+	expect_int(__LINE__, "redirect to a gone client", 301,
+	           serve(&h, &redir, &b));
+	free(b.p);
+}
+
+/* The store may be missing: aliases 404, assets are still served. */
+static void
+test_no_store(void)
+{
+	static const struct row rs[] = {
+		{ .line = __LINE__,
+		  .desc = "no store: alias",
+		  .uri = "/foo",
+		  .status = 404,
+		  .body = "Not found\n" },
+		{ .line = __LINE__,
+		  .desc = "no store: asset",
+		  .uri = "/",
+		  .status = 200,
+		  .body = INDEX_BODY },
+	};
+	struct handler h;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.conf = &confs[C_MAIN];
+	h.store = NULL;
+	for (i = 0; i < NELEM(rs); i++)
+		check_row(&h, &rs[i]);
+}
+
+struct miss {
+	unsigned calls;
+	struct store *s;
+	int add; /* store "late" on the first miss */
+};
+
+static int
+on_miss(void *ctx)
+{
+	static const char map[] = "late http://late.example/\n";
+	struct miss *m = ctx;
+	struct redirect_map rm;
+	int rc;
+
+	m->calls++;
+	if (!m->add)
+		return 0;
+	memset(&rm, 0, sizeof(rm));
+	if (redirects_parse(map, strlen(map), &rm, NULL, NULL) != SH_OK)
+		return 0;
+	rc = store_replace(m->s, &rm, NULL, 0);
+	redirects_free(&rm);
+	return rc == SH_OK;
+}
+
+/* On a miss the refresh hook runs once, and a yes means look again. */
+static void
+test_on_miss(void)
+{
+	static const struct row late = {
+		.line = __LINE__,
+		.desc = "late alias",
+		.uri = "/late",
+		.status = 301,
+		.has = { { "Location", "http://late.example/" } }
+	};
+	static const struct row late404 = { .line = __LINE__,
+		                            .desc = "late alias, no refresh",
+		                            .uri = "/late",
+		                            .status = 404 };
+	static const struct row asset = {
+		.line = __LINE__, .desc = "asset", .uri = "/", .status = 200
+	};
+	struct store *s = NULL;
+	struct handler h;
+	struct miss m;
+	char err[256];
+
+	require_true(__LINE__, "store_open",
+	             store_open(state2, &s, err, sizeof(err)) == SH_OK);
+	memset(&h, 0, sizeof(h));
+	memset(&m, 0, sizeof(m));
+	m.s = s;
+	h.conf = &confs[C_MAIN];
+	h.store = s;
+	h.on_miss = on_miss;
+	h.miss_ctx = &m;
+
+	check_row(&h, &late404);
+	expect_int(__LINE__, "hook ran once on a miss", 1, m.calls);
+	check_row(&h, &asset);
+	expect_int(__LINE__, "no hook for an asset", 1, m.calls);
+	m.add = 1;
+	check_row(&h, &late);
+	expect_int(__LINE__, "hook ran once more", 2, m.calls);
+	check_row(&h, &late);
+	expect_int(__LINE__, "no hook for a hit", 2, m.calls);
+	store_close(s);
+}
+
+/* A stored URL that would split the header block is never sent. */
+static void
+test_header_injection(void)
+{
+	static const struct row evil = { .line = __LINE__,
+		                         .desc = "CR LF in a stored URL",
+		                         .uri = "/evil",
+		                         .status = 404,
+		                         .body_lacks = "Set-Cookie" };
+	struct redirect_map m;
+	struct store *s = NULL;
+	struct handler h;
+	char err[256];
+
+	require_true(__LINE__, "store_open",
+	             store_open(state2, &s, err, sizeof(err)) == SH_OK);
+	memset(&m, 0, sizeof(m));
+	m.v = calloc(1, sizeof(*m.v));
+	require_true(__LINE__, "calloc", m.v != NULL);
+	m.cap = 1;
+	m.n = 1;
+	m.v[0].alias = str_dup("evil");
+	m.v[0].url = str_dup("http://x.example/\r\nSet-Cookie: a=b");
+	m.v[0].line = 1;
+	expect_int(__LINE__, "store the bad URL", SH_OK,
+	           store_replace(s, &m, NULL, 0));
+	redirects_free(&m);
+	memset(&h, 0, sizeof(h));
+	h.conf = &confs[C_MAIN];
+	h.store = s;
+	check_row(&h, &evil);
+	store_close(s);
+}
+
+static const struct unit_test handler_tests[] = {
+	UNIT_TEST(test_rows),
+	UNIT_TEST(test_redirect_body),
+	UNIT_TEST(test_symlink_inside),
+	UNIT_TEST(test_big_file),
+	UNIT_TEST(test_sink_failure),
+	UNIT_TEST(test_no_store),
+	UNIT_TEST(test_on_miss),
+	UNIT_TEST(test_header_injection),
+	UNIT_END,
+};
+
+static const struct unit_suite suites[] = {
+	{ "handler_serve", suite_init, suite_cleanup, handler_tests },
+	{ NULL, NULL, NULL, NULL },
+};
+
+int
+main(void)
+{
+	return unit_main(suites);
+}

@@ -1,0 +1,522 @@
+/* test_redirects.c - the redirects file parser and its warnings. */
+#include "unit.h"
+
+#include <stdlib.h>
+
+#include "redirects.h"
+#include "util.h"
+
+#define MAXWARN 64
+
+/* The warn callback's record: which lines were skipped, and why. */
+struct warns {
+	size_t n;
+	unsigned lines[MAXWARN];
+	const char *why[MAXWARN];
+};
+
+static void
+collect(void *ctx, unsigned line, const char *reason)
+{
+	struct warns *w = ctx;
+
+	if (w->n < MAXWARN) {
+		w->lines[w->n] = line;
+		w->why[w->n] = reason;
+	}
+	w->n++;
+}
+
+struct entry {
+	const char *alias;
+	const char *url;
+	unsigned line;
+};
+
+#define MAXENT 8
+
+struct row {
+	unsigned line;
+	const char *desc;
+	const char *buf;
+	size_t len;                   /* 0: strlen(buf) */
+	struct entry want[MAXENT];    /* in sorted order, alias NULL ends */
+	unsigned warn_lines[MAXWARN]; /* in callback order, 0 ends */
+	unsigned invalid, duplicates;
+};
+
+static const struct row rows[] = {
+	{ __LINE__,
+	  "two lines",
+	  "a http://a.example/\nb https://b.example/x\n",
+	  0,
+	  { { "a", "http://a.example/", 1 },
+	    { "b", "https://b.example/x", 2 } },
+	  { 0 },
+	  0,
+	  0 },
+	{ __LINE__,
+	  "comments, blank lines, CRLF, tabs, no final newline",
+	  "# comment\n"
+	  "\n"
+	  "   \t\n"
+	  "  # indented comment\n"
+	  "one\thttp://one.example/\r\n"
+	  "two  \t  https://two.example/p?q=1   \r\n"
+	  "\r\n"
+	  "#x http://commented.example/\n"
+	  "three http://three.example/",
+	  0,
+	  { { "one", "http://one.example/", 5 },
+	    { "three", "http://three.example/", 9 },
+	    { "two", "https://two.example/p?q=1", 6 } },
+	  { 0 },
+	  0,
+	  0 },
+	{ __LINE__,
+	  "leading whitespace before an entry",
+	  "  \tlead http://lead.example/\n",
+	  0,
+	  { { "lead", "http://lead.example/", 1 } },
+	  { 0 },
+	  0,
+	  0 },
+	{ __LINE__,
+	  "wrong field counts",
+	  "onlyalias\n"
+	  "a http://a.example/ extra\n"
+	  "b http://b.example/\n"
+	  "c\t\n"
+	  "d http://d.example/ 301 more\n"
+	  "e http://e.example/ # trailing comment\n",
+	  0,
+	  { { "b", "http://b.example/", 3 } },
+	  { 1, 2, 4, 5, 6 },
+	  5,
+	  0 },
+	{ __LINE__,
+	  "URLs that are not absolute http(s)",
+	  "f ftp://x.example/\n"
+	  "r /relative\n"
+	  "h http://\n"
+	  "h2 http:///x\n"
+	  "s https://\n"
+	  "m mailto:x@example.com\n"
+	  "j javascript:alert(1)\n"
+	  "p //example.com/x\n"
+	  "q http://?x\n"
+	  "ok HTTP://UP.example/\n"
+	  "ok2 https://x.example?y\n"
+	  "ok3 http://h\n"
+	  "n httpx://x.example/\n",
+	  0,
+	  { { "ok", "HTTP://UP.example/", 10 },
+	    { "ok2", "https://x.example?y", 11 },
+	    { "ok3", "http://h", 12 } },
+	  { 1, 2, 3, 4, 5, 6, 7, 8, 9, 13 },
+	  10,
+	  0 },
+	{ __LINE__,
+	  "control characters",
+	  "a http://a.example/\x01\n"
+	  "b\x1b http://b.example/\n"
+	  "c http://c.example/\x7f\n"
+	  "d http://d.example/%0d%0a\n"
+	  "e http://e.example/\rX\n"
+	  "\x0b"
+	  "f http://f.example/\n"
+	  "g\x1b[31m http://g.example/\n"
+	  "h http://h.example/\n",
+	  0,
+	  { { "d", "http://d.example/%0d%0a", 4 },
+	    { "h", "http://h.example/", 8 } },
+	  { 1, 2, 3, 5, 6, 7 },
+	  6,
+	  0 },
+	{ __LINE__,
+	  "embedded NUL",
+	  "a http://a.example/\0x\nb http://b.example/\n",
+	  42,
+	  { { "b", "http://b.example/", 2 } },
+	  { 1 },
+	  1,
+	  0 },
+	{ __LINE__,
+	  "alias slashes trimmed",
+	  "/a/ http://a.example/\n"
+	  "//b// http://b.example/\n"
+	  "/ http://root.example/\n"
+	  "/// http://root.example/\n"
+	  "c/d/ http://cd.example/\n",
+	  0,
+	  { { "a", "http://a.example/", 1 },
+	    { "b", "http://b.example/", 2 },
+	    { "c/d", "http://cd.example/", 5 } },
+	  { 3, 4 },
+	  2,
+	  0 },
+	{ __LINE__,
+	  "duplicates: first line wins",
+	  "x http://1.example/\n"
+	  "y http://y.example/\n"
+	  "x http://2.example/\n"
+	  "/x/ http://3.example/\n"
+	  "bad line here\n",
+	  0,
+	  { { "x", "http://1.example/", 1 }, { "y", "http://y.example/", 2 } },
+	  /* invalid lines as they come, then duplicates after the sort */
+	  { 5, 3, 4 },
+	  1,
+	  2 },
+	{ __LINE__,
+	  "sorted in memcmp order, shorter first",
+	  "ab http://1/\n"
+	  "a/b http://2/\n"
+	  "\xc3\xa9 http://3/\n"
+	  "a- http://4/\n"
+	  "B http://5/\n"
+	  "a http://6/\n",
+	  0,
+	  { { "B", "http://5/", 5 },
+	    { "a", "http://6/", 6 },
+	    { "a-", "http://4/", 4 },
+	    { "a/b", "http://2/", 2 },
+	    { "ab", "http://1/", 1 },
+	    { "\xc3\xa9", "http://3/", 3 } },
+	  { 0 },
+	  0,
+	  0 },
+	{ __LINE__, "empty input", "", 0, { { NULL, NULL, 0 } }, { 0 }, 0, 0 },
+	{ __LINE__,
+	  "only comments and blanks",
+	  "#\n\n# x y\n \r\n",
+	  0,
+	  { { NULL, NULL, 0 } },
+	  { 0 },
+	  0,
+	  0 },
+	{ __LINE__,
+	  "lone CR lines are blank",
+	  "\r\n\r\na http://a.example/\r\n",
+	  0,
+	  { { "a", "http://a.example/", 3 } },
+	  { 0 },
+	  0,
+	  0 },
+};
+
+static void
+check_row(const struct row *r)
+{
+	struct redirect_map m;
+	struct warns w;
+	size_t len = r->len != 0 ? r->len : strlen(r->buf), i, nwant, nw;
+
+	memset(&m, 0, sizeof(m));
+	memset(&w, 0, sizeof(w));
+	expect_int(r->line, r->desc, SH_OK,
+	           redirects_parse(r->buf, len, &m, collect, &w));
+	for (nwant = 0; nwant < MAXENT && r->want[nwant].alias != NULL; nwant++)
+		;
+	for (nw = 0; nw < MAXWARN && r->warn_lines[nw] != 0; nw++)
+		;
+	expect_int(r->line, r->desc, nwant, m.n);
+	for (i = 0; i < nwant && i < m.n; i++) {
+		expect_str(r->line, r->desc, r->want[i].alias, m.v[i].alias);
+		expect_str(r->line, r->desc, r->want[i].url, m.v[i].url);
+		expect_int(r->line, r->desc, r->want[i].line, m.v[i].line);
+	}
+	expect_int(r->line, r->desc, r->invalid, m.invalid);
+	expect_int(r->line, r->desc, r->duplicates, m.duplicates);
+	expect_int(r->line, "warning count", nw, w.n);
+	for (i = 0; i < nw && i < w.n; i++) {
+		expect_int(r->line, r->desc, r->warn_lines[i], w.lines[i]);
+		expect_true(r->line, "a reason is given",
+		            w.why[i] != NULL && w.why[i][0] != '\0');
+	}
+	redirects_free(&m);
+	expect_true(r->line, "free zeroes the map",
+	            m.v == NULL && m.n == 0 && m.cap == 0 && m.invalid == 0);
+}
+
+static void
+test_rows(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(rows); i++)
+		check_row(&rows[i]);
+}
+
+static void
+test_warn_null(void)
+{
+	struct redirect_map m;
+
+	memset(&m, 0, sizeof(m));
+	expect_int(__LINE__, "NULL warn", SH_OK,
+	           redirects_parse("x\na http://a/\na http://b/\n", 26, &m,
+	                           NULL, NULL));
+	expect_int(__LINE__, "NULL warn: entries", 1, m.n);
+	expect_int(__LINE__, "NULL warn: invalid", 1, m.invalid);
+	expect_int(__LINE__, "NULL warn: duplicates", 1, m.duplicates);
+	redirects_free(&m);
+	/* The map is reusable after redirects_free. */
+	expect_int(__LINE__, "reuse", SH_OK,
+	           redirects_parse("b http://b/\n", 12, &m, NULL, NULL));
+	expect_int(__LINE__, "reuse: entries", 1, m.n);
+	expect_str(__LINE__, "reuse: alias", "b", m.n == 1 ? m.v[0].alias : "");
+	redirects_free(&m);
+	redirects_free(&m); /* twice is safe on a zeroed map */
+}
+
+/* A line "ALIAS URL" with an alias of alen bytes and a URL of ulen. */
+static char *
+long_line(size_t alen, size_t ulen, size_t *len)
+{
+	static const char pre[] = "http://x.example/";
+	char *buf = malloc(alen + ulen + 3), *p;
+
+	if (buf == NULL)
+		return NULL;
+	memset(buf, 'a', alen);
+	p = buf + alen;
+	*p++ = ' ';
+	memcpy(p, pre, sizeof(pre) - 1);
+	memset(p + sizeof(pre) - 1, 'u', ulen - (sizeof(pre) - 1));
+	p += ulen;
+	*p++ = '\n';
+	*p = '\0';
+	*len = (size_t)(p - buf);
+	return buf;
+}
+
+struct len_row {
+	unsigned line;
+	const char *desc;
+	size_t alen, ulen;
+	size_t want_n;
+};
+
+static const struct len_row len_rows[] = {
+	{ __LINE__, "alias of 500 bytes", REDIRECT_ALIAS_MAX, 40, 1 },
+	{ __LINE__, "alias of 501 bytes", REDIRECT_ALIAS_MAX + 1, 40, 0 },
+	{ __LINE__, "alias of 4096 bytes", 4096, 40, 0 },
+	{ __LINE__, "URL of 8192 bytes", 8, REDIRECT_URL_MAX, 1 },
+	{ __LINE__, "URL of 8193 bytes", 8, REDIRECT_URL_MAX + 1, 0 },
+	{ __LINE__, "URL of 1 MiB", 8, 1 << 20, 0 },
+};
+
+static void
+test_lengths(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(len_rows); i++) {
+		const struct len_row *r = &len_rows[i];
+		struct redirect_map m;
+		struct warns w;
+		size_t len = 0;
+		char *buf = long_line(r->alen, r->ulen, &len);
+
+		require_true(r->line, "malloc", buf != NULL);
+		memset(&m, 0, sizeof(m));
+		memset(&w, 0, sizeof(w));
+		expect_int(r->line, r->desc, SH_OK,
+		           redirects_parse(buf, len, &m, collect, &w));
+		expect_int(r->line, r->desc, r->want_n, m.n);
+		expect_int(r->line, r->desc, 1 - r->want_n, m.invalid);
+		if (m.n == 1) {
+			expect_int(r->line, r->desc, r->alen,
+			           strlen(m.v[0].alias));
+			expect_int(r->line, r->desc, r->ulen,
+			           strlen(m.v[0].url));
+		} else {
+			expect_int(r->line, "warned line", 1,
+			           w.n == 1 ? w.lines[0] : 0);
+		}
+		redirects_free(&m);
+		free(buf);
+	}
+}
+
+struct url_row {
+	unsigned line;
+	const char *url;
+	int want;
+};
+
+static const struct url_row url_rows[] = {
+	{ __LINE__, "http://a", 1 },
+	{ __LINE__, "https://a/b?c#d", 1 },
+	{ __LINE__, "HtTpS://A", 1 },
+	{ __LINE__, "http://[::1]:8080/", 1 },
+	{ __LINE__, "http://user@host/", 1 },
+	{ __LINE__, "http://", 0 },
+	{ __LINE__, "https://", 0 },
+	{ __LINE__, "http:///x", 0 },
+	{ __LINE__, "http://?x", 0 },
+	{ __LINE__, "http://#x", 0 },
+	{ __LINE__, "http:/a", 0 },
+	{ __LINE__, "http:a", 0 },
+	{ __LINE__, "ftp://a", 0 },
+	{ __LINE__, "file:///etc/passwd", 0 },
+	{ __LINE__, "//a", 0 },
+	{ __LINE__, "/a", 0 },
+	{ __LINE__, "", 0 },
+	{ __LINE__, "javascript:alert(1)", 0 },
+	{ __LINE__, "data:text/html,x", 0 },
+	{ __LINE__, " http://a", 0 },
+};
+
+static void
+test_url_ok(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(url_rows); i++)
+		expect_int(url_rows[i].line, url_rows[i].url, url_rows[i].want,
+		           redirects_url_ok(url_rows[i].url,
+		                            strlen(url_rows[i].url)));
+	/* len bounds the read: a prefix of a valid URL is judged alone. */
+	expect_int(__LINE__, "length stops before the host", 0,
+	           redirects_url_ok("http://a", 7));
+	expect_int(__LINE__, "length includes the host", 1,
+	           redirects_url_ok("http://ab", 8));
+}
+
+/* xorshift64: the same "random" bytes on every run. */
+static uint64_t
+next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void
+test_binary_garbage(void)
+{
+	const size_t len = 1 << 16;
+	char *buf = malloc(len);
+	struct redirect_map m;
+	struct warns w;
+	uint64_t seed = 0x5eed5eed5eedULL;
+	size_t i;
+
+	require_true(__LINE__, "malloc", buf != NULL);
+	for (i = 0; i < len; i++)
+		buf[i] = (char)(next_rand(&seed) & 0xff);
+	memset(&m, 0, sizeof(m));
+	memset(&w, 0, sizeof(w));
+	expect_int(__LINE__, "garbage parses", SH_OK,
+	           redirects_parse(buf, len, &m, collect, &w));
+	expect_int(__LINE__, "garbage gives no entries", 0, m.n);
+	expect_true(__LINE__, "garbage lines are reported",
+	            m.invalid > 0 && w.n == m.invalid);
+	redirects_free(&m);
+	free(buf);
+}
+
+/*
+ * Lines drawn from a dictionary of tokens: whatever the parser keeps must
+ * be a usable alias and URL, sorted and unique, and every line must be
+ * counted once as kept, skipped, duplicate, blank or comment.
+ */
+static const char *const tokens[] = {
+	"a",         "b",       "a/b",     "/",   "//c/", "http://x.example/",
+	"https://y", "http://", "ftp://z", "#",   " ",    "\t",
+	"\x01",      "\r",      "\xff",    "%2f", "..",   "x\x7f",
+};
+
+static void
+test_invariants(void)
+{
+	char buf[64 * 1024];
+	struct redirect_map m;
+	struct warns w;
+	uint64_t seed = 42;
+	size_t len = 0, i;
+	unsigned lines = 0, blank = 0;
+	size_t kept = 0;
+	int round;
+
+	for (round = 0; round < 20; round++) {
+		len = 0;
+		lines = blank = 0;
+		while (len + 128 < sizeof(buf)) {
+			size_t start = len, k, ntok = next_rand(&seed) % 5;
+			const char *q;
+
+			for (k = 0; k < ntok; k++) {
+				const char *t = tokens[next_rand(&seed) %
+				                       NELEM(tokens)];
+
+				if (k > 0)
+					buf[len++] = ' ';
+				memcpy(buf + len, t, strlen(t));
+				len += strlen(t);
+			}
+			/* Blank and comment lines are neither kept nor skipped.
+			 */
+			for (q = buf + start;
+			     q < buf + len && (*q == ' ' || *q == '\t'); q++)
+				;
+			if (q == buf + len || *q == '#' ||
+			    (*q == '\r' && q + 1 == buf + len))
+				blank++;
+			buf[len++] = '\n';
+			lines++;
+		}
+		memset(&m, 0, sizeof(m));
+		memset(&w, 0, sizeof(w));
+		expect_int(__LINE__, "dictionary input", SH_OK,
+		           redirects_parse(buf, len, &m, collect, &w));
+		expect_int(__LINE__, "every line accounted for", lines - blank,
+		           m.n + m.invalid + m.duplicates);
+		expect_int(__LINE__, "one warning per skipped line",
+		           m.invalid + m.duplicates, w.n);
+		for (i = 0; i < m.n; i++) {
+			const char *a = m.v[i].alias, *u = m.v[i].url;
+			size_t al = strlen(a);
+
+			expect_true(__LINE__, a,
+			            al > 0 && al <= REDIRECT_ALIAS_MAX &&
+			                    a[0] != '/' && a[al - 1] != '/' &&
+			                    !str_has_ctl(a, al) &&
+			                    strpbrk(a, " \t") == NULL);
+			expect_true(__LINE__, u,
+			            redirects_url_ok(u, strlen(u)) &&
+			                    !str_has_ctl(u, strlen(u)));
+			if (i > 0)
+				expect_true(__LINE__, a,
+				            strcmp(m.v[i - 1].alias, a) < 0);
+		}
+		kept += m.n;
+		redirects_free(&m);
+	}
+	/* Else the checks above were vacuous. */
+	expect_true(__LINE__, "the dictionary yields valid lines", kept > 10);
+}
+
+static const struct unit_test redirects_tests[] = {
+	UNIT_TEST(test_rows),
+	UNIT_TEST(test_warn_null),
+	UNIT_TEST(test_lengths),
+	UNIT_TEST(test_url_ok),
+	UNIT_TEST(test_binary_garbage),
+	UNIT_TEST(test_invariants),
+	UNIT_END,
+};
+
+static const struct unit_suite suites[] = {
+	{ "redirects_parse", NULL, NULL, redirects_tests },
+	{ NULL, NULL, NULL, NULL },
+};
+
+int
+main(void)
+{
+	return unit_main(suites);
+}

@@ -1,0 +1,559 @@
+/*
+ * test_store.c - the LMDB store in a temporary directory.
+ *
+ * store.c is included rather than linked, so the growth test can shrink
+ * the map of an open environment to 1 MiB and make store_replace() hit
+ * MDB_MAP_FULL with a few megabytes instead of filling the 1 GiB default.
+ */
+#include "unit.h"
+
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../src/store.c"
+
+#include "redirects.h"
+#include "util.h"
+
+static char base[] = "/tmp/sherve-store.XXXXXX";
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int
+suite_init(void)
+{
+	return mkdtemp(base) != NULL ? 0 : -1;
+}
+
+static int
+suite_cleanup(void)
+{
+	return nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* dir = base/name */
+static void
+subdir(char *dir, size_t n, const char *name)
+{
+	snprintf(dir, n, "%s/%s", base, name);
+}
+
+static int
+parse(const char *text, struct redirect_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	return redirects_parse(text, strlen(text), m, NULL, NULL);
+}
+
+static void
+test_open_creates(void)
+{
+	char dir[512], file[600], err[256] = "", url[64];
+	struct store *s = NULL;
+	struct stat st;
+
+	subdir(dir, sizeof(dir), "new/deeper/state");
+	expect_int(__LINE__, err, SH_OK, store_open(dir, &s, err, sizeof(err)));
+	require_true(__LINE__, "store_open", s != NULL);
+	expect_true(__LINE__, "directory created",
+	            stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+	snprintf(file, sizeof(file), "%s/redirects.mdb", dir);
+	expect_true(__LINE__, "file created",
+	            stat(file, &st) == 0 && S_ISREG(st.st_mode));
+	expect_int(__LINE__, "new store is empty", 0, store_count(s));
+	snprintf(url, sizeof(url), "junk");
+	expect_int(__LINE__, "lookup in empty store", SH_ENOTFOUND,
+	           store_lookup(s, "x", 1, url, sizeof(url)));
+	expect_str(__LINE__, "url cleared on a miss", "", url);
+	expect_int(__LINE__, "meta in empty store", SH_ENOTFOUND,
+	           store_meta_get(s, "source", url, sizeof(url)));
+	expect_str(__LINE__, "meta cleared on a miss", "", url);
+	store_close(s);
+	store_close(NULL); /* safe */
+}
+
+static void
+test_open_errors(void)
+{
+	char dir[512], err[256];
+	char *longdir;
+	struct store *s = (struct store *)&err;
+	int rc;
+
+	/* A regular file where the directory should be. */
+	subdir(dir, sizeof(dir), "plainfile");
+	{
+		FILE *fp = fopen(dir, "w");
+
+		require_true(__LINE__, "fopen", fp != NULL);
+		fclose(fp);
+	}
+	err[0] = '\0';
+	rc = store_open(dir, &s, err, sizeof(err));
+	expect_true(__LINE__, "a file is no state dir", rc != SH_OK);
+	expect_true(__LINE__, "no handle on error", s == NULL);
+	expect_has(__LINE__, "error names the path", err, dir);
+	expect_true(__LINE__, "error is one line", strchr(err, '\n') == NULL);
+
+	/* Below a regular file. */
+	subdir(dir, sizeof(dir), "plainfile/sub");
+	err[0] = '\0';
+	expect_int(__LINE__, "below a file", SH_EIO,
+	           store_open(dir, &s, err, sizeof(err)));
+	expect_has(__LINE__, "error names the setting", err, "state-dir");
+
+	/* A path longer than PATH_MAX. */
+	longdir = malloc(6000);
+	require_true(__LINE__, "malloc", longdir != NULL);
+	memset(longdir, 'd', 5999);
+	longdir[0] = '/';
+	longdir[5999] = '\0';
+	expect_true(__LINE__, "too long a path",
+	            store_open(longdir, &s, err, sizeof(err)) != SH_OK);
+	free(longdir);
+}
+
+static const char map_text[] = "b http://b.example/\n"
+                               "a https://a.example/x?y=1\n"
+                               "c/d http://cd.example/\n";
+
+struct lookup_row {
+	unsigned line;
+	const char *desc;
+	const char *alias;
+	size_t len; /* 0: strlen(alias) */
+	size_t urlsz;
+	int rc;
+	const char *url;
+};
+
+static const struct lookup_row lookup_rows[] = {
+	{ __LINE__, "found a", "a", 0, 256, SH_OK, "https://a.example/x?y=1" },
+	{ __LINE__, "found b", "b", 0, 256, SH_OK, "http://b.example/" },
+	{ __LINE__, "found c/d", "c/d", 0, 256, SH_OK, "http://cd.example/" },
+	{ __LINE__, "prefix of an alias", "c", 0, 256, SH_ENOTFOUND, "" },
+	{ __LINE__, "suffix of an alias", "d", 0, 256, SH_ENOTFOUND, "" },
+	{ __LINE__, "case matters", "A", 0, 256, SH_ENOTFOUND, "" },
+	{ __LINE__, "longer than an alias", "ab", 0, 256, SH_ENOTFOUND, "" },
+	{ __LINE__, "empty alias", "", 0, 256, SH_ENOTFOUND, "" },
+	{ __LINE__, "length, not NUL, ends the key", "abc", 1, 256, SH_OK,
+	  "https://a.example/x?y=1" },
+	{ __LINE__, "length ends the key inside", "c/dx", 3, 256, SH_OK,
+	  "http://cd.example/" },
+	{ __LINE__, "no room for the NUL", "b", 0, 17, SH_ETOOLONG, NULL },
+	{ __LINE__, "exactly enough room", "b", 0, 18, SH_OK,
+	  "http://b.example/" },
+	{ __LINE__, "one-byte buffer", "b", 0, 1, SH_ETOOLONG, NULL },
+};
+
+struct walk {
+	size_t calls, stop_after;
+	char seen[8][64];
+};
+
+static int
+walk_fn(void *ctx, const char *alias, size_t alen, const char *url, size_t ulen)
+{
+	struct walk *w = ctx;
+
+	if (w->calls < 8)
+		snprintf(w->seen[w->calls], sizeof(w->seen[0]), "%.*s=%.*s",
+		         (int)alen, alias, (int)ulen, url);
+	w->calls++;
+	return w->stop_after != 0 && w->calls == w->stop_after ? 7 : 0;
+}
+
+static void
+test_replace_lookup(void)
+{
+	static const struct store_kv kv[] = { { "source", "unit" },
+		                              { "etag", "\"e1\"" } };
+	char dir[512], err[256] = "", url[256], *big;
+	struct redirect_map m;
+	struct store *s = NULL;
+	struct walk w;
+	size_t i;
+
+	subdir(dir, sizeof(dir), "replace");
+	require_true(__LINE__, err,
+	             store_open(dir, &s, err, sizeof(err)) == SH_OK);
+	require_true(__LINE__, "parse", parse(map_text, &m) == SH_OK);
+	expect_int(__LINE__, "replace", SH_OK, store_replace(s, &m, kv, 2));
+	redirects_free(&m);
+	expect_int(__LINE__, "count", 3, store_count(s));
+
+	for (i = 0; i < NELEM(lookup_rows); i++) {
+		const struct lookup_row *r = &lookup_rows[i];
+		size_t len = r->len != 0 ? r->len : strlen(r->alias);
+
+		memset(url, 'X', sizeof(url));
+		expect_int(r->line, r->desc, r->rc,
+		           store_lookup(s, r->alias, len, url, r->urlsz));
+		if (r->url != NULL)
+			expect_str(r->line, r->desc, r->url, url);
+		else
+			expect_true(r->line, "NUL-terminated",
+			            memchr(url, '\0', r->urlsz) != NULL);
+	}
+	/* Longer than any key LMDB takes: a miss, not an error. */
+	big = malloc(4096);
+	require_true(__LINE__, "malloc", big != NULL);
+	memset(big, 'a', 4096);
+	expect_int(__LINE__, "4 KiB alias", SH_ENOTFOUND,
+	           store_lookup(s, big, 4096, url, sizeof(url)));
+	free(big);
+
+	expect_int(__LINE__, "meta source", SH_OK,
+	           store_meta_get(s, "source", url, sizeof(url)));
+	expect_str(__LINE__, "meta source", "unit", url);
+	expect_int(__LINE__, "meta etag", SH_OK,
+	           store_meta_get(s, "etag", url, sizeof(url)));
+	expect_str(__LINE__, "meta etag", "\"e1\"", url);
+
+	/* store_foreach: alias order, then an early stop. */
+	memset(&w, 0, sizeof(w));
+	expect_int(__LINE__, "foreach", 0, store_foreach(s, walk_fn, &w));
+	expect_int(__LINE__, "foreach calls", 3, w.calls);
+	expect_str(__LINE__, "foreach 1st", "a=https://a.example/x?y=1",
+	           w.seen[0]);
+	expect_str(__LINE__, "foreach 2nd", "b=http://b.example/", w.seen[1]);
+	expect_str(__LINE__, "foreach 3rd", "c/d=http://cd.example/",
+	           w.seen[2]);
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 2;
+	expect_int(__LINE__, "foreach stop returns fn's value", 7,
+	           store_foreach(s, walk_fn, &w));
+	expect_int(__LINE__, "foreach stopped", 2, w.calls);
+	/* The store still answers after an early stop. */
+	expect_int(__LINE__, "lookup after stop", SH_OK,
+	           store_lookup(s, "b", 1, url, sizeof(url)));
+	store_close(s);
+}
+
+static void
+test_meta(void)
+{
+	static const struct store_kv kv[] = { { "k1", "v1" },
+		                              { "k2", "value two" },
+		                              { "empty", "" } };
+	static const struct store_kv kv2[] = { { "k1", "v1b" } };
+	char dir[512], err[256] = "", val[64];
+	struct store *s = NULL;
+
+	subdir(dir, sizeof(dir), "meta");
+	require_true(__LINE__, err,
+	             store_open(dir, &s, err, sizeof(err)) == SH_OK);
+	expect_int(__LINE__, "meta put", SH_OK, store_meta_put(s, kv, 3));
+	expect_int(__LINE__, "get k1", SH_OK,
+	           store_meta_get(s, "k1", val, sizeof(val)));
+	expect_str(__LINE__, "get k1", "v1", val);
+	expect_int(__LINE__, "get k2", SH_OK,
+	           store_meta_get(s, "k2", val, sizeof(val)));
+	expect_str(__LINE__, "get k2", "value two", val);
+	expect_int(__LINE__, "get empty value", SH_OK,
+	           store_meta_get(s, "empty", val, sizeof(val)));
+	expect_str(__LINE__, "get empty value", "", val);
+	expect_int(__LINE__, "overwrite", SH_OK, store_meta_put(s, kv2, 1));
+	expect_int(__LINE__, "get overwritten", SH_OK,
+	           store_meta_get(s, "k1", val, sizeof(val)));
+	expect_str(__LINE__, "get overwritten", "v1b", val);
+	expect_int(__LINE__, "others kept", SH_OK,
+	           store_meta_get(s, "k2", val, sizeof(val)));
+	expect_int(__LINE__, "absent key", SH_ENOTFOUND,
+	           store_meta_get(s, "k3", val, sizeof(val)));
+	expect_str(__LINE__, "absent key gives \"\"", "", val);
+	expect_int(__LINE__, "tiny buffer", SH_ETOOLONG,
+	           store_meta_get(s, "k2", val, 4));
+	expect_int(__LINE__, "meta is not the map", 0, store_count(s));
+	expect_int(__LINE__, "meta is not the map", SH_ENOTFOUND,
+	           store_lookup(s, "k1", 2, val, sizeof(val)));
+	expect_int(__LINE__, "zero pairs", SH_OK, store_meta_put(s, kv, 0));
+	store_close(s);
+}
+
+static void
+test_replace_whole(void)
+{
+	static const struct store_kv kv[] = { { "k", "first" } };
+	static const struct store_kv kv2[] = { { "other", "x" } };
+	char dir[512], err[256] = "", url[256];
+	struct redirect_map m;
+	struct store *s = NULL, *c = NULL;
+	size_t i;
+
+	subdir(dir, sizeof(dir), "whole");
+	require_true(__LINE__, err,
+	             store_open(dir, &s, err, sizeof(err)) == SH_OK);
+	require_true(__LINE__, "parse", parse(map_text, &m) == SH_OK);
+	expect_int(__LINE__, "first replace", SH_OK,
+	           store_replace(s, &m, kv, 1));
+	redirects_free(&m);
+
+	require_true(__LINE__, "parse",
+	             parse("x http://x.example/\nb http://new-b.example/\n",
+	                   &m) == SH_OK);
+	expect_int(__LINE__, "second replace", SH_OK,
+	           store_replace(s, &m, kv2, 1));
+	redirects_free(&m);
+	expect_int(__LINE__, "count after replace", 2, store_count(s));
+	expect_int(__LINE__, "old alias gone", SH_ENOTFOUND,
+	           store_lookup(s, "a", 1, url, sizeof(url)));
+	expect_int(__LINE__, "old alias gone", SH_ENOTFOUND,
+	           store_lookup(s, "c/d", 3, url, sizeof(url)));
+	expect_int(__LINE__, "new alias", SH_OK,
+	           store_lookup(s, "x", 1, url, sizeof(url)));
+	expect_str(__LINE__, "new alias", "http://x.example/", url);
+	expect_int(__LINE__, "changed alias", SH_OK,
+	           store_lookup(s, "b", 1, url, sizeof(url)));
+	expect_str(__LINE__, "changed alias", "http://new-b.example/", url);
+	expect_int(__LINE__, "meta of the first replace kept", SH_OK,
+	           store_meta_get(s, "k", url, sizeof(url)));
+
+	/* A replace that fails leaves the old map whole. */
+	memset(&m, 0, sizeof(m));
+	require_true(__LINE__, "parse",
+	             parse("p http://p.example/\nq http://q.example/\n", &m) ==
+	                     SH_OK);
+	{
+		/* An alias LMDB refuses (over its 511-byte key limit). */
+		struct redirect *v = realloc(m.v, (m.n + 1) * sizeof(*v));
+		char *alias = malloc(601);
+
+		require_true(__LINE__, "alloc", v != NULL && alias != NULL);
+		m.v = v;
+		m.cap = m.n + 1;
+		memset(alias, 'z', 600);
+		alias[600] = '\0';
+		m.v[m.n].alias = alias;
+		m.v[m.n].url = str_dup("http://z.example/");
+		m.v[m.n].line = 3;
+		m.n++;
+	}
+	expect_int(__LINE__, "failing replace", SH_ESTORE,
+	           store_replace(s, &m, kv, 1));
+	redirects_free(&m);
+	expect_int(__LINE__, "old map intact", 2, store_count(s));
+	expect_int(__LINE__, "old map intact", SH_OK,
+	           store_lookup(s, "x", 1, url, sizeof(url)));
+	expect_int(__LINE__, "nothing of the failed map", SH_ENOTFOUND,
+	           store_lookup(s, "p", 1, url, sizeof(url)));
+	expect_int(__LINE__, "meta of the failed replace not set", SH_OK,
+	           store_meta_get(s, "k", url, sizeof(url)));
+	expect_str(__LINE__, "meta of the failed replace not set", "first",
+	           url);
+
+	/* A clone reads the same map. */
+	expect_int(__LINE__, "clone", SH_OK, store_clone(s, &c));
+	require_true(__LINE__, "clone", c != NULL);
+	expect_int(__LINE__, "lookup through the clone", SH_OK,
+	           store_lookup(c, "x", 1, url, sizeof(url)));
+	expect_str(__LINE__, "lookup through the clone", "http://x.example/",
+	           url);
+	expect_int(__LINE__, "count through the clone", 2, store_count(c));
+	store_close(c);
+
+	/* An empty map empties the store. */
+	memset(&m, 0, sizeof(m));
+	expect_int(__LINE__, "empty replace", SH_OK,
+	           store_replace(s, &m, NULL, 0));
+	expect_int(__LINE__, "empty after empty replace", 0, store_count(s));
+	store_close(s);
+
+	/* Reopen: the data is on disk. */
+	require_true(__LINE__, "parse", parse(map_text, &m) == SH_OK);
+	require_true(__LINE__, err,
+	             store_open(dir, &s, err, sizeof(err)) == SH_OK);
+	expect_int(__LINE__, "replace before reopen", SH_OK,
+	           store_replace(s, &m, kv2, 1));
+	store_close(s);
+	s = NULL;
+	require_true(__LINE__, err,
+	             store_open(dir, &s, err, sizeof(err)) == SH_OK);
+	expect_int(__LINE__, "count after reopen", 3, store_count(s));
+	for (i = 0; i < m.n; i++) {
+		expect_int(__LINE__, m.v[i].alias, SH_OK,
+		           store_lookup(s, m.v[i].alias, strlen(m.v[i].alias),
+		                        url, sizeof(url)));
+		expect_str(__LINE__, m.v[i].alias, m.v[i].url, url);
+	}
+	expect_int(__LINE__, "meta after reopen", SH_OK,
+	           store_meta_get(s, "other", url, sizeof(url)));
+	expect_str(__LINE__, "meta after reopen", "x", url);
+	redirects_free(&m);
+	store_close(s);
+}
+
+/*
+ * n aliases "k0000000".. in sorted order with URLs of about ulen bytes
+ * that name their index, so a lookup proves it found the right one.
+ */
+static int
+make_map(struct redirect_map *m, size_t n, size_t ulen)
+{
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	if ((m->v = calloc(n, sizeof(*m->v))) == NULL)
+		return -1;
+	m->cap = n;
+	for (i = 0; i < n; i++) {
+		char *a = malloc(16), *u = malloc(ulen + 1);
+
+		if (a == NULL || u == NULL) {
+			free(a);
+			free(u);
+			return -1;
+		}
+		snprintf(a, 16, "k%07zu", i);
+		memset(u, 'p', ulen);
+		snprintf(u, ulen + 1, "https://example.com/%zu/", i);
+		u[strlen(u)] = 'p';
+		u[ulen] = '\0';
+		m->v[i].alias = a;
+		m->v[i].url = u;
+		m->v[i].line = (unsigned)i + 1;
+		m->n++;
+	}
+	return 0;
+}
+
+struct order {
+	size_t calls;
+	int sorted;
+	char last[32];
+};
+
+static int
+order_fn(void *ctx, const char *alias, size_t alen, const char *url,
+         size_t ulen)
+{
+	struct order *o = ctx;
+	char cur[32];
+
+	snprintf(cur, sizeof(cur), "%.*s", (int)alen, alias);
+	if (o->calls > 0 && strcmp(o->last, cur) >= 0)
+		o->sorted = 0;
+	memcpy(o->last, cur, sizeof(cur));
+	o->calls++;
+	return 0;
+}
+
+/* Read back every stride-th alias and the last one. */
+static void
+check_map(struct store *s, const struct redirect_map *m, size_t stride,
+          unsigned line)
+{
+	char url[1024];
+	size_t i, bad = 0;
+
+	for (i = 0; i < m->n;
+	     i = i + stride < m->n || i + 1 == m->n ? i + stride : m->n - 1) {
+		if (store_lookup(s, m->v[i].alias, strlen(m->v[i].alias), url,
+		                 sizeof(url)) == SH_OK &&
+		    strcmp(url, m->v[i].url) == 0)
+			continue;
+		if (bad++ == 0)
+			expect_str(line, m->v[i].alias, m->v[i].url, url);
+	}
+	expect_int(line, "aliases read back wrong", 0, bad);
+}
+
+static void
+test_large_map(void)
+{
+	const size_t n = 200000;
+	char dir[512], err[256] = "";
+	struct redirect_map m;
+	struct store *s = NULL;
+	struct order o;
+
+	subdir(dir, sizeof(dir), "large");
+	require_true(__LINE__, "build map", make_map(&m, n, 400) == 0);
+	if (!expect_int(__LINE__, err, SH_OK,
+	                store_open(dir, &s, err, sizeof(err)))) {
+		redirects_free(&m);
+		return;
+	}
+	expect_int(__LINE__, "replace 200k aliases", SH_OK,
+	           store_replace(s, &m, NULL, 0));
+	expect_int(__LINE__, "count 200k", n, store_count(s));
+	check_map(s, &m, 997, __LINE__);
+	memset(&o, 0, sizeof(o));
+	o.sorted = 1;
+	expect_int(__LINE__, "foreach 200k", 0, store_foreach(s, order_fn, &o));
+	expect_int(__LINE__, "foreach 200k calls", n, o.calls);
+	expect_true(__LINE__, "foreach in order", o.sorted);
+	store_close(s);
+	redirects_free(&m);
+}
+
+/* Growth: a 1 MiB map filled by ~9 MiB must double until it fits. */
+static void
+test_grow(void)
+{
+	const size_t n = 20000, one_mib = 1 << 20;
+	char dir[512], err[256] = "", url[64];
+	struct redirect_map m;
+	struct store *s = NULL;
+	MDB_envinfo info;
+
+	subdir(dir, sizeof(dir), "grow");
+	require_true(__LINE__, err,
+	             store_open(dir, &s, err, sizeof(err)) == SH_OK);
+	/* A live (reset) read transaction, which grow() must let go of. */
+	expect_int(__LINE__, "miss before growth", SH_ENOTFOUND,
+	           store_lookup(s, "k", 1, url, sizeof(url)));
+	if (s->rtxn != NULL) {
+		mdb_txn_abort(s->rtxn);
+		s->rtxn = NULL;
+	}
+	require_true(__LINE__, "shrink the map",
+	             mdb_env_set_mapsize(s->env, one_mib) == 0);
+	require_true(__LINE__, "env info", mdb_env_info(s->env, &info) == 0);
+	expect_true(__LINE__, "map is 1 MiB", info.me_mapsize <= 2 * one_mib);
+	expect_int(__LINE__, "miss with the small map", SH_ENOTFOUND,
+	           store_lookup(s, "k", 1, url, sizeof(url)));
+
+	require_true(__LINE__, "build map", make_map(&m, n, 400) == 0);
+	expect_int(__LINE__, "replace past the map size", SH_OK,
+	           store_replace(s, &m, NULL, 0));
+	require_true(__LINE__, "env info", mdb_env_info(s->env, &info) == 0);
+	expect_true(__LINE__, "map grew past 8 MiB",
+	            info.me_mapsize >= 8 * one_mib);
+	expect_int(__LINE__, "count after growth", n, store_count(s));
+	check_map(s, &m, 101, __LINE__);
+	store_close(s);
+
+	/* A fresh handle opens the grown file and reads it all. */
+	s = NULL;
+	require_true(__LINE__, err,
+	             store_open(dir, &s, err, sizeof(err)) == SH_OK);
+	expect_int(__LINE__, "count after reopen", n, store_count(s));
+	check_map(s, &m, 101, __LINE__);
+	store_close(s);
+	redirects_free(&m);
+}
+
+static const struct unit_test store_tests[] = {
+	UNIT_TEST(test_open_creates),   UNIT_TEST(test_open_errors),
+	UNIT_TEST(test_replace_lookup), UNIT_TEST(test_meta),
+	UNIT_TEST(test_replace_whole),  UNIT_TEST(test_large_map),
+	UNIT_TEST(test_grow),           UNIT_END,
+};
+
+static const struct unit_suite suites[] = {
+	{ "store", suite_init, suite_cleanup, store_tests },
+	{ NULL, NULL, NULL, NULL },
+};
+
+int
+main(void)
+{
+	return unit_main(suites);
+}
