@@ -536,10 +536,12 @@ conf_load(struct conf *c, int argc, char **argv, char *err, size_t errsz)
 		goto fail;
 	if (c->help || c->version)
 		return SH_OK;
-	if (c->config_file == NULL && (envfile = getenv("SHERVE_CONFIG")) &&
-	    envfile[0] != '\0' && (c->config_file = strdup(envfile)) == NULL)
+	envfile = getenv("SHERVE_CONFIG");
+	if (c->config_file == NULL && envfile != NULL && envfile[0] != '\0' &&
+	    (c->config_file = strdup(envfile)) == NULL)
 		goto nomem;
-	if (c->config_file == NULL)
+	/* SHERVE_CONFIG set but empty: read no file at all. */
+	if (c->config_file == NULL && envfile == NULL)
 		c->config_file = conf_find_file();
 	if (c->config_file != NULL &&
 	    conf_file(c, c->config_file, err, errsz) != 0)

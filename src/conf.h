@@ -66,9 +66,9 @@ struct conf {
 };
 
 /*
- * Fill c from defaults, the config file (--config, SHERVE_CONFIG, then
- * sherve.conf beside the binary, then SYSCONFDIR/sherve.conf), the
- * environment and argv.
+ * Fill c from defaults, the config file, the environment and argv. The
+ * file is --config, else SHERVE_CONFIG (set but empty: no file at all),
+ * else sherve.conf beside the binary, else SYSCONFDIR/sherve.conf.
  * Returns SH_OK, SH_EINVAL with a one-line message in err, or SH_ENOMEM.
  * On error c is freed already.
  */
