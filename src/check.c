@@ -9,6 +9,8 @@
 #include "check.h"
 #include "path.h"
 #include "redirects.h"
+#include "refresh.h"
+#include "rules.h"
 #include "util.h"
 
 struct lint {
@@ -24,28 +26,14 @@ on_warn(void *ctx, unsigned line, const char *reason)
 	printf("%s:%u: %s\n", l->source, line, reason);
 }
 
-static const struct redirect *
-find(const struct redirect_map *m, const char *alias, size_t n)
+/* " (@host NAME)" for a rule of a host section, else "". */
+static void
+section_of(const char *host, size_t hlen, char *out, size_t outsz)
 {
-	size_t lo = 0, hi = m->n;
-
-	/* The map is sorted in LMDB order: bytes, then shorter first. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *a = m->v[mid].alias;
-		size_t al = strlen(a);
-		int c = memcmp(a, alias, al < n ? al : n);
-
-		if (c == 0)
-			c = al < n ? -1 : al > n;
-		if (c == 0)
-			return &m->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (hlen == 0)
+		out[0] = '\0';
+	else
+		snprintf(out, outsz, " (@host %.*s)", (int)hlen, host);
 }
 
 static void
@@ -53,18 +41,35 @@ check_shadow(const struct conf *c, const struct lint *l,
              const struct redirect *r)
 {
 	char uri[REDIRECT_ALIAS_MAX + 2], rel[ASSET_PATH_MAX];
+	size_t n = redirect_key_len(r);
 	struct asset a;
 	int slash;
 
-	if (c->webroot[0] == '\0')
+	if (c->webroot[0] == '\0' || n == 0)
 		return;
-	snprintf(uri, sizeof(uri), "/%s", r->alias);
+	snprintf(uri, sizeof(uri), "/%.*s", (int)n, r->alias);
 	if (path_normalise(uri, "", rel, sizeof(rel), &slash) == PATH_OK &&
 	    asset_open(c->webroot, rel, 0, &a) == ASSET_OK) {
 		printf("%s:%u: alias '%s' is shadowed by the asset %s\n",
 		       l->source, r->line, r->alias, a.path);
 		asset_close(&a);
 	}
+}
+
+/* Reserved paths are the site's own: no rule ever answers them. */
+static void
+check_reserved(const struct lint *l, const struct redirect *r)
+{
+	size_t n = redirect_key_len(r);
+
+	if (r->kind == REDIRECT_PREFIX && n == 0)
+		printf("%s:%u: the catch-all '*' never answers robots.txt, "
+		       "favicon.ico or .well-known/ (reserved paths)\n",
+		       l->source, r->line);
+	else if (rules_reserved(r->alias, n))
+		printf("%s:%u: alias '%s' would shadow the reserved path "
+		       "'%.*s'; sherve never answers it with a redirect\n",
+		       l->source, r->line, r->alias, (int)n, r->alias);
 }
 
 /* The path of an absolute URL, slashes trimmed, into out. */
@@ -94,9 +99,13 @@ check_loop(const struct lint *l, const struct redirect_map *m,
            const struct redirect *r)
 {
 	char path[REDIRECT_URL_MAX + 1];
+	const struct redirect *t;
 
 	url_path(r->url, path, sizeof(path));
-	if (path[0] != '\0' && find(m, path, strlen(path)) != NULL)
+	if (path[0] == '\0')
+		return;
+	t = redirects_find(m, REDIRECT_EXACT, NULL, path, strlen(path));
+	if (t != NULL)
 		printf("%s:%u: target of '%s' is the alias '%s' (a loop if "
 		       "that host is served by this sherve)\n",
 		       l->source, r->line, r->alias, path);
@@ -107,15 +116,52 @@ struct diff {
 	unsigned removed;
 };
 
+/* A stored rule the new map does not have. */
 static int
-on_stored(void *ctx, const char *alias, size_t alen, const char *url,
-          size_t ulen)
+on_stored(void *ctx, const struct store_rule *sr)
 {
 	struct diff *d = ctx;
+	char host[RULES_HOST_MAX + 1], sect[RULES_HOST_MAX + 16], st[16] = "";
 
-	if (find(d->m, alias, alen) == NULL) {
-		printf("- %.*s %.*s\n", (int)alen, alias, (int)ulen, url);
-		d->removed++;
+	if (sr->hlen >= sizeof(host))
+		return 0;
+	memcpy(host, sr->host, sr->hlen);
+	host[sr->hlen] = '\0';
+	if (redirects_find(d->m, sr->kind, sr->hlen > 0 ? host : NULL,
+	                   sr->alias, sr->alen) != NULL)
+		return 0;
+	section_of(sr->host, sr->hlen, sect, sizeof(sect));
+	if (sr->status != 0)
+		snprintf(st, sizeof(st), " %u", sr->status);
+	printf("- %.*s%s %.*s%s%s\n", (int)sr->alen, sr->alias,
+	       sr->kind != REDIRECT_PREFIX ? ""
+	       : sr->alen > 0              ? "/*"
+	                                   : "*",
+	       (int)sr->ulen, sr->url, st, sect);
+	d->removed++;
+	return 0;
+}
+
+/* Print "+" or "~" for r against the store; returns 1 for each. */
+static int
+diff_one(struct store *s, const struct redirect *r, unsigned *changed)
+{
+	char old[REDIRECT_URL_MAX + 1], sect[RULES_HOST_MAX + 16], st[16] = "";
+	unsigned ost = 0;
+	int rc = store_get_rule(s, r->host, r->kind, r->alias,
+	                        redirect_key_len(r), &ost, old, sizeof(old));
+
+	section_of(r->host, r->host != NULL ? strlen(r->host) : 0, sect,
+	           sizeof(sect));
+	if (r->status != 0)
+		snprintf(st, sizeof(st), " %u", r->status);
+	if (rc == SH_ENOTFOUND) {
+		printf("+ %s %s%s%s\n", r->alias, r->url, st, sect);
+		return 1;
+	}
+	if (rc == SH_OK && (strcmp(old, r->url) != 0 || ost != r->status)) {
+		printf("~ %s %s -> %s%s%s\n", r->alias, old, r->url, st, sect);
+		(*changed)++;
 	}
 	return 0;
 }
@@ -123,25 +169,13 @@ on_stored(void *ctx, const char *alias, size_t alen, const char *url,
 static void
 check_diff(struct store *s, const struct redirect_map *m)
 {
-	char old[REDIRECT_URL_MAX + 1];
 	struct diff d = { m, 0 };
 	unsigned added = 0, changed = 0;
 	size_t i;
 
-	for (i = 0; i < m->n; i++) {
-		const struct redirect *r = &m->v[i];
-		int rc = store_lookup(s, r->alias, strlen(r->alias), old,
-		                      sizeof(old));
-
-		if (rc == SH_ENOTFOUND) {
-			printf("+ %s %s\n", r->alias, r->url);
-			added++;
-		} else if (rc == SH_OK && strcmp(old, r->url) != 0) {
-			printf("~ %s %s -> %s\n", r->alias, old, r->url);
-			changed++;
-		}
-	}
-	(void)store_foreach(s, on_stored, &d);
+	for (i = 0; i < m->n; i++)
+		added += (unsigned)diff_one(s, &m->v[i], &changed);
+	(void)store_foreach_rule(s, on_stored, &d);
 	printf("diff against the stored map: %u added, %u removed, %u "
 	       "changed\n",
 	       added, d.removed, changed);
@@ -153,15 +187,18 @@ check_redirects(const struct conf *c, struct store *s, const char *source,
 {
 	struct redirect_map m = { 0 };
 	struct lint l = { source, 0 };
+	struct redirects_opts o;
 	size_t i;
 	int invalid;
 
-	if (redirects_parse(buf, len, &m, on_warn, &l) != SH_OK) {
+	refresh_parse_opts(c, source, &o);
+	if (redirects_parse_opts(buf, len, &o, &m, on_warn, &l) != SH_OK) {
 		redirects_free(&m);
 		return -1;
 	}
 	for (i = 0; i < m.n; i++) {
 		check_shadow(c, &l, &m.v[i]);
+		check_reserved(&l, &m.v[i]);
 		check_loop(&l, &m, &m.v[i]);
 	}
 	printf("%s: %zu aliases, %u invalid lines, %u duplicates\n", source,

@@ -2,10 +2,14 @@
  * check.h - `sherve check`: lint a redirects file before it goes live.
  *
  * Reports, one per line on stdout, each invalid line with its number and
- * reason, duplicate aliases (the first wins), aliases shadowed by an
- * asset in the webroot, and targets that point back at an alias of the
- * same map (a loop when that host is this sherve). Then the diff against
- * the stored map: "+ alias URL", "- alias URL", "~ alias OLD -> NEW".
+ * reason, duplicate rules (the first wins), aliases shadowed by an asset
+ * in the webroot, rules that would take a reserved path (robots.txt,
+ * favicon.ico, .well-known/, which sherve never answers with a
+ * redirect), and targets that point back at an alias of the same map (a
+ * loop when that host is this sherve). Then the diff against the stored
+ * map: "+ alias URL [STATUS]", "- alias URL", "~ alias OLD -> NEW", each
+ * followed by " (@host NAME)" for a rule of a host section. The file is
+ * parsed as refresh would (format, alias-case, allow-relative-targets).
  */
 #ifndef SHERVE_CHECK_H
 #define SHERVE_CHECK_H

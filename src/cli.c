@@ -7,12 +7,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "asset.h"
 #include "check.h"
 #include "cli.h"
+#include "export.h"
 #include "fetch.h"
 #include "metrics.h"
 #include "redirects.h"
 #include "refresh.h"
+#include "rules.h"
 #include "store.h"
 #include "util.h"
 
@@ -116,32 +119,61 @@ verb_import(const struct conf *c, struct store *s)
 	return report(rc, &rep);
 }
 
+/* The section being listed: "" for the default one. */
+struct listing {
+	char host[RULES_HOST_MAX + 1];
+	size_t hlen;
+	int lines;
+};
+
+/* One rule in the redirects-file format, "@host" lines between sections. */
 static int
-print_pair(void *ctx, const char *alias, size_t alen, const char *url,
-           size_t ulen)
+print_rule(void *ctx, const struct store_rule *r)
 {
-	(void)ctx;
-	printf("%.*s %.*s\n", (int)alen, alias, (int)ulen, url);
+	struct listing *l = ctx;
+	size_t hl = r->hlen < sizeof(l->host) ? r->hlen : sizeof(l->host) - 1;
+
+	if (hl != l->hlen || memcmp(r->host, l->host, hl) != 0) {
+		printf("%s@host %.*s\n", l->lines > 0 ? "\n" : "", (int)hl,
+		       r->host);
+		memcpy(l->host, r->host, hl);
+		l->hlen = hl;
+	}
+	printf("%.*s%s %.*s", (int)r->alen, r->alias,
+	       r->kind != REDIRECT_PREFIX ? ""
+	       : r->alen > 0              ? "/*"
+	                                  : "*",
+	       (int)r->ulen, r->url);
+	if (r->status != 0)
+		printf(" %u", r->status);
+	putchar('\n');
+	l->lines++;
 	return ferror(stdout) ? -1 : 0;
 }
 
 static int
 verb_list(const struct conf *c, struct store *s)
 {
+	struct listing l = { "", 0, 0 };
+
 	(void)c;
-	if (store_foreach(s, print_pair, NULL) != 0) {
+	if (store_foreach_rule(s, print_rule, &l) != 0) {
 		fprintf(stderr, "sherve: list: cannot read the store\n");
 		return EXIT_FAILED;
 	}
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/* `lookup PATH [HOST]`: what a request for PATH would be sent to. */
 static int
 verb_lookup(const struct conf *c, struct store *s)
 {
-	char url[REDIRECT_URL_MAX + 1];
-	const char *alias = c->args[1];
+	char url[REDIRECT_URL_MAX + 1], loc[REDIRECT_URL_MAX + 1];
+	char path[ASSET_PATH_MAX], host[RULES_HOST_MAX + 1];
+	const char *alias = c->args[1], *hp = NULL;
 	size_t n = strlen(alias);
+	struct store_match m;
+	int rc;
 
 	/* Trim slashes as request paths are trimmed. */
 	while (*alias == '/') {
@@ -150,13 +182,79 @@ verb_lookup(const struct conf *c, struct store *s)
 	}
 	while (n > 0 && alias[n - 1] == '/')
 		n--;
-	switch (store_lookup(s, alias, n, url, sizeof(url))) {
-	case SH_OK: printf("%s\n", url); return EXIT_OK;
+	if (c->nargs > 2) {
+		if (rules_host(c->args[2], strlen(c->args[2]), host,
+		               sizeof(host)) < 0) {
+			fprintf(stderr, "sherve: lookup: %s: not a host name\n",
+			        c->args[2]);
+			return EXIT_USAGE;
+		}
+		hp = host;
+	}
+	rc = SH_ENOTFOUND;
+	if (n < sizeof(path)) {
+		memcpy(path, alias, n);
+		path[n] = '\0';
+		if (c->alias_fold)
+			rules_fold(alias, n, path);
+		rc = store_resolve(s, hp, path, n, url, sizeof(url), &m);
+	}
+	switch (rc) {
+	case SH_OK:
+		if (rules_location(url, m.prefix ? alias + m.splat : NULL,
+		                   n - m.splat, NULL, loc, sizeof(loc)) < 0)
+			break;
+		printf("%s\n", loc);
+		return EXIT_OK;
 	case SH_ENOTFOUND:
 		fprintf(stderr, "sherve: %.*s: no such alias\n", (int)n, alias);
 		return EXIT_FAILED;
 	}
 	fprintf(stderr, "sherve: lookup: cannot read the store\n");
+	return EXIT_FAILED;
+}
+
+/*
+ * `export [--format nginx|apache|redirects] [FILE]`: to stdout, or FILE.
+ * Apache needs FILE: the RewriteMap the server reads; the mod_rewrite
+ * block that names it goes to stdout.
+ */
+static int
+verb_export(const struct conf *c, struct store *s)
+{
+	const char *name = c->export_format ? c->export_format : "redirects";
+	const char *file = c->nargs > 1 ? c->args[1] : NULL;
+	enum export_format f;
+	FILE *fp = NULL;
+	int rc;
+
+	if (export_format_parse(name, &f) != 0) {
+		fprintf(stderr,
+		        "sherve: export: --format %s: must be nginx, "
+		        "apache or redirects\n",
+		        name);
+		return EXIT_USAGE;
+	}
+	if (f == EXPORT_APACHE && file == NULL) {
+		fprintf(stderr, "sherve: export: apache needs the path of the "
+		                "RewriteMap file to write\n");
+		return EXIT_USAGE;
+	}
+	if (file != NULL && (fp = fopen(file, "w")) == NULL) {
+		fprintf(stderr, "sherve: export: %s: %s\n", file,
+		        strerror(errno));
+		return EXIT_FAILED;
+	}
+	rc = export_write(s, c, f,
+	                  f == EXPORT_APACHE || fp == NULL ? stdout : fp, fp,
+	                  file);
+	if (fp != NULL && fclose(fp) != 0)
+		rc = SH_EIO;
+	if (rc == SH_OK && fflush(stdout) != 0)
+		rc = SH_EIO;
+	if (rc == SH_OK)
+		return EXIT_OK;
+	fprintf(stderr, "sherve: export: %s\n", sherve_strerror(rc));
 	return EXIT_FAILED;
 }
 
@@ -296,10 +394,10 @@ verb_metrics(const struct conf *c, struct store *s)
 }
 
 static const struct verb verbs[] = {
-	{ "check", 0, 1, verb_check },     { "import", 1, 1, verb_import },
-	{ "list", 0, 0, verb_list },       { "lookup", 1, 1, verb_lookup },
-	{ "metrics", 0, 0, verb_metrics }, { "refresh", 0, 0, verb_refresh },
-	{ "status", 0, 0, verb_status },
+	{ "check", 0, 1, verb_check },     { "export", 0, 1, verb_export },
+	{ "import", 1, 1, verb_import },   { "list", 0, 0, verb_list },
+	{ "lookup", 1, 2, verb_lookup },   { "metrics", 0, 0, verb_metrics },
+	{ "refresh", 0, 0, verb_refresh }, { "status", 0, 0, verb_status },
 };
 
 static const struct verb *

@@ -31,7 +31,10 @@ enum ktype {
 	K_LEVEL,
 	K_BOOL,
 	K_CACHEBUST,
-	K_SENDFILE
+	K_SENDFILE,
+	K_FORMAT,
+	K_FORWARD,
+	K_CASE
 };
 
 struct key {
@@ -47,6 +50,11 @@ struct key {
 
 /* Sorted by name, as --help prints it. */
 static const struct key keys[] = {
+	{ "alias-case", K_CASE, 0, 0, "sensitive", OFF(alias_fold),
+	  "sensitive or insensitive (folds aliases and paths to lower case)" },
+	{ "allow-relative-targets", K_BOOL, 0, 1, "no",
+	  OFF(allow_relative_targets),
+	  "accept targets that are a path on this host (/path)" },
 	{ "base-path", K_BASE, 0, 0, "/", OFF(base_path),
 	  "URL prefix sherve is mounted under" },
 	{ "ca-bundle", K_STR, 0, 0, "", OFF(ca_bundle),
@@ -62,6 +70,10 @@ static const struct key keys[] = {
 	  "include the inode in ETags (differs between hosts)" },
 	{ "fetch-timeout", K_U64, 1, 3600, "10", OFF(fetch_timeout),
 	  "upstream total timeout, seconds" },
+	{ "format", K_FORMAT, 0, 0, "auto", OFF(format),
+	  "redirects file format: auto, gosherve or redirects (_redirects)" },
+	{ "forward-query", K_FORWARD, 0, 0, "merge", OFF(forward_query),
+	  "merge the request's query into redirect targets, or drop it" },
 	{ "listen", K_STR, 0, 0, "", OFF(listen),
 	  "serve: unix:/path or HOST:PORT (systemd sockets need none)" },
 	{ "log-level", K_LEVEL, 0, 0, "info", OFF(log_level),
@@ -193,6 +205,41 @@ set_enum(const char *v, const char *const *names, size_t n, int *out)
 static const char *const sendfile_modes[] = { "none", "lighttpd", "apache",
 	                                      "nginx" };
 
+/* The words of the enum settings, in enum order. */
+static const char *const formats[] = { "auto", "gosherve", "redirects" };
+static const char *const forwards[] = { "merge", "drop" };
+static const char *const cases[] = { "sensitive", "insensitive" };
+
+/* Set an enum setting of type t; returns 0, or -1 with *why set. */
+static int
+set_choice(enum ktype t, const char *v, void *slot, const char **why)
+{
+	int i;
+
+	switch (t) {
+	case K_FORMAT:
+		if (set_enum(v, formats, 3, &i) != 0)
+			*why = "must be auto, gosherve or redirects";
+		else
+			*(enum redirects_format *)slot =
+			        (enum redirects_format)i;
+		break;
+	case K_FORWARD:
+		if (set_enum(v, forwards, 2, &i) != 0)
+			*why = "must be merge or drop";
+		else
+			*(enum forward_query *)slot = (enum forward_query)i;
+		break;
+	default:
+		if (set_enum(v, cases, 2, &i) != 0)
+			*why = "must be sensitive or insensitive";
+		else
+			*(int *)slot = i;
+		break;
+	}
+	return *why == NULL ? 0 : -1;
+}
+
 static int
 key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 {
@@ -253,6 +300,9 @@ key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 		else
 			*(enum cachebust *)slot = (enum cachebust)i;
 		break;
+	case K_FORMAT:
+	case K_FORWARD:
+	case K_CASE: return set_choice(k->type, v, slot, why);
 	}
 	return *why == NULL ? 0 : -1;
 }
@@ -428,6 +478,51 @@ conf_flag(struct conf *c, const char *a)
 }
 
 /*
+ * `sherve export --format nginx` names the output format, while the
+ * setting `format` names the redirects file's: the verb decides.
+ */
+static int
+option_set(struct conf *c, const struct key *k, const char *val, int exporting,
+           char *err, size_t errsz)
+{
+	const char *why;
+
+	if (exporting && strcmp(k->name, "format") == 0) {
+		free(c->export_format);
+		if ((c->export_format = strdup(val)) != NULL)
+			return 0;
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if (key_set(c, k, val, &why) != 0) {
+		snprintf(err, errsz, "--%s: %s", k->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The verb: the first operand, wherever the options put it. */
+static const char *
+first_operand(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "-V") == 0 ||
+		    strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0 ||
+		    strcmp(a, "--force") == 0)
+			continue;
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
+			return a;
+		if (strchr(a, '=') == NULL)
+			i++; /* --name VALUE */
+	}
+	return NULL;
+}
+
+/*
  * Apply argv. With only_config set, record --config and flags and skip
  * the rest, so the file can be read before options override it.
  */
@@ -436,7 +531,8 @@ conf_argv(struct conf *c, int argc, char **argv, int only_config, char *err,
           size_t errsz)
 {
 	const struct key *k;
-	const char *name, *val, *eq, *why;
+	const char *name, *val, *eq, *verb = first_operand(argc, argv);
+	int exporting = verb != NULL && strcmp(verb, "export") == 0;
 	size_t nlen;
 	int i;
 
@@ -489,10 +585,9 @@ conf_argv(struct conf *c, int argc, char **argv, int only_config, char *err,
 			         (int)nlen, name);
 			return -1;
 		}
-		if (!only_config && key_set(c, k, val, &why) != 0) {
-			snprintf(err, errsz, "--%s: %s", k->name, why);
+		if (!only_config &&
+		    option_set(c, k, val, exporting, err, errsz) != 0)
 			return -1;
-		}
 	}
 	return 0;
 nomem:
@@ -578,6 +673,8 @@ conf_free(struct conf *c)
 	}
 	free(c->config_file);
 	c->config_file = NULL;
+	free(c->export_format);
+	c->export_format = NULL;
 }
 
 void

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "redirects.h"
 
 enum sendfile_mode {
 	SENDFILE_NONE = 0,
@@ -26,6 +27,9 @@ enum sendfile_mode {
 };
 
 enum cachebust { CACHEBUST_MISS = 0, CACHEBUST_ALWAYS, CACHEBUST_NEVER };
+
+/* What becomes of a redirected request's query string. */
+enum forward_query { FORWARD_MERGE = 0, FORWARD_DROP };
 
 #define CONF_MAX_ARGS 8
 
@@ -49,8 +53,12 @@ struct conf {
 	char *ca_bundle;          /* "" means: the system default */
 	int precompressed;
 	enum sendfile_mode sendfile_mode;
-	char *sendfile_prefix;   /* nginx: "/.sherve-files" */
-	char *metrics_path;      /* "" means: not exposed */
+	char *sendfile_prefix;            /* nginx: "/.sherve-files" */
+	char *metrics_path;               /* "" means: not exposed */
+	enum redirects_format format;     /* of the redirects file */
+	enum forward_query forward_query; /* merge or drop */
+	int alias_fold;                   /* alias-case = insensitive */
+	int allow_relative_targets;       /* "/path" targets are allowed */
 	char *listen;            /* serve: "unix:/p", "host:port" or "" */
 	uint64_t workers;        /* serve: 0 means one per CPU */
 	char *user;              /* serve: drop to this user, or "" */
@@ -61,6 +69,7 @@ struct conf {
 	int help;
 	int version;
 	int force;
+	char *export_format; /* `export --format F`: not the file format */
 	int nargs;
 	char *args[CONF_MAX_ARGS]; /* positional: verb and its operands */
 };

@@ -17,6 +17,7 @@
 #include "path.h"
 #include "range.h"
 #include "redirects.h"
+#include "rules.h"
 #include "util.h"
 
 #define NOT_FOUND_BODY "Not found\n"
@@ -316,11 +317,11 @@ html_escape(const char *s, char *out, size_t outsz)
 
 static int
 serve_redirect(struct handler *h, const struct request *rq, struct sink *out,
-               const char *url)
+               const char *url, int status)
 {
 	char body[REDIRECT_URL_MAX * 2 + 128], esc[REDIRECT_URL_MAX * 2];
-	int status = (int)h->conf->redirect_status, n;
 	struct response r;
+	int n;
 
 	html_escape(url, esc, sizeof(esc));
 	n = snprintf(body, sizeof(body), "<a href=\"%s\">%s</a>.\n", esc,
@@ -344,16 +345,77 @@ serve_redirect(struct handler *h, const struct request *rq, struct sink *out,
 	return status;
 }
 
-/* One LMDB read; on a miss, the rate-limited refresh hook and a retry. */
+/*
+ * One LMDB read for a gosherve map, a few for host sections and prefix
+ * rules (store_resolve); on a miss, the rate-limited refresh hook and a
+ * retry. A reserved path can never match, so it never causes a fetch.
+ */
 static int
-lookup(struct handler *h, const char *alias, char *url, size_t urlsz)
+lookup(struct handler *h, const char *host, const char *path, size_t n,
+       char *url, size_t urlsz, struct store_match *m)
 {
-	size_t n = strlen(alias);
-
-	if (store_lookup(h->store, alias, n, url, urlsz) == SH_OK)
+	if (store_resolve(h->store, host, path, n, url, urlsz, m) == SH_OK)
 		return 1;
-	return h->on_miss != NULL && h->on_miss(h->miss_ctx) &&
-	       store_lookup(h->store, alias, n, url, urlsz) == SH_OK;
+	return h->on_miss != NULL && !rules_reserved(path, n) &&
+	       h->on_miss(h->miss_ctx) &&
+	       store_resolve(h->store, host, path, n, url, urlsz, m) == SH_OK;
+}
+
+/* Count the redirect under the rule's alias: "go", "docs/\*" or "*". */
+static void
+count_redirect(struct handler *h, const char *path, size_t n,
+               const struct store_match *m)
+{
+	char alias[REDIRECT_KEY_MAX + 3];
+	size_t an = m->alias_len;
+
+	if (!m->prefix || an > REDIRECT_KEY_MAX) {
+		metrics_redirect(h->metrics, path, n);
+		return;
+	}
+	memcpy(alias, path, an);
+	memcpy(alias + an, an > 0 ? "/*" : "*", an > 0 ? 2 : 1);
+	metrics_redirect(h->metrics, alias, an + (an > 0 ? 2 : 1));
+}
+
+/*
+ * The redirect for rel, if a rule has it: returns the status sent, or 0
+ * when no rule matched. The Location is built on the stack: the target,
+ * the splat (in the request's own case), the merged query.
+ */
+static int
+serve_alias(struct handler *h, const struct request *rq, struct sink *out,
+            const char *rel)
+{
+	char url[REDIRECT_URL_MAX + 1], loc[REDIRECT_URL_MAX + 1];
+	char folded[ASSET_PATH_MAX], host[RULES_HOST_MAX + 1];
+	const char *path = rel, *hp = NULL, *query = NULL;
+	size_t n = strlen(rel);
+	struct store_match m;
+
+	if (h->conf->alias_fold) {
+		rules_fold(rel, n, folded);
+		path = folded;
+	}
+	if (rq->host != NULL &&
+	    rules_host(rq->host, strlen(rq->host), host, sizeof(host)) > 0)
+		hp = host;
+	if (!lookup(h, hp, path, n, url, sizeof(url), &m))
+		return 0;
+	if (h->conf->forward_query == FORWARD_MERGE)
+		query = rq->query;
+	if (rules_location(url, m.prefix ? rel + m.splat : NULL, n - m.splat,
+	                   query, loc, sizeof(loc)) < 0) {
+		/* Over 8 KiB or a CTL once merged: no header, and no 5xx. */
+		log_warnx("redirect refused: the Location for %s would be too "
+		          "long or hold a control character",
+		          rq->uri);
+		return serve_not_found(h, rq, out);
+	}
+	count_redirect(h, path, n, &m);
+	return serve_redirect(h, rq, out, loc,
+	                      m.status != 0 ? (int)m.status
+	                                    : (int)h->conf->redirect_status);
 }
 
 static int
@@ -395,7 +457,7 @@ serve_metrics(struct handler *h, const struct request *rq, struct sink *out)
 static int
 route(struct handler *h, const struct request *rq, struct sink *out)
 {
-	char rel[ASSET_PATH_MAX], url[REDIRECT_URL_MAX + 1];
+	char rel[ASSET_PATH_MAX];
 	const char *mp = h->conf->metrics_path;
 	struct asset a;
 	int rc, slash, status;
@@ -417,10 +479,8 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 		return status;
 	}
 	if (h->store != NULL && rel[0] != '\0' &&
-	    lookup(h, rel, url, sizeof(url))) {
-		metrics_redirect(h->metrics, rel, strlen(rel));
-		return serve_redirect(h, rq, out, url);
-	}
+	    (status = serve_alias(h, rq, out, rel)) != 0)
+		return status;
 	return serve_not_found(h, rq, out);
 }
 

@@ -120,6 +120,28 @@ shrank(const struct conf *c, struct store *s, size_t n, unsigned flags)
 	       (unsigned long long)old * (100 - c->max_shrink);
 }
 
+void
+refresh_parse_opts(const struct conf *c, const char *source,
+                   struct redirects_opts *o)
+{
+	o->format = redirects_format_for(c->format, source);
+	o->fold_case = c->alias_fold;
+	o->allow_relative = c->allow_relative_targets;
+}
+
+/* How the stored map was parsed, kept in the meta as "parse_options". */
+static void
+parse_options(const struct conf *c, const char *source, char *out, size_t outsz)
+{
+	struct redirects_opts o;
+
+	refresh_parse_opts(c, source, &o);
+	snprintf(out, outsz, "format=%s alias-case=%s relative=%s",
+	         o.format == REDIRECTS_NETLIFY ? "redirects" : "gosherve",
+	         o.fold_case ? "insensitive" : "sensitive",
+	         o.allow_relative ? "yes" : "no");
+}
+
 /* Parse buf and replace the map; the caller holds the lock. */
 static int
 apply(const struct conf *c, struct store *s, const char *buf, size_t len,
@@ -127,11 +149,14 @@ apply(const struct conf *c, struct store *s, const char *buf, size_t len,
       struct refresh_report *rep, const char *now)
 {
 	struct redirect_map m = { 0 };
-	char count[32];
+	struct redirects_opts o;
+	char count[32], popts[96];
 	int rc;
 
-	if ((rc = redirects_parse(buf, len, &m, warn_line, (void *)source)) !=
-	    SH_OK)
+	refresh_parse_opts(c, source, &o);
+	parse_options(c, source, popts, sizeof(popts));
+	if ((rc = redirects_parse_opts(buf, len, &o, &m, warn_line,
+	                               (void *)source)) != SH_OK)
 		goto out;
 	rep->count = m.n;
 	rep->invalid = m.invalid;
@@ -162,7 +187,8 @@ apply(const struct conf *c, struct store *s, const char *buf, size_t len,
 			                 { "last_error", "" },
 			                 { "count", count },
 			                 { "failures", "0" },
-			                 { "retry_at", "" } };
+			                 { "retry_at", "" },
+			                 { "parse_options", popts } };
 
 		rc = store_replace(s, &m, kv, sizeof(kv) / sizeof(kv[0]));
 	}
@@ -183,13 +209,20 @@ fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
                 struct refresh_report *rep, const char *now)
 {
 	char source[4096], etag[FETCH_VALIDATOR_MAX], lm[FETCH_VALIDATOR_MAX];
+	char popts[96], stored[96];
 	struct fetch_result fr;
 	struct fetch_opts o;
 	int rc, same;
 
-	/* Validators only hold for the URL they came from. */
+	/* Validators only hold for the URL they came from, parsed the way
+	 * the settings say now, into the store's current layout: else a 304
+	 * would keep a map that no longer means what the file says. */
+	parse_options(c, c->redirects_url, popts, sizeof(popts));
 	same = store_meta_get(s, "source", source, sizeof(source)) == SH_OK &&
 	       strcmp(source, c->redirects_url) == 0 &&
+	       store_meta_get(s, "parse_options", stored, sizeof(stored)) ==
+	               SH_OK &&
+	       strcmp(stored, popts) == 0 && !store_stale(s) &&
 	       !(flags & REFRESH_FORCE);
 	if (!same || store_meta_get(s, "etag", etag, sizeof(etag)) != SH_OK)
 		etag[0] = '\0';
@@ -393,9 +426,10 @@ refresh_startup(const struct conf *c, struct store *s, int once)
 	    store_meta_get(s, "last_attempt", last, sizeof(last)) == SH_OK &&
 	    last[0] != '\0')
 		return;
-	/* Another worker may be fetching; after its lock, it has stored. */
+	/* Another worker may be fetching; after its lock, it has stored.
+	 * A map of an older layout reads as empty: refill it now. */
 	if (store_meta_get(s, "last_success", last, sizeof(last)) == SH_OK &&
-	    last[0] != '\0')
+	    last[0] != '\0' && !store_stale(s))
 		return;
 	if (store_count(s) > 0)
 		return;

@@ -12,7 +12,9 @@
  *
  * Meta keys: source, etag, last_modified, last_attempt, last_success,
  * last_result (updated|not_modified|failed), last_error, count, failures,
- * retry_at, miss_fetch_at. Times are unix seconds.
+ * retry_at, miss_fetch_at, parse_options (how the map was parsed: a
+ * change of format, alias-case or allow-relative-targets skips the
+ * conditional GET once). Times are unix seconds.
  *
  * Caveats: blocks for up to the fetch timeouts; only the miss path
  * (REFRESH_MISS, rate-limited) may run while a request waits.
@@ -65,6 +67,13 @@ int refresh_import(const struct conf *c, struct store *s, const char *buf,
  * scheduling is off or no URL is set.
  */
 uint64_t refresh_next_due(const struct conf *c, struct store *s);
+
+/*
+ * The parser options for a file named source (URL or "import:PATH"):
+ * format (auto decides by the name), alias-case, allow-relative-targets.
+ */
+void refresh_parse_opts(const struct conf *c, const char *source,
+                        struct redirects_opts *o);
 
 /* A numeric meta value, or 0 when absent or not a number. */
 uint64_t refresh_meta_u64(struct store *s, const char *key);

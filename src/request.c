@@ -18,7 +18,7 @@ param(request_param_fn get, void *ctx, const char *name)
 void
 request_from_params(struct request *rq, request_param_fn get, void *ctx)
 {
-	const char *sn, *pi;
+	const char *sn, *pi, *q;
 	int n;
 
 	rq->method = param(get, ctx, "REQUEST_METHOD");
@@ -32,6 +32,10 @@ request_from_params(struct request *rq, request_param_fn get, void *ctx)
 		rq->uri = n > 0 && (size_t)n < sizeof(rq->uri_buf) ? rq->uri_buf
 		                                                   : "/";
 	}
+	rq->query = param(get, ctx, "QUERY_STRING");
+	if (rq->query == NULL && (q = strchr(rq->uri, '?')) != NULL &&
+	    q[1] != '\0')
+		rq->query = q + 1;
 	rq->host = param(get, ctx, "HTTP_HOST");
 	if (rq->host == NULL)
 		rq->host = param(get, ctx, "SERVER_NAME");

@@ -18,6 +18,8 @@ struct request {
 	const char *method;
 	const char *uri;  /* REQUEST_URI, or SCRIPT_NAME + PATH_INFO */
 	const char *host; /* HTTP_HOST or SERVER_NAME */
+	/* QUERY_STRING, else what follows '?' in REQUEST_URI; NULL if empty */
+	const char *query;
 	struct cond_headers cond;
 	const char *range;
 	const char *if_range;

@@ -1,11 +1,23 @@
 /*
  * store.h - the redirect map in LMDB, shared by every process.
  *
- * One environment, STATE_DIR/redirects.mdb, with two databases: "map"
- * (alias -> URL) and "meta" (refresh bookkeeping: source, ETag,
- * Last-Modified, timestamps, results). A whole new map replaces the old in
- * one write transaction, so a reader sees the old map or the new one,
- * never a mix.
+ * One environment, STATE_DIR/redirects.mdb, with three databases:
+ *  - "map": exact rules, key HOST NUL ALIAS (HOST is "" for the default
+ *    section), value one status byte (0: redirect-status, else
+ *    status - 300) and the target URL. A key HOST NUL with no alias
+ *    marks a host section; its one-byte value is that section's prefix
+ *    depth (0: no prefix rules, else 1 + the most segments of one).
+ *  - "prefix": prefix rules, same keys and values, the alias without its
+ *    trailing "/" "*" ("" for the catch-all).
+ *  - "meta": refresh bookkeeping (source, ETag, Last-Modified,
+ *    timestamps, results) and "layout": "VERSION HOSTS DEPTH RULES",
+ *    written with the map so a reader knows, with one get, whether to
+ *    look in host sections and how deep a prefix walk may go.
+ * A whole new map replaces the old in one write transaction, so a reader
+ * sees the old map or the new one, never a mix.
+ *
+ * A store written by an older sherve (no "layout") reads as empty and is
+ * refilled by the next refresh or import (see store_stale()).
  *
  * Caveats:
  *  - Open the store after fork(); an LMDB environment must not cross it.
@@ -50,11 +62,46 @@ int store_clone(struct store *s, struct store **out);
 void store_close(struct store *s);
 
 /*
- * Copy the URL for alias (len bytes) into url.
+ * Copy the URL of the exact rule alias (len bytes) of the default section
+ * into url: no host, no prefix rules (sherve check, tests).
  * Returns SH_OK, SH_ENOTFOUND, SH_ETOOLONG (url too small) or SH_ESTORE.
  */
 int store_lookup(struct store *s, const char *alias, size_t len, char *url,
                  size_t urlsz);
+
+/*
+ * One rule, as store_get_rule() finds it: host (NULL or "" for the
+ * default section), kind and alias (len bytes; a prefix without "/" "*").
+ * Sets *status (0: redirect-status) and copies the URL into url.
+ * Returns SH_OK, SH_ENOTFOUND, SH_ETOOLONG or SH_ESTORE.
+ */
+int store_get_rule(struct store *s, const char *host, unsigned kind,
+                   const char *alias, size_t len, unsigned *status, char *url,
+                   size_t urlsz);
+
+/* What store_resolve() matched. */
+struct store_match {
+	unsigned status;  /* 301..308, or 0: redirect-status */
+	int prefix;       /* a prefix rule */
+	int host;         /* in the request host's section */
+	size_t alias_len; /* bytes of path the rule names (a prefix: its key) */
+	size_t splat;     /* offset in path of the splat (len: empty) */
+};
+
+/*
+ * Find the rule for request path (len bytes, normalised: no leading or
+ * trailing '/') and host (normalised, or NULL), in this order: the
+ * host's exact rule, the host's longest prefix rule, the default exact
+ * rule, the default longest prefix rule. Reserved paths (rules.h) are
+ * never matched. Copies the target into url and fills m.
+ * Cost: one get for the layout when the map changed since the last call,
+ * one for the host section's marker when the map has host sections, one
+ * per exact step and one per candidate prefix (never more than the
+ * deepest prefix rule's segments + 1): a gosherve map costs one get.
+ * Returns SH_OK, SH_ENOTFOUND, SH_ETOOLONG (url too small) or SH_ESTORE.
+ */
+int store_resolve(struct store *s, const char *host, const char *path,
+                  size_t len, char *url, size_t urlsz, struct store_match *m);
 
 /*
  * Replace the whole map with m (sorted, as redirects_parse leaves it) and
@@ -73,12 +120,37 @@ int store_meta_put(struct store *s, const struct store_kv *kv, size_t nkv);
  */
 int store_meta_get(struct store *s, const char *key, char *val, size_t valsz);
 
-/* Number of aliases in the map, or 0 on error. */
+/* Number of rules in the map (0 for an old layout), or 0 on error. */
 size_t store_count(struct store *s);
 
+/* 1 if the map holds rules of an older layout that read as empty. */
+int store_stale(struct store *s);
+
+/* One stored rule, for store_foreach_rule(); nothing is NUL-terminated. */
+struct store_rule {
+	const char *host; /* hlen 0: the default section */
+	size_t hlen;
+	unsigned kind;     /* enum redirect_kind */
+	unsigned status;   /* 0: redirect-status */
+	const char *alias; /* a prefix without "/" "*": "" is the catch-all */
+	size_t alen;
+	const char *url;
+	size_t ulen;
+};
+
 /*
- * Call fn for each alias in order, inside one read transaction; a nonzero
- * return from fn stops the walk and is returned.
+ * Call fn for each rule inside one read transaction: sections in host
+ * order (the default first), in each the exact rules, then the prefix
+ * rules, each in key order. A nonzero return from fn stops the walk and
+ * is returned; SH_ESTORE on a read error.
+ */
+int store_foreach_rule(struct store *s,
+                       int (*fn)(void *ctx, const struct store_rule *r),
+                       void *ctx);
+
+/*
+ * store_foreach_rule() for callers that want alias and URL only: alias
+ * is as listed ("docs/\*" for a prefix); the host is not given.
  */
 int store_foreach(struct store *s,
                   int (*fn)(void *ctx, const char *alias, size_t alen,

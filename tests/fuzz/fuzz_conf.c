@@ -52,7 +52,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	snprintf(path, sizeof(path), "%s/fuzz_conf.XXXXXX",
 	         tmp != NULL && tmp[0] == '/' && strlen(tmp) < 512 ? tmp
-	                                                          : "/tmp");
+	                                                           : "/tmp");
 	if ((fd = mkstemp(path)) < 0) {
 		perror("fuzz_conf: mkstemp");
 		abort();
@@ -113,7 +113,8 @@ check_ok(const struct conf *c)
 	FUZZ_ASSERT(c->max_body >= 1024 && c->max_body <= (1ULL << 30));
 	FUZZ_ASSERT(c->workers <= 1024);
 	FUZZ_ASSERT(c->shutdown_grace >= 1 && c->shutdown_grace <= 3600);
-	FUZZ_ASSERT(c->config_file != NULL && strcmp(c->config_file, path) == 0);
+	FUZZ_ASSERT(c->config_file != NULL &&
+	            strcmp(c->config_file, path) == 0);
 	FUZZ_ASSERT(c->nargs == 0 && !c->help && !c->version && !c->force);
 }
 

@@ -18,8 +18,8 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint64_t sizes[] = { 0, 1, 2, 10, 100, 65536, 1ULL << 40,
-		                          UINT64_MAX };
+	static const uint64_t sizes[] = { 0,   1,     2,          10,
+		                          100, 65536, 1ULL << 40, UINT64_MAX };
 	uint64_t rsize = 0, first = 7, len = 7, f2, l2;
 	char *hdr, again[64];
 	size_t skip = 1, i;

@@ -20,8 +20,7 @@
 #include "fuzz.h"
 
 /* Drivers without a fixture do not define it. */
-extern int LLVMFuzzerInitialize(int *argc, char ***argv)
-        __attribute__((weak));
+extern int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static unsigned long ran;
 

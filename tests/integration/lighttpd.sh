@@ -224,7 +224,8 @@ if start_lighttpd main; then
 	http "$B/bar"
 	expect_header "/bar Location" Location https://example.com/bar
 	http "$B/foo?utm=1"
-	expect_header "the query string is ignored" Location https://example.com/foo
+	expect_header "the query string is forwarded (forward-query merge)" \
+		Location 'https://example.com/foo?utm=1'
 	http "$B/%66oo"
 	expect_header "the path is percent-decoded (/%66oo)" Location \
 		https://example.com/foo
@@ -293,7 +294,7 @@ for l in open(sys.argv[1]):
         continue
     if (o.get("msg") == "request" and o.get("path") == "/bar?log-probe"
             and o.get("status") == "301" and o.get("method") == "GET"
-            and o.get("location") == "https://example.com/bar"):
+            and o.get("location") == "https://example.com/bar?log-probe"):
         probe = "yes"
 print("probe", probe)
 EOF

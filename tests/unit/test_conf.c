@@ -802,6 +802,186 @@ test_enums(void)
 	}
 }
 
+/* The settings of the redirect rules (sherve.redirects(5)). */
+struct rules_row {
+	unsigned line;
+	const char *args[5];
+	int rc;
+	int format, forward, fold, relative; /* -1: not checked */
+	const char *export_format;           /* NULL: none */
+	const char *err_has;                 /* on an error */
+};
+
+static const struct rules_row rules_rows[] = {
+	{ __LINE__,
+	  { NULL },
+	  SH_OK,
+	  REDIRECTS_AUTO,
+	  FORWARD_MERGE,
+	  0,
+	  0,
+	  NULL,
+	  NULL },
+	{ __LINE__,
+	  { "--format=gosherve" },
+	  SH_OK,
+	  REDIRECTS_GOSHERVE,
+	  -1,
+	  -1,
+	  -1,
+	  NULL,
+	  NULL },
+	{ __LINE__,
+	  { "--format", "redirects" },
+	  SH_OK,
+	  REDIRECTS_NETLIFY,
+	  -1,
+	  -1,
+	  -1,
+	  NULL,
+	  NULL },
+	{ __LINE__,
+	  { "--forward-query=drop" },
+	  SH_OK,
+	  -1,
+	  FORWARD_DROP,
+	  -1,
+	  -1,
+	  NULL,
+	  NULL },
+	{ __LINE__,
+	  { "--alias-case=insensitive" },
+	  SH_OK,
+	  -1,
+	  -1,
+	  1,
+	  -1,
+	  NULL,
+	  NULL },
+	{ __LINE__,
+	  { "--alias-case=sensitive" },
+	  SH_OK,
+	  -1,
+	  -1,
+	  0,
+	  -1,
+	  NULL,
+	  NULL },
+	{ __LINE__,
+	  { "--allow-relative-targets=yes" },
+	  SH_OK,
+	  -1,
+	  -1,
+	  -1,
+	  1,
+	  NULL,
+	  NULL },
+	{ __LINE__,
+	  { "--format=nginx" },
+	  SH_EINVAL,
+	  -1,
+	  -1,
+	  -1,
+	  -1,
+	  NULL,
+	  "format" },
+	{ __LINE__,
+	  { "--forward-query=keep" },
+	  SH_EINVAL,
+	  -1,
+	  -1,
+	  -1,
+	  -1,
+	  NULL,
+	  "forward-query" },
+	{ __LINE__,
+	  { "--alias-case=upper" },
+	  SH_EINVAL,
+	  -1,
+	  -1,
+	  -1,
+	  -1,
+	  NULL,
+	  "alias-case" },
+	{ __LINE__,
+	  { "--allow-relative-targets=maybe" },
+	  SH_EINVAL,
+	  -1,
+	  -1,
+	  -1,
+	  -1,
+	  NULL,
+	  "allow-relative-targets" },
+	/* For export, --format names the output, not the file's format. */
+	{ __LINE__,
+	  { "export", "--format", "nginx" },
+	  SH_OK,
+	  REDIRECTS_AUTO,
+	  -1,
+	  -1,
+	  -1,
+	  "nginx",
+	  NULL },
+	{ __LINE__,
+	  { "--format=apache", "export", "f.map" },
+	  SH_OK,
+	  REDIRECTS_AUTO,
+	  -1,
+	  -1,
+	  -1,
+	  "apache",
+	  NULL },
+	{ __LINE__,
+	  { "--log-level", "warn", "export", "--format=redirects" },
+	  SH_OK,
+	  REDIRECTS_AUTO,
+	  -1,
+	  -1,
+	  -1,
+	  "redirects",
+	  NULL },
+	{ __LINE__,
+	  { "list", "--format", "nginx" },
+	  SH_EINVAL,
+	  -1,
+	  -1,
+	  -1,
+	  -1,
+	  NULL,
+	  "format" },
+};
+
+static void
+test_rule_settings(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(rules_rows); i++) {
+		const struct rules_row *r = &rules_rows[i];
+		const char *desc = r->args[0] ? r->args[0] : "defaults";
+		char err[256] = "";
+		struct conf c;
+		int rc = load(&c, NULL, r->args, err, sizeof(err));
+
+		expect_int(r->line, desc, r->rc, rc);
+		if (rc != SH_OK) {
+			expect_has(r->line, desc, err, r->err_has);
+			continue;
+		}
+		if (r->format >= 0)
+			expect_int(r->line, desc, r->format, c.format);
+		if (r->forward >= 0)
+			expect_int(r->line, desc, r->forward, c.forward_query);
+		if (r->fold >= 0)
+			expect_int(r->line, desc, r->fold, c.alias_fold);
+		if (r->relative >= 0)
+			expect_int(r->line, desc, r->relative,
+			           c.allow_relative_targets);
+		expect_str(r->line, desc, r->export_format, c.export_format);
+		conf_free(&c);
+	}
+}
+
 static void
 test_file_syntax(void)
 {
@@ -1005,12 +1185,19 @@ test_usage(void)
 }
 
 static const struct unit_test conf_tests[] = {
-	UNIT_TEST(test_defaults),       UNIT_TEST(test_precedence),
-	UNIT_TEST(test_errors),         UNIT_TEST(test_values),
-	UNIT_TEST(test_enums),          UNIT_TEST(test_file_syntax),
-	UNIT_TEST(test_long_file_line), UNIT_TEST(test_config_env),
-	UNIT_TEST(test_args_and_flags), UNIT_TEST(test_flags),
-	UNIT_TEST(test_usage),          UNIT_END,
+	UNIT_TEST(test_defaults),
+	UNIT_TEST(test_precedence),
+	UNIT_TEST(test_errors),
+	UNIT_TEST(test_values),
+	UNIT_TEST(test_enums),
+	UNIT_TEST(test_file_syntax),
+	UNIT_TEST(test_long_file_line),
+	UNIT_TEST(test_config_env),
+	UNIT_TEST(test_args_and_flags),
+	UNIT_TEST(test_flags),
+	UNIT_TEST(test_usage),
+	UNIT_TEST(test_rule_settings),
+	UNIT_END,
 };
 
 static const struct unit_suite suites[] = {

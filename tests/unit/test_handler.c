@@ -41,7 +41,7 @@
 #define TEXT_JS     "text/javascript; charset=utf-8"
 
 static char base[] = "/tmp/sherve-handler.XXXXXX";
-static char www[300], www404[300], state[300], state2[300];
+static char www[300], www404[300], state[300], state2[300], state3[300];
 
 enum which {
 	C_MAIN,
@@ -53,6 +53,8 @@ enum which {
 	C_NOPRE,
 	C_LIGHTTPD,
 	C_NGINX,
+	C_DROP, /* forward-query = drop */
+	C_FOLD, /* alias-case = insensitive */
 	C_NCONF
 };
 
@@ -331,6 +333,7 @@ suite_init(void)
 	snprintf(www404, sizeof(www404), "%s/www404", base);
 	snprintf(state, sizeof(state), "%s/state", base);
 	snprintf(state2, sizeof(state2), "%s/state2", base);
+	snprintf(state3, sizeof(state3), "%s/state3", base);
 	snprintf(path, sizeof(path), "%s/sub", www);
 	if (mkdir(www, 0755) != 0 || mkdir(www404, 0755) != 0 ||
 	    mkdir(path, 0755) != 0)
@@ -414,13 +417,18 @@ suite_init(void)
 			                    "lighttpd", NULL };
 		const char *vnginx[] = { "--webroot", www, "--sendfile-mode",
 			                 "nginx", NULL };
+		const char *vdrop[] = { "--webroot", www, "--forward-query",
+			                "drop", NULL };
+		const char *vfold[] = { "--webroot", www, "--alias-case",
+			                "insensitive", NULL };
 
 		if (load_conf(C_MAIN, mainv) || load_conf(C_308, v308) ||
 		    load_conf(C_GO, vgo) || load_conf(C_NOROOT, vnoroot) ||
 		    load_conf(C_404, v404) || load_conf(C_METRICS, vmetrics) ||
 		    load_conf(C_NOPRE, vnopre) ||
 		    load_conf(C_LIGHTTPD, vlighttpd) ||
-		    load_conf(C_NGINX, vnginx))
+		    load_conf(C_NGINX, vnginx) || load_conf(C_DROP, vdrop) ||
+		    load_conf(C_FOLD, vfold))
 			return -1;
 	}
 	return 0;
@@ -466,6 +474,8 @@ struct row {
 	struct hdr has[7];
 	const char *lacks[3];
 	const char *body_lacks;
+	const char *host;  /* NULL: "example.test" */
+	const char *query; /* what the server parsed, or NULL */
 };
 
 static int
@@ -479,7 +489,8 @@ serve(struct handler *h, const struct row *r, struct buf *b)
 	            : r->method[0] == '\0' ? NULL
 	                                   : r->method;
 	rq.uri = r->uri;
-	rq.host = "example.test";
+	rq.host = r->host != NULL ? r->host : "example.test";
+	rq.query = r->query;
 	rq.cond.if_none_match = r->inm;
 	rq.cond.if_modified_since = r->ims;
 	rq.cond.if_match = r->im;
@@ -1534,16 +1545,180 @@ test_header_injection(void)
 	store_close(s);
 }
 
+/* ---- rule kinds: prefixes, hosts, statuses, queries, case ---- */
+
+#define SPACES_20 "%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20%20"
+#define SPACES_200                                                             \
+	SPACES_20 SPACES_20 SPACES_20 SPACES_20 SPACES_20 SPACES_20 SPACES_20  \
+	        SPACES_20 SPACES_20 SPACES_20
+#define SPACES_2000                                                            \
+	SPACES_200 SPACES_200 SPACES_200 SPACES_200 SPACES_200 SPACES_200      \
+	        SPACES_200 SPACES_200 SPACES_200 SPACES_200
+
+static char long_query[REDIRECT_URL_MAX];
+
+static const struct row rule_rows[] = {
+	{ .line = __LINE__,
+	  .desc = "exact rule",
+	  .uri = "/go",
+	  .status = 301,
+	  .has = { { "Location", "https://example.com/go?src=link" } } },
+	{ .line = __LINE__,
+	  .desc = "query merged, the request's value wins",
+	  .uri = "/go?utm=1&src=mail",
+	  .query = "utm=1&src=mail",
+	  .status = 301,
+	  .has = { { "Location", "https://example.com/go?utm=1&src=mail" } } },
+	{ .line = __LINE__,
+	  .desc = "forward-query drop",
+	  .conf = C_DROP,
+	  .uri = "/go?utm=1",
+	  .query = "utm=1",
+	  .status = 301,
+	  .has = { { "Location", "https://example.com/go?src=link" } } },
+	{ .line = __LINE__,
+	  .desc = "prefix with splat",
+	  .uri = "/docs/a/b/",
+	  .status = 301,
+	  .has = { { "Location", "https://new.example/docs/a/b" },
+	           { "Cache-Control", REDIR_CC } } },
+	{ .line = __LINE__,
+	  .desc = "prefix, empty splat",
+	  .uri = "/docs",
+	  .status = 301,
+	  .has = { { "Location", "https://new.example/docs/" } } },
+	{ .line = __LINE__,
+	  .desc = "splat re-encoded",
+	  .uri = "/docs/a%20b%3Fc",
+	  .status = 301,
+	  .has = { { "Location", "https://new.example/docs/a%20b%3Fc" } } },
+	{ .line = __LINE__,
+	  .desc = "splat and query",
+	  .uri = "/docs/x?p=1",
+	  .query = "p=1",
+	  .status = 301,
+	  .has = { { "Location", "https://new.example/docs/x?p=1" } } },
+	{ .line = __LINE__,
+	  .desc = "status of the line",
+	  .uri = "/temp",
+	  .status = 307,
+	  .has = { { "Location", "https://example.com/temp" } } },
+	{ .line = __LINE__,
+	  .desc = "catch-all with its status",
+	  .uri = "/zzz/y",
+	  .status = 302,
+	  .has = { { "Location", "https://fallback.example/zzz/y" } } },
+	{ .line = __LINE__,
+	  .desc = "the catch-all never answers robots.txt",
+	  .uri = "/robots.txt",
+	  .status = 404 },
+	{ .line = __LINE__,
+	  .desc = "nor favicon.ico",
+	  .uri = "/favicon.ico",
+	  .status = 404 },
+	{ .line = __LINE__,
+	  .desc = "an asset beats the catch-all",
+	  .uri = "/style.css",
+	  .status = 200,
+	  .body = CSS_BODY },
+	{ .line = __LINE__,
+	  .desc = "case-sensitive by default",
+	  .uri = "/GO",
+	  .status = 302,
+	  .has = { { "Location", "https://fallback.example/GO" } } },
+	{ .line = __LINE__,
+	  .desc = "host section, normalised",
+	  .host = "H.Example.:8080",
+	  .uri = "/go",
+	  .status = 308,
+	  .has = { { "Location", "https://h.example.net/go" } } },
+	{ .line = __LINE__,
+	  .desc = "host section falls back to the default",
+	  .host = "h.example",
+	  .uri = "/temp",
+	  .status = 307,
+	  .has = { { "Location", "https://example.com/temp" } } },
+	{ .line = __LINE__,
+	  .desc = "a Location over 8 KiB is a 404",
+	  .uri = "/docs/" SPACES_2000 SPACES_2000,
+	  .status = 404,
+	  .lacks = { "Location" } },
+	{ .line = __LINE__,
+	  .desc = "a query making it over 8 KiB is a 404",
+	  .uri = "/go",
+	  .query = long_query,
+	  .status = 404,
+	  .lacks = { "Location" } },
+	{ .line = __LINE__,
+	  .desc = "alias-case insensitive: exact",
+	  .conf = C_FOLD,
+	  .host = "fold.example",
+	  .uri = "/GITHUB",
+	  .status = 301,
+	  .has = { { "Location", "https://github.com/" } } },
+	{ .line = __LINE__,
+	  .desc = "alias-case insensitive: the splat keeps its case",
+	  .conf = C_FOLD,
+	  .host = "fold.example",
+	  .uri = "/DOCS/ReadMe",
+	  .status = 301,
+	  .has = { { "Location", "https://d.example/ReadMe" } } },
+};
+
+static int
+fill_store(struct store *s, const char *text, int fold)
+{
+	struct redirects_opts o = { REDIRECTS_GOSHERVE, fold, 0 };
+	struct redirect_map m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (redirects_parse_opts(text, strlen(text), &o, &m, NULL, NULL) !=
+	    SH_OK)
+		return SH_ENOMEM;
+	rc = store_replace(s, &m, NULL, 0);
+	redirects_free(&m);
+	return rc;
+}
+
+static void
+test_rule_kinds(void)
+{
+	static const char map[] = "go https://example.com/go?src=link\n"
+	                          "docs/* https://new.example/docs/:splat\n"
+	                          "temp https://example.com/temp 307\n"
+	                          "* https://fallback.example/:splat 302\n"
+	                          "@host h.example\n"
+	                          "go https://h.example.net/go 308\n"
+	                          /* folded at ingest, for C_FOLD's host */
+	                          "@host fold.example\n"
+	                          "github https://github.com/\n"
+	                          "docs/* https://d.example/:splat\n";
+	struct store *s = NULL;
+	struct handler h;
+	char err[256];
+	size_t i;
+
+	memset(long_query, 'q', sizeof(long_query) - 1);
+	long_query[sizeof(long_query) - 1] = '\0';
+	require_true(__LINE__, "store_open",
+	             store_open(state3, &s, err, sizeof(err)) == SH_OK);
+	require_true(__LINE__, "fill", fill_store(s, map, 0) == SH_OK);
+	for (i = 0; i < NELEM(rule_rows); i++) {
+		memset(&h, 0, sizeof(h));
+		h.conf = &confs[rule_rows[i].conf];
+		h.store = s;
+		check_row(&h, &rule_rows[i]);
+	}
+	store_close(s);
+}
+
 static const struct unit_test handler_tests[] = {
-	UNIT_TEST(test_rows),
-	UNIT_TEST(test_redirect_body),
-	UNIT_TEST(test_symlink_inside),
-	UNIT_TEST(test_big_file),
-	UNIT_TEST(test_sink_failure),
-	UNIT_TEST(test_no_store),
-	UNIT_TEST(test_on_miss),
-	UNIT_TEST(test_header_injection),
-	UNIT_END,
+	UNIT_TEST(test_rows),           UNIT_TEST(test_redirect_body),
+	UNIT_TEST(test_symlink_inside), UNIT_TEST(test_big_file),
+	UNIT_TEST(test_sink_failure),   UNIT_TEST(test_no_store),
+	UNIT_TEST(test_on_miss),        UNIT_TEST(test_header_injection),
+	UNIT_TEST(test_rule_kinds),     UNIT_END,
 };
 
 static const struct unit_suite suites[] = {

@@ -33,7 +33,7 @@ struct entry {
 	unsigned line;
 };
 
-#define MAXENT 8
+#define MAXENT 12
 
 struct row {
 	unsigned line;
@@ -500,14 +500,335 @@ test_invariants(void)
 	expect_true(__LINE__, "the dictionary yields valid lines", kept > 10);
 }
 
+/* ---- the rule kinds beyond "alias URL" ---- */
+
+struct rentry {
+	const char *host; /* NULL: the default section */
+	const char *alias;
+	const char *url;
+	unsigned line, status, kind;
+};
+
+struct rrow {
+	unsigned line;
+	const char *desc;
+	struct redirects_opts o;
+	const char *buf;
+	struct rentry want[MAXENT];   /* in map order, alias NULL ends */
+	unsigned warn_lines[MAXWARN]; /* in callback order, 0 ends */
+	unsigned duplicates;
+};
+
+#define GOSHERVE                                                               \
+	{                                                                      \
+		REDIRECTS_GOSHERVE, 0, 0                                       \
+	}
+#define GOSHERVE_REL                                                           \
+	{                                                                      \
+		REDIRECTS_GOSHERVE, 0, 1                                       \
+	}
+#define NETLIFY_REL                                                            \
+	{                                                                      \
+		REDIRECTS_NETLIFY, 0, 1                                        \
+	}
+#define P REDIRECT_PREFIX
+
+static const struct rrow rrows[] = {
+	{ __LINE__,
+	  "status per line",
+	  GOSHERVE,
+	  "a http://a/ 302\nb http://b/ 308\nc http://c/ 200\n"
+	  "d http://d/ 301!\ne http://e/ 999\nf http://f/ 404\n"
+	  "g http://g/ 303\nh http://h/ 307\ni http://i/ 301\n"
+	  "j http://j/ 3o1\n",
+	  { { NULL, "a", "http://a/", 1, 302, 0 },
+	    { NULL, "b", "http://b/", 2, 308, 0 },
+	    { NULL, "g", "http://g/", 7, 303, 0 },
+	    { NULL, "h", "http://h/", 8, 307, 0 },
+	    { NULL, "i", "http://i/", 9, 301, 0 } },
+	  { 3, 4, 5, 6, 10 },
+	  0 },
+	{ __LINE__,
+	  "prefix rules",
+	  GOSHERVE,
+	  "docs/* https://n/:splat\n"
+	  "* https://all/:splat 302\n"
+	  "/x/*/ https://x/\n"
+	  "d//* https://d/\n"
+	  "/* https://dup/\n"
+	  "docs https://exact/\n"
+	  "a*b https://literal/\n"
+	  "c:d https://colon/\n",
+	  { { NULL, "a*b", "https://literal/", 7, 0, 0 },
+	    { NULL, "c:d", "https://colon/", 8, 0, 0 },
+	    { NULL, "docs", "https://exact/", 6, 0, 0 },
+	    { NULL, "*", "https://all/:splat", 2, 302, P },
+	    { NULL, "d/*", "https://d/", 4, 0, P },
+	    { NULL, "docs/*", "https://n/:splat", 1, 0, P },
+	    { NULL, "x/*", "https://x/", 3, 0, P } },
+	  { 5 },
+	  1 },
+	{ __LINE__,
+	  "host sections",
+	  GOSHERVE,
+	  "@host Example.ORG:8080\n"
+	  "a https://a/\n"
+	  "@host *\n"
+	  "a https://b/\n"
+	  "@host bad host\n"
+	  "c https://c/\n"
+	  "@host\n"
+	  "d https://d/\n"
+	  "@host under_score.example.\n"
+	  "e https://e/\n"
+	  "@host b@d\n"
+	  "f https://f/\n"
+	  "@host [::1]:80\n"
+	  "g https://g/\n",
+	  { { NULL, "a", "https://b/", 4, 0, 0 },
+	    { "[::1]", "g", "https://g/", 14, 0, 0 },
+	    { "example.org", "a", "https://a/", 2, 0, 0 },
+	    { "under_score.example", "e", "https://e/", 10, 0, 0 } },
+	  { 5, 6, 7, 8, 11, 12 },
+	  0 },
+	{ __LINE__,
+	  "duplicates per host and kind",
+	  GOSHERVE,
+	  "a https://1/\n@host h\na https://2/\na https://3/\n@host *\n"
+	  "a/* https://4/\na https://5/\n",
+	  { { NULL, "a", "https://1/", 1, 0, 0 },
+	    { "h", "a", "https://2/", 3, 0, 0 },
+	    { NULL, "a/*", "https://4/", 6, 0, P } },
+	  { 7, 4 },
+	  2 },
+	{ __LINE__,
+	  "self-loops",
+	  GOSHERVE_REL,
+	  "loop /loop\n"
+	  "ok /elsewhere\n"
+	  "@host h.example\n"
+	  "self https://H.example:443/self/?x=1\n"
+	  "fine https://other.example/fine\n"
+	  "d/* https://h.example/d/:splat\n"
+	  "e/* https://h.example/e/x\n"
+	  "@host *\n"
+	  "abs https://example.com/abs\n"
+	  "* /:splat\n"
+	  "sub /sub/\n"
+	  "rel/* /rel/:splat?x=1\n",
+	  { { NULL, "abs", "https://example.com/abs", 9, 0, 0 },
+	    { NULL, "ok", "/elsewhere", 2, 0, 0 },
+	    { "h.example", "fine", "https://other.example/fine", 5, 0, 0 },
+	    { "h.example", "e/*", "https://h.example/e/x", 7, 0, P } },
+	  { 1, 4, 6, 10, 11, 12 },
+	  0 },
+	{ __LINE__,
+	  "relative targets, allowed",
+	  GOSHERVE_REL,
+	  "r /rel\ns //evil.example/\nt /\\evil\nu relative\n"
+	  "v /\nw http:/x\n",
+	  { { NULL, "r", "/rel", 1, 0, 0 }, { NULL, "v", "/", 5, 0, 0 } },
+	  { 2, 3, 4, 6 },
+	  0 },
+	{ __LINE__,
+	  "relative targets, refused by default",
+	  GOSHERVE,
+	  "r /rel\ns https://ok/\n",
+	  { { NULL, "s", "https://ok/", 2, 0, 0 } },
+	  { 1 },
+	  0 },
+	{ __LINE__,
+	  "alias-case insensitive",
+	  { REDIRECTS_GOSHERVE, 1, 0 },
+	  "GitHub https://GitHub.com/X\n"
+	  "github https://dup/\n"
+	  "@host EX.org\n"
+	  "Docs/* https://x/:splat\n",
+	  { { NULL, "github", "https://GitHub.com/X", 1, 0, 0 },
+	    { "ex.org", "docs/*", "https://x/:splat", 4, 0, P } },
+	  { 2 },
+	  1 },
+	{ __LINE__,
+	  "_redirects: what sherve cannot do is skipped",
+	  NETLIFY_REL,
+	  "/old /new\n"
+	  "/blog/:year/:slug /news/:slug\n"
+	  "/a/*/b /x\n"
+	  "/spa/* /index.html 200\n"
+	  "/gone /x 410\n"
+	  "/force /x 301!\n"
+	  "/c /x 302 Country=us\n"
+	  "/store id=:id /x 301\n"
+	  "/q?x=1 /x\n"
+	  "/docs/* https://d.example/:splat 302\n"
+	  "/e https://e.example/:splat\n"
+	  "https://Example.org/h https://h.example/\n"
+	  "/lang /x Language=en\n"
+	  "/foo* /x\n"
+	  "/ok/* /ok2/:splat\n",
+	  { { NULL, "old", "/new", 1, 0, 0 },
+	    { "example.org", "h", "https://h.example/", 12, 0, 0 },
+	    { NULL, "docs/*", "https://d.example/:splat", 10, 302, P },
+	    { NULL, "ok/*", "/ok2/:splat", 15, 0, P } },
+	  { 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 14 },
+	  0 },
+	{ __LINE__,
+	  "_redirects: first match order is kept or the line skipped",
+	  { REDIRECTS_NETLIFY, 0, 0 },
+	  "/blog/* https://b/:splat\n"
+	  "/blog/special https://s/\n"
+	  "/x https://x1/\n"
+	  "https://h.example/x https://x2/\n"
+	  "https://h.example/y/* https://y/\n"
+	  "/y/z https://yz/\n"
+	  "/k/* https://k/\n"
+	  "https://h.example/* https://all/\n"
+	  "/docs/a/* https://da/\n"
+	  "/docs/* https://d/\n"
+	  "/exact https://e1/\n"
+	  "/exact/* https://e2/\n",
+	  { { NULL, "exact", "https://e1/", 11, 0, 0 },
+	    { NULL, "x", "https://x1/", 3, 0, 0 },
+	    { NULL, "y/z", "https://yz/", 6, 0, 0 },
+	    { NULL, "blog/*", "https://b/:splat", 1, 0, P },
+	    { NULL, "docs/*", "https://d/", 10, 0, P },
+	    { NULL, "docs/a/*", "https://da/", 9, 0, P },
+	    { NULL, "exact/*", "https://e2/", 12, 0, P },
+	    { NULL, "k/*", "https://k/", 7, 0, P },
+	    { "h.example", "y/*", "https://y/", 5, 0, P } },
+	  { 2, 4, 8 },
+	  0 },
+};
+
+static void
+check_rrow(const struct rrow *r)
+{
+	struct redirect_map m;
+	struct warns w;
+	size_t i, nwant, nw;
+
+	memset(&m, 0, sizeof(m));
+	memset(&w, 0, sizeof(w));
+	expect_int(r->line, r->desc, SH_OK,
+	           redirects_parse_opts(r->buf, strlen(r->buf), &r->o, &m,
+	                                collect, &w));
+	for (nwant = 0; nwant < MAXENT && r->want[nwant].alias != NULL; nwant++)
+		;
+	for (nw = 0; nw < MAXWARN && r->warn_lines[nw] != 0; nw++)
+		;
+	expect_int(r->line, r->desc, nwant, m.n);
+	for (i = 0; i < nwant && i < m.n; i++) {
+		const struct rentry *e = &r->want[i];
+
+		expect_str(r->line, r->desc, e->host, m.v[i].host);
+		expect_str(r->line, r->desc, e->alias, m.v[i].alias);
+		expect_str(r->line, r->desc, e->url, m.v[i].url);
+		expect_int(r->line, e->alias, e->line, m.v[i].line);
+		expect_int(r->line, e->alias, e->status, m.v[i].status);
+		expect_int(r->line, e->alias, e->kind, m.v[i].kind);
+	}
+	expect_int(r->line, "duplicates", r->duplicates, m.duplicates);
+	expect_int(r->line, "invalid", nw - r->duplicates, m.invalid);
+	expect_int(r->line, "warning count", nw, w.n);
+	for (i = 0; i < nw && i < w.n; i++)
+		expect_int(r->line, w.why[i], r->warn_lines[i], w.lines[i]);
+	redirects_free(&m);
+}
+
+static void
+test_rule_kinds(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(rrows); i++)
+		check_rrow(&rrows[i]);
+}
+
+struct fmt_row {
+	unsigned line;
+	enum redirects_format f;
+	const char *name;
+	enum redirects_format want;
+};
+
+static const struct fmt_row fmt_rows[] = {
+	{ __LINE__, REDIRECTS_AUTO, "https://x.example/_redirects",
+	  REDIRECTS_NETLIFY },
+	{ __LINE__, REDIRECTS_AUTO, "https://x/_redirects?token=1#f",
+	  REDIRECTS_NETLIFY },
+	{ __LINE__, REDIRECTS_AUTO, "import:/srv/site/_redirects",
+	  REDIRECTS_NETLIFY },
+	{ __LINE__, REDIRECTS_AUTO, "https://x/redirects.txt",
+	  REDIRECTS_GOSHERVE },
+	{ __LINE__, REDIRECTS_AUTO, "https://x/_redirects.txt",
+	  REDIRECTS_GOSHERVE },
+	{ __LINE__, REDIRECTS_AUTO, "import:stdin", REDIRECTS_GOSHERVE },
+	{ __LINE__, REDIRECTS_AUTO, NULL, REDIRECTS_GOSHERVE },
+	{ __LINE__, REDIRECTS_GOSHERVE, "x/_redirects", REDIRECTS_GOSHERVE },
+	{ __LINE__, REDIRECTS_NETLIFY, "x.txt", REDIRECTS_NETLIFY },
+};
+
+static void
+test_format_for(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(fmt_rows); i++)
+		expect_int(
+		        fmt_rows[i].line,
+		        fmt_rows[i].name ? fmt_rows[i].name : "NULL",
+		        fmt_rows[i].want,
+		        redirects_format_for(fmt_rows[i].f, fmt_rows[i].name));
+}
+
+/* The ingest limits of rules in host sections and of prefixes. */
+static void
+test_rule_limits(void)
+{
+	char buf[2048], host[300];
+	struct redirect_map m;
+	size_t i, n;
+
+	/* 33 segments of prefix is one too deep; 32 are fine. */
+	for (n = 32; n <= 33; n++) {
+		size_t len = 0;
+
+		for (i = 0; i < n; i++)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			                        "%ss", i > 0 ? "/" : "");
+		snprintf(buf + len, sizeof(buf) - len, "/* https://x/\n");
+		memset(&m, 0, sizeof(m));
+		expect_int(__LINE__, "parse", SH_OK,
+		           redirects_parse(buf, strlen(buf), &m, NULL, NULL));
+		expect_int(__LINE__, n == 32 ? "32 segments" : "33 segments",
+		           n == 32, m.n);
+		redirects_free(&m);
+	}
+	/* Host, NUL and alias must fit LMDB's 511-byte key. */
+	memset(host, 'h', 250);
+	host[250] = '\0';
+	for (n = 260; n <= 261; n++) {
+		char alias[300];
+
+		memset(alias, 'a', n);
+		alias[n] = '\0';
+		snprintf(buf, sizeof(buf), "@host %s\n%s https://x/\n", host,
+		         alias);
+		memset(&m, 0, sizeof(m));
+		expect_int(__LINE__, "parse", SH_OK,
+		           redirects_parse(buf, strlen(buf), &m, NULL, NULL));
+		expect_int(__LINE__, n == 260 ? "key of 511" : "key of 512",
+		           n == 260, m.n);
+		redirects_free(&m);
+	}
+}
+
 static const struct unit_test redirects_tests[] = {
-	UNIT_TEST(test_rows),
-	UNIT_TEST(test_warn_null),
-	UNIT_TEST(test_lengths),
-	UNIT_TEST(test_url_ok),
-	UNIT_TEST(test_binary_garbage),
-	UNIT_TEST(test_invariants),
-	UNIT_END,
+	UNIT_TEST(test_rows),           UNIT_TEST(test_warn_null),
+	UNIT_TEST(test_lengths),        UNIT_TEST(test_url_ok),
+	UNIT_TEST(test_binary_garbage), UNIT_TEST(test_invariants),
+	UNIT_TEST(test_rule_kinds),     UNIT_TEST(test_format_for),
+	UNIT_TEST(test_rule_limits),    UNIT_END,
 };
 
 static const struct unit_suite suites[] = {

@@ -330,6 +330,8 @@ test_replace_whole(void)
 		m.cap = m.n + 1;
 		memset(alias, 'z', 600);
 		alias[600] = '\0';
+		/* A default-section exact rule: host, kind, status zero. */
+		memset(&m.v[m.n], 0, sizeof(m.v[m.n]));
 		m.v[m.n].alias = alias;
 		m.v[m.n].url = str_dup("http://z.example/");
 		m.v[m.n].line = 3;

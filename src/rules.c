@@ -1,0 +1,261 @@
+/* rules.c - host, reserved paths and Location building; see rules.h. */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "redirects.h"
+#include "rules.h"
+
+#define SPLAT     ":splat"
+#define SPLAT_LEN (sizeof(SPLAT) - 1)
+
+static int
+host_char(unsigned char c, int bracketed)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	    c == '.' || c == '_')
+		return 1;
+	return bracketed && c == ':';
+}
+
+/* Where the host ends: before ":port", after "]" for IPv6; or -1. */
+static long
+host_end(const char *in, size_t len)
+{
+	const char *p;
+	size_t end, i;
+
+	if (in[0] == '[') {
+		if ((p = memchr(in, ']', len)) == NULL)
+			return -1;
+		end = (size_t)(p - in) + 1;
+	} else {
+		p = memchr(in, ':', len);
+		end = p != NULL ? (size_t)(p - in) : len;
+	}
+	if (end < len && in[end] != ':')
+		return -1;
+	/* A port is digits only: anything else is no Host we know. */
+	for (i = end + 1; i < len; i++)
+		if (in[i] < '0' || in[i] > '9')
+			return -1;
+	return (long)end;
+}
+
+int
+rules_host(const char *in, size_t len, char *out, size_t outsz)
+{
+	int bracketed;
+	long end;
+	size_t i, n;
+
+	if (in == NULL || len == 0 || (end = host_end(in, len)) <= 0)
+		return -1;
+	n = (size_t)end;
+	bracketed = in[0] == '[';
+	if (in[0] == '.')
+		return -1;
+	/* "example.org." names the same host as "example.org". */
+	if (!bracketed && n > 1 && in[n - 1] == '.')
+		n--;
+	if (n > RULES_HOST_MAX || n >= outsz)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		if (!host_char(c, bracketed) &&
+		    !(bracketed &&
+		      ((i == 0 && c == '[') || (i == n - 1 && c == ']'))))
+			return -1;
+		out[i] = (char)c;
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
+static int
+ieq(const char *s, size_t n, const char *lit)
+{
+	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
+}
+
+int
+rules_reserved(const char *path, size_t len)
+{
+	static const char wk[] = ".well-known/";
+
+	return ieq(path, len, "robots.txt") || ieq(path, len, "favicon.ico") ||
+	       ieq(path, len, ".well-known") ||
+	       (len > sizeof(wk) - 1 &&
+	        strncasecmp(path, wk, sizeof(wk) - 1) == 0);
+}
+
+void
+rules_fold(const char *in, size_t len, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = in[i];
+
+		out[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	out[len] = '\0';
+}
+
+/* A bounded writer: over is set, and nothing more written, on overflow. */
+struct out {
+	char *p;
+	size_t n, cap;
+	int over;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->over || n > o->cap - o->n) {
+		o->over = 1;
+		return;
+	}
+	memcpy(o->p + o->n, s, n);
+	o->n += n;
+}
+
+/* RFC 3986 pchar and '/', less the sub-delims a query would misread. */
+static int
+path_safe(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("-._~!$'()*,;:@/", c) != NULL;
+}
+
+static void
+put_encoded(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+		if (path_safe(c))
+			put(o, s + i, 1);
+		else
+			put(o, e, 3);
+	}
+}
+
+static void
+put_target(struct out *o, const char *t, const char *splat, size_t splen)
+{
+	const char *p;
+
+	while ((p = splat != NULL ? strstr(t, SPLAT) : NULL) != NULL) {
+		put(o, t, (size_t)(p - t));
+		put_encoded(o, splat, splen);
+		t = p + SPLAT_LEN;
+	}
+	put(o, t, strlen(t));
+}
+
+/* 1 if the query q (qlen bytes) has a parameter named like param's. */
+static int
+param_in(const char *q, size_t qlen, const char *param, size_t plen)
+{
+	const char *eq = memchr(param, '=', plen);
+	size_t nl = eq != NULL ? (size_t)(eq - param) : plen, i = 0;
+
+	while (i <= qlen) {
+		const char *amp = memchr(q + i, '&', qlen - i);
+		size_t e = amp != NULL ? (size_t)(amp - q) : qlen, ql;
+		const char *qe = memchr(q + i, '=', e - i);
+
+		ql = qe != NULL ? (size_t)(qe - q) - i : e - i;
+		if (ql == nl && memcmp(q + i, param, nl) == 0)
+			return 1;
+		i = e + 1;
+	}
+	return 0;
+}
+
+/*
+ * Drop, in place, the parameters of s[from, to) that q also names.
+ * Returns the end of what is kept.
+ */
+static size_t
+filter_params(char *s, size_t from, size_t to, const char *q, size_t qlen)
+{
+	size_t w = from, r = from;
+
+	while (r < to) {
+		const char *amp = memchr(s + r, '&', to - r);
+		size_t e = amp != NULL ? (size_t)(amp - s) : to;
+
+		/* w <= r here: kept bytes only ever move left. */
+		if (e > r && !param_in(q, qlen, s + r, e - r)) {
+			if (w > from)
+				s[w++] = '&';
+			memmove(s + w, s + r, e - r);
+			w += e - r;
+		}
+		r = e + 1;
+	}
+	return w;
+}
+
+/* Merge the request's query q into the URL in o, before any fragment. */
+static void
+merge_query(struct out *o, const char *q)
+{
+	char *s = o->p, *hash = memchr(s, '#', o->n), *qm;
+	size_t qlen = strlen(q), fpos, flen, qpos, kept = 0, w, dest;
+
+	fpos = hash != NULL ? (size_t)(hash - s) : o->n;
+	flen = o->n - fpos;
+	qm = memchr(s, '?', fpos);
+	qpos = qm != NULL ? (size_t)(qm - s) : fpos;
+	w = qpos + 1;
+	if (qm != NULL) {
+		w = filter_params(s, qpos + 1, fpos, q, qlen);
+		kept = w - (qpos + 1);
+	}
+	dest = qpos + 1 + kept + (kept > 0) + qlen;
+	if (dest + flen > o->cap) {
+		o->over = 1;
+		return;
+	}
+	memmove(s + dest, s + fpos, flen);
+	s[qpos] = '?';
+	if (kept > 0)
+		s[w++] = '&';
+	memcpy(s + w, q, qlen);
+	o->n = dest + flen;
+}
+
+int
+rules_location(const char *target, const char *splat, size_t splen,
+               const char *query, char *out, size_t outsz)
+{
+	struct out o = { out, 0, 0, 0 };
+	size_t i;
+
+	if (outsz == 0)
+		return -1;
+	o.cap = outsz - 1 < REDIRECT_URL_MAX ? outsz - 1 : REDIRECT_URL_MAX;
+	put_target(&o, target, splat, splen);
+	if (!o.over && query != NULL && query[0] != '\0')
+		merge_query(&o, query);
+	out[o.over ? 0 : o.n] = '\0';
+	if (o.over)
+		return -1;
+	for (i = 0; i < o.n; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			return -1;
+	return (int)o.n;
+}
