@@ -19,9 +19,11 @@
 #include "util.h"
 
 #define METRICS_MAGIC   0x7368657276656d31ULL /* "shervem1" */
-#define METRICS_VERSION 1
-#define ALIAS_KEEP      104 /* bytes of an alias kept for its label */
-#define ALIAS_PROBES    16
+#define METRICS_VERSION 2
+/* Bytes of an alias kept for its label: a whole rule ("docs/\*" and a
+ * 500-byte alias), so two aliases never share a label. */
+#define ALIAS_KEEP   512
+#define ALIAS_PROBES 16
 
 /* The statuses sherve answers with; anything else counts as "other". */
 static const int statuses[] = { 200, 206, 301, 302, 303, 304, 307, 308,
@@ -211,6 +213,10 @@ metrics_redirect(struct metrics *m, const char *alias, size_t len)
 
 	if (m == NULL)
 		return;
+	/* Never cut a UTF-8 sequence: a label must stay valid UTF-8. */
+	if (keep < len)
+		while (keep > 0 && ((unsigned char)alias[keep] & 0xc0) == 0x80)
+			keep--;
 	h = fnv1a(alias, len);
 	for (i = 0; i < ALIAS_PROBES; i++) {
 		struct alias_count *e =

@@ -105,7 +105,8 @@ record_failure(const struct conf *c, struct store *s, time_t now,
 	snprintf(retry, sizeof(retry), "%llu",
 	         (unsigned long long)now + backoff(c, f, rep->retry_after));
 	if (store_meta_put(s, kv, 5) != SH_OK)
-		log_warnx("store: could not record the failed refresh");
+		log_warnx("store: could not record the failed refresh: %s",
+		          store_write_error(s));
 }
 
 /* The shrink guard: refuse a map that lost too many aliases at once. */
@@ -192,11 +193,16 @@ apply(const struct conf *c, struct store *s, const char *buf, size_t len,
 
 		rc = store_replace(s, &m, kv, sizeof(kv) / sizeof(kv[0]));
 	}
-	snprintf(rep->msg, sizeof(rep->msg),
-	         rc == SH_OK
-	                 ? "%s: stored %zu aliases (%u invalid lines skipped)"
-	                 : "%s: store write failed (%zu aliases)",
-	         source, m.n, m.invalid);
+	if (rc == SH_OK)
+		snprintf(rep->msg, sizeof(rep->msg),
+		         "%s: stored %zu aliases (%u invalid lines skipped)",
+		         source, m.n, m.invalid);
+	else
+		snprintf(
+		        rep->msg, sizeof(rep->msg),
+		        "%s: store write failed (%zu aliases): %s; the old map "
+		        "is kept",
+		        source, m.n, store_write_error(s));
 out:
 	if (rc == SH_ENOMEM)
 		snprintf(rep->msg, sizeof(rep->msg), "out of memory");
@@ -291,16 +297,46 @@ count_result(struct store *s, int rc)
 	snprintf(v, sizeof(v), "%llu",
 	         (unsigned long long)refresh_meta_u64(s, key) + 1);
 	if (store_meta_put(s, &kv, 1) != SH_OK)
-		log_warnx("store: could not count the refresh");
+		log_warnx("store: could not count the refresh: %s",
+		          store_write_error(s));
+}
+
+/* Microseconds since the epoch, for ordering fetches within a second. */
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return (uint64_t)time(NULL) * 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/*
+ * Mark the start of a miss fetch: "miss_fetch_at" (seconds) for the rate
+ * limit, "miss_fetch_us" for sharing it. The fetch starts after this.
+ */
+static void
+mark_miss_fetch(struct store *s, time_t start)
+{
+	char at[32], us[32];
+	struct store_kv kv[] = { { "miss_fetch_at", at },
+		                 { "miss_fetch_us", us } };
+
+	snprintf(at, sizeof(at), "%lld", (long long)start);
+	snprintf(us, sizeof(us), "%llu", (unsigned long long)now_us());
+	(void)store_meta_put(s, kv, 2);
 }
 
 /*
  * Re-check under the lock what was checked before taking it: another
- * process may have done the work while we waited. Returns 1 to skip.
+ * process may have done the work while we waited. start is when the
+ * caller arrived (before the lock), start_us the same in microseconds.
+ * Returns 1 to skip.
  */
 static int
 skip_under_lock(const struct conf *c, struct store *s, unsigned flags,
-                time_t start, struct refresh_report *rep)
+                time_t start, uint64_t start_us, struct refresh_report *rep)
 {
 	const char *why = NULL;
 
@@ -314,16 +350,14 @@ skip_under_lock(const struct conf *c, struct store *s, unsigned flags,
 	                         c->miss_refresh_interval >
 	                 (uint64_t)start)
 		why = "miss refresh rate-limited";
+	/* Interval 0: only a fetch that began after we arrived saw what the
+	 * upstream held when our request came in; one that began earlier in
+	 * the same second may predate the edit that request is after. */
 	else if ((flags & REFRESH_MISS) && c->miss_refresh_interval == 0 &&
-	         refresh_meta_u64(s, "miss_fetch_at") >= (uint64_t)start)
+	         refresh_meta_u64(s, "miss_fetch_us") >= start_us)
 		why = "shared the miss refresh that just ran";
-	if (why == NULL && (flags & REFRESH_MISS)) {
-		char at[32];
-		struct store_kv kv = { "miss_fetch_at", at };
-
-		snprintf(at, sizeof(at), "%lld", (long long)start);
-		(void)store_meta_put(s, &kv, 1);
-	}
+	if (why == NULL && (flags & REFRESH_MISS))
+		mark_miss_fetch(s, start);
 	if (why != NULL)
 		snprintf(rep->msg, sizeof(rep->msg), "%s", why);
 	return why != NULL;
@@ -348,11 +382,17 @@ locked(const struct conf *c, struct store *s, unsigned flags,
        struct refresh_report *rep, const char *buf, size_t len,
        const char *source)
 {
-	time_t start = time(NULL);
+	uint64_t start_us = now_us();
+	time_t start = (time_t)(start_us / 1000000u);
 	char now[32];
 	int fd, busy, rc;
 
 	snprintf(now, sizeof(now), "%lld", (long long)start);
+	if (store_readonly(s)) {
+		snprintf(rep->msg, sizeof(rep->msg), "%s",
+		         store_write_error(s));
+		return SH_ESTORE;
+	}
 	if ((fd = lock_take(c, flags & REFRESH_NOWAIT, &busy)) < 0) {
 		snprintf(rep->msg, sizeof(rep->msg),
 		         busy ? "another refresh is running"
@@ -360,7 +400,7 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 		         strerror(errno));
 		return busy ? SH_EBUSY : SH_EIO;
 	}
-	if (skip_under_lock(c, s, flags, start, rep)) {
+	if (skip_under_lock(c, s, flags, start, start_us, rep)) {
 		lock_release(fd);
 		return SH_EBUSY;
 	}

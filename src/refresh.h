@@ -12,9 +12,10 @@
  *
  * Meta keys: source, etag, last_modified, last_attempt, last_success,
  * last_result (updated|not_modified|failed), last_error, count, failures,
- * retry_at, miss_fetch_at, parse_options (how the map was parsed: a
- * change of format, alias-case or allow-relative-targets skips the
- * conditional GET once). Times are unix seconds.
+ * retry_at, miss_fetch_at, miss_fetch_us (microseconds), parse_options
+ * (how the map was parsed: a change of format, alias-case or
+ * allow-relative-targets skips the conditional GET once). Times are unix
+ * seconds.
  *
  * Caveats: blocks for up to the fetch timeouts; only the miss path
  * (REFRESH_MISS, rate-limited) may run while a request waits.

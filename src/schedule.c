@@ -133,10 +133,10 @@ schedule_start(const struct conf *c, struct store *s)
 	sigset_t all, old;
 	int rc;
 
-	/* A bad URL is logged once by refresh_startup(); a timer would only
-	 * fail again every second. */
+	/* A bad URL is logged once by refresh_startup(), a read-only store
+	 * by store_open(); a timer would only fail again every second. */
 	if (c->refresh_interval == 0 || !fetch_url_ok(c->redirects_url) ||
-	    timer.running)
+	    store_readonly(s) || timer.running)
 		return SH_OK;
 	if (store_clone(s, &timer.store) != SH_OK)
 		return SH_ENOMEM;
@@ -175,7 +175,9 @@ schedule_on_miss(void *ctx)
 	unsigned flags = REFRESH_MISS;
 	int rc;
 
-	if (!fetch_url_ok(c->redirects_url))
+	/* A read-only store could not keep what a fetch brings, nor the
+	 * rate limit's timestamp. */
+	if (!fetch_url_ok(c->redirects_url) || store_readonly(m->store))
 		return 0;
 	/* The common case for a flood of random paths: one LMDB read. */
 	if (c->miss_refresh_interval > 0) {

@@ -42,7 +42,10 @@ struct store {
 	MDB_txn *rtxn; /* reused read transaction, reset between uses */
 	int clone;     /* shares another handle's env; does not close it */
 	int warned;    /* the stale layout was logged */
+	int rdonly;    /* opened MDB_RDONLY: the state dir is not writable */
+	int last_rc;   /* LMDB's code for the last failed write */
 	struct layout lay;
+	char dir[4096]; /* the state dir, to tell a full disk from EIO */
 };
 
 /* mkdir -p with mode 0750 for what it creates. */
@@ -65,9 +68,12 @@ mkdir_p(const char *dir)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+	/* A read-only or foreign-owned state dir that exists is fine: the
+	 * store then opens read-only. EEXIST also covers a regular file in
+	 * the way: the stat says so now. */
+	if (mkdir(buf, 0750) != 0 && errno != EEXIST && errno != EROFS &&
+	    errno != EACCES)
 		return -1;
-	/* EEXIST also covers a regular file in the way: say so now. */
 	if (stat(buf, &st) != 0)
 		return -1;
 	if (!S_ISDIR(st.st_mode)) {
@@ -122,7 +128,7 @@ store_dbis(struct store *s)
 }
 
 static int
-store_env(struct store *s, const char *path)
+store_env(struct store *s, const char *path, unsigned flags)
 {
 	int rc, dead;
 
@@ -131,12 +137,39 @@ store_env(struct store *s, const char *path)
 	if ((rc = mdb_env_set_maxdbs(s->env, 3)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, STORE_MAP_INITIAL)) != 0)
 		return rc;
-	if ((rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0640)) !=
-	    0)
+	rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOTLS | flags, 0640);
+	if (rc != 0)
 		return rc;
+	s->rdonly = (flags & MDB_RDONLY) != 0;
 	/* Free slots of readers that were killed (mod_fcgid, SIGKILL). */
 	(void)mdb_reader_check(s->env, &dead);
 	return store_dbis(s);
+}
+
+/*
+ * The state dir is not writable (a read-only mount, or a store that
+ * another user refreshes): serve what is stored rather than nothing.
+ * LMDB skips its lock file on a read-only filesystem; elsewhere the lock
+ * file must still be writable. Returns the store, or NULL with *mrc set.
+ */
+static struct store *
+open_rdonly(const char *path, int why, int *mrc)
+{
+	struct store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		*mrc = ENOMEM;
+		return NULL;
+	}
+	if ((*mrc = store_env(s, path, MDB_RDONLY)) != 0) {
+		store_close(s);
+		*mrc = why; /* the first cause is the one to report */
+		return NULL;
+	}
+	log_warnx("store: %s: %s; opened read-only: the stored map is "
+	          "served, refreshes and imports fail",
+	          path, mdb_strerror(why));
+	return s;
 }
 
 int
@@ -168,7 +201,7 @@ store_open(const char *dir, struct store **out, char *err, size_t errsz)
 	for (tries = 0; tries < STORE_OPEN_TRIES; tries++) {
 		if ((s = calloc(1, sizeof(*s))) == NULL)
 			return SH_ENOMEM;
-		if ((mrc = store_env(s, path)) == 0)
+		if ((mrc = store_env(s, path, 0)) == 0)
 			break;
 		store_close(s);
 		s = NULL;
@@ -176,11 +209,14 @@ store_open(const char *dir, struct store **out, char *err, size_t errsz)
 			break;
 		usleep(20000u << tries);
 	}
+	if (s == NULL && (mrc == EACCES || mrc == EROFS))
+		s = open_rdonly(path, mrc, &mrc);
 	if (s == NULL) {
 		snprintf(err, errsz, "state-dir: %s: %s", path,
 		         mdb_strerror(mrc));
 		return mrc == EACCES || mrc == EROFS ? SH_EIO : rc;
 	}
+	(void)str_copy(s->dir, dir, sizeof(s->dir));
 	*out = s;
 	return SH_OK;
 }
@@ -210,6 +246,8 @@ store_clone(struct store *s, struct store **out)
 	c->prefix = s->prefix;
 	c->meta = s->meta;
 	c->clone = 1;
+	c->rdonly = s->rdonly;
+	memcpy(c->dir, s->dir, sizeof(c->dir));
 	*out = c;
 	return SH_OK;
 }
@@ -692,17 +730,56 @@ write_txn(struct store *s, const struct redirect_map *m,
 	}
 }
 
+/* Less free space than this after a failed write: the disk is full. */
+#define STORE_FULL_BYTES (1u << 20)
+
+/*
+ * LMDB turns a short write on a full disk into EIO: look at the free
+ * space so the error names the real cause.
+ */
+static int
+write_done(struct store *s)
+{
+	struct statfs sf;
+
+	if (s->last_rc == 0)
+		return SH_OK;
+	if (s->last_rc == EIO && statfs(s->dir, &sf) == 0 &&
+	    (unsigned long long)sf.f_bavail * (unsigned long long)sf.f_bsize <
+	            STORE_FULL_BYTES)
+		s->last_rc = ENOSPC;
+	return SH_ESTORE;
+}
+
 int
 store_replace(struct store *s, const struct redirect_map *m,
               const struct store_kv *kv, size_t nkv)
 {
-	return write_txn(s, m, kv, nkv) == 0 ? SH_OK : SH_ESTORE;
+	s->last_rc = s->rdonly ? EROFS : write_txn(s, m, kv, nkv);
+	return write_done(s);
 }
 
 int
 store_meta_put(struct store *s, const struct store_kv *kv, size_t nkv)
 {
-	return write_txn(s, NULL, kv, nkv) == 0 ? SH_OK : SH_ESTORE;
+	s->last_rc = s->rdonly ? EROFS : write_txn(s, NULL, kv, nkv);
+	return write_done(s);
+}
+
+const char *
+store_write_error(const struct store *s)
+{
+	if (s->rdonly)
+		return "the store is open read-only (state-dir not writable)";
+	if (s->last_rc == MDB_MAP_FULL)
+		return "the map is full at its 16 GiB limit";
+	return s->last_rc == 0 ? "no error" : mdb_strerror(s->last_rc);
+}
+
+int
+store_readonly(const struct store *s)
+{
+	return s->rdonly;
 }
 
 /* Compare the host parts (up to the NUL) of two keys. */

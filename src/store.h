@@ -45,11 +45,23 @@ struct store_kv {
 };
 
 /*
- * Open (creating dir and files as needed) the store under dir.
+ * Open (creating dir and files as needed) the store under dir. When the
+ * state dir or the map file is not writable (EROFS, EACCES) the store is
+ * opened read-only, with a warning logged: lookups work, and every write
+ * fails with SH_ESTORE (see store_readonly()).
  * Returns SH_OK, SH_EIO (errno kept; err says which path), SH_EINVAL
  * (network filesystem) or SH_ESTORE, with a one-line reason in err.
  */
 int store_open(const char *dir, struct store **out, char *err, size_t errsz);
+
+/* 1 if store_open() fell back to a read-only store. */
+int store_readonly(const struct store *s);
+
+/*
+ * Why the last store_replace() or store_meta_put() on s failed, as a
+ * static string ("No space left on device", ...).
+ */
+const char *store_write_error(const struct store *s);
 
 /*
  * A second handle on the same environment for another thread (LMDB allows
