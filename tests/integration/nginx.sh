@@ -1,0 +1,171 @@
+#!/bin/bash
+#
+# tests/integration/nginx.sh - sherve's pre-fork pool behind nginx.
+#
+# Two `sherve serve --listen unix:SOCK --workers 2` pools (one at the
+# site root, one with base-path /go; as root they drop to the nginx
+# workers' user with --user) and one nginx with three server blocks
+# rendered from contrib/nginx: sherve.conf at "/", sherve-static.conf
+# (nginx serves the files, sherve the rest) and sherve.conf at /go. Each
+# must answer assets, a nested directory with and without a slash,
+# Content-Type, ETag/304, aliases (map from the fake upstream), 404s.
+#
+# Needs nginx, curl and python3; skips (77) without them.
+# Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
+
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/servers.sh
+. "$(dirname "$0")/servers.sh"
+
+need_cmd curl python3
+NGINX=$(nginx_path) || skip_all "nginx is not installed (apt-get install nginx)"
+[ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
+PURE=$TOP_SRCDIR/contrib/nginx/sherve.conf
+STATIC=$TOP_SRCDIR/contrib/nginx/sherve-static.conf
+for f in "$PURE" "$STATIC"; do
+	[ -r "$f" ] || hard_error "$f: missing"
+done
+note "nginx: $("$NGINX" -v 2>&1 | head -n 1)"
+
+open_tmp_to_children
+make_site
+mkdir -p "$T_TMP/outside" "$W/empty-dir"
+printf 'CANARY-OUTSIDE\n' >"$T_TMP/outside/canary.txt"
+ln -s "$T_TMP/outside/canary.txt" "$W/link.txt"
+start_upstream
+note "fake upstream on $UP"
+
+U=$(child_user)
+# The sockets' directory belongs to the pools' user (like /run/sherve),
+# so a master that dropped privileges can still remove its socket.
+SOCKDIR=$T_TMP/run
+give_to_child "$SOCKDIR"
+# start_pool NAME ARGS...: sherve serve on $SOCKDIR/NAME.sock; sets P_PID.
+start_pool() {
+	local name=$1
+	shift
+	give_to_child "$T_TMP/state-$name"
+	start_bg "$T_TMP/pool-$name.log" "$SHERVE_BIN" serve \
+		--listen "unix:$SOCKDIR/$name.sock" --workers 2 \
+		${U:+--user "$U"} --webroot "$W" \
+		--redirects-url "$UP/redirects.txt" \
+		--state-dir "$T_TMP/state-$name" "$@"
+	P_PID=$BG_PID
+	wait_socket "$SOCKDIR/$name.sock" 50 ||
+		hard_error "sherve serve '$name' did not create its socket"
+	wait_workers "$P_PID" 2 50 ||
+		fail "sherve serve '$name' runs 2 workers" \
+			"$(sherve_workers "$P_PID" | wc -l)"
+}
+
+start_pool root
+ROOT_PID=$P_PID
+start_pool go --base-path /go
+GO_PID=$P_PID
+note "pools: root (pid $ROOT_PID), go (pid $GO_PID)"
+if [ -n "$U" ]; then
+	w=$(sherve_workers "$ROOT_PID" | head -n 1)
+	expect_eq "[pool] workers dropped to --user $U" \
+		"$(ps -o user= -p "$w" | tr -d ' ')" "$U"
+fi
+
+PRE=$T_TMP/nginx
+mkdir -p "$PRE"
+started=
+for _ in 1 2 3; do
+	P1=$(free_port)
+	P2=$(free_port)
+	P3=$(free_port)
+	render_template "$PURE" "$PRE/pure.conf" PORT="$P1" \
+		SOCKET="$SOCKDIR/root.sock" BASE_PATH=/ ||
+		hard_error "cannot render $PURE"
+	render_template "$STATIC" "$PRE/static.conf" PORT="$P2" \
+		SOCKET="$SOCKDIR/root.sock" WEBROOT="$W" ||
+		hard_error "cannot render $STATIC"
+	render_template "$PURE" "$PRE/go.conf" PORT="$P3" \
+		SOCKET="$SOCKDIR/go.sock" BASE_PATH=/go ||
+		hard_error "cannot render $PURE"
+	nginx_skeleton "$PRE" "$PRE/pure.conf" "$PRE/static.conf" \
+		"$PRE/go.conf" >"$PRE/nginx.conf"
+	B=http://127.0.0.1:$P1
+	if nginx_start "$PRE" && wait_http "http://127.0.0.1:$P3/" "$N_PID" 50; then
+		started=yes
+		break
+	fi
+	stop_pid "$N_PID"
+	grep -qi 'in use' "$PRE/error.log" "$PRE/stderr.log" 2>/dev/null ||
+		break
+done
+[ -n "$started" ] || {
+	fail "nginx starts and answers" "$(cat "$PRE/stderr.log" "$PRE/error.log" 2>/dev/null)"
+	finish
+}
+note "nginx (pid $N_PID): pure :$P1, static :$P2, /go :$P3"
+
+# ---- sherve.conf: everything through sherve
+site_checks nginx "http://127.0.0.1:$P1"
+http "http://127.0.0.1:$P1/link.txt"
+expect_status "[nginx] a symlink out of the webroot is 404" 404
+expect_body_not_contains "[nginx] ... and leaks nothing" CANARY
+http -H 'Range: bytes=0-3' "http://127.0.0.1:$P1/style.css"
+expect_status "[nginx] Range is passed to sherve: 206" 206
+expect_body_equals "[nginx] ... with the 4 bytes" 'body'
+http "http://127.0.0.1:$P1/empty-dir/"
+expect_status "[nginx] a directory without index.html is 404" 404
+
+# ---- sherve-static.conf: nginx serves the files, sherve the rest
+site_checks nginx-static "http://127.0.0.1:$P2"
+http "http://127.0.0.1:$P2/link.txt"
+expect_status "[nginx-static] a symlink out of the webroot is 404" 404
+expect_body_not_contains "[nginx-static] ... and leaks nothing" CANARY
+http "http://127.0.0.1:$P2/empty-dir/"
+expect_status "[nginx-static] a directory without index.html is 404" 404
+http "http://127.0.0.1:$P2/%2esecret"
+expect_status "[nginx-static] /%2esecret is 404" 404
+expect_body_not_contains "[nginx-static] ... and leaks nothing" CANARY
+# Which of the two answered: sherve logs one line per request.
+n0=$(grep -c '"msg":"request"' "$T_TMP/pool-root.log")
+http "http://127.0.0.1:$P2/style.css"
+http "http://127.0.0.1:$P2/docs/guide/"
+n1=$(grep -c '"msg":"request"' "$T_TMP/pool-root.log")
+expect_eq "[nginx-static] files and indexes are served by nginx alone" \
+	"$((n1 - n0))" 0
+http "http://127.0.0.1:$P2/foo"
+sleep 0.2
+n2=$(grep -c '"msg":"request"' "$T_TMP/pool-root.log")
+expect_eq "[nginx-static] an alias goes to sherve" "$((n2 - n1))" 1
+
+# ---- sherve.conf at /go, sherve with base-path /go
+base_path_checks nginx "http://127.0.0.1:$P3"
+
+# ---- the pools
+seq 1 60 | xargs -P 6 -I{} curl -s -o /dev/null -m 10 \
+	-w '%{http_code}\n' "$B/foo?n={}" >"$T_TMP/burst" 2>/dev/null
+expect_eq "[pool] 60 concurrent requests all get 301" \
+	"$(grep -c '^301$' "$T_TMP/burst")" 60
+expect_file_not_contains "[pool] the pool logged no error" \
+	"$T_TMP/pool-root.log" '"level":"error"'
+expect_file_not_contains "[pool] no worker died" "$T_TMP/pool-root.log" \
+	'killed by signal'
+expect_file_not_contains "[nginx] nginx logged no upstream error" \
+	"$PRE/error.log" 'upstream'
+
+kill -TERM "$ROOT_PID"
+if t_wait_gone "$ROOT_PID" 100; then
+	wait "$ROOT_PID"
+	expect_eq "[pool] SIGTERM: the master exits 0" "$?" 0
+else
+	fail "[pool] SIGTERM: the master exits 0" "still running after 10 s"
+fi
+if [ -e "$SOCKDIR/root.sock" ]; then
+	fail "[pool] the master removes its socket on exit" "$SOCKDIR/root.sock"
+else
+	pass "[pool] the master removes its socket on exit"
+fi
+http "$B/foo"
+expect_status "[nginx] with the pool gone nginx answers 502" 502
+T_5XX=0 # that 502 was the point
+
+expect_no_5xx "[nginx] no other request got a 5xx"
+finish

@@ -1,0 +1,388 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # variables for the scripts that source this
+#
+# tests/integration/servers.sh - helpers shared by the tests that run
+# sherve behind Apache and nginx (apache.sh, shared-hosting.sh, nginx.sh,
+# pool.sh, systemd.sh). Source it after lib.sh:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   . "$(dirname "$0")/servers.sh"
+#
+# It provides:
+#   - render_template TEMPLATE OUT NAME=VALUE...: @NAME@ substitution;
+#   - make_site: the webroot ($W) and redirects file ($REDIRECTS) fixtures;
+#   - start_upstream: tests/integration/upstream.py serving $REDIRECTS;
+#   - apache_* and nginx_* helpers: a private server skeleton (what
+#     Debian's apache2.conf / nginx.conf provide) around a rendered
+#     contrib template, started in the foreground on a free port;
+#   - site_checks, base_path_checks: the HTTP checks every recipe runs.
+
+# ---------------------------------------------------------------- templates
+
+# render_template TEMPLATE OUT NAME=VALUE...: replace @NAME@ with VALUE.
+# Fails when a placeholder outside a comment line stays unset.
+render_template() {
+	python3 - "$@" <<'EOF'
+import re, sys
+tmpl, out, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+text = open(tmpl).read()
+for p in pairs:
+    k, _, v = p.partition("=")
+    if "\n" in v:
+        sys.exit("render_template: %s: newlines are not allowed" % k)
+    text = text.replace("@%s@" % k, v)
+left = set()
+for line in text.splitlines():
+    if not line.lstrip().startswith("#"):
+        left.update(re.findall(r"@[A-Z_]+@", line))
+if left:
+    sys.exit("render_template: %s: unset placeholders: %s"
+             % (tmpl, " ".join(sorted(left))))
+open(out, "w").write(text)
+EOF
+}
+
+# ---------------------------------------------------------------- fixtures
+
+# make_site: a webroot $W with an index, a nested directory, a stylesheet,
+# a custom 404 page and a dotfile; the redirect map $REDIRECTS.
+make_site() {
+	W=$T_TMP/www
+	mkdir -p "$W/docs/guide"
+	printf '<!DOCTYPE html><title>t</title><p>INDEX-MARKER</p>\n' >"$W/index.html"
+	printf '<p>NESTED-INDEX</p>\n' >"$W/docs/guide/index.html"
+	printf '<p>NESTED-PAGE</p>\n' >"$W/docs/guide/page.html"
+	printf 'body { color: #123456; }\n' >"$W/style.css"
+	printf '<p>CUSTOM-404</p>\n' >"$W/404.html"
+	printf 'CANARY-SECRET\n' >"$W/.secret"
+	REDIRECTS=$T_TMP/redirects.txt
+	printf '# test map\nfoo https://example.com/foo\nbar https://example.com/bar\n' \
+		>"$REDIRECTS"
+}
+
+# open_tmp_to_children: the web servers run their children as an
+# unprivileged user when started as root; let it reach the fixtures
+# (mktemp -d makes T_TMP 0700).
+open_tmp_to_children() {
+	chmod 0755 "$T_TMP"
+}
+
+# child_user: the user the servers run their children as ("" when we are
+# not root: then they run as us).
+child_user() {
+	if [ "$(id -u)" -eq 0 ]; then
+		printf '%s' "${CHILD_USER:-www-data}"
+	fi
+}
+
+# give_to_child DIR...: create DIR, owned by the children's user.
+give_to_child() {
+	local u
+	u=$(child_user)
+	mkdir -p "$@"
+	if [ -n "$u" ]; then
+		chown -R "$u:" "$@"
+	fi
+}
+
+# as_child CMD...: run CMD as the children's user.
+as_child() {
+	local u
+	u=$(child_user)
+	if [ -n "$u" ]; then
+		setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"
+	else
+		"$@"
+	fi
+}
+
+UP=
+UP_PID=
+# start_upstream: the fake redirects upstream on a free port; sets UP.
+start_upstream() {
+	rm -f "$T_TMP/upstream.port"
+	start_bg "$T_TMP/upstream.out" python3 "$T_LIB_DIR/upstream.py" \
+		--file "$REDIRECTS" --port-file "$T_TMP/upstream.port" \
+		--log "$T_TMP/upstream.log"
+	UP_PID=$BG_PID
+	wait_file "$T_TMP/upstream.port" 100 ||
+		hard_error "the fake upstream did not start"
+	UP=http://127.0.0.1:$(cat "$T_TMP/upstream.port")
+}
+
+upstream_count() {
+	curl -s -m 5 "$UP/-/count" 2>/dev/null | tr -d '\n'
+}
+
+# ---------------------------------------------------------------- apache
+
+apache_path() {
+	local p
+	for p in "$(command -v apache2 2>/dev/null)" /usr/sbin/apache2 \
+		"$(command -v httpd 2>/dev/null)" /usr/sbin/httpd; do
+		if [ -n "$p" ] && [ -x "$p" ]; then
+			printf '%s' "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+APACHE_MODDIR=${APACHE_MODDIR:-/usr/lib/apache2/modules}
+
+# need_apache_modules NAME...: skip the script without mod_NAME (a
+# loadable mod_NAME.so or compiled in).
+need_apache_modules() {
+	local m
+	for m in "$@"; do
+		[ -r "$APACHE_MODDIR/mod_$m.so" ] && continue
+		"$APACHE" -l 2>/dev/null | grep -qx "  *mod_$m.c" && continue
+		skip_all "mod_$m is missing ($APACHE_MODDIR/mod_$m.so)"
+	done
+}
+
+# apache_skeleton RUNDIR PORT MPM MODULE...: print the server-level
+# configuration Debian's apache2.conf would give (modules, pid file,
+# logs, mutexes, runtime dir, user), for 127.0.0.1:PORT only.
+apache_skeleton() {
+	local run=$1 port=$2 mpm=$3 m u
+	shift 3
+	u=$(child_user)
+	cat <<EOF
+ServerRoot "$run"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$run/httpd.pid"
+ErrorLog "$run/server-error.log"
+LogLevel warn
+DefaultRuntimeDir "$run"
+Mutex file:$run default
+LoadModule mpm_${mpm}_module $APACHE_MODDIR/mod_mpm_$mpm.so
+EOF
+	for m in authz_core mime log_config dir "$@"; do
+		[ -r "$APACHE_MODDIR/mod_$m.so" ] || continue # compiled in
+		printf '<IfModule !%s_module>\n' "$m"
+		printf '    LoadModule %s_module %s/mod_%s.so\n' "$m" "$APACHE_MODDIR" "$m"
+		printf '</IfModule>\n'
+	done
+	if [ -n "$u" ]; then
+		printf 'User %s\nGroup %s\n' "$u" "$(id -gn "$u")"
+	fi
+	cat <<EOF
+TypesConfig /etc/mime.types
+StartServers 1
+MaxRequestWorkers 32
+<IfModule mpm_event_module>
+    ServerLimit 2
+    ThreadsPerChild 16
+</IfModule>
+<IfModule mpm_prefork_module>
+    ServerLimit 32
+</IfModule>
+<Directory />
+    Options FollowSymLinks
+    AllowOverride None
+    Require all denied
+</Directory>
+<IfModule log_config_module>
+    LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
+</IfModule>
+EOF
+}
+
+# apache_start NAME CONF: check CONF's syntax and start Apache in the
+# foreground. Sets A_PID. Returns 1 when it does not answer on $B.
+apache_start() {
+	local name=$1 conf=$2 run
+	run=$(dirname "$conf")
+	if ! "$APACHE" -t -f "$conf" >"$run/syntax.log" 2>&1; then
+		sed 's/^/# /' "$run/syntax.log"
+		hard_error "apache2 -t rejects the $name configuration"
+	fi
+	# No SHERVE_* may reach sherve from here: children get the CGI/fcgid
+	# environment only, and lib.sh's SHERVE_CONFIG is dropped as well.
+	# setsid: on SIGTERM, prefork signals its whole process group, which
+	# would be this script's without a session of its own.
+	start_bg "$run/stderr.log" env -u SHERVE_CONFIG setsid "$APACHE" \
+		-f "$conf" -DFOREGROUND
+	A_PID=$BG_PID
+	log_file "$run/server-error.log"
+	wait_http "$B/" "$A_PID" 100
+}
+
+# ---------------------------------------------------------------- nginx
+
+nginx_path() {
+	local p
+	for p in "$(command -v nginx 2>/dev/null)" /usr/sbin/nginx; do
+		if [ -n "$p" ] && [ -x "$p" ]; then
+			printf '%s' "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# nginx_skeleton PREFIX SITE...: print an nginx.conf (what Debian's
+# nginx.conf gives: events, mime types, logs) including the rendered
+# server blocks SITE..., with every path under PREFIX.
+nginx_skeleton() {
+	local pre=$1 s u
+	shift
+	u=$(child_user)
+	if [ -n "$u" ]; then
+		printf 'user %s %s;\n' "$u" "$(id -gn "$u")"
+	fi
+	cat <<EOF
+worker_processes 2;
+pid $pre/nginx.pid;
+error_log $pre/error.log warn;
+events { worker_connections 256; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $pre/access.log;
+    client_body_temp_path $pre/client_body;
+    fastcgi_temp_path $pre/fastcgi_temp;
+    proxy_temp_path $pre/proxy_temp;
+    uwsgi_temp_path $pre/uwsgi_temp;
+    scgi_temp_path $pre/scgi_temp;
+EOF
+	for s in "$@"; do
+		printf '    include %s;\n' "$s"
+	done
+	printf '}\n'
+}
+
+# nginx_start PREFIX: test and start $PREFIX/nginx.conf. Sets N_PID.
+nginx_start() {
+	local pre=$1
+	# -e: the error log before the configuration is read (the default
+	# one in /var/log/nginx is not writable when we are not root).
+	if ! "$NGINX" -t -q -e "$pre/error.log" -p "$pre" -c "$pre/nginx.conf" \
+		>"$pre/syntax.log" 2>&1; then
+		sed 's/^/# /' "$pre/syntax.log"
+		hard_error "nginx -t rejects the rendered configuration"
+	fi
+	start_bg "$pre/stderr.log" "$NGINX" -e "$pre/error.log" -p "$pre" \
+		-c "$pre/nginx.conf" -g 'daemon off;'
+	N_PID=$BG_PID
+	log_file "$pre/error.log"
+	wait_http "$B/" "$N_PID" 100
+}
+
+# ---------------------------------------------------------------- sherve
+
+# wait_exists PATH [TENTHS]: wait until PATH exists (even empty).
+wait_exists() {
+	local f=$1 n=${2:-50}
+	while [ "$n" -gt 0 ]; do
+		[ -e "$f" ] && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# wait_socket PATH [TENTHS]: wait until PATH is a socket.
+wait_socket() {
+	local f=$1 n=${2:-50}
+	while [ "$n" -gt 0 ]; do
+		[ -S "$f" ] && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# sherve_workers MASTER: the live worker PIDs of a `sherve serve` master.
+sherve_workers() {
+	local c
+	for c in $(children_of "$1"); do
+		alive "$c" && printf '%s\n' "$c"
+	done
+}
+
+# wait_workers MASTER N [TENTHS]: wait until MASTER has N workers.
+wait_workers() {
+	local m=$1 want=$2 n=${3:-50}
+	while [ "$n" -gt 0 ]; do
+		[ "$(sherve_workers "$m" | wc -l)" -eq "$want" ] && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- checks
+
+# site_checks LABEL BASEURL [ETAG_FROM_SHERVE]: the answers every recipe
+# must give for make_site's webroot and map, mounted at BASEURL
+# (http://host:port or http://host:port/go).
+site_checks() {
+	local l=$1 u=$2 etag
+	http "$u/"
+	expect_status "[$l] GET / is 200" 200
+	expect_body_contains "[$l] GET / serves index.html" INDEX-MARKER
+	expect_header_like "[$l] GET / is text/html" Content-Type 'text/html*'
+	http "$u/docs/guide/"
+	expect_status "[$l] nested directory with a slash is 200" 200
+	expect_body_contains "[$l] nested directory with a slash serves its index" \
+		NESTED-INDEX
+	http "$u/docs/guide"
+	expect_status "[$l] nested directory without a slash is 200" 200
+	expect_body_contains "[$l] nested directory without a slash serves its index" \
+		NESTED-INDEX
+	http "$u/docs/guide/page.html"
+	expect_body_contains "[$l] nested file has its content" NESTED-PAGE
+	http "$u/style.css"
+	expect_status "[$l] GET /style.css is 200" 200
+	expect_header_like "[$l] style.css is text/css" Content-Type 'text/css*'
+	expect_body_file "[$l] style.css is sent byte for byte" "$W/style.css"
+	etag=$(header ETag) || etag=
+	expect_match "[$l] style.css has a quoted ETag" "$etag" '*"?*"'
+	http -H "If-None-Match: $etag" "$u/style.css"
+	expect_status "[$l] If-None-Match with the ETag is 304" 304
+	expect_body_empty "[$l] the 304 has an empty body"
+	http -I "$u/style.css"
+	expect_status "[$l] HEAD /style.css is 200" 200
+	http "$u/foo"
+	expect_status "[$l] alias /foo is 301" 301
+	expect_header "[$l] /foo Location" Location https://example.com/foo
+	http "$u/bar?x=1"
+	expect_header "[$l] /bar?x=1 Location (query forwarded)" Location \
+		'https://example.com/bar?x=1'
+	http "$u/nope"
+	expect_status "[$l] unknown path is 404" 404
+	expect_body_contains "[$l] the 404 is the webroot's 404.html" CUSTOM-404
+	http "$u/.secret"
+	expect_status "[$l] dotfile /.secret is 404" 404
+	expect_body_not_contains "[$l] dotfile is not leaked" CANARY
+	http -X POST -d x "$u/foo"
+	expect_status "[$l] POST is 405" 405
+}
+
+# base_path_checks LABEL HOSTURL: sherve mounted at /go on HOSTURL.
+base_path_checks() {
+	local l=$1 h=$2
+	http "$h/go/"
+	expect_status "[$l] base path: /go/ is 200" 200
+	expect_body_contains "[$l] base path: /go/ serves index.html" INDEX-MARKER
+	http "$h/go/docs/guide"
+	expect_body_contains "[$l] base path: /go/docs/guide serves its index" \
+		NESTED-INDEX
+	http "$h/go/style.css"
+	expect_status "[$l] base path: /go/style.css is 200" 200
+	expect_header_like "[$l] base path: /go/style.css is text/css" \
+		Content-Type 'text/css*'
+	http "$h/go/foo"
+	expect_status "[$l] base path: /go/foo is 301" 301
+	expect_header "[$l] base path: /go/foo Location" Location \
+		https://example.com/foo
+	http "$h/go/nope"
+	expect_status "[$l] base path: /go/nope is 404" 404
+	http "$h/foo"
+	expect_status "[$l] base path: /foo (outside the mount) is 404" 404
+	http "$h/gofoo"
+	expect_status "[$l] base path: /gofoo is 404" 404
+}

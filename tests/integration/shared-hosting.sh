@@ -1,0 +1,164 @@
+#!/bin/bash
+#
+# tests/integration/shared-hosting.sh - sherve as a plain CGI program on
+# "shared hosting": Apache + mod_cgi, the recipe in contrib/shared-hosting.
+#
+# A home directory is laid out as the README tells a user without root:
+# public_html/.htaccess (copied verbatim from contrib), the binary copied
+# as public_html/go/sherve.cgi and contrib/shared-hosting/sherve.conf
+# rendered beside it (no SHERVE_* variable anywhere: Apache runs without
+# them and the .htaccess sets none), the store in ~/sherve/state. The
+# command of contrib/cron/sherve.crontab loads the map from the fake
+# upstream, then Apache (AllowOverride as a host would grant it) must
+# answer assets, ETag/304, aliases and 404s under /go/, and 404 outside.
+#
+# Needs apache2 (mod_cgi, mod_rewrite, mpm_prefork), curl, python3 and
+# setpriv when run as root; skips (77) without them.
+# Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
+
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/servers.sh
+. "$(dirname "$0")/servers.sh"
+
+need_cmd curl python3
+APACHE=$(apache_path) ||
+	skip_all "apache2 is not installed (apt-get install apache2)"
+need_apache_modules cgi rewrite mpm_prefork authz_core mime log_config dir
+[ "$(id -u)" -ne 0 ] || need_cmd setpriv
+[ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
+SH=$TOP_SRCDIR/contrib/shared-hosting
+CRONTAB=$TOP_SRCDIR/contrib/cron/sherve.crontab
+for f in "$SH/.htaccess" "$SH/sherve.conf" "$CRONTAB"; do
+	[ -r "$f" ] || hard_error "$f: missing"
+done
+note "apache: $("$APACHE" -v 2>&1 | head -n 1)"
+
+open_tmp_to_children
+make_site
+start_upstream
+note "fake upstream on $UP"
+
+# ---------------------------------------------------------------- the account
+
+HOME_DIR=$T_TMP/home/user
+DOCROOT=$HOME_DIR/public_html
+GO=$DOCROOT/go
+STATE=$HOME_DIR/sherve/state
+mkdir -p "$GO"
+cp "$SH/.htaccess" "$DOCROOT/.htaccess"
+cp "$SHERVE_BIN" "$GO/sherve.cgi"
+chmod 0755 "$GO/sherve.cgi"
+render_template "$SH/sherve.conf" "$GO/sherve.conf" WEBROOT="$W" \
+	REDIRECTS_URL="$UP/redirects.txt" STATE_DIR="$STATE" BASE_PATH=/go ||
+	hard_error "cannot render $SH/sherve.conf"
+printf '<p>OUTSIDE-SHERVE</p>\n' >"$DOCROOT/hello.html"
+give_to_child "$HOME_DIR"
+
+# ---------------------------------------------------------------- cron
+
+# The crontab's shared-hosting line, with this account's home.
+cron_line=$(grep -E '^[^#[:space:]]' "$CRONTAB" | head -n 1)
+cron_cmd=$(printf '%s\n' "$cron_line" | cut -d' ' -f6-)
+cron_cmd=${cron_cmd//\/home\/USER\/public_html/$DOCROOT}
+case $cron_cmd in
+*"$GO/sherve.cgi"*refresh*) pass "the crontab line runs sherve.cgi refresh" ;;
+*) fail "the crontab line runs sherve.cgi refresh" "$cron_line" ;;
+esac
+note "cron: $cron_cmd"
+# The store is empty: a refresh is what loads it.
+check_exit "before cron, the store is empty (lookup foo fails)" 1 \
+	as_child "$GO/sherve.cgi" --config "$GO/sherve.conf" lookup foo
+check_exit "the crontab command exits 0" 0 as_child env -u SHERVE_CONFIG \
+	bash -c "$cron_cmd"
+expect_eq "the crontab command prints nothing (stdout to /dev/null)" \
+	"$(cat "$C_OUT")" ''
+expect_eq "the crontab command logs nothing on success" "$(cat "$C_ERR")" ''
+expect_eq "the cron refresh fetched the map once" "$(upstream_count)" 1
+check_exit "after cron, sherve.cgi lookup foo finds it" 0 \
+	as_child "$GO/sherve.cgi" --config "$GO/sherve.conf" lookup foo
+expect_file_contains "lookup prints the target" "$C_OUT" https://example.com/foo
+check_exit "a second cron run exits 0 (unchanged)" 0 as_child \
+	env -u SHERVE_CONFIG bash -c "$cron_cmd"
+FETCHES=$(upstream_count)
+
+# ---------------------------------------------------------------- apache
+
+RUN=$T_TMP/apache
+mkdir -p "$RUN"
+start_apache() {
+	for _ in 1 2 3; do
+		PORT=$(free_port)
+		B=http://127.0.0.1:$PORT
+		{
+			apache_skeleton "$RUN" "$PORT" prefork cgi rewrite
+			cat <<EOF
+DocumentRoot "$DOCROOT"
+<Directory "$DOCROOT">
+    # What a shared host typically grants its users.
+    AllowOverride FileInfo AuthConfig Options=ExecCGI,Indexes
+    Options FollowSymLinks
+    Require all granted
+</Directory>
+AccessFileName .htaccess
+EOF
+		} >"$RUN/httpd.conf"
+		if apache_start shared "$RUN/httpd.conf"; then
+			note "apache (pid $A_PID) on $B"
+			return 0
+		fi
+		stop_pid "$A_PID"
+		grep -qi 'in use' "$RUN/stderr.log" "$RUN/server-error.log" \
+			2>/dev/null || break
+	done
+	fail "apache starts and answers" \
+		"$(cat "$RUN/stderr.log" "$RUN/server-error.log" 2>/dev/null)"
+	return 1
+}
+
+if start_apache; then
+	# Requests that need no fetch: the CGI must use the cron-filled store.
+	http "$B/go/foo"
+	expect_status "[shared] /go/foo is 301 from the cron-loaded store" 301
+	http "$B/go/"
+	expect_status "[shared] /go/ is 200" 200
+	expect_eq "[shared] CGI requests did not fetch the map again" \
+		"$(upstream_count)" "$FETCHES"
+
+	site_checks shared "$B/go"
+	base_path_checks shared "$B"
+
+	http "$B/hello.html"
+	expect_status "[shared] Apache still serves the rest of public_html" 200
+	expect_body_contains "[shared] ... with its own content" OUTSIDE-SHERVE
+	http "$B/go"
+	expect_status "[shared] /go (a real directory) is mod_dir's 301" 301
+	expect_header_like "[shared] ... to /go/" Location '*/go/'
+	http "$B/go/sherve.conf"
+	expect_status_in "[shared] /go/sherve.conf is refused (403 from <Files>)" 403 404
+	expect_body_not_contains "[shared] sherve.conf is not leaked" \
+		redirects-url
+	http "$B/go/sherve.cgi"
+	expect_status "[shared] /go/sherve.cgi itself is 404" 404
+	expect_header_like "[shared] ... answered by sherve" Content-Type \
+		'text/html*'
+
+	expect_file_not_contains "[shared] no sherve errors in Apache's log" \
+		"$RUN/server-error.log" '"level":"error"'
+	expect_file_not_contains "[shared] no failed CGI run (End of script...)" \
+		"$RUN/server-error.log" 'End of script output'
+
+	# Without the file beside the binary, nothing tells sherve about the
+	# webroot, the store or /go: proof the settings came from it.
+	mv "$GO/sherve.conf" "$GO/sherve.conf.off"
+	http "$B/go/foo"
+	expect_status "[shared] without sherve.conf beside it, /go/foo is 404" 404
+	mv "$GO/sherve.conf.off" "$GO/sherve.conf"
+	http "$B/go/foo"
+	expect_status "[shared] with sherve.conf back, /go/foo is 301 again" 301
+
+	stop_pid "$A_PID"
+fi
+
+expect_no_5xx "[shared] no request got a 5xx"
+finish
