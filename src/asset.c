@@ -14,8 +14,7 @@
 #include "asset.h"
 #include "util.h"
 
-#define ASSET_CHUNK 65536
-#define OPEN_FLAGS  (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
 
 #if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
 /* 0 until openat2 fails with ENOSYS/EPERM (old kernel or seccomp). */
@@ -176,6 +175,27 @@ asset_close(struct asset *a)
 	if (a->fd != -1)
 		close(a->fd);
 	a->fd = -1;
+}
+
+ssize_t
+asset_read_first(struct asset *a, char *buf, size_t bufsz)
+{
+	size_t want =
+	        (uint64_t)a->st.st_size < bufsz ? (size_t)a->st.st_size : bufsz;
+	struct stat st;
+	ssize_t n;
+
+	do
+		n = pread(a->fd, buf, want, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (size_t)n == want)
+		return n;
+	/* Short: the file shrank. Only a file now exactly that long can be
+	 * answered whole from what was read. */
+	if (fstat(a->fd, &st) != 0 || st.st_size != (off_t)n)
+		return -1;
+	a->st = st;
+	return n;
 }
 
 int

@@ -17,10 +17,12 @@
 
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "response.h"
 
 #define ASSET_PATH_MAX 4096
+#define ASSET_CHUNK    65536 /* bytes read and sent at a time */
 
 struct asset {
 	int fd;
@@ -49,6 +51,15 @@ int asset_sibling(const char *webroot, const struct asset *a,
 
 /* Close a->fd; safe to call twice. */
 void asset_close(struct asset *a);
+
+/*
+ * Read the first min(size, bufsz) bytes of a into buf, before its
+ * headers are sent. If the file shrank since a->st was taken (rewritten
+ * in place) and now ends where the read did, a->st is refreshed so the
+ * headers describe what was read. Returns the bytes read, or -1 (a read
+ * error, or a file still changing).
+ */
+ssize_t asset_read_first(struct asset *a, char *buf, size_t bufsz);
 
 /*
  * Stream len bytes from offset off into r in bounded chunks; the file is

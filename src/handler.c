@@ -191,13 +191,45 @@ send_by_server(struct handler *h, struct response *r, const struct rep *p)
 	                   v);
 }
 
-/* Headers and body of a 200, 206 or 404 (the 404.html page). */
+/* The strong ETag of what p sends, from its fstat; "" if it cannot be. */
+static void
+rep_etag(struct handler *h, struct rep *p)
+{
+	if (cond_etag(&p->file->st, h->conf->etag_inode,
+	              p->enc == ENC_BR     ? "br"
+	              : p->enc == ENC_GZIP ? "gz"
+	                                   : "",
+	              p->etag, sizeof(p->etag)) != 0)
+		p->etag[0] = '\0';
+}
+
+/*
+ * Headers and body of a 200, 206 or 404 (the 404.html page). A whole
+ * file's first chunk is read before the headers go out, so a file that
+ * shrank since its fstat (rewritten in place) is answered as it is now
+ * rather than with a Content-Length its body cannot meet.
+ */
 static void
 send_entity(struct handler *h, const struct request *rq, struct response *r,
-            const struct rep *p, int status, uint64_t off, uint64_t len)
+            struct rep *p, int status, uint64_t off, uint64_t len)
 {
 	struct asset *f = p->file;
 	const char *cc = status == 404 ? "no-store" : h->conf->cache_control;
+	char first[ASSET_CHUNK];
+	ssize_t n = 0;
+	int streamed =
+	        !is_head(rq) && len > 0 && status != 206 &&
+	        !(status == 200 && h->conf->sendfile_mode != SENDFILE_NONE);
+
+	if (streamed) {
+		uint64_t size = (uint64_t)f->st.st_size;
+
+		n = asset_read_first(f, first, sizeof(first));
+		if (n >= 0 && (uint64_t)f->st.st_size != size) {
+			len = (uint64_t)f->st.st_size;
+			rep_etag(h, p);
+		}
+	}
 
 	resp_header(r, "Content-Type", mime_type(p->type_of));
 	entity_headers(r, p);
@@ -215,9 +247,15 @@ send_entity(struct handler *h, const struct request *rq, struct response *r,
 	resp_header_u64(r, "Content-Length", len);
 	if (status == 206)
 		content_range(r, 206, off, len, (uint64_t)f->st.st_size);
-	if (is_head(rq) || len == 0)
+	if (is_head(rq) || len == 0) {
 		resp_finish(r);
-	else if (asset_stream(f, off, len, r) != 0 && !r->failed)
+		return;
+	}
+	if (streamed && (n < 0 || resp_body(r, first, (size_t)n) != 0))
+		n = -1;
+	else if (asset_stream(f, off + (uint64_t)n, len - (uint64_t)n, r) == 0)
+		return;
+	if (!r->failed)
 		log_warnx("%s: file changed or unreadable while sending",
 		          f->path);
 }
@@ -235,12 +273,7 @@ serve_asset(struct handler *h, const struct request *rq, struct sink *out,
 	pick_variant(h, rq, a, &v, &p);
 	if (status != 200)
 		p.vary = 0;
-	if (cond_etag(&p.file->st, h->conf->etag_inode,
-	              p.enc == ENC_BR     ? "br"
-	              : p.enc == ENC_GZIP ? "gz"
-	                                  : "",
-	              p.etag, sizeof(p.etag)) != 0)
-		p.etag[0] = '\0';
+	rep_etag(h, &p);
 	len = (uint64_t)p.file->st.st_size;
 	if (status == 200) {
 		switch (cond_evaluate(&rq->cond, p.etag,

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asset.h"
 #include "cond.h"
 #include "conf.h"
 #include "handler.h"
@@ -1713,12 +1714,67 @@ test_rule_kinds(void)
 	store_close(s);
 }
 
+/* Write n bytes of c to www/name, truncating it first (a rewrite in place). */
+static int
+rewrite(const char *name, char c, size_t n)
+{
+	char path[400], buf[2000];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", www, name);
+	memset(buf, c, n < sizeof(buf) ? n : sizeof(buf));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+		return -1;
+	ok = write(fd, buf, n) == (ssize_t)n;
+	return close(fd) == 0 && ok ? 0 : -1;
+}
+
+/*
+ * A file rewritten in place between its fstat and its first read: the
+ * headers must describe the bytes that are sent, not the old size.
+ */
+static void
+test_shrunk_before_read(void)
+{
+	struct asset f = { .fd = -1 };
+	char buf[ASSET_CHUNK];
+	ssize_t n;
+
+	require_true(__LINE__, "write 1500 bytes",
+	             rewrite("shrink.txt", 'a', 1500) == 0);
+	require_true(__LINE__, "asset_open",
+	             asset_open(www, "shrink.txt", 0, &f) == ASSET_OK);
+	expect_int(__LINE__, "size at open", 1500, (long long)f.st.st_size);
+	require_true(__LINE__, "rewrite with 10 bytes",
+	             rewrite("shrink.txt", 'b', 10) == 0);
+	n = asset_read_first(&f, buf, sizeof(buf));
+	expect_int(__LINE__, "bytes read after the shrink", 10, (long long)n);
+	expect_int(__LINE__, "st refreshed to the new size", 10,
+	           (long long)f.st.st_size);
+	expect_true(__LINE__, "the new bytes", n == 10 && buf[0] == 'b');
+	asset_close(&f);
+
+	require_true(__LINE__, "asset_open again",
+	             asset_open(www, "shrink.txt", 0, &f) == ASSET_OK);
+	n = asset_read_first(&f, buf, 4);
+	expect_int(__LINE__, "a read shorter than the file is not a shrink", 4,
+	           (long long)n);
+	expect_int(__LINE__, "st kept", 10, (long long)f.st.st_size);
+	asset_close(&f);
+}
+
 static const struct unit_test handler_tests[] = {
-	UNIT_TEST(test_rows),           UNIT_TEST(test_redirect_body),
-	UNIT_TEST(test_symlink_inside), UNIT_TEST(test_big_file),
-	UNIT_TEST(test_sink_failure),   UNIT_TEST(test_no_store),
-	UNIT_TEST(test_on_miss),        UNIT_TEST(test_header_injection),
-	UNIT_TEST(test_rule_kinds),     UNIT_END,
+	UNIT_TEST(test_rows),
+	UNIT_TEST(test_redirect_body),
+	UNIT_TEST(test_symlink_inside),
+	UNIT_TEST(test_big_file),
+	UNIT_TEST(test_sink_failure),
+	UNIT_TEST(test_no_store),
+	UNIT_TEST(test_on_miss),
+	UNIT_TEST(test_header_injection),
+	UNIT_TEST(test_rule_kinds),
+	UNIT_TEST(test_shrunk_before_read),
+	UNIT_END,
 };
 
 static const struct unit_suite suites[] = {
