@@ -17,7 +17,8 @@ BUILD_PKGS=(build-essential autoconf automake pkg-config libfcgi-dev
 	libcurl4-openssl-dev liblmdb-dev libcunit1-dev lighttpd curl python3
 	ca-certificates)
 TEST_PKGS=(apache2 libapache2-mod-fcgid libapache2-mod-xsendfile nginx clang
-	valgrind spawn-fcgi libfcgi-bin prometheus systemd util-linux wrk)
+	libclang-rt-14-dev valgrind spawn-fcgi libfcgi-bin prometheus systemd
+	util-linux wrk)
 
 usage() {
 	cat <<EOF
