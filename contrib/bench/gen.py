@@ -5,6 +5,12 @@ size mix (mean near 240 KB), 50 aliases, and the path lists wrk cycles.
 Usage: gen.py OUTDIR
 Writes OUTDIR/www/..., OUTDIR/redirects.txt, OUTDIR/nginx-map.conf,
 OUTDIR/paths-mixed.txt, paths-redirects.txt, paths-small.txt.
+
+       gen.py big OUTDIR [N]
+Writes the hot-path maps: OUTDIR/redirects-big-a.txt and redirects-big-b.txt
+(the same N aliases, default 100000, with different targets, so replacing
+one by the other rewrites every entry) and OUTDIR/paths-big.txt (every
+alias as a request path, shuffled).
 """
 import os
 import random
@@ -41,7 +47,46 @@ def text(rng, n):
     return (" ".join(buf))[:n].encode()
 
 
+ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+# Top-level names of the site (gen.py OUTDIR): a big-map alias must not
+# shadow or be shadowed by one of them.
+SITE_NAMES = {"icons", "posts", "css", "js", "img", "index.html"}
+
+
+def big(out, n):
+    """N unique short-link aliases with realistic lengths and two target
+    sets; deterministic."""
+    rng = random.Random(SEED + n)
+    seen = set(SITE_NAMES)
+    aliases = []
+    while len(aliases) < n:
+        a = "".join(rng.choice(ALNUM) for _ in range(rng.randint(5, 10)))
+        if a[0].isalpha() and a not in seen:
+            seen.add(a)
+            aliases.append(a)
+    slugs = ("blog", "docs", "talks", "papers", "release-notes", "videos")
+    os.makedirs(out, exist_ok=True)
+    for variant, host in (("a", "example.com"), ("b", "example.org")):
+        trng = random.Random("%d-%s" % (SEED, variant))
+        with open(os.path.join(out, "redirects-big-%s.txt" % variant),
+                  "w") as f:
+            for i, a in enumerate(aliases):
+                f.write("%s https://%s/%s/%d/%s\n" % (
+                    a, host, trng.choice(slugs), 2000 + i % 27,
+                    "".join(trng.choice(ALNUM)
+                            for _ in range(trng.randint(6, 24)))))
+    paths = ["/" + a for a in aliases]
+    rng.shuffle(paths)
+    with open(os.path.join(out, "paths-big.txt"), "w") as f:
+        f.write("\n".join(paths) + "\n")
+    print("big maps: %d aliases, %.1f MB each" % (
+        n, os.path.getsize(os.path.join(out, "redirects-big-a.txt")) / 2**20))
+
+
 def main():
+    if sys.argv[1] == "big":
+        big(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 100000)
+        return
     out = sys.argv[1]
     rng = random.Random(SEED)
     www = os.path.join(out, "www")

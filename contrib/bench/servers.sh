@@ -122,7 +122,7 @@ start_sherve-lighttpd-xsendfile() {
 		"\"SHERVE_SENDFILE_MODE\" => \"lighttpd\","
 }
 
-start_sherve-apache() {
+apache_sherve() { # port extra-config
 	local d=$work/apache-$1 m=/usr/lib/apache2/modules
 	[ -e "$m/mod_fcgid.so" ] || return 1
 	mkdir -p "$d"
@@ -157,6 +157,7 @@ FcgidInitialEnv SHERVE_STATE_DIR "$SHERVE_STATE_DIR"
 FcgidInitialEnv SHERVE_REDIRECTS_URL "$SHERVE_REDIRECTS_URL"
 FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0
 FcgidInitialEnv SHERVE_LOG_LEVEL warn
+$2
 DocumentRoot "$www"
 <Location />
     SetHandler fcgid-script
@@ -167,4 +168,19 @@ FcgidWrapper "$sherve" virtual
 CONF
 	apache2 -f "$d/httpd.conf" -DFOREGROUND &
 	pids+=($!)
+}
+
+start_sherve-apache() {
+	apache_sherve "$1" ""
+}
+
+# mod_xsendfile (libapache2-mod-xsendfile) answers sherve's X-Sendfile
+# with the file itself; only paths under the webroot are allowed.
+start_sherve-apache-xsendfile() {
+	local m=/usr/lib/apache2/modules
+	[ -e "$m/mod_xsendfile.so" ] || return 1
+	apache_sherve "$1" "LoadModule xsendfile_module $m/mod_xsendfile.so
+FcgidInitialEnv SHERVE_SENDFILE_MODE apache
+XSendFile On
+XSendFilePath \"$www\""
 }
