@@ -218,11 +218,14 @@ def hotpath(res):
     if workers:
         privs = [(int(w[1]), w[0], w[2]) for w in workers]
         v["private"] = max(privs)[0]
+        mst = hot.get("master", [["?", "?", "?"]])[0] + ["?", "?"]
         print("Pool workers after the loads (children of the `sherve serve` "
-              "master, PID %s), Private_Clean + Private_Dirty of "
-              "/proc/PID/smaps_rollup: %s. Largest: %d KiB (%.2f MiB); "
-              "target <= 8 MiB.\n" % (
-                  hot.get("master", [["?"]])[0][0],
+              "master, PID %s, itself %s KiB private, RSS %s KiB), "
+              "Private_Clean + Private_Dirty of /proc/PID/smaps_rollup "
+              "(pages shared with the master since the fork, and the LMDB "
+              "pages both workers map, are not private): %s. Largest: %d KiB "
+              "(%.2f MiB); target <= 8 MiB.\n" % (
+                  mst[0], mst[1], mst[2],
                   ", ".join("PID %s %d KiB private (RSS %s KiB)" % (p, k, r)
                             for k, p, r in privs),
                   v["private"], v["private"] / 1024))
@@ -258,7 +261,8 @@ def targets(res, hot):
             ("redirect-only, sherve-nginx req/s", "redirects", 0, 0.8, True),
             ("mixed, sherve-nginx p99 latency", "mixed", 3, 2.0, False)):
         r, li = rat("sherve-nginx", load, col)
-        row(what, fmt(r), (">= %.1f" if ge else "<= %.0fx") % goal,
+        row(what, fmt(r, "%.2f" if ge else "%.2fx"),
+            (">= %.1f" if ge else "<= %.0fx") % goal,
             cmp(r, goal, ge), fmt(li))
     for name in SENDFILE:
         r, li = rat(name, "mixed", 1)
@@ -274,7 +278,7 @@ def targets(res, hot):
               pr is not None and pr <= 2.0)
         row("readers not blocked during refreshes (redirect p99 with / "
             "without)", "%s (%.3f / %.3f ms), %d errors" % (
-                fmt(pr), w[0], q[0], w[1]),
+                fmt(pr, "%.2fx"), w[0], q[0], w[1]),
             "<= 2x, 0 errors", ok)
     else:
         row("readers not blocked during refreshes", "-", "<= 2x, 0 errors",

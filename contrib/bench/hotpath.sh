@@ -1,0 +1,120 @@
+# hotpath.sh - the hot-path measurements of issue 6 section 5 with a
+# 100,000-alias map (sourced by run; uses $work, $here, $sherve, $repeat,
+# $duration, $results, pids[], loadpid and the servers.sh functions).
+#
+#  a. `sherve refresh --force` of the 100k file into a fresh state dir,
+#     REPEAT times (target: <= 2 s);
+#  b. a redirect-only wrk load over every alias against sherve behind
+#     nginx (`sherve serve`, as sherve-nginx) on that store, without and
+#     with refreshes running meanwhile (alternating two 100k maps, so each
+#     is a real rewrite): readers are not blocked if there are no errors and
+#     the p99 with refreshes is <= 2x the p99 without;
+#  c. then each pool worker's private memory, Private_Clean + Private_Dirty
+#     of /proc/PID/smaps_rollup (target: <= 8 MiB).
+#
+# Rows appended to $results (hotpath-quiet / hotpath-refreshing are wrk
+# rows like the others, load "big"):
+#   hotpath refresh SECONDS|failed         a, one per repeat
+#   hotpath refresh-load SECONDS|failed    b, one per refresh during a load
+#   hotpath refreshes N                    b, refreshes during one load
+#   hotpath status WRONG                   aliases not answering 301
+#   hotpath worker PID PRIVATE_KIB RSS_KIB c, one per worker
+#   hotpath master PID PRIVATE_KIB RSS_KIB
+
+big_n=100000
+# Refreshes spread over each loaded run.
+refreshes_per_load=5
+
+hot_refresh() { # state-dir map-file -> prints seconds, or fails
+	local t0
+	t0=$(date +%s.%N)
+	if env SHERVE_STATE_DIR="$1" SHERVE_REDIRECTS_URL="file://$2" \
+		SHERVE_MAX_SHRINK=100 SHERVE_MAX_BODY=67108864 \
+		SHERVE_LOG_LEVEL=warn "$sherve" refresh --force \
+		>"$work/hot-refresh.out" 2>&1 &&
+		grep -q "stored $big_n aliases" "$work/hot-refresh.out"; then
+		seconds_since "$t0"
+		return 0
+	fi
+	sed 's/^/hotpath: refresh: /' "$work/hot-refresh.out" >&2
+	return 1
+}
+
+hotpath() {
+	local big=$work/big st=$work/hot-state port sock r t i bad p n gap
+	local master w map=a
+	python3 "$here/gen.py" big "$big" "$big_n" >&2
+
+	# a. Into a fresh state dir each time.
+	for r in $(seq "$repeat"); do
+		rm -rf "$work/hot-fresh"
+		t=$(hot_refresh "$work/hot-fresh" "$big/redirects-big-a.txt") || t=failed
+		printf 'hotpath\trefresh\t%s\n' "$t" >>"$results"
+		echo "hotpath: refresh of $big_n aliases into a fresh store: $t s" >&2
+	done
+	rm -rf "$work/hot-fresh"
+
+	# b. The pool on a store holding map a, nginx in front.
+	if ! hot_refresh "$st" "$big/redirects-big-a.txt" >/dev/null; then
+		echo "hotpath: could not fill $st; skipped" >&2
+		return 0
+	fi
+	port=$(free_port)
+	sock=$work/pool-hot.sock
+	# Its redirects-url is map a too, so even a miss refresh (there should
+	# be none: every path is an alias) could not swap in the small map.
+	if ! start_sherve_pool "$sock" SHERVE_STATE_DIR="$st" \
+		SHERVE_REDIRECTS_URL="file://$big/redirects-big-a.txt"; then
+		echo "hotpath: sherve serve did not start; skipped" >&2
+		return 0
+	fi
+	master=${pids[-1]}
+	nginx_conf "$port" "" "" "fastcgi_pass unix:$sock; $FCGI_PARAMS"
+	wait_up "$port" || return 0
+	bad=0
+	for p in $(head -50 "$big/paths-big.txt"); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' \
+			"http://127.0.0.1:$port$p" || true)" = 301 ] || bad=$((bad + 1))
+	done
+	printf 'hotpath\tstatus\t%s\n' "$bad" >>"$results"
+	echo "hotpath: status check (50 of $big_n aliases): $bad wrong" >&2
+
+	gap=$(awk -v d="$duration" -v n="$refreshes_per_load" \
+		'BEGIN { g = d / (n + 1); printf "%.2f", g < 0.1 ? 0.1 : g }')
+	for r in $(seq "$repeat"); do
+		BENCH_PATHS=$big/paths-big.txt wrk -t2 -c10 -d"${duration}s" \
+			--latency -s "$here/paths.lua" "http://127.0.0.1:$port/" \
+			>"$work/wrk.out" 2>&1 || true
+		python3 "$here/table.py" parse hotpath-quiet big \
+			<"$work/wrk.out" >>"$results"
+
+		BENCH_PATHS=$big/paths-big.txt wrk -t2 -c10 -d"${duration}s" \
+			--latency -s "$here/paths.lua" "http://127.0.0.1:$port/" \
+			>"$work/wrk.out" 2>&1 &
+		loadpid=$!
+		# Bounded: at most refreshes_per_load, and only while wrk runs.
+		n=0
+		for i in $(seq "$refreshes_per_load"); do
+			sleep "$gap"
+			kill -0 "$loadpid" 2>/dev/null || break
+			if [ "$map" = a ]; then map=b; else map=a; fi
+			t=$(hot_refresh "$st" "$big/redirects-big-$map.txt") || t=failed
+			printf 'hotpath\trefresh-load\t%s\n' "$t" >>"$results"
+			n=$((n + 1))
+		done
+		wait "$loadpid" || true
+		loadpid=
+		printf 'hotpath\trefreshes\t%s\n' "$n" >>"$results"
+		python3 "$here/table.py" parse hotpath-refreshing big \
+			<"$work/wrk.out" >>"$results"
+		echo "hotpath: load run $r: $n refreshes during it" >&2
+	done
+
+	# c. The workers are the master's children.
+	printf 'hotpath\tmaster\t%s\t%s\t%s\n' "$master" \
+		"$(private_kib "$master")" "$(rss_kib "$master")" >>"$results"
+	for w in $(ps -o pid= --ppid "$master" || true); do
+		printf 'hotpath\tworker\t%s\t%s\t%s\n' "$w" "$(private_kib "$w")" \
+			"$(rss_kib "$w")" >>"$results"
+	done
+}
