@@ -23,19 +23,26 @@ struct verb {
 	const char *name;
 	int min_args, max_args; /* operands after the verb */
 	int (*fn)(const struct conf *c, struct store *s);
+	int writes; /* opens the store read-write, creating it */
 };
 
+static int verb_metrics(const struct conf *c, struct store *s);
+
+/* metrics renders without a store (zeros); the others need one. */
 static int
-open_store(const struct conf *c, struct store **s)
+open_store(const struct conf *c, const struct verb *v, struct store **s)
 {
 	char err[512];
 	int rc;
 
-	if ((rc = store_open(c->state_dir, s, err, sizeof(err))) != SH_OK) {
-		fprintf(stderr, "sherve: %s\n", err);
-		return rc == SH_EINVAL ? EXIT_CONFIG : EXIT_IOERR;
-	}
-	return EXIT_OK;
+	if (v->writes)
+		rc = store_open(c->state_dir, s, err, sizeof(err));
+	else
+		rc = store_open_reader(c->state_dir, s, err, sizeof(err));
+	if (rc == SH_OK || (rc == SH_ENOTFOUND && v->fn == verb_metrics))
+		return EXIT_OK;
+	fprintf(stderr, "sherve: %s\n", err);
+	return rc == SH_EINVAL ? EXIT_CONFIG : EXIT_IOERR;
 }
 
 static int
@@ -377,13 +384,13 @@ static int
 verb_metrics(const struct conf *c, struct store *s)
 {
 	struct metrics *m = NULL;
-	char err[512], *text;
+	char *text;
 	size_t len = 0;
 	int rc = EXIT_FAILED;
 
-	if (metrics_open(c->state_dir, &m, err, sizeof(err)) != SH_OK) {
-		fprintf(stderr, "sherve: %s\n", err);
-		return EXIT_IOERR;
+	if (metrics_open_reader(c->state_dir, &m) != SH_OK) {
+		fprintf(stderr, "sherve: metrics: out of memory\n");
+		return EXIT_FAILED;
 	}
 	if ((text = metrics_render(m, s, &len)) != NULL &&
 	    fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0)
@@ -394,10 +401,14 @@ verb_metrics(const struct conf *c, struct store *s)
 }
 
 static const struct verb verbs[] = {
-	{ "check", 0, 1, verb_check },     { "export", 0, 1, verb_export },
-	{ "import", 1, 1, verb_import },   { "list", 0, 0, verb_list },
-	{ "lookup", 1, 2, verb_lookup },   { "metrics", 0, 0, verb_metrics },
-	{ "refresh", 0, 0, verb_refresh }, { "status", 0, 0, verb_status },
+	{ "check", 0, 1, verb_check, 0 },
+	{ "export", 0, 1, verb_export, 0 },
+	{ "import", 1, 1, verb_import, 1 },
+	{ "list", 0, 0, verb_list, 0 },
+	{ "lookup", 1, 2, verb_lookup, 0 },
+	{ "metrics", 0, 0, verb_metrics, 0 },
+	{ "refresh", 0, 0, verb_refresh, 1 },
+	{ "status", 0, 0, verb_status, 0 },
 };
 
 static const struct verb *
@@ -436,7 +447,7 @@ cli_main(const struct conf *c)
 		        v->name);
 		return EXIT_USAGE;
 	}
-	if ((rc = open_store(c, &s)) != EXIT_OK)
+	if ((rc = open_store(c, v, &s)) != EXIT_OK)
 		return rc;
 	rc = v->fn(c, s);
 	store_close(s);

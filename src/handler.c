@@ -487,11 +487,32 @@ serve_metrics(struct handler *h, const struct request *rq, struct sink *out)
 	return 200;
 }
 
+/*
+ * The metrics answer only the exact path as sent, base-path included: the
+ * web server's access rule for that path (an allow-list) must not be
+ * dodged by a spelling that normalises to it ("//-/metrics", "/-/metrics/",
+ * "/%2D/metrics").
+ */
+static int
+is_metrics_path(const struct conf *c, const char *uri)
+{
+	size_t bl = strlen(c->base_path), ml = strlen(c->metrics_path);
+
+	if (ml == 0 || uri == NULL)
+		return 0;
+	while (bl > 0 && c->base_path[bl - 1] == '/')
+		bl--;
+	if (strncmp(uri, c->base_path, bl) != 0)
+		return 0;
+	uri += bl;
+	return strncmp(uri, c->metrics_path, ml) == 0 &&
+	       (uri[ml] == '\0' || uri[ml] == '?');
+}
+
 static int
 route(struct handler *h, const struct request *rq, struct sink *out)
 {
 	char rel[ASSET_PATH_MAX];
-	const char *mp = h->conf->metrics_path;
 	struct asset a;
 	int rc, slash, status;
 
@@ -503,7 +524,7 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 	                    &slash);
 	if (rc != PATH_OK)
 		return refuse_path(h, rq, out, rc);
-	if (mp[0] != '\0' && strcmp(rel, mp + 1) == 0)
+	if (is_metrics_path(h->conf, rq->uri))
 		return serve_metrics(h, rq, out);
 	if (h->conf->webroot[0] != '\0' &&
 	    asset_open(h->conf->webroot, rel, slash, &a) == ASSET_OK) {

@@ -63,42 +63,79 @@ struct shm {
 
 struct metrics {
 	struct shm *shm;
-	struct slot *slot;
+	struct slot *slot; /* NULL for a reader */
+	int zeroed;        /* a reader with no file: shm is calloc'd */
 };
 
-/* Create or reinitialise the file under an flock; returns the fd. */
+/* 1 if fd is a metrics file of this version and layout. */
+static int
+shm_valid(int fd)
+{
+	struct shm hdr;
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_size == (off_t)sizeof(struct shm) &&
+	       pread(fd, &hdr, 16, 0) == 16 && hdr.magic == METRICS_MAGIC &&
+	       hdr.version == METRICS_VERSION;
+}
+
+/*
+ * Write a zeroed file beside path and rename it into place. Processes of
+ * an older sherve keep their mapping of the old inode (never truncated
+ * under them); they just stop adding to the new totals.
+ */
+static int
+shm_create(const char *path)
+{
+	char tmp[4112];
+	struct shm hdr;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0)
+		return -1;
+	memset(&hdr, 0, 16);
+	hdr.magic = METRICS_MAGIC;
+	hdr.version = METRICS_VERSION;
+	hdr.size = (uint32_t)sizeof(struct shm);
+	if (ftruncate(fd, (off_t)sizeof(struct shm)) != 0 ||
+	    pwrite(fd, &hdr, 16, 0) != 16 || rename(tmp, path) != 0) {
+		close(fd);
+		(void)unlink(tmp);
+		return -1;
+	}
+	return fd;
+}
+
+/* Open, or create under an flock of the state dir; returns the fd. */
 static int
 shm_file(const char *dir, char *err, size_t errsz)
 {
 	char path[4096];
-	struct shm hdr;
-	struct stat st;
-	int fd;
+	int fd, dfd = -1;
 
 	snprintf(path, sizeof(path), "%s/metrics.shm", dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) >= 0 && shm_valid(fd))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	/* Only one process may create it, or counts go to a lost inode. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    flock(dfd, LOCK_EX) != 0)
 		goto fail;
-	if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0)
-		goto fail;
-	memset(&hdr, 0, sizeof(hdr.magic) + 2 * sizeof(uint32_t));
-	if (st.st_size != (off_t)sizeof(struct shm) ||
-	    pread(fd, &hdr, 16, 0) != 16 || hdr.magic != METRICS_MAGIC ||
-	    hdr.version != METRICS_VERSION) {
-		/* New, or from another version: start from zero. */
-		hdr.magic = METRICS_MAGIC;
-		hdr.version = METRICS_VERSION;
-		hdr.size = (uint32_t)sizeof(struct shm);
-		if (ftruncate(fd, 0) != 0 ||
-		    ftruncate(fd, (off_t)sizeof(struct shm)) != 0 ||
-		    pwrite(fd, &hdr, 16, 0) != 16)
-			goto fail;
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) >= 0 && !shm_valid(fd)) {
+		close(fd);
+		fd = -1;
 	}
-	(void)flock(fd, LOCK_UN);
+	if (fd < 0 && (fd = shm_create(path)) < 0)
+		goto fail;
+	close(dfd);
 	return fd;
 fail:
 	snprintf(err, errsz, "metrics: %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	if (dfd >= 0)
+		close(dfd);
 	return -1;
 }
 
@@ -157,6 +194,36 @@ metrics_open(const char *state_dir, struct metrics **out, char *err,
 	return SH_OK;
 }
 
+int
+metrics_open_reader(const char *state_dir, struct metrics **out)
+{
+	char path[4096];
+	struct metrics *m;
+	void *p = MAP_FAILED;
+	int fd;
+
+	*out = NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return SH_ENOMEM;
+	snprintf(path, sizeof(path), "%s/metrics.shm", state_dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (shm_valid(fd))
+			p = mmap(NULL, sizeof(struct shm), PROT_READ,
+			         MAP_SHARED, fd, 0);
+		close(fd);
+	}
+	if (p != MAP_FAILED) {
+		m->shm = p;
+	} else if ((m->shm = calloc(1, sizeof(struct shm))) != NULL) {
+		m->zeroed = 1; /* nothing counted yet: all zero */
+	} else {
+		free(m);
+		return SH_ENOMEM;
+	}
+	*out = m;
+	return SH_OK;
+}
+
 void
 metrics_close(struct metrics *m)
 {
@@ -164,9 +231,14 @@ metrics_close(struct metrics *m)
 
 	if (m == NULL)
 		return;
-	me = (int64_t)getpid();
-	(void)atomic_compare_exchange_strong(&m->slot->pid, &me, 0);
-	munmap(m->shm, sizeof(struct shm));
+	if (m->slot != NULL) {
+		me = (int64_t)getpid();
+		(void)atomic_compare_exchange_strong(&m->slot->pid, &me, 0);
+	}
+	if (m->zeroed)
+		free(m->shm);
+	else
+		munmap(m->shm, sizeof(struct shm));
 	free(m);
 }
 
@@ -369,6 +441,10 @@ render_requests(struct text *t, const struct shm *shm)
 		    "sherve_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
 		    bounds[i], (unsigned long long)cum);
 	}
+	/* A request in flight has counted itself but maybe not its bucket
+	 * yet: +Inf must never be below a finite bucket. */
+	if (cum > req)
+		req = cum;
 	put(t, "sherve_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 	    (unsigned long long)req);
 	put(t, "sherve_request_duration_seconds_sum %.9f\n", (double)ns / 1e9);

@@ -7,7 +7,8 @@
  * with its pid and adds to it with relaxed atomics: recording costs no
  * syscall and no lock. A slot whose owner died is taken over with its
  * counts, so totals survive worker restarts and, the file being on disk,
- * server restarts too (delete the file to reset). Per-alias redirect
+ * server restarts too (delete the file to reset; a sherve with another
+ * layout of it starts a new file from zero). Per-alias redirect
  * counters are a fixed table of METRICS_ALIASES entries shared by all;
  * aliases past it are counted in sherve_redirects_served_other_total.
  * Refresh outcomes are counted in the store's meta by refresh.c.
@@ -34,6 +35,15 @@ struct metrics;
  */
 int metrics_open(const char *state_dir, struct metrics **out, char *err,
                  size_t errsz);
+
+/*
+ * Map STATE_DIR/metrics.shm read-only, to render it (sherve metrics): no
+ * file is created and no slot claimed, so an admin's run as root leaves
+ * nothing the workers cannot open. A missing file renders as zeros.
+ * Pass the result to metrics_render() and metrics_close() only.
+ * Returns SH_OK or SH_ENOMEM.
+ */
+int metrics_open_reader(const char *state_dir, struct metrics **out);
 
 /* Release the slot (its counts stay) and unmap. Safe with NULL. */
 void metrics_close(struct metrics *m);

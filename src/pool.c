@@ -38,6 +38,7 @@ static struct {
 	struct worker w[2 * POOL_MAX_WORKERS]; /* two generations on HUP */
 	size_t nw, want;
 	unsigned gen;
+	int fatal; /* a worker found the configuration unusable */
 } pool = { .fd = -1 };
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
@@ -270,6 +271,16 @@ pool_reap(const struct conf *c, int respawn)
 		log_exit(pid, st);
 		if (!respawn || got_term || (unsigned)gen != pool.gen)
 			continue;
+		/* A state dir on NFS, say: every new worker would fail the
+		 * same way. Stop the pool with the worker's status. */
+		if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_CONFIG) {
+			log_error("serve: worker %ld found the configuration "
+			          "unusable; stopping",
+			          (long)pid);
+			pool.fatal = 1;
+			got_term = 1;
+			continue;
+		}
 		/* A worker that dies at once would spin: slow the loop. */
 		if (time(NULL) - started < 1)
 			sleep(1);
@@ -417,10 +428,14 @@ pool_run(int argc, char **argv, struct conf *c)
 			sigsuspend(&none);
 	}
 	log_info("serve: stopping");
-	pool_drain(c);
+	/* Stop accepting at once: with the path gone, a new connection is
+	 * refused straight away instead of waiting in the backlog of a
+	 * socket that is about to close. Workers close their copies. */
 	close(pool.fd);
+	pool.fd = -1;
 	if (pool.unix_path[0] != '\0')
 		(void)unlink(pool.unix_path);
+	pool_drain(c);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	return EXIT_OK;
+	return pool.fatal ? EXIT_CONFIG : EXIT_OK;
 }

@@ -221,6 +221,54 @@ store_open(const char *dir, struct store **out, char *err, size_t errsz)
 	return SH_OK;
 }
 
+int
+store_open_reader(const char *dir, struct store **out, char *err, size_t errsz)
+{
+	char path[4096], lock[4112];
+	struct store *s;
+	const char *fs;
+	unsigned flags = MDB_RDONLY;
+	int mrc;
+
+	*out = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE) >=
+	    sizeof(path)) {
+		snprintf(err, errsz, "state-dir: path too long");
+		return SH_ETOOLONG;
+	}
+	if (access(path, F_OK) != 0) {
+		snprintf(err, errsz,
+		         "state-dir: %s: no store yet (sherve refresh or "
+		         "sherve import creates it)",
+		         dir);
+		return SH_ENOTFOUND;
+	}
+	if ((fs = network_fs(dir)) != NULL) {
+		snprintf(err, errsz,
+		         "state-dir: %s is on %s; LMDB needs a local "
+		         "filesystem (use a directory on local disk)",
+		         dir, fs);
+		return SH_EINVAL;
+	}
+	/* LMDB would create a missing lock file, owned by whoever runs this
+	 * (root, say) and then unwritable for the workers. No lock file means
+	 * no process has the store open: read it without one. */
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	if (access(lock, F_OK) != 0)
+		flags |= MDB_NOLOCK;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return SH_ENOMEM;
+	if ((mrc = store_env(s, path, flags)) != 0) {
+		store_close(s);
+		snprintf(err, errsz, "state-dir: %s: %s", path,
+		         mdb_strerror(mrc));
+		return mrc == EACCES || mrc == EROFS ? SH_EIO : SH_ESTORE;
+	}
+	(void)str_copy(s->dir, dir, sizeof(s->dir));
+	*out = s;
+	return SH_OK;
+}
+
 void
 store_close(struct store *s)
 {

@@ -54,6 +54,16 @@ struct store_kv {
  */
 int store_open(const char *dir, struct store **out, char *err, size_t errsz);
 
+/*
+ * Open an existing store read-only, for commands that only read it
+ * (list, lookup, export, status, check, metrics): nothing is created, so
+ * running them as root cannot leave root-owned files that workers then
+ * cannot open. Returns SH_OK, SH_ENOTFOUND (no store yet), SH_EINVAL
+ * (network filesystem), SH_EIO or SH_ESTORE, with the reason in err.
+ */
+int store_open_reader(const char *dir, struct store **out, char *err,
+                      size_t errsz);
+
 /* 1 if store_open() fell back to a read-only store. */
 int store_readonly(const struct store *s);
 

@@ -248,4 +248,28 @@ check_exit "CGI on an empty store fetches the map" 0 env GATEWAY_INTERFACE=CGI/1
 	--redirects-url "$URL"
 expect_file_contains "CGI /baz after the startup fetch is 301" "$C_OUT" "Status: 301"
 
+# Reading commands create nothing: run as root (cron, a textfile
+# collector), they must not leave files the workers cannot open.
+S3=$T_TMP/state3
+mkdir -p "$S3"
+check_exit "metrics on an empty state dir exits 0" 0 \
+	"$SHERVE_BIN" --state-dir "$S3" metrics
+expect_file_contains "... and prints zero requests" "$C_OUT" "sherve_requests_total 0"
+for v in list status export "lookup foo"; do
+	# shellcheck disable=SC2086
+	check_exit "$v on an empty state dir exits 74" 74 \
+		"$SHERVE_BIN" --state-dir "$S3" $v
+	expect_file_contains "... and says there is no store yet" "$C_ERR" "no store yet"
+done
+expect_eq "reading commands created no file in the state dir" \
+	"$(ls -A "$S3" | tr '\n' ' ')" ""
+check_exit "import creates the store" 0 \
+	"$SHERVE_BIN" --state-dir "$S3" import "$T_TMP/map1.txt"
+rm -f "$S3/redirects.mdb-lock"
+check_exit "list of a store whose lock file is gone exits 0" 0 \
+	"$SHERVE_BIN" --state-dir "$S3" list
+expect_file_contains "... and lists the map" "$C_OUT" "foo https://example.com/foo"
+expect_eq "... and does not create a lock file" \
+	"$(ls -A "$S3" | grep -c 'mdb-lock$')" 0
+
 finish

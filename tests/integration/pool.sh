@@ -306,6 +306,13 @@ t_wait_gone "$B1" 200 && t_wait_gone "$LATE" 100
 load_codes b1
 tnote "(b) load across the stop: $(sort "$T_TMP/load-b1" | uniq -c | tr '\n' ' ')"
 tnote "(b) a request sent just after SIGTERM: $(cat "$T_TMP/late.out")"
+late=$(cat "$T_TMP/late.out")
+if python3 -c "import sys; sys.exit(0 if float(sys.argv[1].rstrip('s')) < 1 else 1)" \
+	"${late#* }" 2>/dev/null; then
+	pass "(b) a request after SIGTERM is refused at once, not left in the backlog"
+else
+	fail "(b) a request after SIGTERM is refused at once, not left in the backlog" "$late"
+fi
 expect_eq "(b) requests across the stop got 308 or nginx's 502, none hung" \
 	"$(codes_other "$T_TMP/load-b1" '308|502')" 0
 T_5XX=0 # requests after the stop get nginx's 502 by design
@@ -333,5 +340,42 @@ expect_file_contains "(b) short grace: the busy worker was killed" \
 t_wait_gone "$DL2" 100
 wait "$DL2"
 expect_eq "(b) short grace: the cut download is incomplete (exit 1)" "$?" 1
+
+tnote "(d) a state dir on a network filesystem stops the pool with 78"
+CC_BIN=${CC:-cc}
+if command -v "$CC_BIN" >/dev/null 2>&1; then
+	# statfs() that reports NFS for the state dir, as on an NFS mount.
+	cat >"$T_TMP/nfs.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+#include <sys/vfs.h>
+int statfs(const char *p, struct statfs *b)
+{
+	int (*real)(const char *, struct statfs *) =
+		(int (*)(const char *, struct statfs *))dlsym(RTLD_NEXT, "statfs");
+	int rc = real(p, b);
+	if (rc == 0 && strstr(p, "nfs-state") != NULL)
+		b->f_type = 0x6969;
+	return rc;
+}
+EOF
+	if "$CC_BIN" -shared -fPIC -o "$T_TMP/nfs.so" "$T_TMP/nfs.c" -ldl 2>"$T_TMP/nfs.cc"; then
+		mkdir -p "$T_TMP/nfs-state"
+		t0=$(date +%s)
+		env LD_PRELOAD="$T_TMP/nfs.so" timeout 20 "$SHERVE_BIN" serve \
+			--listen "unix:$T_TMP/nfs.sock" --workers 2 \
+			--state-dir "$T_TMP/nfs-state" --config /dev/null \
+			>"$T_TMP/nfs.out" 2>&1
+		rc=$?
+		expect_eq "(d) sherve serve exits 78 (not respawning forever)" "$rc" 78
+		expect_match "(d) ... within a few seconds" "$(($(date +%s) - t0))" '[0-5]'
+		expect_file_contains "(d) ... and says why" "$T_TMP/nfs.out" "is on nfs"
+	else
+		fail "(d) build the statfs shim" "$(head -c 200 "$T_TMP/nfs.cc")"
+	fi
+else
+	skip "(d) network filesystem state dir" "no C compiler"
+fi
 
 finish

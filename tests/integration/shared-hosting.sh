@@ -66,9 +66,12 @@ case $cron_cmd in
 *) fail "the crontab line runs sherve.cgi refresh" "$cron_line" ;;
 esac
 note "cron: $cron_cmd"
-# The store is empty: a refresh is what loads it.
-check_exit "before cron, the store is empty (lookup foo fails)" 1 \
+# There is no store yet: a refresh is what creates and loads it (reading
+# commands create nothing and exit 74, see sherve(8) and cli.sh).
+check_exit "before cron, there is no store (lookup foo exits 74)" 74 \
 	as_child "$GO/sherve.cgi" --config "$GO/sherve.conf" lookup foo
+expect_file_contains "... and says there is no store yet" "$C_ERR" \
+	"no store yet"
 check_exit "the crontab command exits 0" 0 as_child env -u SHERVE_CONFIG \
 	bash -c "$cron_cmd"
 expect_eq "the crontab command prints nothing (stdout to /dev/null)" \
