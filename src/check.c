@@ -94,6 +94,26 @@ url_path(const char *url, char *out, size_t outsz)
 	}
 }
 
+/* The longest prefix rule of the default section that takes path. */
+static const struct redirect *
+prefix_for(const struct redirect_map *m, const char *path)
+{
+	const struct redirect *t;
+	size_t n = strlen(path);
+
+	for (;;) {
+		if ((t = redirects_find(m, REDIRECT_PREFIX, NULL, path, n)) !=
+		    NULL)
+			return t;
+		if (n == 0)
+			return NULL;
+		while (n > 0 && path[n - 1] != '/')
+			n--;
+		if (n > 0)
+			n--; /* drop the '/' too: "a/b" -> "a" */
+	}
+}
+
 static void
 check_loop(const struct lint *l, const struct redirect_map *m,
            const struct redirect *r)
@@ -105,10 +125,17 @@ check_loop(const struct lint *l, const struct redirect_map *m,
 	if (path[0] == '\0')
 		return;
 	t = redirects_find(m, REDIRECT_EXACT, NULL, path, strlen(path));
-	if (t != NULL)
+	if (t != NULL) {
 		printf("%s:%u: target of '%s' is the alias '%s' (a loop if "
 		       "that host is served by this sherve)\n",
 		       l->source, r->line, r->alias, path);
+		return;
+	}
+	if ((t = prefix_for(m, path)) != NULL)
+		printf("%s:%u: target of '%s' falls under the prefix rule "
+		       "'%s' (a loop if that host is served by this sherve, "
+		       "unless a file in the webroot answers '%s')\n",
+		       l->source, r->line, r->alias, t->alias, path);
 }
 
 struct diff {

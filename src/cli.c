@@ -23,12 +23,11 @@ struct verb {
 	const char *name;
 	int min_args, max_args; /* operands after the verb */
 	int (*fn)(const struct conf *c, struct store *s);
-	int writes; /* opens the store read-write, creating it */
+	int writes;     /* opens the store read-write, creating it */
+	int nostore_ok; /* runs without a store (s is NULL) */
 };
 
-static int verb_metrics(const struct conf *c, struct store *s);
-
-/* metrics renders without a store (zeros); the others need one. */
+/* check and metrics run without a store: diff against nothing, zeros. */
 static int
 open_store(const struct conf *c, const struct verb *v, struct store **s)
 {
@@ -39,7 +38,7 @@ open_store(const struct conf *c, const struct verb *v, struct store **s)
 		rc = store_open(c->state_dir, s, err, sizeof(err));
 	else
 		rc = store_open_reader(c->state_dir, s, err, sizeof(err));
-	if (rc == SH_OK || (rc == SH_ENOTFOUND && v->fn == verb_metrics))
+	if (rc == SH_OK || (rc == SH_ENOTFOUND && v->nostore_ok))
 		return EXIT_OK;
 	fprintf(stderr, "sherve: %s\n", err);
 	return rc == SH_EINVAL ? EXIT_CONFIG : EXIT_IOERR;
@@ -401,14 +400,14 @@ verb_metrics(const struct conf *c, struct store *s)
 }
 
 static const struct verb verbs[] = {
-	{ "check", 0, 1, verb_check, 0 },
-	{ "export", 0, 1, verb_export, 0 },
-	{ "import", 1, 1, verb_import, 1 },
-	{ "list", 0, 0, verb_list, 0 },
-	{ "lookup", 1, 2, verb_lookup, 0 },
-	{ "metrics", 0, 0, verb_metrics, 0 },
-	{ "refresh", 0, 0, verb_refresh, 1 },
-	{ "status", 0, 0, verb_status, 0 },
+	{ "check", 0, 1, verb_check, 0, 1 },
+	{ "export", 0, 1, verb_export, 0, 0 },
+	{ "import", 1, 1, verb_import, 1, 0 },
+	{ "list", 0, 0, verb_list, 0, 0 },
+	{ "lookup", 1, 2, verb_lookup, 0, 0 },
+	{ "metrics", 0, 0, verb_metrics, 0, 1 },
+	{ "refresh", 0, 0, verb_refresh, 1, 0 },
+	{ "status", 0, 0, verb_status, 0, 0 },
 };
 
 static const struct verb *

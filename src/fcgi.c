@@ -35,12 +35,23 @@ on_term(int sig)
 	}
 }
 
+/*
+ * A FastCGI server hands over a listening socket. A connected one is CGI:
+ * Apache's mod_cgid gives a CGI program its request on a unix socket.
+ */
 int
 fcgi_on_socket(void)
 {
 	struct stat st;
+	int listening = 0;
+	socklen_t len = sizeof(listening);
 
-	return fstat(STDIN_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
+	if (fstat(STDIN_FILENO, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+	               &len) != 0)
+		return 0;
+	return listening != 0;
 }
 
 static const char *

@@ -13,7 +13,7 @@
 
 #include "handler.h"
 
-/* 1 if fd 0 is a socket: a web server passed us a FastCGI listener. */
+/* 1 if fd 0 is a listening socket: a web server passed a FastCGI listener. */
 int fcgi_on_socket(void);
 
 /*

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "httpdate.h"
@@ -23,12 +24,15 @@ httpdate_format(time_t t, char *buf, size_t bufsz)
 
 	if (bufsz < HTTPDATE_LEN || gmtime_r(&t, &tm) == NULL)
 		return -1;
-	/* Built by hand: strftime's %a/%b follow the locale. */
-	buf[0] = '\0';
-	if (strftime(buf, bufsz, "XXX, %d XXX %Y %H:%M:%S GMT", &tm) == 0)
+	/* The grammar has a 4DIGIT year: years 0 to 9999, zero-padded. */
+	if (tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
 		return -1;
-	memcpy(buf, wdays[tm.tm_wday], 3);
-	memcpy(buf + 8, months[tm.tm_mon], 3);
+	/* Built by hand: strftime's %a/%b follow the locale. */
+	if (snprintf(buf, bufsz, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+	             wdays[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	             tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	             tm.tm_sec) != HTTPDATE_LEN - 1)
+		return -1;
 	return 0;
 }
 

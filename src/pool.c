@@ -183,7 +183,9 @@ drop_privileges(const char *user, char *err, size_t errsz)
 	if (pool.unix_path[0] != '\0' &&
 	    chown(pool.unix_path, pw->pw_uid, pw->pw_gid) != 0)
 		goto fail;
-	if (setgroups(1, &pw->pw_gid) != 0 ||
+	/* The user's own groups: a webroot readable through one of them
+	 * must stay readable. */
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
 		goto fail;

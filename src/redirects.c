@@ -322,23 +322,83 @@ own_path(const struct rule *r, struct span u, struct span *path)
 	return 1;
 }
 
-/* An alias that redirects to itself on its own host answers forever. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The target path as a request for it would be looked up: percent-decoded
+ * once, slashes trimmed, each ":splat" replaced by "x" (any one segment).
+ * Returns its length, or -1 (bad escape, too long: not a loop we can see).
+ */
+static long
+loop_probe(struct span p, char *out, size_t outsz)
+{
+	size_t i, n = 0;
+	struct span o;
+
+	for (i = 0; i < p.n; i++) {
+		char c = p.p[i];
+		int hi, lo;
+
+		if (p.n - i >= 6 && memcmp(p.p + i, ":splat", 6) == 0) {
+			c = 'x';
+			i += 5;
+		} else if (c == '%') {
+			if (i + 2 >= p.n)
+				return -1;
+			if ((hi = hex_digit(p.p[i + 1])) < 0 ||
+			    (lo = hex_digit(p.p[i + 2])) < 0)
+				return -1;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (n + 1 >= outsz)
+			return -1;
+		out[n++] = c;
+	}
+	o.p = out;
+	o.n = n;
+	trim_slashes(&o);
+	memmove(out, o.p, o.n);
+	return (long)o.n;
+}
+
+/*
+ * An alias that redirects to itself on its own host answers forever. A
+ * prefix rule loops when its target, for some request, falls under the
+ * rule again: "docs/\* /docs/:splat", "docs/\* /docs/new/:splat". A
+ * target without ":splat" is one fixed path, which an asset may answer
+ * first ("docs/\* /docs/" with docs/index.html): sherve check warns.
+ */
 static int
 self_loop(const struct parser *ps, const struct rule *r)
 {
+	char probe[REDIRECT_URL_MAX + 1];
 	struct span p, a = r->alias;
 	int (*cmp)(const char *, const char *, size_t) =
 	        ps->o->fold_case ? strncasecmp : strncmp;
+	long n;
 
-	if (!own_path(r, r->url, &p))
+	if (!own_path(r, r->url, &p) ||
+	    (n = loop_probe(p, probe, sizeof(probe))) < 0)
 		return 0;
 	if (r->kind == REDIRECT_EXACT)
-		return p.n == a.n && cmp(p.p, a.p, a.n) == 0;
-	/* "docs/\* /docs/:splat": every docs/X goes to docs/X again. */
+		return (size_t)n == a.n && cmp(probe, a.p, a.n) == 0;
+	if (!span_has(p, ":splat"))
+		return 0;
 	if (a.n == 0)
-		return span_is(p, ":splat");
-	return p.n == a.n + 7 && cmp(p.p, a.p, a.n) == 0 &&
-	       memcmp(p.p + a.n, "/:splat", 7) == 0;
+		return n > 0;
+	return (size_t)n >= a.n && cmp(probe, a.p, a.n) == 0 &&
+	       ((size_t)n == a.n || probe[a.n] == '/');
 }
 
 static const char *

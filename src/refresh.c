@@ -315,8 +315,10 @@ now_us(void)
 /*
  * Mark the start of a miss fetch: "miss_fetch_at" (seconds) for the rate
  * limit, "miss_fetch_us" for sharing it. The fetch starts after this.
+ * Returns 0, or -1 if it could not be written: the rate limit would not
+ * hold, so the caller must not fetch.
  */
-static void
+static int
 mark_miss_fetch(struct store *s, time_t start)
 {
 	char at[32], us[32];
@@ -325,7 +327,18 @@ mark_miss_fetch(struct store *s, time_t start)
 
 	snprintf(at, sizeof(at), "%lld", (long long)start);
 	snprintf(us, sizeof(us), "%llu", (unsigned long long)now_us());
-	(void)store_meta_put(s, kv, 2);
+	return store_meta_put(s, kv, 2) == SH_OK ? 0 : -1;
+}
+
+uint64_t
+refresh_backoff_until(struct store *s)
+{
+	char res[32];
+
+	if (store_meta_get(s, "last_result", res, sizeof(res)) != SH_OK ||
+	    strcmp(res, "failed") != 0)
+		return 0;
+	return refresh_meta_u64(s, "retry_at");
 }
 
 /*
@@ -345,6 +358,9 @@ skip_under_lock(const struct conf *c, struct store *s, unsigned flags,
 	else if ((flags & REFRESH_SCHEDULED) &&
 	         refresh_next_due(c, s) > (uint64_t)start)
 		why = "not due: another process refreshed";
+	else if ((flags & REFRESH_MISS) &&
+	         refresh_backoff_until(s) > (uint64_t)start)
+		why = "miss refresh held off: the upstream failed, backing off";
 	else if ((flags & REFRESH_MISS) && c->miss_refresh_interval > 0 &&
 	         refresh_meta_u64(s, "miss_fetch_at") +
 	                         c->miss_refresh_interval >
@@ -356,8 +372,9 @@ skip_under_lock(const struct conf *c, struct store *s, unsigned flags,
 	else if ((flags & REFRESH_MISS) && c->miss_refresh_interval == 0 &&
 	         refresh_meta_u64(s, "miss_fetch_us") >= start_us)
 		why = "shared the miss refresh that just ran";
-	if (why == NULL && (flags & REFRESH_MISS))
-		mark_miss_fetch(s, start);
+	if (why == NULL && (flags & REFRESH_MISS) &&
+	    mark_miss_fetch(s, start) != 0)
+		why = "miss refresh skipped: cannot record it in the store";
 	if (why != NULL)
 		snprintf(rep->msg, sizeof(rep->msg), "%s", why);
 	return why != NULL;

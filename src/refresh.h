@@ -76,6 +76,12 @@ uint64_t refresh_next_due(const struct conf *c, struct store *s);
 void refresh_parse_opts(const struct conf *c, const char *source,
                         struct redirects_opts *o);
 
+/*
+ * While the last refresh failed: the unix time before which no refresh
+ * may fetch again (backoff, Retry-After); else 0.
+ */
+uint64_t refresh_backoff_until(struct store *s);
+
 /* A numeric meta value, or 0 when absent or not a number. */
 uint64_t refresh_meta_u64(struct store *s, const char *key);
 

@@ -164,6 +164,41 @@ put_target(struct out *o, const char *t, const char *splat, size_t splen)
 	put(o, t, strlen(t));
 }
 
+static int
+hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The next byte of s[*i, n), percent-decoded; advances *i. */
+static int
+next_decoded(const char *s, size_t n, size_t *i)
+{
+	int hi, lo;
+
+	if (s[*i] == '%' && *i + 2 < n && (hi = hexv(s[*i + 1])) >= 0 &&
+	    (lo = hexv(s[*i + 2])) >= 0) {
+		*i += 3;
+		return hi * 16 + lo;
+	}
+	return (unsigned char)s[(*i)++];
+}
+
+/* Two parameter names, equal once percent-decoded ("%72ef" = "ref"). */
+static int
+name_eq(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i = 0, j = 0;
+
+	while (i < an && j < bn)
+		if (next_decoded(a, an, &i) != next_decoded(b, bn, &j))
+			return 0;
+	return i == an && j == bn;
+}
+
 /* 1 if the query q (qlen bytes) has a parameter named like param's. */
 static int
 param_in(const char *q, size_t qlen, const char *param, size_t plen)
@@ -177,7 +212,7 @@ param_in(const char *q, size_t qlen, const char *param, size_t plen)
 		const char *qe = memchr(q + i, '=', e - i);
 
 		ql = qe != NULL ? (size_t)(qe - q) - i : e - i;
-		if (ql == nl && memcmp(q + i, param, nl) == 0)
+		if (name_eq(q + i, ql, param, nl))
 			return 1;
 		i = e + 1;
 	}
@@ -209,12 +244,41 @@ filter_params(char *s, size_t from, size_t to, const char *q, size_t qlen)
 	return w;
 }
 
+/*
+ * Copy the non-empty parameters of q into dst (NULL: only count), joined
+ * by single '&': "a=1&&b=2&" -> "a=1&b=2". Returns the length.
+ */
+static size_t
+compact_query(const char *q, char *dst)
+{
+	size_t n = 0, len;
+	const char *amp;
+
+	for (; *q != '\0'; q += len + (amp != NULL)) {
+		amp = strchr(q, '&');
+		len = amp != NULL ? (size_t)(amp - q) : strlen(q);
+		if (len == 0)
+			continue;
+		if (n > 0 && dst != NULL)
+			dst[n] = '&';
+		n += n > 0;
+		if (dst != NULL)
+			memcpy(dst + n, q, len);
+		n += len;
+	}
+	return n;
+}
+
 /* Merge the request's query q into the URL in o, before any fragment. */
 static void
 merge_query(struct out *o, const char *q)
 {
 	char *s = o->p, *hash = memchr(s, '#', o->n), *qm;
-	size_t qlen = strlen(q), fpos, flen, qpos, kept = 0, w, dest;
+	size_t qlen = compact_query(q, NULL), fpos, flen, qpos, kept = 0, w,
+	       dest;
+
+	if (qlen == 0)
+		return;
 
 	fpos = hash != NULL ? (size_t)(hash - s) : o->n;
 	flen = o->n - fpos;
@@ -234,7 +298,7 @@ merge_query(struct out *o, const char *q)
 	s[qpos] = '?';
 	if (kept > 0)
 		s[w++] = '&';
-	memcpy(s + w, q, qlen);
+	(void)compact_query(q, s + w);
 	o->n = dest + flen;
 }
 

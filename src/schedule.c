@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -167,6 +168,53 @@ schedule_stop(void)
 	pthread_mutex_unlock(&timer.mu);
 }
 
+/* The grandchild of schedule_after_cgi(): refresh, then exit. */
+static void
+detached_refresh(const struct conf *c)
+{
+	struct refresh_report rep;
+	struct store *s = NULL;
+	char err[512];
+	int fd;
+
+	if ((fd = open("/dev/null", O_RDWR)) < 0 || dup2(fd, 0) < 0 ||
+	    dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		_exit(0);
+	if (fd > 2)
+		close(fd);
+	if (store_open(c->state_dir, &s, err, sizeof(err)) != SH_OK)
+		_exit(0);
+	(void)refresh_run(c, s, REFRESH_SCHEDULED | REFRESH_NOWAIT, &rep);
+	_exit(0);
+}
+
+void
+schedule_after_cgi(const struct conf *c, struct store *s)
+{
+	uint64_t due;
+	pid_t pid;
+	int st;
+
+	if (c->refresh_interval == 0 || !fetch_url_ok(c->redirects_url) ||
+	    store_readonly(s))
+		return;
+	due = refresh_next_due(c, s);
+	if (due == UINT64_MAX || (uint64_t)time(NULL) < due)
+		return;
+	/* Fork twice so the refresh is nobody's child: the web server reaps
+	 * this process at once and never waits on the fetch. The store is
+	 * opened afresh below: an environment must not cross fork(). */
+	if ((pid = fork()) < 0)
+		return;
+	if (pid == 0) {
+		if (setsid() < 0 || (pid = fork()) != 0)
+			_exit(0);
+		detached_refresh(c);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
 int
 schedule_on_miss(void *ctx)
 {
@@ -178,6 +226,9 @@ schedule_on_miss(void *ctx)
 	/* A read-only store could not keep what a fetch brings, nor the
 	 * rate limit's timestamp. */
 	if (!fetch_url_ok(c->redirects_url) || store_readonly(m->store))
+		return 0;
+	/* Upstream failing: misses wait out its backoff like the timer. */
+	if (refresh_backoff_until(m->store) > (uint64_t)time(NULL))
 		return 0;
 	/* The common case for a flood of random paths: one LMDB read. */
 	if (c->miss_refresh_interval > 0) {

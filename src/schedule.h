@@ -1,6 +1,7 @@
 /*
  * schedule.h - when refreshes happen: a background timer in each
- * long-lived worker, and the rate-limited refresh on an unknown alias.
+ * long-lived worker, a detached refresh after a CGI answer when one is
+ * due, and the rate-limited refresh on an unknown alias.
  *
  * Every worker runs the timer, but refresh_run() re-checks the due time
  * under the cross-process lock, so each due refresh is fetched once,
@@ -30,6 +31,15 @@ int schedule_start(const struct conf *c, struct store *s);
 
 /* Ask the timer to stop; it does not wait for a fetch in flight. */
 void schedule_stop(void);
+
+/*
+ * A CGI process has no timer: after its answer is written, if a
+ * scheduled refresh is due, start it in a detached process (setsid,
+ * stdio on /dev/null, so the web server does not wait for it) and return
+ * at once. Its outcome is kept in the store (sherve status). With cron
+ * running sherve refresh, this rarely finds anything due.
+ */
+void schedule_after_cgi(const struct conf *c, struct store *s);
 
 /*
  * The handler's miss hook (ctx is a struct miss_ctx). Fetches with a

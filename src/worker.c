@@ -38,6 +38,8 @@ worker_run(const struct conf *c, enum worker_mode mode, int fd)
 	if (metrics_open(c->state_dir, &h.metrics, err, sizeof(err)) != SH_OK)
 		log_warnx("%s; requests are not counted", err);
 	rc = fastcgi ? fcgi_run(&h, fd) : cgi_run(&h);
+	if (!fastcgi && h.store != NULL)
+		schedule_after_cgi(c, h.store);
 	schedule_stop();
 	/* The timer may be mid-fetch on a clone of the store: let exit()
 	 * tear both down rather than close the environment under it. */

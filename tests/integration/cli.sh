@@ -190,6 +190,46 @@ mode ok
 expect_eq "list is the last good map" "$(list_sorted)" \
 	"$(LC_ALL=C sort "$T_TMP/map2.txt")"
 
+# While the upstream is in backoff, an unknown alias does not fetch
+# either, even with miss-refresh-interval 0.
+n0=$(up count)
+check_exit "CGI miss during the backoff exits 0" 0 env GATEWAY_INTERFACE=CGI/1.1 \
+	REQUEST_METHOD=GET REQUEST_URI=/no-such-alias "$SHERVE_BIN" --state-dir "$S" \
+	--redirects-url "$URL" --miss-refresh-interval 0
+expect_file_contains "... answers 404" "$C_OUT" "Status: 404"
+expect_eq "... and did not fetch (the upstream's backoff holds)" "$(up count)" "$n0"
+check_exit "an explicit refresh ends the backoff" 0 sherve --redirects-url "$URL" refresh
+n0=$(up count)
+check_exit "CGI miss after the backoff exits 0" 0 env GATEWAY_INTERFACE=CGI/1.1 \
+	REQUEST_METHOD=GET REQUEST_URI=/no-such-alias "$SHERVE_BIN" --state-dir "$S" \
+	--redirects-url "$URL" --miss-refresh-interval 0
+expect_eq "... fetched once" "$(up count)" "$((n0 + 1))"
+
+# CGI has no timer: a request that finds a scheduled refresh due starts
+# it detached and does not wait for it, even from a hanging upstream.
+mode slow
+sleep 2
+n0=$(up count)
+t0=$EPOCHREALTIME
+check_exit "CGI with a refresh due exits 0" 0 env GATEWAY_INTERFACE=CGI/1.1 \
+	REQUEST_METHOD=GET REQUEST_URI=/ "$SHERVE_BIN" --state-dir "$S" \
+	--redirects-url "$URL" --refresh-interval 1 --fetch-timeout 3
+ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+if [ "$ms" -lt 1500 ]; then
+	pass "... without waiting for the hanging upstream ($ms ms)"
+else
+	fail "... without waiting for the hanging upstream" "$ms ms"
+fi
+for _ in $(seq 50); do
+	[ "$(up count)" -gt "$n0" ] && break
+	sleep 0.1
+done
+expect_eq "... and the detached refresh reached the upstream" "$(up count)" "$((n0 + 1))"
+sleep 3.5
+check_exit "status after the detached refresh" 0 sherve status
+expect_file_contains "... records its failure" "$C_OUT" "Timeout"
+mode ok
+
 # ---------------------------------------------------------------- no server
 
 check_exit "no command and no web server exits 64" 64 \
@@ -248,6 +288,22 @@ check_exit "CGI on an empty store fetches the map" 0 env GATEWAY_INTERFACE=CGI/1
 	--redirects-url "$URL"
 expect_file_contains "CGI /baz after the startup fetch is 301" "$C_OUT" "Status: 301"
 
+# Apache's mod_cgid runs a CGI program with a connected unix socket as
+# stdin: that is CGI, not a FastCGI listener.
+cat >"$T_TMP/cgid.py" <<'EOF'
+import os, socket, subprocess, sys
+a, b = socket.socketpair()
+env = dict(os.environ, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET",
+           REQUEST_URI="/a.txt")
+r = subprocess.run(sys.argv[1:], stdin=b, capture_output=True, env=env,
+                   timeout=20)
+sys.stdout.buffer.write(r.stdout)
+sys.exit(r.returncode)
+EOF
+check_exit "CGI with a connected socket on stdin (mod_cgid) exits 0" 0 \
+	python3 "$T_TMP/cgid.py" "$SHERVE_BIN" --state-dir "$S" --webroot "$T_TMP/www"
+expect_file_contains "... and answers the request as CGI" "$C_OUT" CGI-ASSET
+
 # Reading commands create nothing: run as root (cron, a textfile
 # collector), they must not leave files the workers cannot open.
 S3=$T_TMP/state3
@@ -261,6 +317,12 @@ for v in list status export "lookup foo"; do
 		"$SHERVE_BIN" --state-dir "$S3" $v
 	expect_file_contains "... and says there is no store yet" "$C_ERR" "no store yet"
 done
+printf 'docs/* https://example.org/docs\nx https://example.org/docs/a/b\n' \
+	>"$T_TMP/prefix-loop.txt"
+check_exit "check on an empty state dir exits 0" 0 \
+	"$SHERVE_BIN" --state-dir "$S3" check "$T_TMP/prefix-loop.txt"
+expect_file_contains "... and warns of a target under a prefix rule" "$C_OUT" \
+	"target of 'x' falls under the prefix rule 'docs/*'"
 expect_eq "reading commands created no file in the state dir" \
 	"$(ls -A "$S3" | tr '\n' ' ')" ""
 check_exit "import creates the store" 0 \

@@ -111,7 +111,19 @@ t_dump_logs() {
 }
 
 # finish: print the counts and exit 0 (all passed) or 1.
+# Sanitizer reports that went to a log instead of failing a request (a
+# leak at exit, a UBSan note): a sanitizer build must leave none.
+t_sanitizer_reports() {
+	local hits
+	hits=$(grep -rlaE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		"$T_TMP" 2>/dev/null | head -n 5)
+	if [ -n "$hits" ]; then
+		fail "no sanitizer report in any log" "$(printf '%s ' $hits)"
+	fi
+}
+
 finish() {
+	t_sanitizer_reports
 	if [ "$T_SKIP" -gt 0 ]; then
 		printf '# %d skipped\n' "$T_SKIP"
 	fi

@@ -27,6 +27,10 @@ static const struct fmt_row fmt_rows[] = {
 	  "Sun, 09 Sep 2001 01:46:40 GMT" },
 	{ __LINE__, "one second before the epoch", -1,
 	  "Wed, 31 Dec 1969 23:59:59 GMT" },
+	{ __LINE__, "a year before 1000 is zero-padded", -46372996800LL,
+	  "Thu, 01 Jul 0500 12:00:00 GMT" },
+	{ __LINE__, "the last four-digit year", 253402300799LL,
+	  "Fri, 31 Dec 9999 23:59:59 GMT" },
 };
 
 static void
@@ -57,6 +61,8 @@ test_format_buffer(void)
 	expect_int(__LINE__, "exactly HTTPDATE_LEN", HTTPDATE_LEN - 1,
 	           strlen(buf));
 	expect_int(__LINE__, "zero size", -1, httpdate_format(T_RFC, buf, 0));
+	expect_int(__LINE__, "year 10000 is refused", -1,
+	           httpdate_format((time_t)253402300800LL, buf, sizeof(buf)));
 }
 
 /* Day and month names are English whatever the locale says. */

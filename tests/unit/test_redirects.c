@@ -623,6 +623,24 @@ static const struct rrow rrows[] = {
 	  { 1, 4, 6, 10, 11, 12 },
 	  0 },
 	{ __LINE__,
+	  "self-loops through a prefix rule or an escape",
+	  GOSHERVE_REL,
+	  "n/* /n/new/:splat\n"
+	  "c/* /:splat\n"
+	  "@host x.example\n"
+	  "pct https://x.example/%70ct\n"
+	  "t/* https://x.example/t/\n"
+	  "* https://x.example/landing\n"
+	  "w/* https://x.example/w:splat\n"
+	  "bad https://x.example/%zz\n",
+	  { { "x.example", "bad", "https://x.example/%zz", 8, 0, 0 },
+	    { NULL, "c/*", "/:splat", 2, 0, P },
+	    { "x.example", "*", "https://x.example/landing", 6, 0, P },
+	    { "x.example", "t/*", "https://x.example/t/", 5, 0, P },
+	    { "x.example", "w/*", "https://x.example/w:splat", 7, 0, P } },
+	  { 1, 4 },
+	  0 },
+	{ __LINE__,
 	  "relative targets, allowed",
 	  GOSHERVE_REL,
 	  "r /rel\ns //evil.example/\nt /\\evil\nu relative\n"
