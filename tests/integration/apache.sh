@@ -6,7 +6,8 @@
 # puts in sites-available) inside a private server skeleton on a free
 # 127.0.0.1 port, and checks the HTTP answers: assets, a nested directory
 # with and without a slash, Content-Type, ETag/304, aliases (map from the
-# fake upstream), 404s; then a second instance mounted at /go.
+# fake upstream), 404s, the metrics path (loopback only); then a second
+# instance mounted at /go.
 #
 # Needs apache2 with mod_fcgid (libapache2-mod-fcgid), curl and python3;
 # skips (77) without them.
@@ -20,7 +21,7 @@
 need_cmd curl python3
 APACHE=$(apache_path) ||
 	skip_all "apache2 is not installed (apt-get install apache2)"
-need_apache_modules fcgid mpm_event authz_core mime log_config dir
+need_apache_modules fcgid mpm_event authz_core authz_host mime log_config dir
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve.conf
 [ -r "$TEMPLATE" ] || hard_error "$TEMPLATE: missing"
@@ -48,7 +49,7 @@ start_site() {
 			BASE_PATH="$base" ||
 			hard_error "cannot render $TEMPLATE"
 		{
-			apache_skeleton "$RUN" "$PORT" event fcgid
+			apache_skeleton "$RUN" "$PORT" event fcgid authz_host
 			# What Debian's fcgid.conf sets, under RUN.
 			printf 'FcgidIPCDir "%s/fcgid"\n' "$RUN"
 			printf 'FcgidProcessTableFile "%s/fcgid_shm"\n' "$RUN"
@@ -82,6 +83,7 @@ if start_site main /; then
 	expect_eq "[apache] sherve fetched the map from the upstream once" \
 		"$(upstream_count)" 1
 	site_checks apache "$B"
+	metrics_acl_checks apache "$B"
 	http "$B/docs/guide"
 	expect_no_header "[apache] mod_dir adds no slash redirect" Location
 
@@ -121,6 +123,7 @@ fi
 
 if start_site base /go; then
 	base_path_checks apache "$B"
+	metrics_acl_checks "apache /go" "$B/go"
 	stop_pid "$A_PID"
 fi
 

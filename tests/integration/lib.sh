@@ -623,10 +623,13 @@ expect_no_5xx() {
 
 # render_lighttpd TEMPLATE OUT NAME=VALUE...: substitute @NAME@ in
 # TEMPLATE (the first value given for a NAME wins). ENV_<VAR>=VALUE adds
-# "VAR" => "VALUE" to the bin-environment block. Fails when a placeholder
-# outside comments is left, or a value holds a quote or a newline.
+# "VAR" => "VALUE" to the bin-environment block, replacing the template's
+# own "VAR" line if it has one (lighttpd refuses a duplicate key). Fails
+# when a placeholder outside comments is left, or a value holds a quote
+# or a newline.
 render_lighttpd() {
 	local tmpl=$1 out=$2 text p k v env='' line result='' left=''
+	local -A envkeys=()
 	shift 2
 	text=$(<"$tmpl") || return 1
 	for p in "$@"; do
@@ -639,11 +642,19 @@ render_lighttpd() {
 			;;
 		esac
 		case $k in
-		ENV_*) env+="      \"${k#ENV_}\" => \"$v\","$'\n' ;;
+		ENV_*)
+			[ -n "${envkeys[${k#ENV_}]:-}" ] && continue
+			envkeys[${k#ENV_}]=1
+			env+="      \"${k#ENV_}\" => \"$v\","$'\n'
+			;;
 		*) text=${text//"@$k@"/"$v"} ;;
 		esac
 	done
 	while IFS= read -r line; do
+		if [[ $line =~ ^[[:space:]]*\"([A-Z_]+)\"[[:space:]]*=\> ]] &&
+			[ -n "${envkeys[${BASH_REMATCH[1]}]:-}" ]; then
+			continue
+		fi
 		result+="$line"$'\n'
 		if [ -n "$env" ] &&
 			[[ $line =~ ^[[:space:]]*\"bin-environment\"[[:space:]]*=\>[[:space:]]*\( ]]; then
@@ -676,4 +687,57 @@ lighttpd_path() {
 		fi
 	done
 	return 1
+}
+
+# ---------------------------------------------------------------- metrics
+
+# metrics_acl_checks LABEL BASEURL: the contrib recipes serve sherve's
+# Prometheus metrics at BASEURL/-/metrics, to loopback only. From
+# 127.0.0.1 the exposition is 200 text/plain with sherve_requests_total
+# (and passes `promtool check metrics` when promtool is installed). From
+# 127.0.0.2 (still loopback to the kernel, not to the web server's
+# allow-list) the path, and the variants that the server normalises to
+# it or that merely contain it, are refused (403, or 404 from sherve)
+# and never show a metric. A second scrape then shows exactly one more
+# request, the first scrape: the refused requests never reached sherve.
+metrics_acl_checks() {
+	local l=$1 u=$2 p n1 n2 pt
+	http "$u/-/metrics"
+	expect_status "[$l] metrics: GET /-/metrics from 127.0.0.1 is 200" 200
+	expect_header_like "[$l] metrics: ... is text/plain" Content-Type \
+		'text/plain*'
+	expect_body_contains "[$l] metrics: ... has sherve_requests_total" \
+		sherve_requests_total
+	expect_body_contains "[$l] metrics: ... types it as a counter" \
+		'# TYPE sherve_requests_total counter'
+	cp "$H_BODY" "$T_TMP/metrics-acl.prom"
+	n1=$(awk '$1 == "sherve_requests_total" { print $2 }' \
+		"$T_TMP/metrics-acl.prom")
+	pt=$(command -v promtool 2>/dev/null) || pt=
+	if [ -n "$pt" ]; then
+		C_STDIN=$T_TMP/metrics-acl.prom check_exit \
+			"[$l] metrics: promtool check metrics accepts it" 0 \
+			"$pt" check metrics
+	fi
+	http --interface 127.0.0.2 "$u/-/metrics"
+	expect_status "[$l] metrics: GET /-/metrics from 127.0.0.2 is 403" 403
+	expect_body_not_contains "[$l] metrics: ... and shows no metric" \
+		sherve_requests_total
+	for p in '/-/metrics?x=1' '/-/metrics/' '//-/metrics' '/%2D/metrics' \
+		'/-/metrics/../-/metrics' '/x/../-/metrics' '/nope/-/metrics'; do
+		http --interface 127.0.0.2 "$u$p"
+		expect_status_in "[$l] metrics: $p from 127.0.0.2 is 403 or 404" \
+			403 404
+		expect_body_not_contains "[$l] metrics: ... and shows no metric" \
+			sherve_requests_total
+	done
+	http "$u/-/metrics"
+	expect_status "[$l] metrics: a second scrape from 127.0.0.1 is 200" 200
+	n2=$(awk '$1 == "sherve_requests_total" { print $2 }' "$H_BODY")
+	if [ -n "$n1" ] && [ "$n2" = "$((n1 + 1))" ]; then
+		pass "[$l] metrics: the count grew by the first scrape only ($n1 -> $n2): refused requests never reached sherve"
+	else
+		fail "[$l] metrics: the count grew by the first scrape only" \
+			"'$n1' -> '$n2'"
+	fi
 }

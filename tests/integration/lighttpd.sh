@@ -7,7 +7,8 @@
 # sherve through mod_fastcgi's bin-path, and checks the HTTP answers:
 # assets, conditionals, ranges, redirects, 404s, refused paths, a missing
 # webroot, unreachable and malformed redirects URLs, a restart on a kept
-# store with the upstream gone, redirect-status 308 and a base path.
+# store with the upstream gone, redirect-status 308 and a base path; the
+# recipe's metrics path, readable from loopback (127.0.0.1) only.
 #
 # Needs lighttpd, curl and python3; skips (77) without them.
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
@@ -268,6 +269,9 @@ if start_lighttpd main; then
 		expect_body_not_contains "refused: $p leaks nothing" CANARY
 	done
 
+	# The recipe's metrics: loopback only (mod_access).
+	metrics_acl_checks lighttpd "$B"
+
 	# A burst of concurrent requests across both responders.
 	seq 1 16 | xargs -P 8 -I{} curl -s -o /dev/null -m 10 \
 		-w '%{http_code}\n' "$B/foo?n={}" >"$T_TMP/burst" 2>/dev/null
@@ -429,6 +433,7 @@ if start_lighttpd base STATE_DIR="$T_TMP/state-main" BASE_PATH=/go; then
 	expect_status "base path: /gofoo is 404" 404
 	http "$B/go/../foo"
 	expect_status "base path: /go/../foo is 404" 404
+	metrics_acl_checks "lighttpd /go" "$B/go"
 	stop_lighttpd
 fi
 

@@ -8,7 +8,9 @@
 # rendered from contrib/nginx: sherve.conf at "/", sherve-static.conf
 # (nginx serves the files, sherve the rest) and sherve.conf at /go. Each
 # must answer assets, a nested directory with and without a slash,
-# Content-Type, ETag/304, aliases (map from the fake upstream), 404s.
+# Content-Type, ETag/304, aliases (map from the fake upstream), 404s,
+# and the pools' metrics path (--metrics-path /-/metrics) from loopback
+# (127.0.0.1) only.
 #
 # Needs nginx, curl and python3; skips (77) without them.
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
@@ -50,7 +52,7 @@ start_pool() {
 		--listen "unix:$SOCKDIR/$name.sock" --workers 2 \
 		${U:+--user "$U"} --webroot "$W" \
 		--redirects-url "$UP/redirects.txt" \
-		--state-dir "$T_TMP/state-$name" "$@"
+		--state-dir "$T_TMP/state-$name" --metrics-path /-/metrics "$@"
 	P_PID=$BG_PID
 	wait_socket "$SOCKDIR/$name.sock" 50 ||
 		hard_error "sherve serve '$name' did not create its socket"
@@ -113,6 +115,7 @@ expect_status "[nginx] Range is passed to sherve: 206" 206
 expect_body_equals "[nginx] ... with the 4 bytes" 'body'
 http "http://127.0.0.1:$P1/empty-dir/"
 expect_status "[nginx] a directory without index.html is 404" 404
+metrics_acl_checks nginx "http://127.0.0.1:$P1"
 
 # ---- sherve-static.conf: nginx serves the files, sherve the rest
 site_checks nginx-static "http://127.0.0.1:$P2"
@@ -135,9 +138,11 @@ http "http://127.0.0.1:$P2/foo"
 sleep 0.2
 n2=$(grep -c '"msg":"request"' "$T_TMP/pool-root.log")
 expect_eq "[nginx-static] an alias goes to sherve" "$((n2 - n1))" 1
+metrics_acl_checks nginx-static "http://127.0.0.1:$P2"
 
 # ---- sherve.conf at /go, sherve with base-path /go
 base_path_checks nginx "http://127.0.0.1:$P3"
+metrics_acl_checks "nginx /go" "http://127.0.0.1:$P3/go"
 
 # ---- the pools
 seq 1 60 | xargs -P 6 -I{} curl -s -o /dev/null -m 10 \

@@ -10,7 +10,8 @@
 # them and the .htaccess sets none), the store in ~/sherve/state. The
 # command of contrib/cron/sherve.crontab loads the map from the fake
 # upstream, then Apache (AllowOverride as a host would grant it) must
-# answer assets, ETag/304, aliases and 404s under /go/, and 404 outside.
+# answer assets, ETag/304, aliases and 404s under /go/, and 404 outside;
+# the metrics path /go/-/metrics from loopback (127.0.0.1) only.
 #
 # Needs apache2 (mod_cgi, mod_rewrite, mpm_prefork), curl, python3 and
 # setpriv when run as root; skips (77) without them.
@@ -24,7 +25,8 @@
 need_cmd curl python3
 APACHE=$(apache_path) ||
 	skip_all "apache2 is not installed (apt-get install apache2)"
-need_apache_modules cgi rewrite mpm_prefork authz_core mime log_config dir
+need_apache_modules cgi rewrite mpm_prefork authz_core authz_host mime log_config \
+	dir
 [ "$(id -u)" -ne 0 ] || need_cmd setpriv
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 SH=$TOP_SRCDIR/contrib/shared-hosting
@@ -94,7 +96,7 @@ start_apache() {
 		PORT=$(free_port)
 		B=http://127.0.0.1:$PORT
 		{
-			apache_skeleton "$RUN" "$PORT" prefork cgi rewrite
+			apache_skeleton "$RUN" "$PORT" prefork cgi rewrite authz_host
 			cat <<EOF
 DocumentRoot "$DOCROOT"
 <Directory "$DOCROOT">
@@ -130,6 +132,7 @@ if start_apache; then
 
 	site_checks shared "$B/go"
 	base_path_checks shared "$B"
+	metrics_acl_checks shared "$B/go"
 
 	http "$B/hello.html"
 	expect_status "[shared] Apache still serves the rest of public_html" 200
