@@ -436,12 +436,6 @@ suite_init(void)
 }
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int
 suite_cleanup(void)
 {
 	size_t i;
@@ -452,7 +446,7 @@ suite_cleanup(void)
 	store_close(store);
 	store = NULL;
 	alarm(0);
-	return nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(base);
 }
 
 /* ---- one request ---- */

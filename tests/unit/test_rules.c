@@ -35,12 +35,6 @@ counting_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
 static char base[] = "/tmp/sherve-rules.XXXXXX";
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int
 suite_init(void)
 {
 	return mkdtemp(base) != NULL ? 0 : -1;
@@ -49,7 +43,7 @@ suite_init(void)
 static int
 suite_cleanup(void)
 {
-	return nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(base);
 }
 
 /* ---- rules_host ---- */

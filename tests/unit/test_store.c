@@ -20,12 +20,6 @@
 static char base[] = "/tmp/sherve-store.XXXXXX";
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static int
 suite_init(void)
 {
 	return mkdtemp(base) != NULL ? 0 : -1;
@@ -34,7 +28,7 @@ suite_init(void)
 static int
 suite_cleanup(void)
 {
-	return nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(base);
 }
 
 /* dir = base/name */
@@ -438,6 +432,8 @@ order_fn(void *ctx, const char *alias, size_t alen, const char *url,
 	struct order *o = ctx;
 	char cur[32];
 
+	(void)url;
+	(void)ulen;
 	snprintf(cur, sizeof(cur), "%.*s", (int)alen, alias);
 	if (o->calls > 0 && strcmp(o->last, cur) >= 0)
 		o->sorted = 0;

@@ -20,11 +20,13 @@
 #include "config.h"
 
 #include <CUnit/Basic.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define UNIT_MSG_MAX 1024
 
@@ -234,6 +236,22 @@ fail:
 	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
 	CU_cleanup_registry();
 	return 99;
+}
+
+static inline int
+unit_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* rm -r dir (a suite's temporary tree); no symlink is followed. */
+static inline int
+unit_rmtree(const char *dir)
+{
+	return nftw(dir, unit_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif
