@@ -202,6 +202,11 @@ int
 asset_stream(struct asset *a, uint64_t off, uint64_t len, struct response *r)
 {
 	char buf[ASSET_CHUNK];
+	int rc;
+
+	/* Zero-copy where the sink can: the kernel moves the bytes. */
+	if ((rc = resp_sendfile(r, a->fd, off, len)) <= 0)
+		return rc;
 
 	while (len > 0) {
 		size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);

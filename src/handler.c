@@ -552,6 +552,15 @@ count_write(void *ctx, const char *buf, size_t n)
 	return c->next->write(c->next->ctx, buf, n);
 }
 
+static int
+count_sendfile(void *ctx, int fd, uint64_t off, uint64_t n)
+{
+	struct counting *c = ctx;
+
+	c->bytes += n;
+	return c->next->sendfile(c->next->ctx, fd, off, n);
+}
+
 static uint64_t
 now_ns(void)
 {
@@ -566,7 +575,8 @@ int
 handler_serve(struct handler *h, const struct request *rq, struct sink *out)
 {
 	struct counting cnt = { out, 0 };
-	struct sink counted = { count_write, &cnt };
+	struct sink counted = { count_write, &cnt,
+		                out->sendfile != NULL ? count_sendfile : NULL };
 	uint64_t t0;
 	int status;
 

@@ -114,3 +114,18 @@ resp_body(struct response *r, const void *buf, size_t n)
 	r->body_bytes += n;
 	return 0;
 }
+
+int
+resp_sendfile(struct response *r, int fd, uint64_t off, uint64_t n)
+{
+	if (r->sink->sendfile == NULL)
+		return 1;
+	if (resp_finish(r) != 0)
+		return -1;
+	if (n > 0 && r->sink->sendfile(r->sink->ctx, fd, off, n) != 0) {
+		r->failed = 1;
+		return -1;
+	}
+	r->body_bytes += n;
+	return 0;
+}

@@ -18,6 +18,12 @@ struct sink {
 	/* Write all n bytes; return 0, or -1 when the client is gone. */
 	int (*write)(void *ctx, const char *buf, size_t n);
 	void *ctx;
+	/*
+	 * Optional (NULL: not offered): send n bytes of file fd from off
+	 * without copying them through sherve (sendfile(2)). Returns 0, or
+	 * -1 when the client is gone or the file ended early.
+	 */
+	int (*sendfile)(void *ctx, int fd, uint64_t off, uint64_t n);
 };
 
 #define RESP_HEAD_MAX 16384
@@ -46,6 +52,13 @@ int resp_header_u64(struct response *r, const char *name, uint64_t v);
 
 /* Send body bytes (the header block first if not yet sent). */
 int resp_body(struct response *r, const void *buf, size_t n);
+
+/*
+ * Send n bytes of fd from off as body (the header block first) through
+ * the sink's sendfile. Returns 0, -1 on failure, or 1 if the sink has no
+ * sendfile (nothing was sent: the caller copies the bytes instead).
+ */
+int resp_sendfile(struct response *r, int fd, uint64_t off, uint64_t n);
 
 /* Send the header block if not yet sent. Returns 0, or -1. */
 int resp_finish(struct response *r);

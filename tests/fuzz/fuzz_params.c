@@ -442,7 +442,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct params prm;
 	struct handler h;
 	struct out o;
-	struct sink sink = { out_write, &o };
+	struct sink sink = { out_write, &o, NULL };
 	const struct conf *c;
 	char *buf, *p, *end, *sep, *eq;
 	int status, fd_before;

@@ -476,7 +476,7 @@ struct row {
 static int
 serve(struct handler *h, const struct row *r, struct buf *b)
 {
-	struct sink out = { buf_write, b };
+	struct sink out = { buf_write, b, NULL };
 	struct request rq;
 
 	memset(&rq, 0, sizeof(rq));

@@ -169,7 +169,7 @@ test_no_allocation(void)
 	struct handler h;
 	struct miss_ctx miss;
 	struct refresh_report rep;
-	struct sink sink = { discard, NULL };
+	struct sink sink = { discard, NULL, NULL };
 	struct request rq;
 	unsigned long before;
 	int i, saved, devnull;
