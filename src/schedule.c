@@ -27,6 +27,7 @@ static struct {
 	const struct conf *conf;
 	struct store *store;
 	unsigned seed;
+	pid_t child; /* the timer's refresh in flight, or 0 */
 } timer = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static uint64_t
@@ -59,7 +60,8 @@ log_outcome(const char *what, int rc, const struct refresh_report *rep)
  * opens its own environment: the parent's must not cross fork().
  */
 static int
-refresh_forked(const struct conf *c, unsigned flags, const char *what)
+refresh_forked(const struct conf *c, unsigned flags, const char *what,
+               pid_t *track)
 {
 	struct refresh_report rep;
 	struct store *s = NULL;
@@ -72,6 +74,15 @@ refresh_forked(const struct conf *c, unsigned flags, const char *what)
 		return SH_EIO;
 	}
 	if (pid == 0) {
+		sigset_t term;
+
+		/* The forking thread may block every signal, and the worker's
+		 * SIGTERM handler only sets a flag: schedule_stop() must be
+		 * able to end this process. */
+		signal(SIGTERM, SIG_DFL);
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
 		if (store_open(c->state_dir, &s, err, sizeof(err)) != SH_OK) {
 			log_warnx("%s refresh: %s", what, err);
 			_exit(SH_ESTORE);
@@ -80,9 +91,20 @@ refresh_forked(const struct conf *c, unsigned flags, const char *what)
 		log_outcome(what, rc, &rep);
 		_exit(rc);
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return SH_EIO;
+	if (track != NULL) {
+		pthread_mutex_lock(&timer.mu);
+		*track = pid;
+		pthread_mutex_unlock(&timer.mu);
+	}
+	while ((rc = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (track != NULL) {
+		pthread_mutex_lock(&timer.mu);
+		*track = 0;
+		pthread_mutex_unlock(&timer.mu);
+	}
+	if (rc < 0)
+		return SH_EIO;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : SH_EIO;
 }
 
@@ -114,7 +136,7 @@ timer_main(void *arg)
 		if (due != UINT64_MAX && now >= due + j) {
 			(void)refresh_forked(c,
 			                     REFRESH_SCHEDULED | REFRESH_NOWAIT,
-			                     "scheduled");
+			                     "scheduled", &timer.child);
 			/* Whatever happened (busy lock, store error), never
 			 * come round again within the same second. */
 			nap(1);
@@ -165,7 +187,17 @@ schedule_stop(void)
 	pthread_mutex_lock(&timer.mu);
 	timer.stop = 1;
 	pthread_cond_broadcast(&timer.cv);
+	/* A refresh in flight is a child holding the lock: LMDB aborts its
+	 * write transaction whole, so stopping it loses nothing. */
+	if (timer.child > 0)
+		kill(timer.child, SIGTERM);
 	pthread_mutex_unlock(&timer.mu);
+	if (!timer.running)
+		return;
+	pthread_join(timer.thread, NULL);
+	timer.running = 0;
+	store_close(timer.store);
+	timer.store = NULL;
 }
 
 /* The grandchild of schedule_after_cgi(): refresh, then exit. */
@@ -238,7 +270,7 @@ schedule_on_miss(void *ctx)
 			return 0;
 		flags |= REFRESH_NOWAIT;
 	}
-	rc = refresh_forked(c, flags, "miss");
+	rc = refresh_forked(c, flags, "miss", NULL);
 	/* With interval 0 a busy lock meant a shared fetch: look again. */
 	return rc == SH_OK || (rc == SH_EBUSY && c->miss_refresh_interval == 0);
 }

@@ -29,7 +29,10 @@ struct miss_ctx {
  */
 int schedule_start(const struct conf *c, struct store *s);
 
-/* Ask the timer to stop; it does not wait for a fetch in flight. */
+/*
+ * Stop the timer and wait for its thread; a refresh it has in flight (a
+ * child process) is sent SIGTERM. Then the caller may close its store.
+ */
 void schedule_stop(void);
 
 /*

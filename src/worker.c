@@ -40,11 +40,8 @@ worker_run(const struct conf *c, enum worker_mode mode, int fd)
 	rc = fastcgi ? fcgi_run(&h, fd) : cgi_run(&h);
 	if (!fastcgi && h.store != NULL)
 		schedule_after_cgi(c, h.store);
-	schedule_stop();
-	/* The timer may be mid-fetch on a clone of the store: let exit()
-	 * tear both down rather than close the environment under it. */
-	if (!fastcgi)
-		store_close(h.store);
+	schedule_stop(); /* joins the timer: its clone is closed */
+	store_close(h.store);
 	metrics_close(h.metrics);
 	return rc == SH_OK ? EXIT_OK : EXIT_FAILED;
 }

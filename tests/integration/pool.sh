@@ -363,7 +363,11 @@ EOF
 	if "$CC_BIN" -shared -fPIC -o "$T_TMP/nfs.so" "$T_TMP/nfs.c" -ldl 2>"$T_TMP/nfs.cc"; then
 		mkdir -p "$T_TMP/nfs-state"
 		t0=$(date +%s)
-		env LD_PRELOAD="$T_TMP/nfs.so" timeout 20 "$SHERVE_BIN" serve \
+		# A sanitizer build wants its runtime first in the list.
+		pre=$T_TMP/nfs.so
+		asan=$(ldd "$SHERVE_BIN" 2>/dev/null | awk '/libasan/ { print $3 }')
+		[ -z "$asan" ] || pre="$asan:$pre"
+		env LD_PRELOAD="$pre" timeout 20 "$SHERVE_BIN" serve \
 			--listen "unix:$T_TMP/nfs.sock" --workers 2 \
 			--state-dir "$T_TMP/nfs-state" --config /dev/null \
 			>"$T_TMP/nfs.out" 2>&1
