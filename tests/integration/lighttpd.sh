@@ -354,6 +354,18 @@ if start_lighttpd no404 WEBROOT="$W2"; then
 	stop_lighttpd
 fi
 
+# gosherve and servy sent the stored URL whatever the query; so does
+# forward-query = drop, byte for byte.
+note "instance 'drop': forward-query = drop, the predecessors' answers"
+if start_lighttpd drop ENV_SHERVE_FORWARD_QUERY=drop; then
+	http "$B/foo?utm=1"
+	expect_status "[drop] /foo?utm=1 is 301" 301
+	expect_header "[drop] the query string is ignored" Location https://example.com/foo
+	http "$B/foo/?utm=1&x=2"
+	expect_header "[drop] ... with a trailing slash too" Location https://example.com/foo
+	stop_lighttpd
+fi
+
 free_port CLOSED
 nbad=0
 for bad in "http://127.0.0.1:$CLOSED/x" 'gopher://x' 'not a url'; do

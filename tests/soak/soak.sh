@@ -9,6 +9,7 @@
 #   - zero mixed-map answers: an alias that exists only in version A never
 #     answers with a version-B target (and the reverse), and an alias that
 #     exists in both versions is never missing (a torn map would show it);
+#     and every second the whole stored map (sherve list) is exactly A or B;
 #   - worker RSS flat within 10% from the end of the warm-up (minute 2, or
 #     half-time for runs under 4 minutes) to the end.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -106,6 +107,28 @@ checker &
 checker_pid=$!
 T_PIDS+=("$checker_pid")
 
+# The whole stored map, read by a separate reader every second, must be
+# version A or version B exactly: a torn or merged map shows here even
+# for aliases no request happened to ask for.
+for v in a b; do
+	awk '{ print $1, $2 }' "$T_TMP/map-$v.txt" | LC_ALL=C sort >"$T_TMP/sorted-$v"
+done
+snapper() {
+	local end=$(($(date +%s) + secs - 1)) n=0 torn=0
+	while [ "$(date +%s)" -lt "$end" ]; do
+		SHERVE_STATE_DIR=$state "$SHERVE_BIN" list 2>/dev/null |
+			awk '{ print $1, $2 }' | LC_ALL=C sort >"$T_TMP/snap"
+		n=$((n + 1))
+		cmp -s "$T_TMP/snap" "$T_TMP/sorted-a" ||
+			cmp -s "$T_TMP/snap" "$T_TMP/sorted-b" || torn=$((torn + 1))
+		sleep 1
+	done
+	echo "$n $torn" >"$T_TMP/snapper.out"
+}
+snapper &
+snapper_pid=$!
+T_PIDS+=("$snapper_pid")
+
 # Sample the workers' RSS (KiB, summed) every 10 s.
 rss_sum() {
 	local p sum=0 r
@@ -122,6 +145,8 @@ while alive "$wrk_pid"; do
 	echo "$(($(date +%s) - start)) $(rss_sum)" >>"$T_TMP/rss.txt"
 done
 wait "$checker_pid" 2>/dev/null || true
+wait "$snapper_pid" 2>/dev/null || true
+read -r nsnap torn <"$T_TMP/snapper.out"
 
 read -r n bad mixed <"$T_TMP/checker.out"
 reqs=$(awk '/requests in/ {print $1}' "$T_TMP/wrk.out")
@@ -139,6 +164,9 @@ expect_eq "wrk: no socket errors" "${errs:-0}" 0
 expect_eq "wrk: no non-2xx/3xx answers" "${non23:-0}" 0
 expect_eq "checker: every answer as expected" "$bad" 0
 expect_eq "checker: zero mixed-map answers" "$mixed" 0
+note "soak: $nsnap whole-map snapshots (sherve list)"
+expect_eq "every whole-map snapshot is version A or B exactly" "$torn" 0
+check "whole-map snapshots were taken (>= secs/4)" test "${nsnap:-0}" -ge $((secs / 4))
 check "the map really flipped during the run (>= secs/4 refreshes)" \
 	test "${refreshes:-0}" -ge $((secs / 4))
 check "worker RSS flat within 10% from warm-up to the end" \
