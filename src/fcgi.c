@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -164,40 +166,176 @@ fd_exhausted(int rc)
 	       rc == -ENOMEM;
 }
 
-int
-fcgi_run(struct handler *h, int fd)
+/*
+ * One worker serves one request at a time but may hold many connections:
+ * a web server that keeps FastCGI connections open (nginx with
+ * fastcgi_keep_conn and an upstream keepalive pool) leaves them idle
+ * between requests, and a worker blocked reading one idle connection
+ * would starve the others. So the listener and every kept connection
+ * wait in one epoll set, and whichever is ready is served next. Each
+ * connection has its own FCGX_Request: libfcgi reuses a request's
+ * connection (ipcFd) while it is kept, and accepts a new one when it has
+ * none. The listener is non-blocking, so a worker that loses the race for
+ * a connection to another worker goes back to waiting instead of
+ * blocking in accept() with its own connections ready.
+ */
+#define FCGI_CONNS 64 /* connections one worker holds at most */
+
+struct conns {
+	FCGX_Request req[FCGI_CONNS];
+	int fd[FCGI_CONNS]; /* the fd registered in epoll, or -1 */
+	int ep, listening;
+	size_t nused;
+};
+
+/* Keep epoll in step with slot i after a request: its fd, if kept. */
+static void
+conn_track(struct conns *cs, size_t i)
 {
-	FCGX_Request req;
+	FCGX_Request *r = &cs->req[i];
+	struct epoll_event ev = { .events = EPOLLIN };
+	int keep = r->ipcFd >= 0;
+
+	if (cs->fd[i] != -1 && cs->fd[i] != r->ipcFd) {
+		(void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->fd[i], NULL);
+		cs->fd[i] = -1;
+		cs->nused--;
+	}
+	/* The same number may be a new connection: libfcgi closes a kept one
+	 * the peer dropped and may accept the next into the same fd, which
+	 * epoll no longer watches. */
+	ev.data.u64 = i;
+	if (keep && cs->fd[i] != -1 &&
+	    epoll_ctl(cs->ep, EPOLL_CTL_MOD, r->ipcFd, &ev) != 0) {
+		cs->fd[i] = -1;
+		cs->nused--;
+	}
+	if (keep && cs->fd[i] == -1) {
+		if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, r->ipcFd, &ev) == 0) {
+			cs->fd[i] = r->ipcFd;
+			cs->nused++;
+		} else {
+			FCGX_Free(r, 1); /* cannot watch it: let it go */
+		}
+	}
+}
+
+/* Serve the next request on slot i (accepting one if it has no fd). */
+static void
+conn_serve(struct handler *h, struct conns *cs, size_t i)
+{
+	FCGX_Request *r = &cs->req[i];
 	struct request rq;
 	struct sink sink;
 	int rc;
 
-	listen_fd = fd;
-	if (install_signals() != 0 || FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&req, fd, 0) != 0) {
-		log_error("fastcgi: cannot initialise the responder");
-		return SH_EIO;
-	}
-	log_info("fastcgi responder ready (pid %ld)", (long)getpid());
-	while (!stopping) {
-		if ((rc = FCGX_Accept_r(&req)) < 0) {
-			if (stopping || !fd_exhausted(rc))
-				break;
+	if ((rc = FCGX_Accept_r(r)) < 0) {
+		if (!stopping && fd_exhausted(rc)) {
 			/* Out of descriptors: pause instead of dying, so the
 			 * web server is not left without a backend. */
 			log_warnx("fastcgi: accept: %s; pausing 1 s",
 			          strerror(-rc));
 			sleep(1);
-			continue;
 		}
-		request_from_params(&rq, fcgx_param, &req);
-		sink.write = fcgx_write;
-		sink.ctx = &req;
-		sink.sendfile = fcgx_sendfile;
-		handler_serve(h, &rq, &sink);
-		FCGX_Finish_r(&req);
+		conn_track(cs, i);
+		return;
 	}
-	FCGX_Free(&req, 1);
+	request_from_params(&rq, fcgx_param, r);
+	sink.write = fcgx_write;
+	sink.ctx = r;
+	sink.sendfile = fcgx_sendfile;
+	handler_serve(h, &rq, &sink);
+	FCGX_Finish_r(r); /* closes the connection unless it is kept */
+	conn_track(cs, i);
+}
+
+/* A slot with no connection, for the listener; FCGI_CONNS if none. */
+static size_t
+conn_free(const struct conns *cs)
+{
+	size_t i;
+
+	for (i = 0; i < FCGI_CONNS; i++)
+		if (cs->fd[i] == -1)
+			return i;
+	return FCGI_CONNS;
+}
+
+/* Watch the listener only while a slot is free to take a connection. */
+static void
+conn_listen(struct conns *cs, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int want = cs->nused < FCGI_CONNS && !stopping;
+
+	ev.data.u64 = FCGI_CONNS;
+	if (want && !cs->listening)
+		cs->listening = epoll_ctl(cs->ep, EPOLL_CTL_ADD, fd, &ev) == 0;
+	else if (!want && cs->listening &&
+	         epoll_ctl(cs->ep, EPOLL_CTL_DEL, fd, NULL) == 0)
+		cs->listening = 0;
+}
+
+static int
+conns_init(struct conns *cs, int fd)
+{
+	size_t i;
+	int fl;
+
+	cs->nused = 0;
+	cs->listening = 0;
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+	    (cs->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -1;
+	for (i = 0; i < FCGI_CONNS; i++) {
+		cs->fd[i] = -1;
+		if (FCGX_InitRequest(&cs->req[i], fd, 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+fcgi_run(struct handler *h, int fd)
+{
+	static struct conns cs; /* 64 requests: keep them off the stack */
+	struct epoll_event ev[16];
+	size_t i;
+	int n, k;
+
+	listen_fd = fd;
+	if (install_signals() != 0 || FCGX_Init() != 0 ||
+	    conns_init(&cs, fd) != 0) {
+		log_error("fastcgi: cannot initialise the responder");
+		return SH_EIO;
+	}
+	log_info("fastcgi responder ready (pid %ld)", (long)getpid());
+	while (!stopping) {
+		conn_listen(&cs, fd);
+		if ((n = epoll_wait(cs.ep, ev, 16, -1)) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("fastcgi: epoll_wait");
+			break;
+		}
+		for (k = 0; k < n && !stopping; k++) {
+			i = (size_t)ev[k].data.u64;
+			if (i == FCGI_CONNS &&
+			    (i = conn_free(&cs)) == FCGI_CONNS)
+				continue;
+			conn_serve(h, &cs, i);
+		}
+	}
+	/* Plain close: libfcgi's would wait up to 2 s per idle connection
+	 * for the web server to close its end first. */
+	for (i = 0; i < FCGI_CONNS; i++) {
+		if (cs.req[i].ipcFd >= 0)
+			close(cs.req[i].ipcFd);
+		cs.req[i].ipcFd = -1;
+		FCGX_Free(&cs.req[i], 0);
+	}
+	close(cs.ep);
 	log_info("fastcgi responder stopping (pid %ld)", (long)getpid());
 	return SH_OK;
 }

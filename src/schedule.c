@@ -94,6 +94,9 @@ refresh_forked(const struct conf *c, unsigned flags, const char *what,
 	if (track != NULL) {
 		pthread_mutex_lock(&timer.mu);
 		*track = pid;
+		/* schedule_stop() may have run before the pid was known. */
+		if (timer.stop)
+			kill(pid, SIGTERM);
 		pthread_mutex_unlock(&timer.mu);
 	}
 	while ((rc = waitpid(pid, &st, 0)) < 0 && errno == EINTR)

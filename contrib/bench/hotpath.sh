@@ -69,7 +69,8 @@ hotpath() {
 		return 0
 	fi
 	master=${pids[-1]}
-	nginx_conf "$port" "" "" "fastcgi_pass unix:$sock; $FCGI_PARAMS"
+	nginx_conf "$port" "upstream sherve_hot { server unix:$sock; keepalive 8; }" \
+		"" "fastcgi_pass sherve_hot; fastcgi_keep_conn on; $FCGI_BUFFERS $FCGI_PARAMS"
 	wait_up "$port" || return 0
 	bad=0
 	for p in $(head -50 "$big/paths-big.txt"); do

@@ -42,6 +42,10 @@ FCGI_PARAMS='fastcgi_param REQUEST_METHOD $request_method;
         fastcgi_param GATEWAY_INTERFACE CGI/1.1;
         fastcgi_param SERVER_PROTOCOL $server_protocol;'
 
+# As the recipe: 64 KiB buffers, the size of sherve's FastCGI records.
+FCGI_BUFFERS='fastcgi_buffer_size 64k; fastcgi_buffers 16 64k;
+        fastcgi_busy_buffers_size 128k;'
+
 start_nginx-direct() {
 	nginx_conf "$1" \
 		"map \$uri \$redir { default \"\"; include $work/site/nginx-map.conf; }" \
@@ -61,10 +65,15 @@ start_sherve_pool() { # socket [env...]
 	return 1
 }
 
+# As contrib/nginx/sherve.conf: kept FastCGI connections (keepalive).
+sherve_upstream() { # port
+	echo "upstream sherve$1 { server unix:$work/pool-$1.sock; keepalive 8; }"
+}
+
 start_sherve-nginx() {
 	start_sherve_pool "$work/pool-$1.sock" || return 1
-	nginx_conf "$1" "" "" \
-		"fastcgi_pass unix:$work/pool-$1.sock; $FCGI_PARAMS"
+	nginx_conf "$1" "$(sherve_upstream "$1")" "" \
+		"fastcgi_pass sherve$1; fastcgi_keep_conn on; $FCGI_BUFFERS $FCGI_PARAMS"
 }
 
 # The concurrency question of the pool: each worker serves one request at
@@ -77,9 +86,9 @@ start_sherve-nginx-w8() {
 
 start_sherve-nginx-xaccel() {
 	start_sherve_pool "$work/pool-$1.sock" SHERVE_SENDFILE_MODE=nginx || return 1
-	nginx_conf "$1" "" \
+	nginx_conf "$1" "$(sherve_upstream "$1")" \
 		"location /.sherve-files/ { internal; alias $www/; }" \
-		"fastcgi_pass unix:$work/pool-$1.sock; $FCGI_PARAMS"
+		"fastcgi_pass sherve$1; fastcgi_keep_conn on; $FCGI_BUFFERS $FCGI_PARAMS"
 }
 
 lighttpd_conf() { # port modules body
@@ -157,8 +166,8 @@ ThreadsPerChild 16
 MaxRequestWorkers 32
 FcgidIPCDir "$d/fcgid"
 FcgidProcessTableFile "$d/fcgid-shm"
-FcgidMaxProcesses 4
-FcgidMaxProcessesPerClass 4
+FcgidMaxProcesses 12
+FcgidMaxProcessesPerClass 12
 FcgidMinProcessesPerClass 2
 FcgidMaxRequestLen 1048576
 FcgidInitialEnv SHERVE_WEBROOT "$www"

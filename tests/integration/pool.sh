@@ -119,6 +119,34 @@ tnote "nginx (pid $N_PID) on $B, pool (pid $M_PID) on $SOCK"
 http "$B/foo"
 expect_status "the pool answers through nginx" 301
 
+# Kept FastCGI connections (the recipe's upstream keepalive): nginx's 2
+# workers may keep up to 16 idle connections to a pool of 2 workers. A
+# worker blocked on one idle connection would starve the rest; sherve
+# watches them all, so 20 clients at once all get their answers.
+tnote "kept connections: 20 clients at once, 400 requests"
+t0=$EPOCHREALTIME
+ka=()
+for c in $(seq 1 20); do
+	curl -s -o /dev/null -m 10 -w '%{http_code}\n' "$B/foo?c=$c&i=[1-20]" \
+		>"$T_TMP/ka-$c" &
+	ka+=($!)
+done
+wait "${ka[@]}"
+ms=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
+expect_eq "kept connections: all 400 requests are 301" \
+	"$(cat "$T_TMP"/ka-* | grep -c '^301$')" 400
+if [ "$ms" -lt 8000 ]; then
+	pass "kept connections: no request waited on a held worker ($ms ms)"
+else
+	fail "kept connections: no request waited on a held worker" "$ms ms"
+fi
+kept=$(ss -xH 2>/dev/null | grep -cF "$SOCK")
+if [ "${kept:-0}" -gt 0 ]; then
+	pass "kept connections: nginx keeps FastCGI connections open ($kept ends)"
+else
+	fail "kept connections: nginx keeps FastCGI connections open" "none in ss -x"
+fi
+
 # ---------------------------------------------------------------- (a)
 
 tnote "(a) kill -9 of a worker under load"
