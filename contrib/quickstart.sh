@@ -18,7 +18,7 @@ BUILD_PKGS=(build-essential autoconf automake pkg-config libfcgi-dev
 	ca-certificates)
 TEST_PKGS=(apache2 libapache2-mod-fcgid libapache2-mod-xsendfile nginx clang
 	libclang-rt-14-dev valgrind spawn-fcgi libfcgi-bin prometheus systemd
-	util-linux wrk)
+	util-linux wrk strace)
 
 usage() {
 	cat <<EOF

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,18 @@ log_outcome(const char *what, int rc, const struct refresh_report *rep)
 }
 
 /*
+ * A scheduled refresh is background work: parsing a large map takes a
+ * CPU for a fraction of a second, which requests should not wait behind.
+ * (A miss refresh keeps its priority: a request waits for it.)
+ */
+static void
+background_priority(unsigned flags)
+{
+	if (flags & REFRESH_SCHEDULED)
+		(void)setpriority(PRIO_PROCESS, 0, 19);
+}
+
+/*
  * Run a refresh in a child process. Parsing a large map and LMDB's write
  * transaction leave megabytes on the heap (LMDB keeps its dirty-page
  * buffers for the life of the environment); in a child they vanish at
@@ -83,6 +96,7 @@ refresh_forked(const struct conf *c, unsigned flags, const char *what,
 		sigemptyset(&term);
 		sigaddset(&term, SIGTERM);
 		sigprocmask(SIG_UNBLOCK, &term, NULL);
+		background_priority(flags);
 		if (store_open(c->state_dir, &s, err, sizeof(err)) != SH_OK) {
 			log_warnx("%s refresh: %s", what, err);
 			_exit(SH_ESTORE);
@@ -217,6 +231,7 @@ detached_refresh(const struct conf *c)
 		_exit(0);
 	if (fd > 2)
 		close(fd);
+	background_priority(REFRESH_SCHEDULED);
 	if (store_open(c->state_dir, &s, err, sizeof(err)) != SH_OK)
 		_exit(0);
 	(void)refresh_run(c, s, REFRESH_SCHEDULED | REFRESH_NOWAIT, &rep);
