@@ -520,6 +520,8 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 	    (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0))
 		return serve_text(out, rq, 405, "Method not allowed\n",
 		                  "GET, HEAD");
+	if (rq->uri_too_long)
+		return refuse_path(h, rq, out, PATH_TOO_LONG);
 	rc = path_normalise(rq->uri, h->conf->base_path, rel, sizeof(rel),
 	                    &slash);
 	if (rc != PATH_OK)

@@ -11,9 +11,11 @@
  *  - SIGHUP: the configuration is read again; if valid, a new generation
  *    of workers starts on the same socket and the old one drains.
  *
- * Caveats: each worker serves one request at a time (see
- * docs/benchmarks.md for the measurement behind this). The master never
- * opens the store: LMDB environments must not cross fork().
+ * Caveats: each worker is one process serving one request at a time,
+ * while it holds any number of kept FastCGI connections (fcgi.c), so
+ * concurrency comes from --workers; docs/benchmarks.md has the
+ * measurement behind that choice. The master never opens the store:
+ * LMDB environments must not cross fork().
  */
 #ifndef SHERVE_POOL_H
 #define SHERVE_POOL_H

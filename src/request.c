@@ -29,8 +29,10 @@ request_from_params(struct request *rq, request_param_fn get, void *ctx)
 		pi = param(get, ctx, "PATH_INFO");
 		n = snprintf(rq->uri_buf, sizeof(rq->uri_buf), "%s%s",
 		             sn != NULL ? sn : "", pi != NULL ? pi : "");
-		rq->uri = n > 0 && (size_t)n < sizeof(rq->uri_buf) ? rq->uri_buf
-		                                                   : "/";
+		rq->uri_too_long = n < 0 || (size_t)n >= sizeof(rq->uri_buf);
+		rq->uri = rq->uri_too_long ? "/" : rq->uri_buf;
+	} else {
+		rq->uri_too_long = 0;
 	}
 	rq->query = param(get, ctx, "QUERY_STRING");
 	if (rq->query == NULL && (q = strchr(rq->uri, '?')) != NULL &&

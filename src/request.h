@@ -17,6 +17,7 @@ typedef const char *(*request_param_fn)(void *ctx, const char *name);
 struct request {
 	const char *method;
 	const char *uri;  /* REQUEST_URI, or SCRIPT_NAME + PATH_INFO */
+	int uri_too_long; /* SCRIPT_NAME + PATH_INFO did not fit: 414 */
 	const char *host; /* HTTP_HOST or SERVER_NAME */
 	/* QUERY_STRING, else what follows '?' in REQUEST_URI; NULL if empty */
 	const char *query;

@@ -304,6 +304,18 @@ check_exit "CGI with a connected socket on stdin (mod_cgid) exits 0" 0 \
 	python3 "$T_TMP/cgid.py" "$SHERVE_BIN" --state-dir "$S" --webroot "$T_TMP/www"
 expect_file_contains "... and answers the request as CGI" "$C_OUT" CGI-ASSET
 
+# Without REQUEST_URI the path is SCRIPT_NAME + PATH_INFO; one too long
+# for sherve's buffer is 414, never a fallback to "/".
+long=$(printf 'p%.0s' $(seq 1 9000))
+check_exit "CGI with an overlong PATH_INFO exits 0" 0 env -u REQUEST_URI \
+	GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET SCRIPT_NAME=/go \
+	PATH_INFO="/$long" "$SHERVE_BIN" --state-dir "$S" --webroot "$T_TMP/www"
+expect_file_contains "... and answers 414" "$C_OUT" "Status: 414"
+check_exit "CGI with SCRIPT_NAME + PATH_INFO exits 0" 0 env -u REQUEST_URI \
+	GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET SCRIPT_NAME=/a.txt \
+	"$SHERVE_BIN" --state-dir "$S" --webroot "$T_TMP/www"
+expect_file_contains "... and serves that path" "$C_OUT" CGI-ASSET
+
 # Reading commands create nothing: run as root (cron, a textfile
 # collector), they must not leave files the workers cannot open.
 S3=$T_TMP/state3
