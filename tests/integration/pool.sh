@@ -124,6 +124,11 @@ expect_status "the pool answers through nginx" 301
 # worker blocked on one idle connection would starve the rest; sherve
 # watches them all, so 20 clients at once all get their answers.
 tnote "kept connections: 20 clients at once, 400 requests"
+req_total() {
+	"$SHERVE_BIN" --state-dir "$T_TMP/state" metrics 2>/dev/null |
+		awk '$1 == "sherve_requests_total" { print $2 }'
+}
+m0=$(req_total)
 t0=$EPOCHREALTIME
 ka=()
 for c in $(seq 1 20); do
@@ -140,6 +145,8 @@ if [ "$ms" -lt 8000 ]; then
 else
 	fail "kept connections: no request waited on a held worker" "$ms ms"
 fi
+expect_eq "metrics: the pool counted exactly the 400 requests, over both workers" \
+	"$(($(req_total) - m0))" 400
 kept=$(ss -xH 2>/dev/null | grep -cF "$SOCK")
 if [ "${kept:-0}" -gt 0 ]; then
 	pass "kept connections: nginx keeps FastCGI connections open ($kept ends)"
