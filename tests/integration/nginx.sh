@@ -25,6 +25,7 @@ NGINX=$(nginx_path) || skip_all "nginx is not installed (apt-get install nginx)"
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 PURE=$TOP_SRCDIR/contrib/nginx/sherve.conf
 STATIC=$TOP_SRCDIR/contrib/nginx/sherve-static.conf
+XACCEL=$TOP_SRCDIR/contrib/nginx/sherve-xaccel.conf
 for f in "$PURE" "$STATIC"; do
 	[ -r "$f" ] || hard_error "$f: missing"
 done
@@ -65,6 +66,8 @@ start_pool root
 ROOT_PID=$P_PID
 start_pool go --base-path /go
 GO_PID=$P_PID
+start_pool xaccel --sendfile-mode nginx
+XA_PID=$P_PID
 note "pools: root (pid $ROOT_PID), go (pid $GO_PID)"
 if [ -n "$U" ]; then
 	w=$(sherve_workers "$ROOT_PID" | head -n 1)
@@ -88,8 +91,12 @@ for _ in 1 2 3; do
 	render_template "$PURE" "$PRE/go.conf" PORT="$P3" \
 		SOCKET="$SOCKDIR/go.sock" BASE_PATH=/go ||
 		hard_error "cannot render $PURE"
+	P4=$(free_port)
+	render_template "$XACCEL" "$PRE/xaccel.conf" PORT="$P4" \
+		SOCKET="$SOCKDIR/xaccel.sock" WEBROOT="$W" ||
+		hard_error "cannot render $XACCEL"
 	nginx_skeleton "$PRE" "$PRE/pure.conf" "$PRE/static.conf" \
-		"$PRE/go.conf" >"$PRE/nginx.conf"
+		"$PRE/go.conf" "$PRE/xaccel.conf" >"$PRE/nginx.conf"
 	B=http://127.0.0.1:$P1
 	if nginx_start "$PRE" && wait_http "http://127.0.0.1:$P3/" "$N_PID" 50; then
 		started=yes
@@ -139,6 +146,30 @@ sleep 0.2
 n2=$(grep -c '"msg":"request"' "$T_TMP/pool-root.log")
 expect_eq "[nginx-static] an alias goes to sherve" "$((n2 - n1))" 1
 metrics_acl_checks nginx-static "http://127.0.0.1:$P2"
+
+# ---- sherve-xaccel.conf: sherve decides, nginx sends the file
+XB=http://127.0.0.1:$P4
+site_checks nginx-xaccel "$XB"
+n0=$(grep -c '"msg":"request"' "$T_TMP/pool-xaccel.log")
+http "$XB/style.css"
+expect_status "[nginx-xaccel] an asset is 200" 200
+expect_body_file "[nginx-xaccel] ... sent whole by nginx" "$W/style.css"
+sleep 0.2
+n1=$(grep -c '"msg":"request"' "$T_TMP/pool-xaccel.log")
+expect_eq "[nginx-xaccel] ... after sherve decided (one request logged)" \
+	"$((n1 - n0))" 1
+http -H 'Range: bytes=0-3' "$XB/style.css"
+expect_status "[nginx-xaccel] Range, applied by nginx: 206" 206
+expect_body_equals "[nginx-xaccel] ... with the 4 bytes" 'body'
+http "$XB/.sherve-files/style.css"
+expect_status "[nginx-xaccel] the internal location is not reachable directly" 404
+http "$XB/link.txt"
+expect_status "[nginx-xaccel] a symlink out of the webroot is 404" 404
+expect_body_not_contains "[nginx-xaccel] ... and leaks nothing" CANARY
+http "$XB/%2esecret"
+expect_status "[nginx-xaccel] a dotfile is 404" 404
+expect_body_not_contains "[nginx-xaccel] ... and leaks nothing" CANARY
+metrics_acl_checks nginx-xaccel "$XB"
 
 # ---- sherve.conf at /go, sherve with base-path /go
 base_path_checks nginx "http://127.0.0.1:$P3"
