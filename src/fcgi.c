@@ -4,10 +4,11 @@
 #include <errno.h>
 #include <fastcgi.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -296,6 +297,35 @@ conns_init(struct conns *cs, int fd)
 	return 0;
 }
 
+/*
+ * Stopping: answer what the web server has already sent on kept
+ * connections before closing them. Closing a connection with a request
+ * unread in it resets it, and nginx reports that request as failed;
+ * closing an idle one only tells nginx to drop it from its cache.
+ */
+static void
+conns_drain(struct handler *h, struct conns *cs)
+{
+	struct pollfd p;
+	int busy = 1, rounds = 0;
+	size_t i;
+
+	while (busy && rounds++ < 100) {
+		busy = 0;
+		for (i = 0; i < FCGI_CONNS; i++) {
+			if (cs->fd[i] == -1)
+				continue;
+			p.fd = cs->fd[i];
+			p.events = POLLIN;
+			p.revents = 0;
+			if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+				conn_serve(h, cs, i);
+				busy = 1;
+			}
+		}
+	}
+}
+
 int
 fcgi_run(struct handler *h, int fd)
 {
@@ -327,6 +357,7 @@ fcgi_run(struct handler *h, int fd)
 			conn_serve(h, &cs, i);
 		}
 	}
+	conns_drain(h, &cs);
 	/* Plain close: libfcgi's would wait up to 2 s per idle connection
 	 * for the web server to close its end first. */
 	for (i = 0; i < FCGI_CONNS; i++) {
