@@ -5,7 +5,6 @@
 #include <fastcgi.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +21,11 @@
 #define FCGI_REC_MAX 65535u /* the largest record content */
 
 static volatile sig_atomic_t stopping;
-static volatile sig_atomic_t listen_fd = -1;
 
 /*
- * Finish the request in flight, then stop. Closing the listener makes a
- * blocked (or about to block) accept() fail at once, with no race between
- * testing the flag and entering accept(); SA_RESTART keeps the writes of
- * the request in flight from failing with EINTR.
+ * Finish the request in flight, then stop. epoll_wait() is never
+ * restarted after a handler, so the loop sees the flag at once; SA_RESTART
+ * keeps the writes of the request in flight from failing with EINTR.
  */
 static void
 on_term(int sig)
@@ -36,16 +33,8 @@ on_term(int sig)
 	(void)sig;
 	stopping = 1;
 	FCGX_ShutdownPending();
-	if (listen_fd != -1) {
-		close(listen_fd);
-		listen_fd = -1;
-	}
 }
 
-/*
- * A FastCGI server hands over a listening socket. A connected one is CGI:
- * Apache's mod_cgid gives a CGI program its request on a unix socket.
- */
 int
 fcgi_on_socket(void)
 {
@@ -221,9 +210,14 @@ conn_track(struct conns *cs, size_t i)
 	}
 }
 
-/* Serve the next request on slot i (accepting one if it has no fd). */
+/*
+ * Serve the next request on slot i (accepting one if it has no fd). With
+ * last set, the connection is closed after the answer even if the web
+ * server asked to keep it: the end of the answer and the close reach it
+ * together, so it never sends another request on this connection.
+ */
 static void
-conn_serve(struct handler *h, struct conns *cs, size_t i)
+conn_serve(struct handler *h, struct conns *cs, size_t i, int last)
 {
 	FCGX_Request *r = &cs->req[i];
 	struct request rq;
@@ -246,6 +240,8 @@ conn_serve(struct handler *h, struct conns *cs, size_t i)
 	sink.ctx = r;
 	sink.sendfile = fcgx_sendfile;
 	handler_serve(h, &rq, &sink);
+	if (last)
+		r->keepConnection = 0;
 	FCGX_Finish_r(r); /* closes the connection unless it is kept */
 	conn_track(cs, i);
 }
@@ -298,31 +294,27 @@ conns_init(struct conns *cs, int fd)
 }
 
 /*
- * Stopping: answer what the web server has already sent on kept
- * connections before closing them. Closing a connection with a request
- * unread in it resets it, and nginx reports that request as failed;
- * closing an idle one only tells nginx to drop it from its cache.
+ * Stopping: closing a kept connection with a request unread in it resets
+ * that request, and one the web server is about to reuse fails it. So
+ * each kept connection gets one last answer, closed right after it, and
+ * one idle for 100 ms is closed then; the listener is already gone.
  */
 static void
 conns_drain(struct handler *h, struct conns *cs)
 {
-	struct pollfd p;
-	int busy = 1, rounds = 0;
+	struct epoll_event ev[16];
+	int n, k, rounds = 0;
 	size_t i;
 
-	while (busy && rounds++ < 100) {
-		busy = 0;
-		for (i = 0; i < FCGI_CONNS; i++) {
-			if (cs->fd[i] == -1)
-				continue;
-			p.fd = cs->fd[i];
-			p.events = POLLIN;
-			p.revents = 0;
-			if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
-				conn_serve(h, cs, i);
-				busy = 1;
-			}
-		}
+	while (cs->nused > 0 && rounds++ < 100) {
+		if ((n = epoll_wait(cs->ep, ev, 16, 100)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (k = 0; k < n; k++)
+			if ((i = (size_t)ev[k].data.u64) < FCGI_CONNS &&
+			    cs->fd[i] != -1)
+				conn_serve(h, cs, i, 1);
 	}
 }
 
@@ -334,7 +326,6 @@ fcgi_run(struct handler *h, int fd)
 	size_t i;
 	int n, k;
 
-	listen_fd = fd;
 	if (install_signals() != 0 || FCGX_Init() != 0 ||
 	    conns_init(&cs, fd) != 0) {
 		log_error("fastcgi: cannot initialise the responder");
@@ -354,9 +345,17 @@ fcgi_run(struct handler *h, int fd)
 			if (i == FCGI_CONNS &&
 			    (i = conn_free(&cs)) == FCGI_CONNS)
 				continue;
-			conn_serve(h, &cs, i);
+			conn_serve(h, &cs, i, 0);
 		}
 	}
+	/* Leave the listener first. Closing it would not be enough: the
+	 * socket lives on in the other workers, so epoll would keep this
+	 * process registered, and with EPOLLEXCLUSIVE a new connection could
+	 * wake only this one, which no longer accepts. */
+	if (cs.listening)
+		(void)epoll_ctl(cs.ep, EPOLL_CTL_DEL, fd, NULL);
+	cs.listening = 0;
+	close(fd);
 	conns_drain(h, &cs);
 	/* Plain close: libfcgi's would wait up to 2 s per idle connection
 	 * for the web server to close its end first. */
