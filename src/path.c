@@ -4,18 +4,7 @@
 #include <string.h>
 
 #include "path.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util.h"
 
 /*
  * Decode uri (up to '?' or '#') once into buf. An encoded '/' is refused
@@ -32,7 +21,8 @@ path_decode(const char *uri, char *buf, size_t bufsz, size_t *lenp)
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '%') {
-			int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+			int hi = hex_value(p[1]),
+			    lo = hi < 0 ? -1 : hex_value(p[2]);
 
 			if (hi < 0 || lo < 0)
 				return PATH_BAD_REQUEST;

@@ -322,18 +322,6 @@ own_path(const struct rule *r, struct span u, struct span *path)
 	return 1;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * The target path as a request for it would be looked up: percent-decoded
  * once, slashes trimmed, each ":splat" replaced by "x" (any one segment).
@@ -355,8 +343,8 @@ loop_probe(struct span p, char *out, size_t outsz)
 		} else if (c == '%') {
 			if (i + 2 >= p.n)
 				return -1;
-			if ((hi = hex_digit(p.p[i + 1])) < 0 ||
-			    (lo = hex_digit(p.p[i + 2])) < 0)
+			if ((hi = hex_value(p.p[i + 1])) < 0 ||
+			    (lo = hex_value(p.p[i + 2])) < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);
 			i += 2;

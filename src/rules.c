@@ -6,6 +6,7 @@
 
 #include "redirects.h"
 #include "rules.h"
+#include "util.h"
 
 #define SPLAT     ":splat"
 #define SPLAT_LEN (sizeof(SPLAT) - 1)
@@ -164,23 +165,14 @@ put_target(struct out *o, const char *t, const char *splat, size_t splen)
 	put(o, t, strlen(t));
 }
 
-static int
-hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* The next byte of s[*i, n), percent-decoded; advances *i. */
 static int
 next_decoded(const char *s, size_t n, size_t *i)
 {
 	int hi, lo;
 
-	if (s[*i] == '%' && *i + 2 < n && (hi = hexv(s[*i + 1])) >= 0 &&
-	    (lo = hexv(s[*i + 2])) >= 0) {
+	if (s[*i] == '%' && *i + 2 < n && (hi = hex_value(s[*i + 1])) >= 0 &&
+	    (lo = hex_value(s[*i + 2])) >= 0) {
 		*i += 3;
 		return hi * 16 + lo;
 	}

@@ -97,3 +97,15 @@ str_dup(const char *s)
 {
 	return s == NULL ? NULL : strdup(s);
 }
+
+int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -51,4 +51,7 @@ int str_has_ctl(const char *s, size_t len);
 /* strdup that returns NULL for NULL input; the caller checks for ENOMEM. */
 char *str_dup(const char *s);
 
+/* The value of hex digit c (0-9, a-f, A-F), or -1. */
+int hex_value(char c);
+
 #endif
