@@ -174,7 +174,7 @@ fd_exhausted(int rc)
 struct conns {
 	FCGX_Request req[FCGI_CONNS];
 	int fd[FCGI_CONNS]; /* the fd registered in epoll, or -1 */
-	int ep, listening;
+	int ep, listen, listening;
 	size_t nused;
 };
 
@@ -191,15 +191,12 @@ conn_track(struct conns *cs, size_t i)
 		cs->fd[i] = -1;
 		cs->nused--;
 	}
-	/* The same number may be a new connection: libfcgi closes a kept one
-	 * the peer dropped and may accept the next into the same fd, which
-	 * epoll no longer watches. */
+	/* A slot holding a kept connection has no listener: when the peer
+	 * drops it, libfcgi's retry cannot accept a new connection into the
+	 * same fd number (which epoll would no longer watch); it fails, and
+	 * the slot is freed here instead. */
+	r->listen_sock = keep ? -1 : cs->listen;
 	ev.data.u64 = i;
-	if (keep && cs->fd[i] != -1 &&
-	    epoll_ctl(cs->ep, EPOLL_CTL_MOD, r->ipcFd, &ev) != 0) {
-		cs->fd[i] = -1;
-		cs->nused--;
-	}
 	if (keep && cs->fd[i] == -1) {
 		if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, r->ipcFd, &ev) == 0) {
 			cs->fd[i] = r->ipcFd;
@@ -281,6 +278,7 @@ conns_init(struct conns *cs, int fd)
 
 	cs->nused = 0;
 	cs->listening = 0;
+	cs->listen = fd;
 	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
 	    (cs->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)

@@ -330,15 +330,20 @@ mark_miss_fetch(struct store *s, time_t start)
 	return store_meta_put(s, kv, 2) == SH_OK ? 0 : -1;
 }
 
-uint64_t
-refresh_backoff_until(struct store *s)
+/* 1 if the last refresh failed: its retry_at holds the next try. */
+static int
+last_failed(struct store *s)
 {
 	char res[32];
 
-	if (store_meta_get(s, "last_result", res, sizeof(res)) != SH_OK ||
-	    strcmp(res, "failed") != 0)
-		return 0;
-	return refresh_meta_u64(s, "retry_at");
+	return store_meta_get(s, "last_result", res, sizeof(res)) == SH_OK &&
+	       strcmp(res, "failed") == 0;
+}
+
+uint64_t
+refresh_backoff_until(struct store *s)
+{
+	return last_failed(s) ? refresh_meta_u64(s, "retry_at") : 0;
 }
 
 /*
@@ -383,12 +388,9 @@ skip_under_lock(const struct conf *c, struct store *s, unsigned flags,
 uint64_t
 refresh_next_due(const struct conf *c, struct store *s)
 {
-	char res[32];
-
 	if (c->refresh_interval == 0 || c->redirects_url[0] == '\0')
 		return UINT64_MAX;
-	if (store_meta_get(s, "last_result", res, sizeof(res)) == SH_OK &&
-	    strcmp(res, "failed") == 0)
+	if (last_failed(s))
 		return refresh_meta_u64(s, "retry_at");
 	return refresh_meta_u64(s, "last_attempt") + c->refresh_interval;
 }

@@ -147,6 +147,30 @@ store_env(struct store *s, const char *path, unsigned flags)
 }
 
 /*
+ * The store file under dir into path, once dir is known to be on a local
+ * filesystem. Returns SH_OK, SH_EINVAL or SH_ETOOLONG, with err set.
+ */
+static int
+store_path(const char *dir, char *path, size_t pathsz, char *err, size_t errsz)
+{
+	const char *fs;
+
+	if ((fs = network_fs(dir)) != NULL) {
+		snprintf(err, errsz,
+		         "state-dir: %s is on %s; LMDB needs a local "
+		         "filesystem (use a directory on local disk)",
+		         dir, fs);
+		return SH_EINVAL;
+	}
+	if ((size_t)snprintf(path, pathsz, "%s/%s", dir, STORE_FILE) >=
+	    pathsz) {
+		snprintf(err, errsz, "state-dir: path too long");
+		return SH_ETOOLONG;
+	}
+	return SH_OK;
+}
+
+/*
  * The state dir is not writable (a read-only mount, or a store that
  * another user refreshes): serve what is stored rather than nothing.
  * LMDB skips its lock file on a read-only filesystem; elsewhere the lock
@@ -177,26 +201,15 @@ store_open(const char *dir, struct store **out, char *err, size_t errsz)
 {
 	struct store *s = NULL;
 	char path[4096];
-	const char *fs;
-	int rc = SH_ESTORE, mrc = 0, tries;
+	int rc, mrc = 0, tries;
 
 	*out = NULL;
 	if (mkdir_p(dir) != 0) {
 		snprintf(err, errsz, "state-dir: %s: %s", dir, strerror(errno));
 		return SH_EIO;
 	}
-	if ((fs = network_fs(dir)) != NULL) {
-		snprintf(err, errsz,
-		         "state-dir: %s is on %s; LMDB needs a local "
-		         "filesystem (use a directory on local disk)",
-		         dir, fs);
-		return SH_EINVAL;
-	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE) >=
-	    sizeof(path)) {
-		snprintf(err, errsz, "state-dir: path too long");
-		return SH_ETOOLONG;
-	}
+	if ((rc = store_path(dir, path, sizeof(path), err, errsz)) != SH_OK)
+		return rc;
 	/* A CGI open can race another process creating the same files. */
 	for (tries = 0; tries < STORE_OPEN_TRIES; tries++) {
 		if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -214,7 +227,7 @@ store_open(const char *dir, struct store **out, char *err, size_t errsz)
 	if (s == NULL) {
 		snprintf(err, errsz, "state-dir: %s: %s", path,
 		         mdb_strerror(mrc));
-		return mrc == EACCES || mrc == EROFS ? SH_EIO : rc;
+		return mrc == EACCES || mrc == EROFS ? SH_EIO : SH_ESTORE;
 	}
 	(void)str_copy(s->dir, dir, sizeof(s->dir));
 	*out = s;
@@ -226,29 +239,18 @@ store_open_reader(const char *dir, struct store **out, char *err, size_t errsz)
 {
 	char path[4096], lock[4112];
 	struct store *s;
-	const char *fs;
 	unsigned flags = MDB_RDONLY;
-	int mrc;
+	int rc, mrc;
 
 	*out = NULL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE) >=
-	    sizeof(path)) {
-		snprintf(err, errsz, "state-dir: path too long");
-		return SH_ETOOLONG;
-	}
+	if ((rc = store_path(dir, path, sizeof(path), err, errsz)) != SH_OK)
+		return rc;
 	if (access(path, F_OK) != 0) {
 		snprintf(err, errsz,
 		         "state-dir: %s: no store yet (sherve refresh or "
 		         "sherve import creates it)",
 		         dir);
 		return SH_ENOTFOUND;
-	}
-	if ((fs = network_fs(dir)) != NULL) {
-		snprintf(err, errsz,
-		         "state-dir: %s is on %s; LMDB needs a local "
-		         "filesystem (use a directory on local disk)",
-		         dir, fs);
-		return SH_EINVAL;
 	}
 	/* LMDB would create a missing lock file, owned by whoever runs this
 	 * (root, say) and then unwritable for the workers. No lock file means
