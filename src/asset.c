@@ -111,18 +111,13 @@ asset_index(int root, struct asset *a)
 }
 
 int
-asset_open(const char *webroot, const char *rel, int slash, struct asset *a)
+asset_open(int root, const char *rel, int slash, struct asset *a)
 {
-	int root = -1, rc = ASSET_NOT_FOUND;
+	int rc = ASSET_NOT_FOUND;
 
 	a->fd = -1;
 	if (str_copy(a->path, rel, sizeof(a->path)) >= sizeof(a->path))
 		goto out;
-	root = open(webroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		rc = ASSET_ERROR;
-		goto out;
-	}
 	if ((a->fd = open_beneath(root, rel)) < 0) {
 		/* EXDEV/ELOOP: a symlink out of the webroot; absence to us. */
 		rc = errno == EIO || errno == EMFILE || errno == ENFILE
@@ -139,15 +134,13 @@ asset_open(const char *webroot, const char *rel, int slash, struct asset *a)
 	else if (S_ISREG(a->st.st_mode) && !slash)
 		rc = ASSET_OK;
 out:
-	if (root != -1)
-		close(root);
 	if (rc != ASSET_OK)
 		asset_close(a);
 	return rc;
 }
 
 int
-asset_sibling(const char *webroot, const struct asset *a, const char *suffix,
+asset_sibling(int root, const struct asset *a, const char *suffix,
               struct asset *v)
 {
 	char p[ASSET_PATH_MAX];
@@ -157,7 +150,7 @@ asset_sibling(const char *webroot, const struct asset *a, const char *suffix,
 	if ((size_t)snprintf(p, sizeof(p), "%s%s", a->path, suffix) >=
 	    sizeof(p))
 		return ASSET_NOT_FOUND;
-	if (asset_open(webroot, p, 0, v) != ASSET_OK)
+	if (asset_open(root, p, 0, v) != ASSET_OK)
 		return ASSET_NOT_FOUND;
 	vt = &v->st.st_mtim;
 	/* A sibling older than its original is stale: never serve it. */

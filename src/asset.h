@@ -9,8 +9,7 @@
  *
  * Caveats: only regular files are served. A FIFO or device is refused
  * (and opened O_NONBLOCK so it cannot hang the worker). A directory serves
- * its index.html. The webroot is opened per request, so a deploy that swaps
- * the webroot (a symlink flip) is seen at once.
+ * its index.html. The caller holds the webroot's directory fd (webroot.h).
  */
 #ifndef SHERVE_ASSET_H
 #define SHERVE_ASSET_H
@@ -33,21 +32,21 @@ struct asset {
 enum asset_rc { ASSET_OK = 0, ASSET_NOT_FOUND, ASSET_ERROR };
 
 /*
- * Open rel (from path_normalise) under webroot. slash says whether the
- * request ended in '/', which only a directory may. On ASSET_OK the caller
- * owns a->fd and calls asset_close(). ASSET_ERROR means an I/O error other
- * than absence (errno kept), which the caller answers like absence.
+ * Open rel (from path_normalise) beneath root, a directory fd of the
+ * webroot. slash says whether the request ended in '/', which only a
+ * directory may. On ASSET_OK the caller owns a->fd and calls
+ * asset_close(). ASSET_ERROR means an I/O error other than absence (errno
+ * kept), which the caller answers like absence.
  */
-int asset_open(const char *webroot, const char *rel, int slash,
-               struct asset *a);
+int asset_open(int root, const char *rel, int slash, struct asset *a);
 
 /*
  * Open the precompressed sibling of a (a->path + suffix, e.g. ".br") into
  * v. A sibling older than a is ignored, so an edited file never shares its
  * URL with a stale compressed body. Returns ASSET_OK or ASSET_NOT_FOUND.
  */
-int asset_sibling(const char *webroot, const struct asset *a,
-                  const char *suffix, struct asset *v);
+int asset_sibling(int root, const struct asset *a, const char *suffix,
+                  struct asset *v);
 
 /* Close a->fd; safe to call twice. */
 void asset_close(struct asset *a);

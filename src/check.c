@@ -12,6 +12,7 @@
 #include "refresh.h"
 #include "rules.h"
 #include "util.h"
+#include "webroot.h"
 
 struct lint {
 	const char *source;
@@ -37,19 +38,20 @@ section_of(const char *host, size_t hlen, char *out, size_t outsz)
 }
 
 static void
-check_shadow(const struct conf *c, const struct lint *l,
+check_shadow(const struct conf *c, struct webroot *w, const struct lint *l,
              const struct redirect *r)
 {
 	char uri[REDIRECT_ALIAS_MAX + 2], rel[ASSET_PATH_MAX];
 	size_t n = redirect_key_len(r);
 	struct asset a;
-	int slash;
+	int slash, root;
 
 	if (c->webroot[0] == '\0' || n == 0)
 		return;
 	snprintf(uri, sizeof(uri), "/%.*s", (int)n, r->alias);
 	if (path_normalise(uri, "", rel, sizeof(rel), &slash) == PATH_OK &&
-	    asset_open(c->webroot, rel, 0, &a) == ASSET_OK) {
+	    (root = webroot_fd(w, c->webroot)) >= 0 &&
+	    asset_open(root, rel, 0, &a) == ASSET_OK) {
 		printf("%s:%u: alias '%s' is shadowed by the asset %s\n",
 		       l->source, r->line, r->alias, a.path);
 		asset_close(&a);
@@ -214,6 +216,7 @@ check_redirects(const struct conf *c, struct store *s, const char *source,
 {
 	struct redirect_map m = { 0 };
 	struct lint l = { source, 0 };
+	struct webroot w = { 0 };
 	struct redirects_opts o;
 	size_t i;
 	int invalid;
@@ -224,7 +227,7 @@ check_redirects(const struct conf *c, struct store *s, const char *source,
 		return -1;
 	}
 	for (i = 0; i < m.n; i++) {
-		check_shadow(c, &l, &m.v[i]);
+		check_shadow(c, &w, &l, &m.v[i]);
 		check_reserved(&l, &m.v[i]);
 		check_loop(&l, &m, &m.v[i]);
 	}
@@ -233,6 +236,7 @@ check_redirects(const struct conf *c, struct store *s, const char *source,
 	if (s != NULL)
 		check_diff(s, &m);
 	invalid = (int)m.invalid;
+	webroot_close(&w);
 	redirects_free(&m);
 	return invalid;
 }

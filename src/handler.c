@@ -22,6 +22,15 @@
 
 #define NOT_FOUND_BODY "Not found\n"
 
+/* The webroot's directory fd, or -1 when there is none to serve from. */
+static int
+root_fd(struct handler *h)
+{
+	if (h->conf->webroot[0] == '\0')
+		return -1;
+	return webroot_fd(&h->root, h->conf->webroot);
+}
+
 /* One info line per request; built only when info is enabled. */
 static void
 log_request(const struct request *rq, int status, const char *key,
@@ -144,8 +153,8 @@ pick_variant(struct handler *h, const struct request *rq, struct asset *a,
 	ok = encoding_accepted(rq->accept_encoding);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if ((ok & (1u << order[i])) &&
-		    asset_sibling(h->conf->webroot, a,
-		                  encoding_suffix(order[i]), v) == ASSET_OK) {
+		    asset_sibling(h->root.fd, a, encoding_suffix(order[i]),
+		                  v) == ASSET_OK) {
 			p->file = v;
 			p->enc = order[i];
 			return;
@@ -311,10 +320,9 @@ static int
 serve_not_found(struct handler *h, const struct request *rq, struct sink *out)
 {
 	struct asset a;
-	int status;
+	int status, root = root_fd(h);
 
-	if (h->conf->webroot[0] != '\0' &&
-	    asset_open(h->conf->webroot, "404.html", 0, &a) == ASSET_OK) {
+	if (root >= 0 && asset_open(root, "404.html", 0, &a) == ASSET_OK) {
 		status = serve_asset(h, rq, out, &a, 404);
 		asset_close(&a);
 		return status;
@@ -514,7 +522,7 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 {
 	char rel[ASSET_PATH_MAX];
 	struct asset a;
-	int rc, slash, status;
+	int rc, slash, status, root;
 
 	if (rq->method == NULL ||
 	    (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0))
@@ -528,8 +536,8 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 		return refuse_path(h, rq, out, rc);
 	if (is_metrics_path(h->conf, rq->uri))
 		return serve_metrics(h, rq, out);
-	if (h->conf->webroot[0] != '\0' &&
-	    asset_open(h->conf->webroot, rel, slash, &a) == ASSET_OK) {
+	if ((root = root_fd(h)) >= 0 &&
+	    asset_open(root, rel, slash, &a) == ASSET_OK) {
 		status = serve_asset(h, rq, out, &a, 200);
 		asset_close(&a);
 		return status;
@@ -588,4 +596,10 @@ handler_serve(struct handler *h, const struct request *rq, struct sink *out)
 	status = route(h, rq, &counted);
 	metrics_request(h->metrics, status, cnt.bytes, now_ns() - t0);
 	return status;
+}
+
+void
+handler_close(struct handler *h)
+{
+	webroot_close(&h->root);
 }

@@ -3,7 +3,8 @@
  * redirect -> not found. No network, no config parsing, one LMDB lookup.
  *
  * Caveats: the store may be NULL (it could not be opened); aliases then
- * answer 404 and assets are still served.
+ * answer 404 and assets are still served. The handler holds the webroot
+ * open between requests; handler_close() lets it go.
  */
 #ifndef SHERVE_HANDLER_H
 #define SHERVE_HANDLER_H
@@ -13,6 +14,7 @@
 #include "request.h"
 #include "response.h"
 #include "store.h"
+#include "webroot.h"
 
 struct handler {
 	const struct conf *conf;
@@ -24,6 +26,7 @@ struct handler {
 	int (*on_miss)(void *ctx);
 	void *miss_ctx;
 	struct metrics *metrics; /* may be NULL: nothing recorded */
+	struct webroot root;     /* held open between requests; zeroed */
 };
 
 /*
@@ -32,5 +35,8 @@ struct handler {
  */
 int handler_serve(struct handler *h, const struct request *rq,
                   struct sink *out);
+
+/* Close what the handler holds open between requests (the webroot). */
+void handler_close(struct handler *h);
 
 #endif

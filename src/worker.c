@@ -15,7 +15,7 @@
 int
 worker_run(const struct conf *c, enum worker_mode mode, int fd)
 {
-	struct handler h = { c, NULL, NULL, NULL, NULL };
+	struct handler h = { .conf = c };
 	struct miss_ctx miss = { c, NULL };
 	int fastcgi = mode == WORKER_FASTCGI, rc;
 	char err[512];
@@ -41,6 +41,7 @@ worker_run(const struct conf *c, enum worker_mode mode, int fd)
 	if (!fastcgi && h.store != NULL)
 		schedule_after_cgi(c, h.store);
 	schedule_stop(); /* joins the timer: its clone is closed */
+	handler_close(&h);
 	store_close(h.store);
 	metrics_close(h.metrics);
 	return rc == SH_OK ? EXIT_OK : EXIT_FAILED;

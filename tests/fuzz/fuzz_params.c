@@ -478,6 +478,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd_before = lowest_free_fd();
 	request_from_params(&rq, get_param, &prm);
 	status = handler_serve(&h, &rq, &sink);
+	handler_close(&h); /* the webroot it held open between requests */
 	FUZZ_ASSERT(lowest_free_fd() == fd_before);
 	if (getenv("FUZZ_SHOW") != NULL) /* to see what a seed does */
 		fprintf(stderr, "%.*s\n", (int)(o.len < 600 ? o.len : 600),

@@ -1312,6 +1312,7 @@ test_rows(void)
 		h.conf = &confs[rows[i].conf];
 		h.store = store;
 		check_row(&h, &rows[i]);
+		handler_close(&h);
 	}
 }
 
@@ -1335,6 +1336,7 @@ test_redirect_body(void)
 	expect_lacks(__LINE__, "nothing unescaped in the body", a.body, "<2>");
 	free(a.head);
 	free(b.p);
+	handler_close(&h);
 }
 
 /* A symlink that stays inside: followed with openat2, else refused. */
@@ -1358,6 +1360,7 @@ test_symlink_inside(void)
 		expect_mem(__LINE__, "target's body", CSS_BODY, a.body, a.blen);
 	free(a.head);
 	free(b.p);
+	handler_close(&h);
 }
 
 /* A file several read chunks long arrives whole, and ranges across chunks. */
@@ -1400,6 +1403,7 @@ test_big_file(void)
 	expect_int(__LINE__, "range bytes", 0, bad);
 	free(a.head);
 	free(b.p);
+	handler_close(&h);
 }
 
 /* A client that goes away: the status is still returned, nothing more. */
@@ -1435,6 +1439,7 @@ test_sink_failure(void)
 	expect_int(__LINE__, "redirect to a gone client", 301,
 	           serve(&h, &redir, &b));
 	free(b.p);
+	handler_close(&h);
 }
 
 /* The store may be missing: aliases 404, assets are still served. */
@@ -1461,6 +1466,7 @@ test_no_store(void)
 	h.store = NULL;
 	for (i = 0; i < NELEM(rs); i++)
 		check_row(&h, &rs[i]);
+	handler_close(&h);
 }
 
 struct miss {
@@ -1531,6 +1537,7 @@ test_on_miss(void)
 	check_row(&h, &late);
 	expect_int(__LINE__, "no hook for a hit", 2, m.calls);
 	store_close(s);
+	handler_close(&h);
 }
 
 /* A stored URL that would split the header block is never sent. */
@@ -1565,6 +1572,7 @@ test_header_injection(void)
 	h.store = s;
 	check_row(&h, &evil);
 	store_close(s);
+	handler_close(&h);
 }
 
 /* ---- rule kinds: prefixes, hosts, statuses, queries, case ---- */
@@ -1731,6 +1739,7 @@ test_rule_kinds(void)
 		h.conf = &confs[rule_rows[i].conf];
 		h.store = s;
 		check_row(&h, &rule_rows[i]);
+		handler_close(&h);
 	}
 	store_close(s);
 }
@@ -1758,13 +1767,16 @@ static void
 test_shrunk_before_read(void)
 {
 	struct asset f = { .fd = -1 };
+	struct webroot w = { 0 };
 	char buf[ASSET_CHUNK];
 	ssize_t n;
+	int root;
 
 	require_true(__LINE__, "write 1500 bytes",
 	             rewrite("shrink.txt", 'a', 1500) == 0);
+	require_true(__LINE__, "webroot_fd", (root = webroot_fd(&w, www)) >= 0);
 	require_true(__LINE__, "asset_open",
-	             asset_open(www, "shrink.txt", 0, &f) == ASSET_OK);
+	             asset_open(root, "shrink.txt", 0, &f) == ASSET_OK);
 	expect_int(__LINE__, "size at open", 1500, (long long)f.st.st_size);
 	require_true(__LINE__, "rewrite with 10 bytes",
 	             rewrite("shrink.txt", 'b', 10) == 0);
@@ -1776,16 +1788,101 @@ test_shrunk_before_read(void)
 	asset_close(&f);
 
 	require_true(__LINE__, "asset_open again",
-	             asset_open(www, "shrink.txt", 0, &f) == ASSET_OK);
+	             asset_open(root, "shrink.txt", 0, &f) == ASSET_OK);
 	n = asset_read_first(&f, buf, 4);
 	expect_int(__LINE__, "a read shorter than the file is not a shrink", 4,
 	           (long long)n);
 	expect_int(__LINE__, "st kept", 10, (long long)f.st.st_size);
 	asset_close(&f);
+	webroot_close(&w);
+}
+
+/* Wait for the coarse clock to tick (it does every few ms). */
+static void
+next_tick(void)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &a);
+	do {
+		usleep(500);
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &b);
+	} while (a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec);
+}
+
+static int
+body_is(struct handler *h, const char *uri, int status, const char *body)
+{
+	struct row r = { .uri = uri };
+	struct buf b;
+	int got;
+
+	memset(&b, 0, sizeof(b));
+	got = serve(h, &r, &b);
+	got = got == status && b.len >= strlen(body) &&
+	      memcmp(b.p + b.len - strlen(body), body, strlen(body)) == 0;
+	free(b.p);
+	return got;
+}
+
+/*
+ * The webroot is held open between requests and checked again once per
+ * clock tick: a deploy by symlink flip is served from the new tree after
+ * at most a tick, and a webroot renamed away or replaced by a file
+ * answers 404, never from the old tree.
+ */
+static void
+test_webroot_swap(void)
+{
+	char link[400], rel1[400], rel2[400], f[420], away[420];
+	struct conf c = confs[C_MAIN];
+	struct handler h;
+
+	snprintf(link, sizeof(link), "%s/site", base);
+	snprintf(rel1, sizeof(rel1), "%s/rel1", base);
+	snprintf(rel2, sizeof(rel2), "%s/rel2", base);
+	require_true(__LINE__, "mkdir releases",
+	             mkdir(rel1, 0755) == 0 && mkdir(rel2, 0755) == 0);
+	require_true(__LINE__, "release files",
+	             put_text(rel1, "v.txt", "RELEASE-1\n") == 0 &&
+	                     put_text(rel2, "v.txt", "RELEASE-2\n") == 0);
+	require_true(__LINE__, "symlink", symlink(rel1, link) == 0);
+	c.webroot = link;
+	memset(&h, 0, sizeof(h));
+	h.conf = &c;
+	expect_true(__LINE__, "release 1 served",
+	            body_is(&h, "/v.txt", 200, "RELEASE-1\n"));
+	expect_true(__LINE__, "the webroot is held open", h.root.open);
+	snprintf(f, sizeof(f), "%s/site.new", base);
+	require_true(__LINE__, "flip the symlink",
+	             symlink(rel2, f) == 0 && rename(f, link) == 0);
+	next_tick();
+	expect_true(__LINE__, "release 2 served a tick after the flip",
+	            body_is(&h, "/v.txt", 200, "RELEASE-2\n"));
+	snprintf(away, sizeof(away), "%s/rel2.away", base);
+	require_true(__LINE__, "rename the release away",
+	             rename(rel2, away) == 0);
+	next_tick();
+	expect_true(__LINE__, "webroot gone: 404",
+	            body_is(&h, "/v.txt", 404, "Not found\n"));
+	expect_true(__LINE__, "... and nothing held", !h.root.open);
+	require_true(__LINE__, "replace the link by a file",
+	             unlink(link) == 0 &&
+	                     put_text(base, "site", "not a dir\n") == 0);
+	next_tick();
+	expect_true(__LINE__, "webroot a file: 404",
+	            body_is(&h, "/v.txt", 404, "Not found\n"));
+	require_true(__LINE__, "webroot back",
+	             unlink(link) == 0 && symlink(away, link) == 0);
+	expect_true(__LINE__, "webroot back: served again at once",
+	            body_is(&h, "/v.txt", 200, "RELEASE-2\n"));
+	handler_close(&h);
+	expect_true(__LINE__, "handler_close lets it go", !h.root.open);
 }
 
 static const struct unit_test handler_tests[] = {
 	UNIT_TEST(test_rows),
+	UNIT_TEST(test_webroot_swap),
 	UNIT_TEST(test_redirect_body),
 	UNIT_TEST(test_symlink_inside),
 	UNIT_TEST(test_big_file),

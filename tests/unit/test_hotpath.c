@@ -241,6 +241,7 @@ test_no_allocation(void)
 	           "allocations during 10,000 rounds of warm requests", 0,
 	           allocs - before);
 
+	handler_close(&h);
 	metrics_close(h.metrics);
 	store_close(h.store);
 	conf_free(&c);

@@ -1,0 +1,40 @@
+/*
+ * webroot.h - the webroot directory, held open between requests.
+ *
+ * Every asset is opened beneath a directory fd of the webroot (asset.h).
+ * Opening the webroot afresh for each request costs every request, short
+ * links and misses included, an open(2) and a close(2). Held open for
+ * good, the fd would keep serving the old tree after a deploy that swaps
+ * the webroot (a symlink flip, a rename). So the path is stat()ed again at
+ * most once per tick of the coarse monotonic clock (a few milliseconds),
+ * and the fd is replaced when another directory stands there.
+ *
+ * Caveats: a swap is seen within one tick, not on the very next request;
+ * a request racing a deploy can see either tree anyway. A zeroed struct
+ * webroot is a valid closed one.
+ */
+#ifndef SHERVE_WEBROOT_H
+#define SHERVE_WEBROOT_H
+
+#include <sys/types.h>
+#include <time.h>
+
+struct webroot {
+	int open;  /* fd, dev and ino are valid */
+	int fd;    /* O_DIRECTORY fd of the webroot */
+	dev_t dev; /* what fd is, to compare with the path */
+	ino_t ino;
+	struct timespec check; /* coarse clock at the last check */
+};
+
+/*
+ * A directory fd for path, owned by w (never close it). Returns it, or -1
+ * with errno set (the path is gone, is not a directory, or open failed),
+ * in which case nothing is held.
+ */
+int webroot_fd(struct webroot *w, const char *path);
+
+/* Close what w holds; w is then a closed webroot again. */
+void webroot_close(struct webroot *w);
+
+#endif
