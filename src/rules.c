@@ -294,6 +294,42 @@ merge_query(struct out *o, const char *q)
 	o->n = dest + flen;
 }
 
+/*
+ * Percent-encode, in place, every byte of o that is not ASCII: a header
+ * value is ASCII (RFC 9110 obs-text is obsolete), and a target typed
+ * with an accent or an emoji must reach the browser as a URL it can
+ * follow, as gosherve's Go redirect sent it. Spelled backwards so no
+ * byte is read after it is overwritten.
+ */
+static void
+escape_non_ascii(struct out *o)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, extra = 0, w;
+
+	for (i = 0; i < o->n; i++)
+		extra += ((unsigned char)o->p[i] & 0x80) ? 2 : 0;
+	if (extra == 0 || o->over)
+		return;
+	if (extra > o->cap - o->n) {
+		o->over = 1;
+		return;
+	}
+	w = o->n + extra;
+	for (i = o->n; i-- > 0;) {
+		unsigned char c = (unsigned char)o->p[i];
+
+		if (c & 0x80) {
+			o->p[--w] = hex[c & 15];
+			o->p[--w] = hex[c >> 4];
+			o->p[--w] = '%';
+		} else {
+			o->p[--w] = (char)c;
+		}
+	}
+	o->n += extra;
+}
+
 int
 rules_location(const char *target, const char *splat, size_t splen,
                const char *query, char *out, size_t outsz)
@@ -307,6 +343,7 @@ rules_location(const char *target, const char *splat, size_t splen,
 	put_target(&o, target, splat, splen);
 	if (!o.over && query != NULL && query[0] != '\0')
 		merge_query(&o, query);
+	escape_non_ascii(&o);
 	out[o.over ? 0 : o.n] = '\0';
 	if (o.over)
 		return -1;

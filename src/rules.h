@@ -43,8 +43,9 @@ void rules_fold(const char *in, size_t len, char *out);
  *    target's query before any '#fragment': the target's parameters
  *    come first, except those whose name the request also sends (the
  *    request's value wins), then the request's query as it came.
- * Returns the length, or -1 when the result would exceed outsz - 1 or
- * REDIRECT_URL_MAX bytes, or would hold a control character.
+ * Bytes that are not ASCII (UTF-8 in a target or a raw query) are then
+ * percent-encoded. Returns the length, or -1 when the result would exceed
+ * outsz - 1 or REDIRECT_URL_MAX bytes, or would hold a control character.
  */
 int rules_location(const char *target, const char *splat, size_t splen,
                    const char *query, char *out, size_t outsz);

@@ -201,6 +201,13 @@ static const struct loc_row loc_rows[] = {
 	  "v=2&w=3", "https://n/d/a/b?v=2&w=3" },
 	{ __LINE__, "relative target", "/new/:splat", "p", "x=1",
 	  "/new/p?x=1" },
+	{ __LINE__, "UTF-8 in the target percent-encoded",
+	  "https://a/caf\xc3\xa9?q=\xe2\x82\xac", NULL, NULL,
+	  "https://a/caf%C3%A9?q=%E2%82%AC" },
+	{ __LINE__, "UTF-8 in a raw query percent-encoded", "https://a/x", NULL,
+	  "n=\xc3\xa9", "https://a/x?n=%C3%A9" },
+	{ __LINE__, "ASCII kept as it is", "https://a/%41~!*", NULL, NULL,
+	  "https://a/%41~!*" },
 	{ __LINE__, "control char in the target", "https://a/\r\nX: y", NULL,
 	  NULL, NULL },
 	{ __LINE__, "control char in the query", "https://a/x", NULL, "a=\n",
@@ -260,6 +267,20 @@ test_location_bounds(void)
 	expect_int(__LINE__, "fragment moved near the limit", -1,
 	           rules_location("https://a/x#frag", NULL, 0, query, out,
 	                          sizeof(out)));
+	/* Encoding UTF-8 triples it: the limit holds after the encoding. */
+	memset(target, 'a', sizeof(target));
+	memcpy(target, "https://a/", 10);
+	memcpy(target + REDIRECT_URL_MAX - 4, "\xc3\xa9", 2);
+	target[REDIRECT_URL_MAX - 2] = '\0';
+	expect_int(__LINE__, "8190 bytes, 2 of them UTF-8: 8194 encoded", -1,
+	           rules_location(target, NULL, 0, NULL, out, sizeof(out)));
+	target[REDIRECT_URL_MAX - 4] = '\xc3';
+	target[REDIRECT_URL_MAX - 3] = '\0';
+	expect_int(__LINE__, "8189 bytes, 1 of them not ASCII: 8191 encoded",
+	           REDIRECT_URL_MAX - 1,
+	           rules_location(target, NULL, 0, NULL, out, sizeof(out)));
+	expect_str(__LINE__, "... ending in %C3", "%C3",
+	           out + REDIRECT_URL_MAX - 4);
 }
 
 /* ---- store_resolve ---- */
