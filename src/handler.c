@@ -22,13 +22,19 @@
 
 #define NOT_FOUND_BODY "Not found\n"
 
-/* The webroot's directory fd, or -1 when there is none to serve from. */
+/*
+ * The webroot's directory fd, or -1 when there is none to serve from. In
+ * a sendfile mode the web server opens the file again by its path, so
+ * the webroot is checked on every request: headers from a tree that a
+ * deploy has just swapped out would describe another file's body.
+ */
 static int
 root_fd(struct handler *h)
 {
 	if (h->conf->webroot[0] == '\0')
 		return -1;
-	return webroot_fd(&h->root, h->conf->webroot);
+	return webroot_fd(&h->root, h->conf->webroot,
+	                  h->conf->sendfile_mode != SENDFILE_NONE);
 }
 
 /* One info line per request; built only when info is enabled. */
@@ -145,9 +151,11 @@ pick_variant(struct handler *h, const struct request *rq, struct asset *a,
 	p->type_of = a->path;
 	p->enc = ENC_IDENTITY;
 	p->vary = 0;
-	/* nginx drops Content-Encoding on X-Accel-Redirect responses. */
+	/* nginx drops Content-Encoding on X-Accel-Redirect responses, and
+	 * so does Apache's mod_xsendfile on X-Sendfile ones. */
 	if (!h->conf->precompressed || !mime_compressible(a->path) ||
-	    h->conf->sendfile_mode == SENDFILE_NGINX)
+	    h->conf->sendfile_mode == SENDFILE_NGINX ||
+	    h->conf->sendfile_mode == SENDFILE_APACHE)
 		return;
 	p->vary = 1;
 	ok = encoding_accepted(rq->accept_encoding);
@@ -189,6 +197,11 @@ send_by_server(struct handler *h, struct response *r, const struct rep *p)
 		n = snprintf(v, sizeof(v), "%s/%s", c->sendfile_prefix,
 		             p->file->path);
 	} else {
+		/* lighttpd percent-decodes the X-Sendfile path: a file named
+		 * "%2esecret" would send ".secret". Such names are streamed. */
+		if (c->sendfile_mode == SENDFILE_LIGHTTPD &&
+		    strchr(p->file->path, '%') != NULL)
+			return -1;
 		n = snprintf(v, sizeof(v), "%s/%s", c->webroot, p->file->path);
 	}
 	if (n < 0 || (size_t)n >= sizeof(v))

@@ -44,11 +44,11 @@ reopen(struct webroot *w, const char *path)
 }
 
 int
-webroot_fd(struct webroot *w, const char *path)
+webroot_fd(struct webroot *w, const char *path, int every)
 {
 	struct stat st;
 
-	if (same_tick(w) && w->open)
+	if (same_tick(w) && w->open && !every)
 		return w->fd;
 	/* While w->fd is held its inode cannot be reused: equal dev and ino
 	 * mean the very same directory still stands at path. */

@@ -53,6 +53,7 @@ enum which {
 	C_METRICS,
 	C_NOPRE,
 	C_LIGHTTPD,
+	C_APACHE,
 	C_NGINX,
 	C_DROP, /* forward-query = drop */
 	C_FOLD, /* alias-case = insensitive */
@@ -350,6 +351,7 @@ suite_init(void)
 	rc |= put_text(www, "app.js", JS_BODY);
 	rc |= put_text(www, "app.js.gz", JS_GZ);
 	rc |= put_text(www, "app.js.br", JS_BR);
+	rc |= put_text(www, "pct%41.txt", "PCT\n");
 	rc |= put_text(www, "old.css", CSS_BODY);
 	rc |= put_text(www, "old.css.gz", "STALE");
 	rc |= put_text(www, "image.png", "PNG");
@@ -418,6 +420,8 @@ suite_init(void)
 			                    "lighttpd", NULL };
 		const char *vnginx[] = { "--webroot", www, "--sendfile-mode",
 			                 "nginx", NULL };
+		const char *vapache[] = { "--webroot", www, "--sendfile-mode",
+			                  "apache", NULL };
 		const char *vdrop[] = { "--webroot", www, "--forward-query",
 			                "drop", NULL };
 		const char *vfold[] = { "--webroot", www, "--alias-case",
@@ -428,6 +432,7 @@ suite_init(void)
 		    load_conf(C_404, v404) || load_conf(C_METRICS, vmetrics) ||
 		    load_conf(C_NOPRE, vnopre) ||
 		    load_conf(C_LIGHTTPD, vlighttpd) ||
+		    load_conf(C_APACHE, vapache) ||
 		    load_conf(C_NGINX, vnginx) || load_conf(C_DROP, vdrop) ||
 		    load_conf(C_FOLD, vfold))
 			return -1;
@@ -1256,6 +1261,32 @@ static const struct row rows[] = {
 	  .has = { { "X-Accel-Redirect", "/.sherve-files/app.js" } },
 	  .lacks = { "Content-Encoding" } },
 
+	{ .line = __LINE__,
+	  .desc = "apache: no precompressed siblings (mod_xsendfile drops "
+	          "Content-Encoding)",
+	  .conf = C_APACHE,
+	  .uri = "/app.js",
+	  .ae = "br, gzip",
+	  .status = 200,
+	  .body = "",
+	  .has = { { "X-Sendfile", NULL } },
+	  .lacks = { "Content-Encoding", "Vary" } },
+	{ .line = __LINE__,
+	  .desc = "lighttpd: a name holding '%' is streamed (lighttpd would "
+	          "decode it)",
+	  .conf = C_LIGHTTPD,
+	  .uri = "/pct%2541.txt",
+	  .status = 200,
+	  .body = "PCT\n",
+	  .lacks = { "X-Sendfile" } },
+	{ .line = __LINE__,
+	  .desc = "apache: a name holding '%' is named as it is",
+	  .conf = C_APACHE,
+	  .uri = "/pct%2541.txt",
+	  .status = 200,
+	  .body = "",
+	  .has = { { "X-Sendfile", NULL } } },
+
 	/* Metrics without a metrics mapping. */
 	{ .line = __LINE__,
 	  .desc = "metrics unavailable",
@@ -1774,7 +1805,8 @@ test_shrunk_before_read(void)
 
 	require_true(__LINE__, "write 1500 bytes",
 	             rewrite("shrink.txt", 'a', 1500) == 0);
-	require_true(__LINE__, "webroot_fd", (root = webroot_fd(&w, www)) >= 0);
+	require_true(__LINE__, "webroot_fd",
+	             (root = webroot_fd(&w, www, 0)) >= 0);
 	require_true(__LINE__, "asset_open",
 	             asset_open(root, "shrink.txt", 0, &f) == ASSET_OK);
 	expect_int(__LINE__, "size at open", 1500, (long long)f.st.st_size);
@@ -1823,6 +1855,31 @@ body_is(struct handler *h, const char *uri, int status, const char *body)
 	      memcmp(b.p + b.len - strlen(body), body, strlen(body)) == 0;
 	free(b.p);
 	return got;
+}
+
+/* Asked to check every time, webroot_fd sees a flip without a tick. */
+static void
+webroot_checked_every_time(const char *link, const char *a, const char *b)
+{
+	struct webroot w = { 0 };
+	struct stat sa, sb, got;
+	char tmp[420];
+	int fd;
+
+	require_true(__LINE__, "stat releases",
+	             stat(a, &sa) == 0 && stat(b, &sb) == 0);
+	require_true(__LINE__, "link to a",
+	             unlink(link) == 0 && symlink(a, link) == 0);
+	fd = webroot_fd(&w, link, 1);
+	expect_true(__LINE__, "a is held",
+	            fd >= 0 && fstat(fd, &got) == 0 && got.st_ino == sa.st_ino);
+	snprintf(tmp, sizeof(tmp), "%s.new", link);
+	require_true(__LINE__, "flip to b",
+	             symlink(b, tmp) == 0 && rename(tmp, link) == 0);
+	fd = webroot_fd(&w, link, 1);
+	expect_true(__LINE__, "b at once, in the same tick or not",
+	            fd >= 0 && fstat(fd, &got) == 0 && got.st_ino == sb.st_ino);
+	webroot_close(&w);
 }
 
 /*
@@ -1878,6 +1935,7 @@ test_webroot_swap(void)
 	            body_is(&h, "/v.txt", 200, "RELEASE-2\n"));
 	handler_close(&h);
 	expect_true(__LINE__, "handler_close lets it go", !h.root.open);
+	webroot_checked_every_time(link, rel1, away);
 }
 
 static const struct unit_test handler_tests[] = {
