@@ -1,7 +1,30 @@
 # servers.sh - start functions for contrib/bench/run (sourced; uses $work,
-# $www, $sherve and appends every started PID to pids[]). Each takes the
-# port, writes its config under $work and starts the server in the
-# foreground-as-child style so it can be stopped by PID.
+# $www, $sherve, $top and appends every started PID to pids[]). Each takes
+# the port, writes its config under $work and starts the server in the
+# foreground-as-child style so it can be stopped by PID. The X-Sendfile
+# setups render the shipped recipes (contrib/lighttpd/sherve-xsendfile.conf,
+# contrib/apache/sherve-xsendfile.conf), so they measure what ships.
+
+# render_recipe TEMPLATE OUT NAME=VALUE...: a contrib recipe with @NAME@
+# replaced by VALUE; fails when a placeholder outside a comment is left.
+render_recipe() {
+	python3 - "$@" <<'EOF'
+import re, sys
+tmpl, out, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+text = open(tmpl).read()
+for p in pairs:
+    k, _, v = p.partition("=")
+    text = text.replace("@%s@" % k, v)
+left = set()
+for line in text.splitlines():
+    if not line.lstrip().startswith("#"):
+        left.update(re.findall(r"@[A-Z_]+@", line))
+if left:
+    sys.exit("render_recipe: %s: unset placeholders: %s"
+             % (tmpl, " ".join(sorted(left))))
+open(out, "w").write(text)
+EOF
+}
 
 nginx_conf() { # port extra-http extra-server location-body
 	mkdir -p "$work/nginx-$1"
@@ -135,9 +158,20 @@ start_sherve-lighttpd() {
 	lighttpd_sherve "$1" "" ""
 }
 
+# contrib/lighttpd/sherve-xsendfile.conf as shipped (its access log and
+# stat-cache-engine "disable" included). lighttpd passes its environment
+# on to sherve, so run's SHERVE_LOG_LEVEL=warn and SHERVE_REFRESH_INTERVAL=0
+# reach sherve as in the other setups.
 start_sherve-lighttpd-xsendfile() {
-	lighttpd_sherve "$1" "\"x-sendfile\" => \"enable\", \"x-sendfile-docroot\" => ( \"$www\" )," \
-		"\"SHERVE_SENDFILE_MODE\" => \"lighttpd\","
+	local d=$work/lighttpd-$1
+	mkdir -p "$d/htdocs"
+	render_recipe "$top/contrib/lighttpd/sherve-xsendfile.conf" \
+		"$d/lighttpd.conf" PORT="$1" SHERVE_BIN="$sherve" WEBROOT="$www" \
+		REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
+		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" MAX_PROCS=2 \
+		BASE_PATH=/ || return 1
+	lighttpd -D -f "$d/lighttpd.conf" &
+	pids+=($!)
 }
 
 apache_sherve() { # port extra-config
@@ -192,13 +226,48 @@ start_sherve-apache() {
 	apache_sherve "$1" ""
 }
 
-# mod_xsendfile (libapache2-mod-xsendfile) answers sherve's X-Sendfile
-# with the file itself; only paths under the webroot are allowed.
+# contrib/apache/sherve-xsendfile.conf as shipped (mod_xsendfile from
+# libapache2-mod-xsendfile; its access log included), in a server config
+# that loads what Debian's apache2.conf would. mod_fcgid passes sherve no
+# environment: the settings all setups share go in as FcgidInitialEnv.
 start_sherve-apache-xsendfile() {
-	local m=/usr/lib/apache2/modules
-	[ -e "$m/mod_xsendfile.so" ] || return 1
-	apache_sherve "$1" "LoadModule xsendfile_module $m/mod_xsendfile.so
-FcgidInitialEnv SHERVE_SENDFILE_MODE apache
-XSendFile On
-XSendFilePath \"$www\""
+	local d=$work/apache-$1 m=/usr/lib/apache2/modules mod
+	for mod in fcgid xsendfile authz_host; do
+		[ -e "$m/mod_$mod.so" ] || return 1
+	done
+	mkdir -p "$d/htdocs" "$d/fcgid"
+	render_recipe "$top/contrib/apache/sherve-xsendfile.conf" \
+		"$d/sherve-site.conf" PORT="$1" SHERVE_BIN="$sherve" \
+		WEBROOT="$www" REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
+		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" BASE_PATH=/ || return 1
+	sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \
+		"$d/sherve-site.conf"
+	# Apache's children run as www-data: let them read the run files.
+	chmod 755 "$work"
+	chown -R www-data "$SHERVE_STATE_DIR" "$d"
+	cat >"$d/httpd.conf" <<CONF
+ServerRoot "$d"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$1
+PidFile "$d/httpd.pid"
+ErrorLog "$d/server-error.log"
+DefaultRuntimeDir "$d"
+Mutex file:$d default
+User www-data
+Group www-data
+LoadModule mpm_event_module $m/mod_mpm_event.so
+LoadModule authz_core_module $m/mod_authz_core.so
+LoadModule authz_host_module $m/mod_authz_host.so
+LoadModule fcgid_module $m/mod_fcgid.so
+LoadModule xsendfile_module $m/mod_xsendfile.so
+StartServers 1
+ServerLimit 2
+ThreadsPerChild 16
+MaxRequestWorkers 32
+FcgidIPCDir "$d/fcgid"
+FcgidProcessTableFile "$d/fcgid-shm"
+Include "$d/sherve-site.conf"
+CONF
+	apache2 -f "$d/httpd.conf" -DFOREGROUND &
+	pids+=($!)
 }

@@ -7,10 +7,14 @@
 # 127.0.0.1 port, and checks the HTTP answers: assets, a nested directory
 # with and without a slash, Content-Type, ETag/304, aliases (map from the
 # fake upstream), 404s, the metrics path (loopback only); then a second
-# instance mounted at /go.
+# instance mounted at /go; then contrib/apache/sherve-xsendfile.conf
+# (sendfile-mode apache, files sent by mod_xsendfile): sherve still
+# decides, Apache sends the bytes, never stale after a rename or a flip
+# of a symlinked webroot.
 #
 # Needs apache2 with mod_fcgid (libapache2-mod-fcgid), curl and python3;
-# skips (77) without them.
+# skips (77) without them. Without mod_xsendfile (libapache2-mod-xsendfile)
+# the X-Sendfile instance is skipped.
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
 
 # shellcheck source=tests/integration/lib.sh
@@ -24,16 +28,24 @@ APACHE=$(apache_path) ||
 need_apache_modules fcgid mpm_event authz_core authz_host mime log_config dir
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve.conf
-[ -r "$TEMPLATE" ] || hard_error "$TEMPLATE: missing"
+XS_TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve-xsendfile.conf
+for f in "$TEMPLATE" "$XS_TEMPLATE"; do
+	[ -r "$f" ] || hard_error "$f: missing"
+done
 note "apache: $("$APACHE" -v 2>&1 | head -n 1)"
 
 open_tmp_to_children
 make_site
+mkdir -p "$T_TMP/outside"
+printf 'CANARY-OUTSIDE\n' >"$T_TMP/outside/canary.txt"
+ln -s "$T_TMP/outside/canary.txt" "$W/link.txt"
 start_upstream
 note "fake upstream on $UP"
 
 # start_site NAME BASE_PATH: render the template into a private server
 # on a free port; sets RUN, PORT, B (the server's root URL).
+# TEMPLATE=FILE, SITE_WEBROOT=DIR (default $W) and SITE_MODULES="..."
+# (loaded as well as fcgid and authz_host) in front of it change those.
 start_site() {
 	local name=$1 base=$2
 	RUN=$T_TMP/apache-$name
@@ -43,13 +55,16 @@ start_site() {
 		PORT=$(free_port)
 		B=http://127.0.0.1:$PORT
 		render_template "$TEMPLATE" "$RUN/sherve-site.conf" \
-			PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" WEBROOT="$W" \
+			PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
+			WEBROOT="${SITE_WEBROOT:-$W}" \
 			REDIRECTS_URL="$UP/redirects.txt" \
 			STATE_DIR="$T_TMP/state-$name" RUNDIR="$RUN" \
 			BASE_PATH="$base" ||
 			hard_error "cannot render $TEMPLATE"
 		{
-			apache_skeleton "$RUN" "$PORT" event fcgid authz_host
+			# shellcheck disable=SC2086 # a list of module names
+			apache_skeleton "$RUN" "$PORT" event fcgid authz_host \
+				${SITE_MODULES:-}
 			# What Debian's fcgid.conf sets, under RUN.
 			printf 'FcgidIPCDir "%s/fcgid"\n' "$RUN"
 			printf 'FcgidProcessTableFile "%s/fcgid_shm"\n' "$RUN"
@@ -133,6 +148,40 @@ if start_site base /go; then
 	base_path_checks apache "$B"
 	metrics_acl_checks "apache /go" "$B/go"
 	stop_pid "$A_PID"
+fi
+
+# The X-Sendfile recipe, on a webroot that is a symbolic link (as a
+# deploy that flips releases has it).
+if [ ! -r "$APACHE_MODDIR/mod_xsendfile.so" ]; then
+	skip "[apache-xsendfile] contrib/apache/sherve-xsendfile.conf" \
+		"mod_xsendfile is missing (apt-get install libapache2-mod-xsendfile)"
+else
+	ln -s "$W" "$T_TMP/www-live"
+	if TEMPLATE=$XS_TEMPLATE SITE_WEBROOT=$T_TMP/www-live \
+		SITE_MODULES=xsendfile start_site main-xsendfile /; then
+		expect_file_contains "[apache-xsendfile] the rendered recipe has XSendFile On" \
+			"$RUN/sherve-site.conf" 'XSendFile On'
+		expect_file_contains "[apache-xsendfile] ... and sherve's sendfile-mode apache" \
+			"$RUN/sherve-site.conf" 'FcgidInitialEnv SHERVE_SENDFILE_MODE apache'
+		site_checks apache-xsendfile "$B"
+		sendfile_checks apache-xsendfile "$B" "$T_TMP/www-live" \
+			"$T_TMP/state-main-xsendfile" "$RUN/server-error.log" \
+			identity
+		sendfile_flip_checks apache-xsendfile "$B" "$T_TMP/www-live"
+		# A documented difference (README): mod_xsendfile has Apache
+		# evaluate If-None-Match again on an X-Sendfile answer, and Apache
+		# takes a list that starts with "*" as a match where sherve,
+		# streaming, answers 200.
+		http -H 'If-None-Match: *, "x"' "$B/style.css"
+		expect_status "[apache-xsendfile] If-None-Match: *, \"x\" is 304 (Apache's reading)" 304
+		metrics_acl_checks apache-xsendfile "$B"
+		cat "$RUN/error.log" "$RUN/server-error.log" >"$T_TMP/all-errors.log"
+		expect_file_not_contains "[apache-xsendfile] no mod_xsendfile errors" \
+			"$T_TMP/all-errors.log" 'xsendfile:'
+		expect_file_not_contains "[apache-xsendfile] no mod_fcgid errors" \
+			"$T_TMP/all-errors.log" 'fcgid:error'
+		stop_pid "$A_PID"
+	fi
 fi
 
 expect_no_5xx "[apache] no request got a 5xx"

@@ -741,3 +741,212 @@ metrics_acl_checks() {
 			"'$n1' -> '$n2'"
 	fi
 }
+
+# ---------------------------------------------------------------- sendfile
+
+# sherve_bytes_total STATE_DIR: sherve_response_bytes_total summed over
+# every process of the instance (read-only: `sherve metrics`).
+sherve_bytes_total() {
+	"$SHERVE_BIN" --state-dir "$1" metrics 2>/dev/null |
+		awk '$1 == "sherve_response_bytes_total" { print $2 }'
+}
+
+# t_request_lines LOG PATH STATUS: sherve's request log lines for PATH.
+t_request_lines() {
+	grep -F '"msg":"request"' "$1" 2>/dev/null |
+		grep -F "\"path\":\"$2\"" | grep -cF "\"status\":\"$3\""
+}
+
+# sendfile_checks LABEL BASEURL WEBROOT STATE_DIR LOG GZIP: a recipe in
+# which sherve answers a file with X-Sendfile and the web server sends it
+# (sendfile-mode lighttpd or apache). WEBROOT is the recipe's webroot and
+# holds make_site's files (index.html, docs/guide/, 404.html, .secret)
+# and link.txt, a symbolic link out of it to a CANARY file; the map has
+# foo. STATE_DIR is sherve's, LOG the file sherve's stderr goes to (log
+# level info). GZIP is what a client that accepts gzip gets for a file
+# with a .gz sibling: "gzip" (the sibling, with Content-Encoding) or
+# "identity" (the file: sherve sends no variant in apache mode, since
+# mod_xsendfile drops Content-Encoding). Writes xs-* files and two
+# whose names hold a percent-escape ("%2esecret", "link%2etxt") into
+# WEBROOT.
+#
+# Each file answer is 200 with the exact bytes and sherve's headers, but
+# sherve logs one request line for it and writes only its headers
+# (sherve_response_bytes_total grows by less than 4 KiB for 256 KiB): the
+# web server sent the body. sherve's own answers stay sherve's: 304, 206,
+# 301, 404 and the refusals of a symlink out and of dotfiles. No body
+# comes without its Content-Encoding. A file named with a percent-escape
+# is sent as itself (sherve streams it: lighttpd would decode the name),
+# never as the file the decoded name names. A file replaced by a rename, or rewritten in place, is sent as
+# it is now.
+sendfile_checks() {
+	local l=$1 u=$2 w=$3 st=$4 log=$5 gz=$6 size n0 n1 b0 b1 i etag hp path
+	head -c 196608 /dev/urandom | base64 >"$w/xs-big.txt"
+	gzip -9 -n -c "$w/xs-big.txt" >"$w/xs-big.txt.gz"
+	size=$(wc -c <"$w/xs-big.txt" | tr -d ' ')
+
+	n0=$(t_request_lines "$log" /xs-big.txt 200)
+	b0=$(sherve_bytes_total "$st")
+	http "$u/xs-big.txt"
+	expect_status "[$l] a ${size}-byte asset is 200" 200
+	expect_body_file "[$l] ... with the file's exact bytes" "$w/xs-big.txt"
+	expect_header "[$l] ... and its Content-Length" Content-Length "$size"
+	expect_header_like "[$l] ... and sherve's Content-Type" Content-Type \
+		'text/plain*'
+	expect_no_header "[$l] ... and no X-Sendfile header for the client" \
+		X-Sendfile
+	etag=$(header ETag) || etag=
+	expect_match "[$l] ... and sherve's quoted ETag" "$etag" '"*-*-*"'
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		n1=$(t_request_lines "$log" /xs-big.txt 200)
+		[ "$n1" -gt "$n0" ] && break
+		sleep 0.2
+	done
+	expect_eq "[$l] ... after sherve decided (one request line in its log)" \
+		"$((n1 - n0))" 1
+	b1=$(sherve_bytes_total "$st")
+	if [ -n "$b0" ] && [ -n "$b1" ] && [ "$((b1 - b0))" -lt 4096 ]; then
+		pass "[$l] ... but sherve wrote only headers ($((b1 - b0)) bytes): the web server sent the body"
+	else
+		fail "[$l] ... but sherve wrote only headers" \
+			"sherve_response_bytes_total '$b0' -> '$b1'"
+	fi
+
+	http -H "If-None-Match: $etag" "$u/xs-big.txt"
+	expect_status "[$l] If-None-Match with that ETag is 304" 304
+	expect_body_empty "[$l] ... with an empty body"
+	# HEAD over a raw socket, so that a stray body would show.
+	hp=${u#http://}
+	case $hp in
+	*/*) path=/${hp#*/} hp=${hp%%/*} ;;
+	*) path= ;;
+	esac
+	raw_http "${hp##*:}" "HEAD $path/xs-big.txt HTTP/1.0\r\nHost: t\r\n\r\n"
+	expect_status "[$l] HEAD is 200" 200
+	expect_header "[$l] ... with the GET Content-Length" Content-Length "$size"
+	expect_eq "[$l] ... and no body" "$H_BODY_BYTES" 0
+	http -H 'Range: bytes=1000-1999' "$u/xs-big.txt"
+	expect_status "[$l] Range bytes=1000-1999 is 206" 206
+	expect_header "[$l] ... with its Content-Range" Content-Range \
+		"bytes 1000-1999/$size"
+	tail -c +1001 "$w/xs-big.txt" | head -c 1000 >"$T_TMP/xs-range"
+	expect_body_file "[$l] ... and those 1000 bytes" "$T_TMP/xs-range"
+	http -H 'Accept-Encoding: gzip' "$u/xs-big.txt"
+	if [ "$gz" = gzip ]; then
+		expect_header "[$l] Accept-Encoding: gzip gets the .gz sibling" \
+			Content-Encoding gzip
+		expect_body_file "[$l] ... byte for byte" "$w/xs-big.txt.gz"
+	else
+		expect_no_header "[$l] Accept-Encoding: gzip gets no Content-Encoding" \
+			Content-Encoding
+		expect_body_file "[$l] ... and the file itself, not the .gz" \
+			"$w/xs-big.txt"
+	fi
+
+	http "$u/"
+	expect_status "[$l] GET / is 200" 200
+	expect_body_contains "[$l] ... index.html, sent by the server" \
+		INDEX-MARKER
+	http "$u/docs/guide"
+	expect_body_contains "[$l] a directory without a slash sends its index" \
+		NESTED-INDEX
+	http "$u/foo"
+	expect_status "[$l] alias /foo is 301" 301
+	expect_header "[$l] ... to its Location" Location https://example.com/foo
+	http "$u/nope"
+	expect_status "[$l] an unknown path is 404" 404
+	expect_body_contains "[$l] ... with the webroot's 404.html" CUSTOM-404
+	for i in /link.txt /.secret /%2esecret; do
+		http "$u$i"
+		expect_status "[$l] refused: $i is 404" 404
+		expect_body_not_contains "[$l] ... and leaks nothing" CANARY
+	done
+	# sherve names the file as it is on disk; a server that decoded the
+	# name again would send .secret, or follow link.txt out of the webroot.
+	printf 'PCT-NAME\n' >"$w/%2esecret"
+	printf 'PCT-LINK\n' >"$w/link%2etxt"
+	for i in %2esecret link%2etxt; do
+		http "$u/${i//%/%25}"
+		expect_body_not_contains "[$l] the file named '$i' leaks nothing" CANARY
+		expect_status "[$l] ... and is 200" 200
+		expect_body_file "[$l] ... with its own bytes" "$w/$i"
+	done
+
+	# The web server opens the file again by its name: what it sends must
+	# be the file as it is now, not one its caches remember.
+	printf 'SWAP-ONE\n' >"$w/xs-swap.txt"
+	http "$u/xs-swap.txt"
+	http "$u/xs-swap.txt"
+	printf 'SWAP-TWO, a longer second version\n' >"$w/xs-swap.new"
+	mv "$w/xs-swap.new" "$w/xs-swap.txt"
+	http "$u/xs-swap.txt"
+	expect_body_file "[$l] a file replaced by a rename is sent new at once" \
+		"$w/xs-swap.txt"
+	expect_header "[$l] ... with its new Content-Length" Content-Length \
+		"$(wc -c <"$w/xs-swap.txt" | tr -d ' ')"
+	printf 'SWAP-3\n' >"$w/xs-swap.txt"
+	http "$u/xs-swap.txt"
+	expect_body_file "[$l] a file rewritten shorter in place is sent as it is" \
+		"$w/xs-swap.txt"
+}
+
+# sendfile_flip_checks LABEL BASEURL LINK: LINK, the recipe's webroot, is
+# a symbolic link to a directory; a deploy flips it to another release
+# (ln -sfn + mv -T). The file sent must come from the release LINK names
+# now, then again from the first one when flipped back.
+sendfile_flip_checks() {
+	local l=$1 u=$2 link=$3 one two
+	one=$(readlink -f "$link")
+	two=$link.release-two
+	mkdir -p "$two"
+	printf 'RELEASE-ONE\n' >"$one/xs-flip.txt"
+	printf 'RELEASE-TWO, a longer file\n' >"$two/xs-flip.txt"
+	http "$u/xs-flip.txt"
+	http "$u/xs-flip.txt"
+	expect_body_contains "[$l] symlinked webroot: the first release" \
+		RELEASE-ONE
+	ln -sfn "$two" "$link.new" && mv -T "$link.new" "$link"
+	http "$u/xs-flip.txt"
+	expect_body_file "[$l] ... flipped: the second release at once" \
+		"$two/xs-flip.txt"
+	expect_header "[$l] ... with its Content-Length" Content-Length \
+		"$(wc -c <"$two/xs-flip.txt" | tr -d ' ')"
+	ln -sfn "$one" "$link.new" && mv -T "$link.new" "$link"
+	http "$u/xs-flip.txt"
+	expect_body_file "[$l] ... flipped back: the first release again" \
+		"$one/xs-flip.txt"
+	# A request right after each flip, on a kept connection (curl starts
+	# too slowly to land within sherve's clock tick): the headers sherve
+	# took from its fd (the ETag) and the body the server opened by name
+	# must be of the same release.
+	local got
+	got=$(python3 - "${u#http://}" "$link" "$one" "$two" <<'PY'
+import http.client, os, sys
+hp, link, rels = sys.argv[1], sys.argv[2], sys.argv[3:5]
+host, _, path = hp.partition("/")
+base = "/" + path if path else ""
+c = http.client.HTTPConnection(host, timeout=10)
+bad = 0
+for i in range(100):
+    os.symlink(rels[(i + 1) % 2], link + ".new")
+    os.replace(link + ".new", link)
+    c.request("GET", base + "/xs-flip.txt")
+    r = c.getresponse()
+    body = r.read()
+    f = rels[(i + 1) % 2] + "/xs-flip.txt"
+    want = open(f, "rb").read()
+    st = os.stat(f)
+    # sherve's ETag (cond.c): size, mtime seconds, nanoseconds, in hex.
+    etag = '"%x-%x-%x"' % (st.st_size, st.st_mtime_ns // 10**9,
+                           st.st_mtime_ns % 10**9)
+    if (body != want or r.getheader("Content-Length") != str(len(body))
+            or r.getheader("ETag") != etag):
+        bad += 1
+os.symlink(rels[0], link + ".new")
+os.replace(link + ".new", link)
+print(bad)
+PY
+) || got="python3 failed"
+	expect_eq "[$l] 100 flips, each followed at once by a request: ETag, length and body of the new release every time" \
+		"$got" 0
+}

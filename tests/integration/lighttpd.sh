@@ -8,7 +8,10 @@
 # assets, conditionals, ranges, redirects, 404s, refused paths, a missing
 # webroot, unreachable and malformed redirects URLs, a restart on a kept
 # store with the upstream gone, redirect-status 308 and a base path; the
-# recipe's metrics path, readable from loopback (127.0.0.1) only.
+# recipe's metrics path, readable from loopback (127.0.0.1) only. Then
+# contrib/lighttpd/sherve-xsendfile.conf (sendfile-mode lighttpd, files
+# sent by lighttpd's x-sendfile): sherve still decides, lighttpd sends
+# the bytes, never stale after a rename or a flip of a symlinked webroot.
 #
 # Needs lighttpd, curl and python3; skips (77) without them.
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
@@ -20,7 +23,10 @@ LIGHTTPD=$(lighttpd_path) ||
 	skip_all "lighttpd is not installed (apt-get install lighttpd)"
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve.conf
-[ -r "$TEMPLATE" ] || hard_error "$TEMPLATE: missing"
+XS_TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve-xsendfile.conf
+for f in "$TEMPLATE" "$XS_TEMPLATE"; do
+	[ -r "$f" ] || hard_error "$f: missing"
+done
 note "lighttpd: $("$LIGHTTPD" -v 2>&1 | head -n 1)"
 note "sherve: $SHERVE_BIN"
 
@@ -74,6 +80,7 @@ upstream_count() {
 # start_lighttpd NAME NAME=VALUE...: render the template (values given
 # win over the defaults below) and start lighttpd -D. Sets L_RUN, L_PORT,
 # L_PID and B (the base URL). Returns 1 when it does not come up.
+# TEMPLATE=FILE start_lighttpd ... renders another recipe.
 start_lighttpd() {
 	local name=$1 _
 	shift
@@ -448,6 +455,60 @@ if start_lighttpd base STATE_DIR="$T_TMP/state-main" BASE_PATH=/go; then
 	metrics_acl_checks "lighttpd /go" "$B/go"
 	stop_lighttpd
 fi
+
+# The X-Sendfile recipe, on a webroot that is a symbolic link (as a
+# deploy that flips releases has it), on the kept store of 'main'.
+note "instance 'xsendfile': contrib/lighttpd/sherve-xsendfile.conf"
+ln -s "$W" "$T_TMP/www-live"
+if TEMPLATE=$XS_TEMPLATE start_lighttpd xsendfile WEBROOT="$T_TMP/www-live" \
+	STATE_DIR="$T_TMP/state-main"; then
+	expect_file_contains "[xsendfile] the rendered recipe enables x-sendfile" \
+		"$L_RUN/lighttpd.conf" '"x-sendfile"         => "enable"'
+	expect_file_contains "[xsendfile] ... and sherve's sendfile-mode lighttpd" \
+		"$L_RUN/lighttpd.conf" '"SHERVE_SENDFILE_MODE" => "lighttpd"'
+	sendfile_checks lighttpd-xsendfile "$B" "$T_TMP/www-live" \
+		"$T_TMP/state-main" "$L_RUN/sherve.log" gzip
+	sendfile_flip_checks lighttpd-xsendfile "$B" "$T_TMP/www-live"
+	# A documented difference (README): lighttpd evaluates If-None-Match
+	# again on an X-Sendfile answer, and takes a "*" inside a list as a
+	# match where sherve, streaming, answers 200.
+	http -H 'If-None-Match: *, "x"' "$B/style.css"
+	expect_status "[xsendfile] If-None-Match: *, \"x\" is 304 (lighttpd's reading)" 304
+	# lighttpd would decode a "%" in sherve's X-Sendfile name again, so
+	# sherve streams such a file itself; other escapes go to lighttpd.
+	printf 'PCT-100\n' >"$W/100%.txt"
+	printf 'SPACED\n' >"$W/a b.txt"
+	http "$B/100%25.txt"
+	expect_status "[xsendfile] /100%25.txt (a '%' in the name) is 200" 200
+	expect_body_file "[xsendfile] ... with the file '100%.txt'" "$W/100%.txt"
+	http "$B/a%20b.txt"
+	expect_status "[xsendfile] /a%20b.txt is 200" 200
+	expect_body_file "[xsendfile] ... with the file 'a b.txt'" "$W/a b.txt"
+	http "$B/foo?q=100%25"
+	expect_status "[xsendfile] a '%' in the query string is no matter: 301" 301
+	metrics_acl_checks lighttpd-xsendfile "$B"
+	expect_file_not_contains "[xsendfile] lighttpd logged no X-Sendfile error" \
+		"$L_RUN/error.log" 'X-Sendfile'
+	stop_lighttpd
+fi
+
+# x-sendfile-docroot must name the webroot: lighttpd refuses an empty
+# entry, and sherve refuses sendfile-mode without a webroot.
+render_lighttpd "$XS_TEMPLATE" "$T_TMP/xs-noroot.conf" PORT=1 \
+	SHERVE_BIN="$SHERVE_BIN" RUNDIR="$T_TMP" MAX_PROCS=1 BASE_PATH=/ \
+	WEBROOT= STATE_DIR="$T_TMP/state-main" REDIRECTS_URL="$UP/redirects.txt" ||
+	hard_error "cannot render $XS_TEMPLATE"
+if "$LIGHTTPD" -tt -f "$T_TMP/xs-noroot.conf" >"$T_TMP/xs-noroot.out" 2>&1; then
+	fail "[xsendfile] without a webroot lighttpd -tt refuses the recipe" \
+		"exit 0: $(head -c 200 "$T_TMP/xs-noroot.out")"
+else
+	pass "[xsendfile] without a webroot lighttpd -tt refuses the recipe"
+fi
+expect_file_contains "[xsendfile] ... naming x-sendfile-docroot" \
+	"$T_TMP/xs-noroot.out" x-sendfile-docroot
+check_exit "[xsendfile] ... and sherve refuses sendfile-mode without one" 78 \
+	env SHERVE_SENDFILE_MODE=lighttpd SHERVE_WEBROOT= \
+	SHERVE_STATE_DIR="$T_TMP/state-main" "$SHERVE_BIN" status
 
 expect_no_5xx "no request got a 5xx"
 finish
