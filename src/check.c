@@ -50,7 +50,7 @@ check_shadow(const struct conf *c, struct webroot *w, const struct lint *l,
 		return;
 	snprintf(uri, sizeof(uri), "/%.*s", (int)n, r->alias);
 	if (path_normalise(uri, "", rel, sizeof(rel), &slash) == PATH_OK &&
-	    (root = webroot_fd(w, c->webroot, 0)) >= 0 &&
+	    (root = webroot_fd(w, c->webroot)) >= 0 &&
 	    asset_open(root, rel, 0, &a) == ASSET_OK) {
 		printf("%s:%u: alias '%s' is shadowed by the asset %s\n",
 		       l->source, r->line, r->alias, a.path);

@@ -611,6 +611,17 @@ conf_validate(struct conf *c, char *err, size_t errsz)
 		         "sendfile-mode: needs an absolute webroot");
 		return -1;
 	}
+	/* X-Sendfile names webroot/path, which lighttpd percent-decodes. */
+	if ((c->sendfile_mode == SENDFILE_LIGHTTPD ||
+	     c->sendfile_mode == SENDFILE_APACHE) &&
+	    !str_ascii_except(c->webroot, "%")) {
+		snprintf(err, errsz,
+		         "sendfile-mode: the webroot %s holds a '%%' or a "
+		         "byte that is not ASCII, which the web server would "
+		         "read as another path",
+		         c->webroot);
+		return -1;
+	}
 	if (c->state_dir[0] == '\0') {
 		snprintf(err, errsz, "state-dir: must not be empty");
 		return -1;

@@ -22,19 +22,13 @@
 
 #define NOT_FOUND_BODY "Not found\n"
 
-/*
- * The webroot's directory fd, or -1 when there is none to serve from. In
- * a sendfile mode the web server opens the file again by its path, so
- * the webroot is checked on every request: headers from a tree that a
- * deploy has just swapped out would describe another file's body.
- */
+/* The webroot's directory fd, or -1 when there is none to serve from. */
 static int
 root_fd(struct handler *h)
 {
 	if (h->conf->webroot[0] == '\0')
 		return -1;
-	return webroot_fd(&h->root, h->conf->webroot,
-	                  h->conf->sendfile_mode != SENDFILE_NONE);
+	return webroot_fd(&h->root, h->conf->webroot);
 }
 
 /* One info line per request; built only when info is enabled. */
@@ -140,8 +134,8 @@ struct rep {
 
 /* Swap in a precompressed sibling if the client accepts one. */
 static void
-pick_variant(struct handler *h, const struct request *rq, struct asset *a,
-             struct asset *v, struct rep *p)
+pick_variant(struct handler *h, const struct request *rq, int root,
+             struct asset *a, struct asset *v, struct rep *p)
 {
 	static const enum encoding order[] = { ENC_BR, ENC_GZIP };
 	unsigned ok;
@@ -161,8 +155,8 @@ pick_variant(struct handler *h, const struct request *rq, struct asset *a,
 	ok = encoding_accepted(rq->accept_encoding);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if ((ok & (1u << order[i])) &&
-		    asset_sibling(h->root.fd, a, encoding_suffix(order[i]),
-		                  v) == ASSET_OK) {
+		    asset_sibling(root, a, encoding_suffix(order[i]), v) ==
+		            ASSET_OK) {
 			p->file = v;
 			p->enc = order[i];
 			return;
@@ -182,35 +176,29 @@ entity_headers(struct response *r, const struct rep *p)
 /*
  * Let the web server move the bytes (sendfile-mode): sherve has checked
  * containment and preconditions; the server applies Range itself.
- * Returns 0, or -1 to stream instead (a path nginx cannot take).
+ * Returns 0, or -1 to stream the open file instead:
+ *  - a name the server would read as another: nginx takes a URI ('?',
+ *    '%', '#'), lighttpd (and mod_xsendfile 1.0) percent-decode the
+ *    X-Sendfile path, so "%2esecret" would send ".secret", and lighttpd
+ *    answers 502 for bytes that do not decode as UTF-8;
+ *  - a webroot swapped by a deploy since this worker's last check: the
+ *    server would open the new tree's file under the old one's headers.
  */
 static int
 send_by_server(struct handler *h, struct response *r, const struct rep *p)
 {
 	const struct conf *c = h->conf;
+	int nginx = c->sendfile_mode == SENDFILE_NGINX, n;
 	char v[ASSET_PATH_MAX * 2];
-	int n;
 
-	if (c->sendfile_mode == SENDFILE_NGINX) {
-		if (strpbrk(p->file->path, "?%#") != NULL)
-			return -1;
-		n = snprintf(v, sizeof(v), "%s/%s", c->sendfile_prefix,
-		             p->file->path);
-	} else {
-		/* lighttpd percent-decodes the X-Sendfile path: a file named
-		 * "%2esecret" would send ".secret". Such names are streamed. */
-		if (c->sendfile_mode == SENDFILE_LIGHTTPD &&
-		    strchr(p->file->path, '%') != NULL)
-			return -1;
-		n = snprintf(v, sizeof(v), "%s/%s", c->webroot, p->file->path);
-	}
+	if (!str_ascii_except(p->file->path, nginx ? "?%#" : "%") ||
+	    !webroot_current(&h->root, c->webroot))
+		return -1;
+	n = snprintf(v, sizeof(v), "%s/%s",
+	             nginx ? c->sendfile_prefix : c->webroot, p->file->path);
 	if (n < 0 || (size_t)n >= sizeof(v))
 		return -1;
-	return resp_header(r,
-	                   c->sendfile_mode == SENDFILE_NGINX
-	                           ? "X-Accel-Redirect"
-	                           : "X-Sendfile",
-	                   v);
+	return resp_header(r, nginx ? "X-Accel-Redirect" : "X-Sendfile", v);
 }
 
 /* The strong ETag of what p sends, from its fstat; "" if it cannot be. */
@@ -285,14 +273,14 @@ send_entity(struct handler *h, const struct request *rq, struct response *r,
 /* Send a, honouring conditionals and Range; status given for 404.html. */
 static int
 serve_asset(struct handler *h, const struct request *rq, struct sink *out,
-            struct asset *a, int status)
+            int root, struct asset *a, int status)
 {
 	struct asset v = { .fd = -1 };
 	struct response r;
 	struct rep p;
 	uint64_t off = 0, len;
 
-	pick_variant(h, rq, a, &v, &p);
+	pick_variant(h, rq, root, a, &v, &p);
 	if (status != 200)
 		p.vary = 0;
 	rep_etag(h, &p);
@@ -336,7 +324,7 @@ serve_not_found(struct handler *h, const struct request *rq, struct sink *out)
 	int status, root = root_fd(h);
 
 	if (root >= 0 && asset_open(root, "404.html", 0, &a) == ASSET_OK) {
-		status = serve_asset(h, rq, out, &a, 404);
+		status = serve_asset(h, rq, out, root, &a, 404);
 		asset_close(&a);
 		return status;
 	}
@@ -551,7 +539,7 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 		return serve_metrics(h, rq, out);
 	if ((root = root_fd(h)) >= 0 &&
 	    asset_open(root, rel, slash, &a) == ASSET_OK) {
-		status = serve_asset(h, rq, out, &a, 200);
+		status = serve_asset(h, rq, out, root, &a, 200);
 		asset_close(&a);
 		return status;
 	}

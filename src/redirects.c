@@ -389,12 +389,25 @@ self_loop(const struct parser *ps, const struct rule *r)
 	       ((size_t)n == a.n || probe[a.n] == '/');
 }
 
+/* The length of u in a Location, where each non-ASCII byte is "%XX". */
+static size_t
+encoded_len(struct span u)
+{
+	size_t i, n = u.n;
+
+	for (i = 0; i < u.n; i++)
+		n += ((unsigned char)u.p[i] & 0x80) ? 2 : 0;
+	return n;
+}
+
 static const char *
 check_target(const struct parser *ps, const struct rule *r)
 {
 	struct span u = r->url;
 
-	if (u.n > REDIRECT_URL_MAX)
+	/* Counted as sent: a target that only fits unencoded would be
+	 * stored, then refused on every request. */
+	if (encoded_len(u) > REDIRECT_URL_MAX)
 		return "URL too long";
 	if (!redirects_url_ok(u.p, u.n)) {
 		if (u.n == 0 || u.p[0] != '/')

@@ -135,17 +135,27 @@ path_safe(unsigned char c)
 	return c != '\0' && strchr("-._~!$'()*,;:@/", c) != NULL;
 }
 
+/* "%XX" for c into e[0..2]. */
+static void
+pct_encode(unsigned char c, char *e)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	e[0] = '%';
+	e[1] = hex[c >> 4];
+	e[2] = hex[c & 15];
+}
+
 static void
 put_encoded(struct out *o, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+		char e[3];
 
-		if (path_safe(c))
+		pct_encode((unsigned char)s[i], e);
+		if (path_safe((unsigned char)s[i]))
 			put(o, s + i, 1);
 		else
 			put(o, e, 3);
@@ -304,12 +314,13 @@ merge_query(struct out *o, const char *q)
 static void
 escape_non_ascii(struct out *o)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t i, extra = 0, w;
 
+	if (o->over)
+		return;
 	for (i = 0; i < o->n; i++)
 		extra += ((unsigned char)o->p[i] & 0x80) ? 2 : 0;
-	if (extra == 0 || o->over)
+	if (extra == 0)
 		return;
 	if (extra > o->cap - o->n) {
 		o->over = 1;
@@ -320,9 +331,8 @@ escape_non_ascii(struct out *o)
 		unsigned char c = (unsigned char)o->p[i];
 
 		if (c & 0x80) {
-			o->p[--w] = hex[c & 15];
-			o->p[--w] = hex[c >> 4];
-			o->p[--w] = '%';
+			w -= 3;
+			pct_encode(c, o->p + w);
 		} else {
 			o->p[--w] = (char)c;
 		}

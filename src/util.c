@@ -92,6 +92,15 @@ str_has_ctl(const char *s, size_t len)
 	return 0;
 }
 
+int
+str_ascii_except(const char *s, const char *reject)
+{
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0x80) || strchr(reject, *s) != NULL)
+			return 0;
+	return 1;
+}
+
 char *
 str_dup(const char *s)
 {

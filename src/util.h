@@ -48,6 +48,9 @@ size_t str_copy(char *dst, const char *src, size_t dstsz);
 /* 1 if the len bytes at s hold a control character (< 0x20 or 0x7f). */
 int str_has_ctl(const char *s, size_t len);
 
+/* 1 if s holds only ASCII (no byte >= 0x80) and none of the bytes in reject. */
+int str_ascii_except(const char *s, const char *reject);
+
 /* strdup that returns NULL for NULL input; the caller checks for ENOMEM. */
 char *str_dup(const char *s);
 

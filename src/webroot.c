@@ -44,16 +44,22 @@ reopen(struct webroot *w, const char *path)
 }
 
 int
-webroot_fd(struct webroot *w, const char *path, int every)
+webroot_current(const struct webroot *w, const char *path)
 {
 	struct stat st;
 
-	if (same_tick(w) && w->open && !every)
-		return w->fd;
 	/* While w->fd is held its inode cannot be reused: equal dev and ino
 	 * mean the very same directory still stands at path. */
-	if (w->open && stat(path, &st) == 0 && st.st_dev == w->dev &&
-	    st.st_ino == w->ino)
+	return w->open && stat(path, &st) == 0 && st.st_dev == w->dev &&
+	       st.st_ino == w->ino;
+}
+
+int
+webroot_fd(struct webroot *w, const char *path)
+{
+	if (same_tick(w) && w->open)
+		return w->fd;
+	if (webroot_current(w, path))
 		return w->fd;
 	webroot_close(w);
 	return reopen(w, path);

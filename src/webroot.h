@@ -9,10 +9,9 @@
  * most once per tick of the coarse monotonic clock (a few milliseconds),
  * and the fd is replaced when another directory stands there.
  *
- * Caveats: a swap is seen within one tick, not on the very next request
- * (unless the caller asks for a check every time); a request racing a
- * deploy can see either tree anyway. A zeroed struct webroot is a valid
- * closed one.
+ * Caveats: a swap is seen within one tick, not on the very next request;
+ * a request racing a deploy can see either tree anyway. A zeroed struct
+ * webroot is a valid closed one (its fd is not read while closed).
  */
 #ifndef SHERVE_WEBROOT_H
 #define SHERVE_WEBROOT_H
@@ -29,13 +28,18 @@ struct webroot {
 };
 
 /*
- * A directory fd for path, owned by w (never close it). With every set,
- * the path is checked on this call whatever the clock says (for callers
- * whose answer someone else opens again by path). Returns the fd, or -1
+ * A directory fd for path, owned by w (never close it). Returns it, or -1
  * with errno set (the path is gone, is not a directory, or open failed),
  * in which case nothing is held.
  */
-int webroot_fd(struct webroot *w, const char *path, int every);
+int webroot_fd(struct webroot *w, const char *path);
+
+/*
+ * 1 if path names, right now, the directory w holds: for an answer that
+ * the web server opens again by its name (sendfile-mode), which must be
+ * the file whose headers were taken from w's tree. One stat(2).
+ */
+int webroot_current(const struct webroot *w, const char *path);
 
 /* Close what w holds; w is then a closed webroot again. */
 void webroot_close(struct webroot *w);

@@ -38,10 +38,11 @@ worker_run(const struct conf *c, enum worker_mode mode, int fd)
 	if (metrics_open(c->state_dir, &h.metrics, err, sizeof(err)) != SH_OK)
 		log_warnx("%s; requests are not counted", err);
 	rc = fastcgi ? fcgi_run(&h, fd) : cgi_run(&h);
+	/* Before the CGI refresh forks: its child must not pin the webroot. */
+	handler_close(&h);
 	if (!fastcgi && h.store != NULL)
 		schedule_after_cgi(c, h.store);
 	schedule_stop(); /* joins the timer: its clone is closed */
-	handler_close(&h);
 	store_close(h.store);
 	metrics_close(h.metrics);
 	return rc == SH_OK ? EXIT_OK : EXIT_FAILED;

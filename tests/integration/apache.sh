@@ -159,10 +159,6 @@ else
 	ln -s "$W" "$T_TMP/www-live"
 	if TEMPLATE=$XS_TEMPLATE SITE_WEBROOT=$T_TMP/www-live \
 		SITE_MODULES=xsendfile start_site main-xsendfile /; then
-		expect_file_contains "[apache-xsendfile] the rendered recipe has XSendFile On" \
-			"$RUN/sherve-site.conf" 'XSendFile On'
-		expect_file_contains "[apache-xsendfile] ... and sherve's sendfile-mode apache" \
-			"$RUN/sherve-site.conf" 'FcgidInitialEnv SHERVE_SENDFILE_MODE apache'
 		site_checks apache-xsendfile "$B"
 		sendfile_checks apache-xsendfile "$B" "$T_TMP/www-live" \
 			"$T_TMP/state-main-xsendfile" "$RUN/server-error.log" \

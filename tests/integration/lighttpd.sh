@@ -462,10 +462,6 @@ note "instance 'xsendfile': contrib/lighttpd/sherve-xsendfile.conf"
 ln -s "$W" "$T_TMP/www-live"
 if TEMPLATE=$XS_TEMPLATE start_lighttpd xsendfile WEBROOT="$T_TMP/www-live" \
 	STATE_DIR="$T_TMP/state-main"; then
-	expect_file_contains "[xsendfile] the rendered recipe enables x-sendfile" \
-		"$L_RUN/lighttpd.conf" '"x-sendfile"         => "enable"'
-	expect_file_contains "[xsendfile] ... and sherve's sendfile-mode lighttpd" \
-		"$L_RUN/lighttpd.conf" '"SHERVE_SENDFILE_MODE" => "lighttpd"'
 	sendfile_checks lighttpd-xsendfile "$B" "$T_TMP/www-live" \
 		"$T_TMP/state-main" "$L_RUN/sherve.log" gzip
 	sendfile_flip_checks lighttpd-xsendfile "$B" "$T_TMP/www-live"

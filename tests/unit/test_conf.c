@@ -802,6 +802,37 @@ test_enums(void)
 	}
 }
 
+/*
+ * X-Sendfile names webroot/path and lighttpd percent-decodes it: a
+ * webroot holding '%' or non-ASCII is refused in those modes only.
+ */
+static void
+test_sendfile_webroot(void)
+{
+	static const char *const modes[] = { "lighttpd", "apache", "nginx",
+		                             "none" };
+	char dir[300], err[256];
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/a%%41b", tmpdir);
+	require_true(__LINE__, "mkdir", mkdir(dir, 0755) == 0);
+	for (i = 0; i < NELEM(modes); i++) {
+		const char *args[] = { "--webroot", dir, "--sendfile-mode",
+			               modes[i], NULL };
+		int refused = i < 2;
+		struct conf c;
+		int rc = load(&c, NULL, args, err, sizeof(err));
+
+		expect_int(__LINE__, modes[i], refused ? SH_EINVAL : SH_OK, rc);
+		if (rc == SH_OK)
+			conf_free(&c);
+		else
+			expect_true(__LINE__, "the error names sendfile-mode",
+			            strncmp(err, "sendfile-mode:", 14) == 0);
+	}
+	rmdir(dir);
+}
+
 /* The settings of the redirect rules (sherve.redirects(5)). */
 struct rules_row {
 	unsigned line;
@@ -1197,6 +1228,7 @@ static const struct unit_test conf_tests[] = {
 	UNIT_TEST(test_flags),
 	UNIT_TEST(test_usage),
 	UNIT_TEST(test_rule_settings),
+	UNIT_TEST(test_sendfile_webroot),
 	UNIT_END,
 };
 

@@ -71,7 +71,7 @@ static char lm_earlier[HTTPDATE_LEN], lm_later[HTTPDATE_LEN];
 static char inm_list[2 * ETAG_MAX + 16], weak_digits[ETAG_MAX + 2];
 static char long_uri[6000];
 static char etag_js[ETAG_MAX], etag_js_br[ETAG_MAX], etag_js_gz[ETAG_MAX];
-static char xsendfile_style[400];
+static char xsendfile_style[400], xsendfile_app[400];
 
 /* ---- the sink ---- */
 
@@ -352,6 +352,7 @@ suite_init(void)
 	rc |= put_text(www, "app.js.gz", JS_GZ);
 	rc |= put_text(www, "app.js.br", JS_BR);
 	rc |= put_text(www, "pct%41.txt", "PCT\n");
+	rc |= put_text(www, "caf\xc3\xa9.txt", "CAFE\n");
 	rc |= put_text(www, "old.css", CSS_BODY);
 	rc |= put_text(www, "old.css.gz", "STALE");
 	rc |= put_text(www, "image.png", "PNG");
@@ -384,6 +385,7 @@ suite_init(void)
 	    validators_of(www, "app.js.gz", "gz", etag_js_gz, NULL) != 0)
 		return -1;
 	snprintf(xsendfile_style, sizeof(xsendfile_style), "%s/style.css", www);
+	snprintf(xsendfile_app, sizeof(xsendfile_app), "%s/app.js", www);
 	{
 		struct stat st;
 		char p2[512];
@@ -1269,7 +1271,7 @@ static const struct row rows[] = {
 	  .ae = "br, gzip",
 	  .status = 200,
 	  .body = "",
-	  .has = { { "X-Sendfile", NULL } },
+	  .has = { { "X-Sendfile", xsendfile_app } },
 	  .lacks = { "Content-Encoding", "Vary" } },
 	{ .line = __LINE__,
 	  .desc = "lighttpd: a name holding '%' is streamed (lighttpd would "
@@ -1280,12 +1282,27 @@ static const struct row rows[] = {
 	  .body = "PCT\n",
 	  .lacks = { "X-Sendfile" } },
 	{ .line = __LINE__,
-	  .desc = "apache: a name holding '%' is named as it is",
+	  .desc = "apache: a name holding '%' is streamed too (mod_xsendfile "
+	          "1.0 decodes)",
 	  .conf = C_APACHE,
 	  .uri = "/pct%2541.txt",
 	  .status = 200,
-	  .body = "",
-	  .has = { { "X-Sendfile", NULL } } },
+	  .body = "PCT\n",
+	  .lacks = { "X-Sendfile" } },
+	{ .line = __LINE__,
+	  .desc = "lighttpd: a name that is not ASCII is streamed",
+	  .conf = C_LIGHTTPD,
+	  .uri = "/caf%C3%A9.txt",
+	  .status = 200,
+	  .body = "CAFE\n",
+	  .lacks = { "X-Sendfile" } },
+	{ .line = __LINE__,
+	  .desc = "nginx: a name that is not ASCII is streamed",
+	  .conf = C_NGINX,
+	  .uri = "/caf%C3%A9.txt",
+	  .status = 200,
+	  .body = "CAFE\n",
+	  .lacks = { "X-Accel-Redirect" } },
 
 	/* Metrics without a metrics mapping. */
 	{ .line = __LINE__,
@@ -1805,8 +1822,7 @@ test_shrunk_before_read(void)
 
 	require_true(__LINE__, "write 1500 bytes",
 	             rewrite("shrink.txt", 'a', 1500) == 0);
-	require_true(__LINE__, "webroot_fd",
-	             (root = webroot_fd(&w, www, 0)) >= 0);
+	require_true(__LINE__, "webroot_fd", (root = webroot_fd(&w, www)) >= 0);
 	require_true(__LINE__, "asset_open",
 	             asset_open(root, "shrink.txt", 0, &f) == ASSET_OK);
 	expect_int(__LINE__, "size at open", 1500, (long long)f.st.st_size);
@@ -1857,9 +1873,13 @@ body_is(struct handler *h, const char *uri, int status, const char *body)
 	return got;
 }
 
-/* Asked to check every time, webroot_fd sees a flip without a tick. */
+/*
+ * webroot_current() tells at once, whatever the clock, that the path no
+ * longer names the held directory: what sendfile modes check before
+ * they let the web server open a file by its name.
+ */
 static void
-webroot_checked_every_time(const char *link, const char *a, const char *b)
+webroot_current_sees_a_flip(const char *link, const char *a, const char *b)
 {
 	struct webroot w = { 0 };
 	struct stat sa, sb, got;
@@ -1870,15 +1890,22 @@ webroot_checked_every_time(const char *link, const char *a, const char *b)
 	             stat(a, &sa) == 0 && stat(b, &sb) == 0);
 	require_true(__LINE__, "link to a",
 	             unlink(link) == 0 && symlink(a, link) == 0);
-	fd = webroot_fd(&w, link, 1);
+	expect_true(__LINE__, "nothing held: not current",
+	            !webroot_current(&w, link));
+	fd = webroot_fd(&w, link);
 	expect_true(__LINE__, "a is held",
 	            fd >= 0 && fstat(fd, &got) == 0 && got.st_ino == sa.st_ino);
+	expect_true(__LINE__, "... and current", webroot_current(&w, link));
 	snprintf(tmp, sizeof(tmp), "%s.new", link);
 	require_true(__LINE__, "flip to b",
 	             symlink(b, tmp) == 0 && rename(tmp, link) == 0);
-	fd = webroot_fd(&w, link, 1);
-	expect_true(__LINE__, "b at once, in the same tick or not",
+	expect_true(__LINE__, "flipped: not current, in the same tick or not",
+	            !webroot_current(&w, link));
+	next_tick();
+	fd = webroot_fd(&w, link);
+	expect_true(__LINE__, "b held a tick later",
 	            fd >= 0 && fstat(fd, &got) == 0 && got.st_ino == sb.st_ino);
+	expect_true(__LINE__, "... and current", webroot_current(&w, link));
 	webroot_close(&w);
 }
 
@@ -1935,7 +1962,7 @@ test_webroot_swap(void)
 	            body_is(&h, "/v.txt", 200, "RELEASE-2\n"));
 	handler_close(&h);
 	expect_true(__LINE__, "handler_close lets it go", !h.root.open);
-	webroot_checked_every_time(link, rel1, away);
+	webroot_current_sees_a_flip(link, rel1, away);
 }
 
 static const struct unit_test handler_tests[] = {

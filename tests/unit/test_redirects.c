@@ -307,6 +307,35 @@ static const struct len_row len_rows[] = {
 	{ __LINE__, "URL of 1 MiB", 8, 1 << 20, 0 },
 };
 
+/* A URL is measured as sent: each byte that is not ASCII as "%XX". */
+static void
+utf8_lengths(void)
+{
+	static const size_t ulen[] = { REDIRECT_URL_MAX - 2,
+		                       REDIRECT_URL_MAX - 1 };
+	size_t i, len;
+
+	for (i = 0; i < NELEM(ulen); i++) {
+		struct redirect_map m;
+		char *buf = long_line(8, ulen[i], &len);
+
+		require_true(__LINE__, "malloc", buf != NULL);
+		/* One byte of the URL (before its last) becomes 0xc3. */
+		buf[len - 3] = '\xc3';
+		memset(&m, 0, sizeof(m));
+		expect_int(__LINE__, "parse", SH_OK,
+		           redirects_parse(buf, len, &m, NULL, NULL));
+		expect_int(
+		        __LINE__,
+		        i == 0 ? "8190 bytes, one not ASCII (8192 sent): kept"
+		               : "8191 bytes, one not ASCII (8193 sent): "
+		                 "refused",
+		        i == 0 ? 1 : 0, m.n);
+		redirects_free(&m);
+		free(buf);
+	}
+}
+
 static void
 test_lengths(void)
 {
@@ -338,6 +367,7 @@ test_lengths(void)
 		redirects_free(&m);
 		free(buf);
 	}
+	utf8_lengths();
 }
 
 struct url_row {
