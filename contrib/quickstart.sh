@@ -168,24 +168,16 @@ lighttpd_path() {
 	return 1
 }
 
-# render TEMPLATE OUT NAME=VALUE...: replace each @NAME@ in TEMPLATE.
+# render TEMPLATE OUT NAME=VALUE...: contrib/render, after refusing
+# quotes, which would end a lighttpd string early.
 render() {
-	local tmpl=$1 out=$2 text p k v
-	shift 2
-	text=$(<"$tmpl")
-	for p in "$@"; do
-		k=${p%%=*}
-		v=${p#*=}
-		case $v in
-		*'"'* | *$'\n'*) die "render: $k: quotes and newlines are not allowed" ;;
+	local p
+	for p in "${@:3}"; do
+		case ${p#*=} in
+		*'"'*) die "render: ${p%%=*}: quotes are not allowed" ;;
 		esac
-		text=${text//"@$k@"/"$v"}
 	done
-	if awk '!/^[[:space:]]*#/ && /@[A-Z_]+@/ { f = 1 } END { exit !f }' \
-		<<<"$text"; then
-		die "render: placeholders left in $out"
-	fi
-	printf '%s\n' "$text" >"$out"
+	"$REPO/contrib/render" "$@" || die "render: cannot render $1"
 }
 
 # ---------------------------------------------------------------- serve

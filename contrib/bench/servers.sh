@@ -5,27 +5,6 @@
 # setups render the shipped recipes (contrib/lighttpd/sherve-xsendfile.conf,
 # contrib/apache/sherve-xsendfile.conf), so they measure what ships.
 
-# render_recipe TEMPLATE OUT NAME=VALUE...: a contrib recipe with @NAME@
-# replaced by VALUE; fails when a placeholder outside a comment is left.
-render_recipe() {
-	python3 - "$@" <<'EOF'
-import re, sys
-tmpl, out, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
-text = open(tmpl).read()
-for p in pairs:
-    k, _, v = p.partition("=")
-    text = text.replace("@%s@" % k, v)
-left = set()
-for line in text.splitlines():
-    if not line.lstrip().startswith("#"):
-        left.update(re.findall(r"@[A-Z_]+@", line))
-if left:
-    sys.exit("render_recipe: %s: unset placeholders: %s"
-             % (tmpl, " ".join(sorted(left))))
-open(out, "w").write(text)
-EOF
-}
-
 nginx_conf() { # port extra-http extra-server location-body
 	mkdir -p "$work/nginx-$1"
 	cat >"$work/nginx-$1/nginx.conf" <<CONF
@@ -165,7 +144,7 @@ start_sherve-lighttpd() {
 start_sherve-lighttpd-xsendfile() {
 	local d=$work/lighttpd-$1
 	mkdir -p "$d/htdocs"
-	render_recipe "$top/contrib/lighttpd/sherve-xsendfile.conf" \
+	"$top/contrib/render" "$top/contrib/lighttpd/sherve-xsendfile.conf" \
 		"$d/lighttpd.conf" PORT="$1" SHERVE_BIN="$sherve" WEBROOT="$www" \
 		REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
 		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" MAX_PROCS=2 \
@@ -236,7 +215,7 @@ start_sherve-apache-xsendfile() {
 		[ -e "$m/mod_$mod.so" ] || return 1
 	done
 	mkdir -p "$d/htdocs" "$d/fcgid"
-	render_recipe "$top/contrib/apache/sherve-xsendfile.conf" \
+	"$top/contrib/render" "$top/contrib/apache/sherve-xsendfile.conf" \
 		"$d/sherve-site.conf" PORT="$1" SHERVE_BIN="$sherve" \
 		WEBROOT="$www" REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
 		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" BASE_PATH=/ || return 1

@@ -19,27 +19,10 @@
 
 # ---------------------------------------------------------------- templates
 
-# render_template TEMPLATE OUT NAME=VALUE...: replace @NAME@ with VALUE.
-# Fails when a placeholder outside a comment line stays unset.
+# render_template TEMPLATE OUT NAME=VALUE...: contrib/render, the one
+# renderer the quickstart and the benchmark use too.
 render_template() {
-	python3 - "$@" <<'EOF'
-import re, sys
-tmpl, out, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
-text = open(tmpl).read()
-for p in pairs:
-    k, _, v = p.partition("=")
-    if "\n" in v:
-        sys.exit("render_template: %s: newlines are not allowed" % k)
-    text = text.replace("@%s@" % k, v)
-left = set()
-for line in text.splitlines():
-    if not line.lstrip().startswith("#"):
-        left.update(re.findall(r"@[A-Z_]+@", line))
-if left:
-    sys.exit("render_template: %s: unset placeholders: %s"
-             % (tmpl, " ".join(sorted(left))))
-open(out, "w").write(text)
-EOF
+	"$TOP_SRCDIR/contrib/render" "$@"
 }
 
 # ---------------------------------------------------------------- fixtures
