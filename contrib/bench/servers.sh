@@ -153,32 +153,48 @@ start_sherve-lighttpd-xsendfile() {
 	pids+=($!)
 }
 
-apache_sherve() { # port extra-config
-	local d=$work/apache-$1 m=/usr/lib/apache2/modules
-	[ -e "$m/mod_fcgid.so" ] || return 1
-	mkdir -p "$d"
-	# Apache's children run as www-data: let them read the run files.
+# apache_head DIR PORT ERRORLOG MODULE...: the server part of an Apache
+# config under DIR (what Debian's apache2.conf would give) on stdout, with
+# the event MPM, authz_core and the named modules; Apache's children run
+# as www-data, so DIR, the work dir and the state dir are made theirs.
+apache_head() {
+	local d=$1 port=$2 log=$3 mod m=/usr/lib/apache2/modules
+	shift 3
 	chmod 755 "$work"
 	chown -R www-data "$SHERVE_STATE_DIR" "$d"
-	cat >"$d/httpd.conf" <<CONF
+	cat <<CONF
 ServerRoot "$d"
 ServerName 127.0.0.1
-Listen 127.0.0.1:$1
+Listen 127.0.0.1:$port
 PidFile "$d/httpd.pid"
-ErrorLog "$d/error.log"
+ErrorLog "$d/$log"
 DefaultRuntimeDir "$d"
 Mutex file:$d default
 User www-data
 Group www-data
 LoadModule mpm_event_module $m/mod_mpm_event.so
 LoadModule authz_core_module $m/mod_authz_core.so
-LoadModule fcgid_module $m/mod_fcgid.so
+CONF
+	for mod in "$@"; do
+		printf 'LoadModule %s_module %s/mod_%s.so\n' "$mod" "$m" "$mod"
+	done
+	cat <<CONF
 StartServers 1
 ServerLimit 2
 ThreadsPerChild 16
 MaxRequestWorkers 32
 FcgidIPCDir "$d/fcgid"
 FcgidProcessTableFile "$d/fcgid-shm"
+CONF
+}
+
+apache_sherve() { # port extra-config
+	local d=$work/apache-$1 m=/usr/lib/apache2/modules
+	[ -e "$m/mod_fcgid.so" ] || return 1
+	mkdir -p "$d"
+	{
+		apache_head "$d" "$1" error.log fcgid
+		cat <<CONF
 FcgidMaxProcesses 12
 FcgidMaxProcessesPerClass 12
 FcgidMinProcessesPerClass 2
@@ -197,6 +213,7 @@ DocumentRoot "$www"
 </Location>
 FcgidWrapper "$sherve" virtual
 CONF
+	} >"$d/httpd.conf"
 	apache2 -f "$d/httpd.conf" -DFOREGROUND &
 	pids+=($!)
 }
@@ -221,32 +238,10 @@ start_sherve-apache-xsendfile() {
 		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" BASE_PATH=/ || return 1
 	sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \
 		"$d/sherve-site.conf"
-	# Apache's children run as www-data: let them read the run files.
-	chmod 755 "$work"
-	chown -R www-data "$SHERVE_STATE_DIR" "$d"
-	cat >"$d/httpd.conf" <<CONF
-ServerRoot "$d"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$1
-PidFile "$d/httpd.pid"
-ErrorLog "$d/server-error.log"
-DefaultRuntimeDir "$d"
-Mutex file:$d default
-User www-data
-Group www-data
-LoadModule mpm_event_module $m/mod_mpm_event.so
-LoadModule authz_core_module $m/mod_authz_core.so
-LoadModule authz_host_module $m/mod_authz_host.so
-LoadModule fcgid_module $m/mod_fcgid.so
-LoadModule xsendfile_module $m/mod_xsendfile.so
-StartServers 1
-ServerLimit 2
-ThreadsPerChild 16
-MaxRequestWorkers 32
-FcgidIPCDir "$d/fcgid"
-FcgidProcessTableFile "$d/fcgid-shm"
-Include "$d/sherve-site.conf"
-CONF
+	{
+		apache_head "$d" "$1" server-error.log authz_host fcgid xsendfile
+		printf 'Include "%s/sherve-site.conf"\n' "$d"
+	} >"$d/httpd.conf"
 	apache2 -f "$d/httpd.conf" -DFOREGROUND &
 	pids+=($!)
 }
