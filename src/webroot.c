@@ -8,13 +8,21 @@
 
 #include "webroot.h"
 
+/* Seams for tests/unit/test_webroot.c, which includes this file. */
+#ifndef WEBROOT_CLOCK
+#define WEBROOT_CLOCK(ts) clock_gettime(CLOCK_MONOTONIC_COARSE, (ts))
+#endif
+#ifndef WEBROOT_STAT
+#define WEBROOT_STAT(path, st) stat((path), (st))
+#endif
+
 /* CLOCK_MONOTONIC_COARSE is read from the vDSO: no system call. */
 static int
 same_tick(struct webroot *w)
 {
 	struct timespec now;
 
-	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) != 0)
+	if (WEBROOT_CLOCK(&now) != 0)
 		return 0;
 	if (now.tv_sec == w->check.tv_sec && now.tv_nsec == w->check.tv_nsec)
 		return 1;
@@ -50,7 +58,7 @@ webroot_current(const struct webroot *w, const char *path)
 
 	/* While w->fd is held its inode cannot be reused: equal dev and ino
 	 * mean the very same directory still stands at path. */
-	return w->open && stat(path, &st) == 0 && st.st_dev == w->dev &&
+	return w->open && WEBROOT_STAT(path, &st) == 0 && st.st_dev == w->dev &&
 	       st.st_ino == w->ino;
 }
 
