@@ -87,6 +87,8 @@ test_ticks(void)
 	int fd, i;
 
 	fake_now.tv_sec = 100;
+	expect_true(__LINE__, "nothing held: not current",
+	            !webroot_current(&w, link_path));
 	fd = webroot_fd(&w, link_path);
 	expect_true(__LINE__, "first call opens a",
 	            ino_of_fd(fd) == ino_of(rel_a));
