@@ -314,6 +314,11 @@ print_next(const struct conf *c, struct store *s)
 static int
 verb_status(const struct conf *c, struct store *s)
 {
+	/* Which settings these are: an admin's shell and the service must
+	 * agree, and this is how to see that they do. */
+	printf("%-15s %s\n", "config file",
+	       c->config_file != NULL ? c->config_file : "(none)");
+	printf("%-15s %s\n", "state dir", c->state_dir);
 	printf("%-15s %s\n", "configured",
 	       c->redirects_url[0] != '\0' ? c->redirects_url
 	                                   : "(redirects-url not set)");

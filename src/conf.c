@@ -12,9 +12,6 @@
 #include "conf.h"
 #include "util.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
 #endif
@@ -438,7 +435,9 @@ conf_env(struct conf *c, char *err, size_t errsz)
 
 /*
  * suEXEC strips SHERVE_*, so a CGI on shared hosting finds its config
- * beside the binary; a packaged install finds it in SYSCONFDIR.
+ * beside the binary; a packaged install finds it in SYSCONFDIR/sherve/
+ * (/etc/sherve/sherve.conf), a directory of its own as Debian's daemons
+ * keep theirs.
  */
 static char *
 conf_find_file(void)
@@ -457,8 +456,8 @@ conf_find_file(void)
 				return strdup(cand);
 		}
 	}
-	if (access(SYSCONFDIR "/sherve.conf", R_OK) == 0)
-		return strdup(SYSCONFDIR "/sherve.conf");
+	if (access(CONF_SYSTEM_FILE, R_OK) == 0)
+		return strdup(CONF_SYSTEM_FILE);
 	return NULL;
 }
 
@@ -501,14 +500,15 @@ option_set(struct conf *c, const struct key *k, const char *val, int exporting,
 	return 0;
 }
 
-/* The verb: the first operand, wherever the options put it. */
+/*
+ * The operand after argv[*i], wherever the options put it; *i moves to
+ * it. NULL when there is none.
+ */
 static const char *
-first_operand(int argc, char **argv)
+next_operand(int argc, char **argv, int *i)
 {
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	while (++*i < argc) {
+		const char *a = argv[*i];
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "-V") == 0 ||
 		    strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0 ||
@@ -517,9 +517,40 @@ first_operand(int argc, char **argv)
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
 			return a;
 		if (strchr(a, '=') == NULL)
-			i++; /* --name VALUE */
+			++*i; /* --name VALUE */
 	}
 	return NULL;
+}
+
+/* The verb: the first operand. */
+static const char *
+first_operand(int argc, char **argv)
+{
+	int i = 0;
+
+	return next_operand(argc, argv, &i);
+}
+
+/*
+ * --help, --version or the verb help: record the operands (`sherve help
+ * CMD`, `sherve CMD --help`) and read nothing else, so that help works
+ * whatever the settings say.
+ */
+static int
+conf_help_args(struct conf *c, int argc, char **argv)
+{
+	const char *a;
+	int i = 0;
+
+	a = first_operand(argc, argv);
+	if (a != NULL && strcmp(a, "help") == 0)
+		c->help = 1;
+	if (!c->help && !c->version)
+		return 0;
+	while (c->nargs < CONF_MAX_ARGS &&
+	       (a = next_operand(argc, argv, &i)) != NULL)
+		c->args[c->nargs++] = argv[i];
+	return 1;
 }
 
 /*
@@ -640,7 +671,7 @@ conf_load(struct conf *c, int argc, char **argv, char *err, size_t errsz)
 		goto fail;
 	if (conf_argv(c, argc, argv, 1, err, errsz) != 0)
 		goto fail;
-	if (c->help || c->version)
+	if (conf_help_args(c, argc, argv))
 		return SH_OK;
 	envfile = getenv("SHERVE_CONFIG");
 	if (c->config_file == NULL && envfile != NULL && envfile[0] != '\0' &&
@@ -688,13 +719,98 @@ conf_free(struct conf *c)
 	c->export_format = NULL;
 }
 
+/* The value's placeholder in --help, as GNU tools write --name=VALUE. */
+static const char *
+key_arg(const struct key *k)
+{
+	switch (k->type) {
+	case K_U64: return "N";
+	case K_DIR: return "DIR";
+	case K_BASE: return "PATH";
+	case K_HDR: return "VALUE";
+	case K_STATUS: return "CODE";
+	case K_BOOL: return "yes|no";
+	case K_LEVEL: return "LEVEL";
+	case K_STR: break;
+	default: return "WORD";
+	}
+	if (strcmp(k->name, "state-dir") == 0)
+		return "DIR";
+	if (strcmp(k->name, "redirects-url") == 0)
+		return "URL";
+	if (strcmp(k->name, "ca-bundle") == 0)
+		return "FILE";
+	if (strcmp(k->name, "listen") == 0)
+		return "ADDR";
+	return strcmp(k->name, "user") == 0 ? "USER" : "VALUE";
+}
+
+/*
+ * Print text from column col on, wrapped at 79 columns with later lines
+ * indented to column ind. Returns the column the text ends at.
+ */
+static size_t
+usage_wrap(FILE *fp, size_t col, size_t ind, const char *text)
+{
+	const char *w = text, *e;
+	size_t n;
+
+	while (*w != '\0') {
+		while (*w == ' ')
+			w++;
+		if (*w == '\0')
+			break;
+		e = strchr(w, ' ');
+		n = e != NULL ? (size_t)(e - w) : strlen(w);
+		if (col > ind && col + 1 + n > 79) {
+			fprintf(fp, "\n%*s", (int)ind, "");
+			col = ind;
+		} else if (col > ind) {
+			fputc(' ', fp);
+			col++;
+		}
+		fprintf(fp, "%.*s", (int)n, w);
+		col += n;
+		w += n;
+	}
+	return col;
+}
+
+/* One option of --help: "  --name=ARG", the help, then [default]. */
+static void
+usage_row(FILE *fp, const char *name, const char *arg, const char *help,
+          const char *defval)
+{
+	enum { IND = 30 };
+	char opt[64], def[128];
+	size_t col;
+
+	col = (size_t)snprintf(opt, sizeof(opt), "  --%s=%s", name, arg);
+	fputs(opt, fp);
+	if (col + 2 > IND)
+		fprintf(fp, "\n%*s", IND, "");
+	else
+		fprintf(fp, "%*s", (int)(IND - col), "");
+	col = usage_wrap(fp, IND, IND, help);
+	snprintf(def, sizeof(def), "[%s]", defval[0] != '\0' ? defval : "none");
+	/* The default stays on one line, even if that means a new one. */
+	if (col + 1 + strlen(def) > 79)
+		fprintf(fp, "\n%*s%s\n", IND, "", def);
+	else
+		fprintf(fp, " %s\n", def);
+}
+
 void
 conf_usage(void *vfp)
 {
 	FILE *fp = vfp;
 	size_t i;
 
+	usage_row(fp, "config", "FILE",
+	          "read settings from FILE, not sherve.conf beside the binary "
+	          "or",
+	          CONF_SYSTEM_FILE);
 	for (i = 0; i < NKEYS; i++)
-		fprintf(fp, "  --%-24s %s [%s]\n", keys[i].name, keys[i].help,
-		        keys[i].def);
+		usage_row(fp, keys[i].name, key_arg(&keys[i]), keys[i].help,
+		          keys[i].def);
 }

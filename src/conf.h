@@ -74,10 +74,20 @@ struct conf {
 	char *args[CONF_MAX_ARGS]; /* positional: verb and its operands */
 };
 
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+/* The host's config file, read when no other is named and none sits
+ * beside the binary (a packaged install: /etc/sherve/sherve.conf). */
+#define CONF_SYSTEM_FILE SYSCONFDIR "/sherve/sherve.conf"
+
 /*
  * Fill c from defaults, the config file, the environment and argv. The
  * file is --config, else SHERVE_CONFIG (set but empty: no file at all),
- * else sherve.conf beside the binary, else SYSCONFDIR/sherve.conf.
+ * else sherve.conf beside the binary, else SYSCONFDIR/sherve/sherve.conf.
+ * With --help, --version or the command "help", only --config and the
+ * operands are read (c->help set, c->args the commands named), so help
+ * works whatever the settings.
  * Returns SH_OK, SH_EINVAL with a one-line message in err, or SH_ENOMEM.
  * On error c is freed already.
  */

@@ -21,11 +21,73 @@
 #include "util.h"
 #include "worker.h"
 
+/* One row per command: `sherve --help` lists them, `sherve help CMD` and
+ * `sherve CMD --help` print one. */
+struct command_help {
+	const char *name, *args, *brief, *text;
+};
+
+static const struct command_help commands[] = {
+	{ "serve", "", "run a pre-fork FastCGI pool on --listen",
+	  "Listen on --listen (unix:/path or HOST:PORT) or on the socket\n"
+	  "systemd passes, start --workers processes and restart any that\n"
+	  "die. SIGHUP re-reads the configuration, SIGTERM drains. As root,\n"
+	  "--user names the user to run as after binding.\n" },
+	{ "refresh", "[--force]", "fetch redirects-url now and store it",
+	  "Fetch redirects-url (with If-None-Match/If-Modified-Since), check\n"
+	  "it and replace the stored map. --force sends no validators and\n"
+	  "skips the max-shrink guard. Run it as the user the web server runs\n"
+	  "sherve as, so the store stays writable for it.\n" },
+	{ "check", "[FILE|URL]",
+	  "lint a redirects file; diff it with the store",
+	  "Lint FILE or URL (default: redirects-url): invalid lines, shadowed\n"
+	  "aliases, loops; then show what would change in the stored map.\n"
+	  "Exits 1 when a line is invalid.\n" },
+	{ "import", "FILE|-", "store a local redirects file",
+	  "Store FILE (or stdin, -) as the map, with the same checks as\n"
+	  "refresh.\n" },
+	{ "list", "", "print the stored map (redirects format)",
+	  "Print the stored map in the redirects format: statuses, prefix\n"
+	  "rules (docs/*) and @host sections.\n" },
+	{ "lookup", "PATH [HOST]", "print where a request for PATH goes",
+	  "Print the Location a request for PATH (on HOST) is redirected to;\n"
+	  "exits 1 when no rule answers it.\n" },
+	{ "export", "[FILE]", "write the map for --format=WORD",
+	  "Write the stored map for a server that answers the redirects\n"
+	  "itself: --format=nginx (a map include), apache (FILE: the\n"
+	  "RewriteMap; the rules on stdout) or redirects (_redirects).\n" },
+	{ "metrics", "", "print the Prometheus metrics",
+	  "Print the Prometheus metrics, summed over every process of the\n"
+	  "instance (for node_exporter's textfile collector).\n" },
+	{ "status", "", "show the settings used, the store, the last refresh",
+	  "Show the config file and state dir used, redirects-url, the\n"
+	  "stored map's source and size, the last refresh and its error, and\n"
+	  "when the next one is due.\n" },
+	{ "help", "[COMMAND]", "show this help, or COMMAND's",
+	  "Show the general help, or the help of COMMAND.\n" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command_help *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 static void
 usage(FILE *fp)
 {
+	char syn[64];
+	size_t i;
+
 	fprintf(fp,
-	        "Usage: sherve [OPTION]... [COMMAND [ARG]]\n"
+	        "Usage: sherve [OPTION]... [COMMAND [ARG]...]\n"
 	        "Serve static assets and short-link redirects as a FastCGI or "
 	        "CGI responder.\n"
 	        "\n"
@@ -33,29 +95,57 @@ usage(FILE *fp)
 	        "web server\npasses a listening socket on stdin, one CGI "
 	        "request when GATEWAY_INTERFACE\nis set.\n"
 	        "\n"
-	        "Commands:\n"
-	        "  serve              run a pre-fork FastCGI pool on --listen\n"
-	        "  refresh [--force]  fetch redirects-url now and store it\n"
-	        "  check [FILE|URL]   lint a redirects file; diff it against the store\n"
-	        "  import FILE|-      store a local redirects file\n"
-	        "  list               print the stored map (redirects format)\n"
-	        "  lookup PATH [HOST] print where a request for PATH goes\n"
-	        "  export [FILE]      write the map for --format nginx, apache\n"
-	        "                     (FILE: its RewriteMap) or redirects\n"
-	        "  metrics            print the Prometheus metrics\n"
-	        "  status             show the last refresh and the store\n"
-	        "\n"
-	        "Options (also SHERVE_NAME in the environment, or name = "
-	        "value in the file):\n"
-	        "  --config FILE              read settings from FILE\n");
+	        "Commands (sherve help COMMAND, or COMMAND --help, for more):\n");
+	for (i = 0; i < NCOMMANDS; i++) {
+		snprintf(syn, sizeof(syn), "%s %s", commands[i].name,
+		         commands[i].args);
+		fprintf(fp, "  %-20s %s\n", syn, commands[i].brief);
+	}
+	fprintf(fp, "\n"
+	            "Options (also SHERVE_NAME in the environment, or name = "
+	            "value in the file):\n");
 	conf_usage(fp);
 	fprintf(fp,
-	        "  -h, --help                 show this help and exit\n"
-	        "  -V, --version              show the version and exit\n"
+	        "  -h, --help                  show this help and exit\n"
+	        "  -V, --version               show the version and exit\n"
 	        "\n"
 	        "Exit status: 0 success, 1 failure, 64 usage, 74 store I/O, "
 	        "78 configuration.\n"
 	        "See sherve(8) and sherve.conf(5).\n");
+}
+
+/*
+ * `sherve --help`, `sherve help [CMD]`, `sherve CMD --help`: the general
+ * help, or CMD's; exit 64 for an unknown CMD or more than one.
+ */
+static int
+help(int nargs, char **args)
+{
+	const struct command_help *h;
+	const char *name;
+
+	if (nargs > 0 && strcmp(args[0], "help") == 0) {
+		args++;
+		nargs--;
+	}
+	if (nargs > 1) {
+		fprintf(stderr, "sherve: help: one command at most\n");
+		return EXIT_USAGE;
+	}
+	name = nargs == 1 ? args[0] : NULL;
+	if (name == NULL) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if ((h = command_find(name)) == NULL) {
+		fprintf(stderr, "sherve: %s: unknown command (see --help)\n",
+		        name);
+		return EXIT_USAGE;
+	}
+	printf("Usage: sherve [OPTION]... %s%s%s\n\n%s", h->name,
+	       h->args[0] != '\0' ? " " : "", h->args, h->text);
+	printf("\nEvery option of sherve --help applies.\n");
+	return EXIT_OK;
 }
 
 static int
@@ -93,8 +183,7 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (c.help) {
-		usage(stdout);
-		rc = EXIT_OK;
+		rc = help(c.nargs, c.args);
 		goto out;
 	}
 	if (c.version) {

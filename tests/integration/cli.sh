@@ -43,6 +43,34 @@ for w in refresh list lookup import status; do
 	expect_file_contains "--help mentions $w" "$C_OUT" "$w"
 done
 check_exit "-h exits 0" 0 "$SHERVE_BIN" -h
+check_exit "--help again" 0 "$SHERVE_BIN" --help
+expect_eq "--help fits in 80 columns" \
+	"$(awk 'length > 79' "$C_OUT" | head -n 3)" ""
+expect_file_contains "--help names the value of --state-dir" "$C_OUT" \
+	'--state-dir=DIR'
+expect_file_contains "--help names the value of --redirects-url" "$C_OUT" \
+	'--redirects-url=URL'
+expect_file_contains "--help shows the compiled state dir" "$C_OUT" \
+	'[/var/lib/sherve]'
+cp "$C_OUT" "$T_TMP/help.out"
+check_exit "sherve help exits 0" 0 "$SHERVE_BIN" help
+expect_eq "sherve help prints --help" "$(cat "$C_OUT")" "$(cat "$T_TMP/help.out")"
+# A config file with an error must not stop help.
+printf 'no-such-setting = 1\n' >"$T_TMP/broken.conf"
+check_exit "sherve help ignores a broken config" 0 "$SHERVE_BIN" \
+	--config "$T_TMP/broken.conf" help
+for v in serve refresh check import list lookup export metrics status; do
+	check_exit "sherve $v --help exits 0" 0 "$SHERVE_BIN" "$v" --help
+	expect_eq "sherve $v --help is $v's help" \
+		"$(head -n 1 "$C_OUT" | awk '{ print $4 }')" "$v"
+	cp "$C_OUT" "$T_TMP/cmd-help.out"
+	check_exit "sherve help $v exits 0" 0 "$SHERVE_BIN" help "$v"
+	expect_eq "sherve help $v is sherve $v --help" "$(cat "$C_OUT")" \
+		"$(cat "$T_TMP/cmd-help.out")"
+done
+check_exit "sherve help nope exits 64" 64 "$SHERVE_BIN" help nope
+expect_file_contains "it names the unknown command" "$C_ERR" 'nope: unknown command'
+check_exit "sherve nope --help exits 64" 64 "$SHERVE_BIN" nope --help
 
 VERSION=$(sed -n 's/^AC_INIT(\[sherve\], \[\([^]]*\)\].*/\1/p' \
 	"$TOP_SRCDIR/configure.ac" 2>/dev/null)
@@ -85,6 +113,17 @@ expect_file_contains "lookup nope says so" "$C_ERR" nope
 check_exit "status exits 0" 0 sherve --redirects-url "file://$T_TMP/map1.txt" status
 expect_file_contains "status shows the alias count" "$C_OUT" aliases
 expect_file_contains "status shows the source" "$C_OUT" "file://$T_TMP/map1.txt"
+expect_file_contains "status shows the state dir it used" "$C_OUT" \
+	"state dir       $S"
+# lib.sh sets SHERVE_CONFIG=/dev/null, so that is the file read.
+expect_file_contains "status names the file SHERVE_CONFIG named" "$C_OUT" \
+	"config file     /dev/null"
+printf 'redirects-url = file://%s/map1.txt\n' "$T_TMP" >"$T_TMP/status.conf"
+check_exit "status with --config exits 0" 0 sherve --config "$T_TMP/status.conf" status
+expect_file_contains "status names the config file it read" "$C_OUT" \
+	"config file     $T_TMP/status.conf"
+expect_file_contains "status shows the file's redirects-url" "$C_OUT" \
+	"configured      file://$T_TMP/map1.txt"
 
 free_port CLOSED
 check_exit "refresh from an unreachable URL exits 1" 1 \

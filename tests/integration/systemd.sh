@@ -39,6 +39,14 @@ unit_values() {
 	sed -n "s/^$2=//p" "$1"
 }
 
+# The service is a template for the binary's path: render it as the
+# Debian package does (and as make install does, with its sbindir).
+mkdir -p "$T_TMP/units"
+render_template "$SERVICE" "$T_TMP/sherve.service" SBINDIR=/usr/sbin \
+	SYSCONFDIR=/etc || hard_error "cannot render $SERVICE"
+TEMPLATE_SERVICE=$SERVICE
+SERVICE=$T_TMP/sherve.service
+
 # ---------------------------------------------------------------- the units
 
 expect_eq "sherve.socket listens on /run/sherve/sherve.sock" \
@@ -47,24 +55,27 @@ expect_eq "sherve.socket hands one socket to one service (Accept=no)" \
 	"$(unit_values "$SOCKET_UNIT" Accept)" no
 EXEC=$(unit_values "$SERVICE" ExecStart)
 expect_eq "sherve.service runs sherve serve (no --listen: the socket is inherited)" \
-	"$EXEC" '/usr/local/bin/sherve serve'
+	"$EXEC" '/usr/sbin/sherve serve'
 expect_eq "sherve.service reloads with SIGHUP" \
 	"$(unit_values "$SERVICE" ExecReload)" "/bin/kill -HUP \$MAINPID"
-for kv in DynamicUser=yes StateDirectory=sherve ProtectSystem=strict \
-	NoNewPrivileges=yes ProtectHome=yes KillMode=mixed; do
+for kv in User=www-data Group=www-data StateDirectory=sherve \
+	ProtectSystem=strict NoNewPrivileges=yes ProtectHome=yes KillMode=mixed; do
 	expect_eq "sherve.service sets $kv" \
 		"$(unit_values "$SERVICE" "${kv%%=*}")" "${kv#*=}"
 done
-expect_eq "the store is in the StateDirectory" \
-	"$(unit_values "$SERVICE" Environment | grep '^SHERVE_STATE_DIR=')" \
-	'SHERVE_STATE_DIR=%S/sherve'
+# The settings live in sysconfdir/sherve/sherve.conf, which the admin
+# commands read too: the unit sets none of them itself.
+expect_eq "sherve.service sets no SHERVE_* variable" \
+	"$(unit_values "$SERVICE" Environment | grep -c '^SHERVE_')" 0
+expect_eq "the StateDirectory is sherve's compiled state dir" \
+	"$("$SHERVE_BIN" --help | grep -A1 -- '--state-dir=' | grep -c '\[/var/lib/sherve\]')" 1
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	# verify wants ExecStart to exist: point it at the built binary.
-	mkdir -p "$T_TMP/units"
 	cp "$SOCKET_UNIT" "$T_TMP/units/sherve.socket"
-	sed "s#^ExecStart=/usr/local/bin/sherve #ExecStart=$SHERVE_BIN #" \
-		"$SERVICE" >"$T_TMP/units/sherve.service"
+	render_template "$TEMPLATE_SERVICE" "$T_TMP/units/sherve.service" \
+		SBINDIR="$(dirname "$SHERVE_BIN")" SYSCONFDIR=/etc ||
+		hard_error "cannot render $TEMPLATE_SERVICE"
 	(cd "$T_TMP/units" && systemd-analyze verify --man=no \
 		./sherve.socket ./sherve.service) >"$T_TMP/verify.out" 2>&1
 	rc=$?
@@ -96,18 +107,21 @@ U=$(child_user)
 RUN=$T_TMP/run
 SOCK=$RUN/sherve.sock
 STATE_ROOT=$T_TMP/state # %S
-give_to_child "$RUN" "$STATE_ROOT"
+give_to_child "$RUN" "$STATE_ROOT/sherve"
 
-# The unit's ExecStart and Environment= lines (%S resolved), plus the
-# site's settings an admin would add with `systemctl edit`. As root,
-# run it all as the nginx workers' user (like DynamicUser, and so nginx
-# may connect: systemd-socket-activate has no SocketMode).
+# The unit's ExecStart and Environment= lines (%S resolved), and the
+# site's settings in the file the package keeps them in (here named by
+# SHERVE_CONFIG, standing in for /etc/sherve/sherve.conf, with the
+# StateDirectory's path). As root, run it all as the unit's user
+# (www-data, so nginx may connect: systemd-socket-activate has no
+# SocketMode).
+printf 'webroot = %s\nredirects-url = %s\nworkers = 2\nstate-dir = %s\n' \
+	"$W" "$UP/redirects.txt" "$STATE_ROOT/sherve" >"$T_TMP/sherve.conf"
 envs=()
 while IFS= read -r e; do
 	envs+=(-E "${e//%S/$STATE_ROOT}")
 done < <(unit_values "$SERVICE" Environment)
-envs+=(-E "SHERVE_WEBROOT=$W" -E "SHERVE_REDIRECTS_URL=$UP/redirects.txt"
-	-E SHERVE_WORKERS=2 -E SHERVE_CONFIG=/dev/null)
+envs+=(-E "SHERVE_CONFIG=$T_TMP/sherve.conf")
 read -r -a cmd <<<"$EXEC"
 cmd[0]=$SHERVE_BIN
 as=()
@@ -143,7 +157,7 @@ note "nginx (pid $N_PID) on $B, socket $SOCK"
 wait_workers "$M_PID" 2 50
 expect_eq "the first connection execs sherve in place (same PID)" \
 	"$(readlink "/proc/$M_PID/exe")" "$(readlink -f "$SHERVE_BIN")"
-expect_eq "sherve serve runs SHERVE_WORKERS=2 workers" \
+expect_eq "sherve serve runs the file's workers = 2" \
 	"$(sherve_workers "$M_PID" | wc -l | tr -d ' ')" 2
 expect_file_contains "sherve says it uses the systemd socket" \
 	"$T_TMP/activate.log" 'workers on systemd socket'
