@@ -10,7 +10,10 @@
 # instance mounted at /go; then contrib/apache/sherve-xsendfile.conf
 # (sendfile-mode apache, files sent by mod_xsendfile): sherve still
 # decides, Apache sends the bytes, never stale after a rename or a flip
-# of a symlinked webroot.
+# of a symlinked webroot; then contrib/apache/sherve-proxy-fcgi.conf
+# (event MPM, mod_proxy_fcgi with enablereuse=on) in front of a
+# `sherve serve` pool whose settings are in its sherve.conf: the same
+# site checks, a range, containment, metrics, and kept connections.
 #
 # Needs apache2 with mod_fcgid (libapache2-mod-fcgid), curl and python3;
 # skips (77) without them. Without mod_xsendfile (libapache2-mod-xsendfile)
@@ -29,7 +32,8 @@ need_apache_modules fcgid mpm_event authz_core authz_host mime log_config dir
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve.conf
 XS_TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve-xsendfile.conf
-for f in "$TEMPLATE" "$XS_TEMPLATE"; do
+PROXY_TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve-proxy-fcgi.conf
+for f in "$TEMPLATE" "$XS_TEMPLATE" "$PROXY_TEMPLATE"; do
 	[ -r "$f" ] || hard_error "$f: missing"
 done
 note "apache: $("$APACHE" -v 2>&1 | head -n 1)"
@@ -59,7 +63,7 @@ start_site() {
 			WEBROOT="${SITE_WEBROOT:-$W}" \
 			REDIRECTS_URL="$UP/redirects.txt" \
 			STATE_DIR="$T_TMP/state-$name" RUNDIR="$RUN" \
-			BASE_PATH="$base" ||
+			BASE_PATH="$base" SOCKET="${SITE_SOCKET:-}" ||
 			hard_error "cannot render $TEMPLATE"
 		{
 			# shellcheck disable=SC2086 # a list of module names
@@ -178,6 +182,69 @@ else
 			"$T_TMP/all-errors.log" 'fcgid:error'
 		stop_pid "$A_PID"
 	fi
+fi
+
+# The mod_proxy_fcgi recipe: Apache (event MPM) in front of a pool.
+proxy_checks() {
+	local l=apache-proxy-fcgi n
+	site_checks "$l" "$B"
+	metrics_acl_checks "$l" "$B"
+	http -H 'Range: bytes=0-3' "$B/style.css"
+	expect_status "[$l] Range: bytes=0-3 is 206" 206
+	expect_body_equals "[$l] ... and its 4 bytes" 'body'
+	expect_header "[$l] ... Content-Range" Content-Range 'bytes 0-3/25'
+	http "$B/link.txt"
+	expect_status "[$l] a symbolic link out of the webroot is 404" 404
+	expect_body_not_contains "[$l] ... and leaks nothing" CANARY
+	for p in '/%2e%2e/outside/canary.txt' '/docs/%2e%2e/%2e%2e/outside/canary.txt' \
+		'/.secret' '/%2esecret'; do
+		http "$B$p"
+		expect_status_in "[$l] $p is refused" 400 403 404
+		expect_body_not_contains "[$l] ... and leaks nothing" CANARY
+	done
+	# enablereuse=on: after a run of requests, Apache keeps its FastCGI
+	# connections to the pool open (without it, it closes each one).
+	seq 1 20 | xargs -P 4 -I{} curl -s -o /dev/null -m 10 "$B/foo?n={}"
+	n=$(ss -xH state established 2>/dev/null | grep -cF " $SOCK ")
+	if [ "$n" -ge 1 ]; then
+		pass "[$l] Apache keeps FastCGI connections to the pool open ($n)"
+	else
+		fail "[$l] Apache keeps FastCGI connections to the pool open" \
+			"$(ss -xH 2>&1 | grep -F "$SOCK" | head -n 3)"
+	fi
+}
+
+if ! [ -r "$APACHE_MODDIR/mod_proxy_fcgi.so" ] ||
+	! [ -r "$APACHE_MODDIR/mod_proxy.so" ]; then
+	skip "[apache-proxy-fcgi] contrib/apache/sherve-proxy-fcgi.conf" \
+		"mod_proxy_fcgi is missing ($APACHE_MODDIR)"
+else
+	# The pool's settings live in its sherve.conf, as the recipe says.
+	SOCK=$T_TMP/pool/sherve.sock
+	mkdir -p "$T_TMP/pool"
+	give_to_child "$T_TMP/state-proxy"
+	printf '%s\n' "webroot = $W" "redirects-url = $UP/redirects.txt" \
+		"state-dir = $T_TMP/state-proxy" "metrics-path = /-/metrics" \
+		>"$T_TMP/pool/sherve.conf"
+	u=$(child_user)
+	start_bg "$T_TMP/pool.log" "$SHERVE_BIN" serve \
+		--config "$T_TMP/pool/sherve.conf" --listen "unix:$SOCK" \
+		--workers 2 ${u:+--user "$u"}
+	POOL_PID=$BG_PID
+	if ! wait_socket "$SOCK" 50; then
+		fail "[apache-proxy-fcgi] sherve serve listens on $SOCK" \
+			"$(cat "$T_TMP/pool.log")"
+	elif TEMPLATE=$PROXY_TEMPLATE SITE_SOCKET=$SOCK \
+		SITE_MODULES="proxy proxy_fcgi" start_site proxy-fcgi /; then
+		proxy_checks
+		cat "$RUN/error.log" "$RUN/server-error.log" >"$T_TMP/all-errors.log"
+		expect_file_not_contains "[apache-proxy-fcgi] no proxy errors" \
+			"$T_TMP/all-errors.log" 'proxy_fcgi:error'
+		stop_pid "$A_PID"
+	fi
+	stop_pid "$POOL_PID"
+	expect_file_not_contains "[apache-proxy-fcgi] no error in the pool's log" \
+		"$T_TMP/pool.log" '"level":"error"'
 fi
 
 expect_no_5xx "[apache] no request got a 5xx"
