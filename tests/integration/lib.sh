@@ -676,6 +676,55 @@ render_lighttpd() {
 	printf '%s' "$result" >"$out"
 }
 
+# ---------------------------------------------------------------- READMEs
+
+# readme_block FILE NAME: print the fenced code block that follows the
+# line "<!-- test: NAME -->" in FILE; fails when there is none. The
+# contrib READMEs mark so the commands the tests run, so that what a
+# reader follows is what was tested.
+readme_block() {
+	awk -v tag="<!-- test: $2 -->" '
+		$0 == tag { want = 1; next }
+		want && /^ *```/ { if (inblk) exit; inblk = 1; next }
+		inblk { print; found = 1 }
+		END { exit !found }' "$1"
+}
+
+# readme_run FILE NAME VAR=VALUE...: run block NAME of FILE with bash -e
+# from the top of the source tree (where the README's paths start).
+# The block's leading VAR=value lines are the reader's values: each is
+# replaced by the test's, and one the test does not give is an error.
+# The rest runs as printed. Output to $T_TMP/readme-NAME.log.
+readme_run() {
+	local file=$1 name=$2 body head=1 line var given
+	local -A vals=()
+	shift 2
+	for given in "$@"; do
+		vals[${given%%=*}]=${given#*=}
+	done
+	body=$(readme_block "$file" "$name") || {
+		printf 'readme_run: no block "%s" in %s\n' "$name" "$file" >&2
+		return 2
+	}
+	local -a envs=() rest=()
+	while IFS= read -r line; do
+		if [ "$head" = 1 ] && [[ $line =~ ^([A-Z_][A-Z0-9_]*)= ]]; then
+			var=${BASH_REMATCH[1]}
+			if [ -z "${vals[$var]+x}" ]; then
+				printf 'readme_run: %s sets %s, the test does not\n' \
+					"$name" "$var" >&2
+				return 2
+			fi
+			envs+=("$var=${vals[$var]}")
+			continue
+		fi
+		head=0
+		rest+=("$line")
+	done <<<"$body"
+	(cd "$TOP_SRCDIR" && env "${envs[@]}" bash -e -c \
+		"$(printf '%s\n' "${rest[@]}")") >"$T_TMP/readme-$name.log" 2>&1
+}
+
 # lighttpd_path: the lighttpd binary (often in /usr/sbin, off a user's PATH).
 lighttpd_path() {
 	local p

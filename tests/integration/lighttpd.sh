@@ -17,6 +17,8 @@
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
 
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/servers.sh
+. "$(dirname "$0")/servers.sh" # site_checks; start_upstream is redefined below
 
 need_cmd curl python3
 LIGHTTPD=$(lighttpd_path) ||
@@ -505,6 +507,47 @@ expect_file_contains "[xsendfile] ... naming x-sendfile-docroot" \
 check_exit "[xsendfile] ... and sherve refuses sendfile-mode without one" 78 \
 	env SHERVE_SENDFILE_MODE=lighttpd SHERVE_WEBROOT= \
 	SHERVE_STATE_DIR="$T_TMP/state-main" "$SHERVE_BIN" status
+
+# ---------------------------------------------------------------- README
+
+# contrib/lighttpd/README.md's by-hand block, run as printed with this
+# test's values in its first lines: it creates the directories, renders
+# the template, adds the user lines and runs lighttpd in the foreground
+# (here in the background), which drops to www-data.
+README=$TOP_SRCDIR/contrib/lighttpd/README.md
+if [ "$(id -u)" -ne 0 ]; then
+	skip "[readme] contrib/lighttpd/README.md by-hand block" \
+		"needs root (it gives directories to www-data)"
+else
+	chmod 0755 "$T_TMP" # www-data reaches the webroot and the run dir
+	RH=$T_TMP/readme
+	mkdir -p "$RH"
+	chmod 0755 "$RH"
+	# The upstream's map has changed by now: a map of its own.
+	printf 'foo https://example.com/foo\nbar https://example.com/bar\n' \
+		>"$RH/redirects.txt"
+	free_port L_PORT
+	B=http://127.0.0.1:$L_PORT
+	start_bg "$T_TMP/readme-by-hand.out" readme_run "$README" by-hand \
+		PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" WEBROOT="$W" \
+		REDIRECTS_URL="file://$RH/redirects.txt" STATE_DIR="$RH/state" \
+		RUNDIR="$RH/run"
+	R_PID=$BG_PID
+	log_file "$T_TMP/readme-by-hand.log"
+	if wait_http "$B/" "$R_PID" 100; then
+		site_checks readme "$B"
+		metrics_acl_checks readme "$B"
+		expect_eq "[readme] lighttpd runs sherve as www-data" \
+			"$(ps -o user= -p "$(sherve_procs "$(children_of "$R_PID" | head -n 1)" 2>/dev/null | head -n 1)" 2>/dev/null | tr -d ' ')" \
+			www-data
+		expect_eq "[readme] the store belongs to www-data" \
+			"$(stat -c %U "$RH/state/redirects.mdb" 2>&1)" www-data
+	else
+		fail "[readme] the README's lighttpd starts and answers" \
+			"$(cat "$T_TMP/readme-by-hand.log" "$RH/run/error.log" 2>/dev/null)"
+	fi
+	stop_pid "$R_PID"
+fi
 
 expect_no_5xx "no request got a 5xx"
 finish
