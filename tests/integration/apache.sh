@@ -98,25 +98,10 @@ sherve_procs() {
 }
 
 README=$TOP_SRCDIR/contrib/apache/README.md
-# readme_render_check LABEL BLOCK VAR=VALUE...: the README's block, run
-# as printed with this site's values, writes the very file this site
-# was rendered to ($RUN/sherve-site.conf).
-readme_render_check() {
-	local l=$1 block=$2
-	shift 2
-	if [ "$(id -u)" -ne 0 ]; then
-		skip "[$l] README block $block" "needs root (install -o www-data)"
-		return
-	fi
-	rm -f "$T_TMP/readme-site.conf"
-	readme_run "$README" "$block" "$@" SITE="$T_TMP/readme-site.conf"
-	expect_eq "[$l] the README's block $block runs" "$?" 0
-	check "[$l] ... and writes byte for byte the file served from" \
-		cmp "$T_TMP/readme-site.conf" "$RUN/sherve-site.conf"
-}
 
 if start_site main /; then
-	readme_render_check apache by-hand PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
+	readme_render_check apache "$README" by-hand "$RUN/sherve-site.conf" \
+		PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
 		WEBROOT="$W" REDIRECTS_URL="$UP/redirects.txt" \
 		STATE_DIR="$T_TMP/state-main" RUNDIR="$RUN"
 	# The first request started sherve, which fetched the map once.
@@ -257,8 +242,8 @@ else
 			"$(cat "$T_TMP/pool.log")"
 	elif TEMPLATE=$PROXY_TEMPLATE SITE_SOCKET=$SOCK \
 		SITE_MODULES="proxy proxy_fcgi" start_site proxy-fcgi /; then
-		readme_render_check apache-proxy-fcgi by-hand-proxy PORT="$PORT" \
-			SOCKET="$SOCK" RUNDIR="$RUN"
+		readme_render_check apache-proxy-fcgi "$README" by-hand-proxy \
+			"$RUN/sherve-site.conf" PORT="$PORT" SOCKET="$SOCK" RUNDIR="$RUN"
 		proxy_checks
 		cat "$RUN/error.log" "$RUN/server-error.log" >"$T_TMP/all-errors.log"
 		expect_file_not_contains "[apache-proxy-fcgi] no proxy errors" \

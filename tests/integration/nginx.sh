@@ -113,6 +113,8 @@ done
 note "nginx (pid $N_PID): pure :$P1, static :$P2, /go :$P3"
 
 # ---- sherve.conf: everything through sherve
+readme_render_check nginx "$TOP_SRCDIR/contrib/nginx/README.md" by-hand \
+	"$PRE/pure.conf" PORT="$P1" SOCKET="$SOCKDIR/root.sock"
 site_checks nginx "http://127.0.0.1:$P1"
 http "http://127.0.0.1:$P1/link.txt"
 expect_status "[nginx] a symlink out of the webroot is 404" 404

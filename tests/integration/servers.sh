@@ -25,6 +25,26 @@ render_template() {
 	"$TOP_SRCDIR/contrib/render" "$@"
 }
 
+# readme_render_check LABEL README BLOCK RENDERED VAR=VALUE...: the
+# README's block, run as printed with the test's values (and SITE, the
+# file it writes, in the test's directory), writes byte for byte the
+# file the test rendered and serves from (RENDERED).
+readme_render_check() {
+	local l=$1 readme=$2 block=$3 rendered=$4 rc
+	shift 4
+	if [ "$(id -u)" -ne 0 ]; then
+		skip "[$l] README block $block" "needs root (install -o www-data)"
+		return
+	fi
+	rm -f "$T_TMP/readme-site.conf"
+	readme_run "$readme" "$block" "$@" SITE="$T_TMP/readme-site.conf"
+	rc=$?
+	expect_eq "[$l] ${readme#"$TOP_SRCDIR"/}: block $block runs" "$rc" 0
+	[ "$rc" -eq 0 ] || sed 's/^/# /' "$T_TMP/readme-$block.log"
+	check "[$l] ... and writes byte for byte the file served from" \
+		cmp "$T_TMP/readme-site.conf" "$rendered"
+}
+
 # ---------------------------------------------------------------- fixtures
 
 # make_site: a webroot $W with an index, a nested directory, a stylesheet,

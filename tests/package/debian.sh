@@ -193,6 +193,33 @@ status_checks() {
 		"$(find /var/lib/sherve -maxdepth 1 -name redirects.mdb -user www-data | wc -l)" 1
 }
 
+# readme_deb_steps FILE BLOCK: a contrib README's package block, line by
+# line as root ("sudo " dropped). The install (done above, with the
+# built .deb), the editor (the test wrote the settings), systemctl (the
+# test runs the server from Debian's tree on a test port) and `sherve
+# status` (status_checks) are the test's; every other line runs as
+# printed and must exit 0.
+readme_deb_steps() {
+	local f=$TOP_SRCDIR/contrib/$1 line cmd
+	readme_block "$f" "$2" >"$T_TMP/block" ||
+		hard_error "$f: no block $2"
+	while IFS= read -r line; do
+		cmd=${line%%#*}
+		cmd=${cmd#sudo }
+		cmd=${cmd%"${cmd##*[! ]}"}
+		case $cmd in
+		'') ;;
+		'apt-get install '* | sudoedit* | 'systemctl '* | 'sherve status')
+			note "README $1 ($2): the test's own: $cmd"
+			;;
+		*)
+			check_exit "README $1 ($2): $cmd" 0 bash -c "$cmd"
+			sed 's/^/# /' "$C_OUT"
+			;;
+		esac
+	done <"$T_TMP/block"
+}
+
 # ---------------------------------------------------------------- lighttpd
 
 # lighttpd_conf PORT: Debian's lighttpd.conf, listening on 127.0.0.1:PORT
@@ -209,8 +236,7 @@ if [ ! -e /etc/lighttpd/conf-enabled/10-fastcgi.conf ]; then
 	RESTORE+=("lighty-disable-mod fastcgi")
 fi
 RESTORE+=("lighty-disable-mod sherve")
-check_exit "lighty-enable-mod sherve exits 0" 0 lighty-enable-mod sherve
-sed 's/^/# /' "$C_OUT"
+readme_deb_steps lighttpd/README.md deb
 check "10-sherve.conf is enabled" test -L /etc/lighttpd/conf-enabled/10-sherve.conf
 check "its dependency mod_fastcgi is enabled" \
 	test -e /etc/lighttpd/conf-enabled/10-fastcgi.conf
@@ -298,9 +324,10 @@ mods_enabled() {
 
 # mod_fcgid: sherve-fcgid.conf
 mods_enabled fcgid || RESTORE+=("a2dismod -q -f fcgid")
-check_exit "a2enmod fcgid exits 0" 0 a2enmod -q fcgid
 RESTORE+=("a2disconf -q sherve-fcgid")
-check_exit "a2enconf sherve-fcgid exits 0" 0 a2enconf -q sherve-fcgid
+readme_deb_steps apache/README.md deb-fcgid
+check "sherve-fcgid.conf is enabled" \
+	test -L /etc/apache2/conf-enabled/sherve-fcgid.conf
 if apache_start_deb deb-apache-fcgid; then
 	site_checks deb-apache-fcgid "$B"
 	metrics_acl_checks deb-apache-fcgid "$B"
@@ -326,9 +353,10 @@ P_PID=$BG_PID
 wait_socket "$SOCK" 50 || fail "the pool's socket $SOCK" "not listening"
 
 mods_enabled proxy proxy_fcgi || RESTORE+=("a2dismod -q -f proxy_fcgi proxy")
-check_exit "a2enmod proxy_fcgi exits 0" 0 a2enmod -q proxy_fcgi
 RESTORE+=("a2disconf -q sherve-proxy-fcgi")
-check_exit "a2enconf sherve-proxy-fcgi exits 0" 0 a2enconf -q sherve-proxy-fcgi
+readme_deb_steps apache/README.md deb-proxy-fcgi
+check "sherve-proxy-fcgi.conf is enabled" \
+	test -L /etc/apache2/conf-enabled/sherve-proxy-fcgi.conf
 if apache_start_deb deb-apache-proxy; then
 	site_checks deb-apache-proxy "$B"
 	metrics_acl_checks deb-apache-proxy "$B"
