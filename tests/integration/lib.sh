@@ -679,14 +679,22 @@ render_lighttpd() {
 # ---------------------------------------------------------------- READMEs
 
 # readme_block FILE NAME: print the fenced code block that follows the
-# line "<!-- test: NAME -->" in FILE; fails when there is none. The
+# line "<!-- test: NAME -->" in FILE (both may be indented, as in a list
+# item: the fence's indentation is removed); fails when there is none. The
 # contrib READMEs mark so the commands the tests run, so that what a
 # reader follows is what was tested.
 readme_block() {
 	awk -v tag="<!-- test: $2 -->" '
-		$0 == tag { want = 1; next }
-		want && /^ *```/ { if (inblk) exit; inblk = 1; next }
-		inblk { print; found = 1 }
+		{ line = $0; sub(/^ +/, "", line) }
+		!want && line == tag { want = 1; next }
+		want && line ~ /^```/ {
+			if (inblk) exit
+			inblk = 1
+			match($0, /^ */)
+			ind = RLENGTH
+			next
+		}
+		inblk { print substr($0, ind + 1); found = 1 }
 		END { exit !found }' "$1"
 }
 

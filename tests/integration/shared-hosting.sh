@@ -47,13 +47,18 @@ HOME_DIR=$T_TMP/home/user
 DOCROOT=$HOME_DIR/public_html
 GO=$DOCROOT/go
 STATE=$HOME_DIR/sherve/state
-mkdir -p "$GO"
-cp "$SH/.htaccess" "$DOCROOT/.htaccess"
-cp "$SHERVE_BIN" "$GO/sherve.cgi"
-chmod 0755 "$GO/sherve.cgi"
-render_template "$SH/sherve.conf" "$GO/sherve.conf" WEBROOT="$W" \
-	REDIRECTS_URL="$UP/redirects.txt" STATE_DIR="$STATE" BASE_PATH=/go ||
-	hard_error "cannot render $SH/sherve.conf"
+# The README's steps, run as printed with this account's home and the
+# test's values in the block's first lines.
+mkdir -p "$HOME_DIR"
+HOME=$HOME_DIR readme_run "$SH/README.md" steps SHERVE="$SHERVE_BIN" \
+	WEBROOT="$W" REDIRECTS_URL="$UP/redirects.txt"
+expect_eq "the README's steps run" "$?" 0
+check "... and copy the .htaccess as shipped" cmp "$SH/.htaccess" \
+	"$DOCROOT/.htaccess"
+check "... and the binary as sherve.cgi, mode 0755" \
+	test "$(stat -c %a "$GO/sherve.cgi" 2>&1)" = 755
+expect_file_contains "... and render sherve.conf with the state dir" \
+	"$GO/sherve.conf" "state-dir = $STATE"
 printf '<p>OUTSIDE-SHERVE</p>\n' >"$DOCROOT/hello.html"
 give_to_child "$HOME_DIR"
 
