@@ -101,7 +101,8 @@ struct table {
 struct conn {
 	int fd;
 	unsigned id; /* the open request, 0 when none */
-	unsigned keep : 1, params_done : 1, bad : 1, closing : 1, want_out : 1;
+	unsigned keep : 1, params_done : 1, bad : 1, closing : 1, want_out : 1,
+	        watched : 1; /* in the epoll set */
 	size_t inlen, plen, outoff, outlen;
 	struct conn *next_free;
 	unsigned char in[REC_MAX];
@@ -797,14 +798,17 @@ record(const struct loop *l, struct conn *c, const unsigned char *r)
 
 /* ---------------------------------------------------------- event loop */
 
+/* Watch c for input, or for room to write (and then not for input). */
 static int
 want(const struct loop *l, struct conn *c, int out)
 {
 	struct epoll_event ev = { .events = out ? EPOLLOUT : EPOLLIN,
 		                  .data.ptr = c };
+	int op = c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
 	c->want_out = out != 0;
-	return epoll_ctl(l->ep, EPOLL_CTL_MOD, c->fd, &ev);
+	c->watched = 1;
+	return epoll_ctl(l->ep, op, c->fd, &ev);
 }
 
 /*
@@ -884,7 +888,8 @@ conn_close(struct loop *l, struct conn *c)
 		l->paused = 0;
 }
 
-static void
+/* Returns -1 when it closed the connection. */
+static int
 conn_event(struct loop *l, struct conn *c, uint32_t events)
 {
 	ssize_t n;
@@ -894,23 +899,28 @@ conn_event(struct loop *l, struct conn *c, uint32_t events)
 			goto close; /* cannot happen: a record fits */
 		n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
+			return 0;
 		if (n <= 0)
 			goto close;
 		c->inlen += (size_t)n;
 	}
 	if (conn_work(l, c) == 0)
-		return;
+		return 0;
 close:
 	conn_close(l, c);
+	return -1;
 }
 
-/* Accept one connection; the listener is level-triggered and wakes us
- * again for the next. Out of descriptors, it rests until one closes. */
+/*
+ * Accept one connection; the listener is level-triggered and wakes us
+ * again for the next. Out of descriptors, it rests until one closes.
+ * The web server writes its request as soon as it is connected, so it is
+ * read at once: a connection used for one request (lighttpd, mod_fcgid)
+ * is answered and closed without ever entering the epoll set.
+ */
 static void
 loop_accept(struct loop *l)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct conn *c;
 	int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -928,11 +938,10 @@ loop_accept(struct loop *l)
 	}
 	c->fd = fd;
 	c->id = 0;
-	c->keep = c->closing = c->want_out = 0;
+	c->keep = c->closing = c->want_out = c->watched = 0;
 	c->inlen = c->outoff = c->outlen = c->plen = 0;
 	l->nconns++;
-	ev.data.ptr = c;
-	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+	if (conn_event(l, c, EPOLLIN) == 0 && !c->watched && want(l, c, 0) != 0)
 		conn_close(l, c);
 }
 
