@@ -395,8 +395,11 @@ html_escape(char *dst, size_t dsz, const char *s)
 	return n;
 }
 
-/* The answer sherve gives a redirect, byte for byte but for the ETag-less
- * headers it shares: so both answers cost the web server the same. */
+/*
+ * The answer sherve gives a redirect with the bench's settings, header
+ * for header, so that both cost the web server the same bytes. Returns
+ * 1 when the target does not fit (the line is skipped).
+ */
 static int
 table_add(struct table *t, const char *alias, const char *target,
           unsigned status)
@@ -703,7 +706,7 @@ answer(const struct loop *l, struct conn *c)
 	const char *resp = BAD_REQUEST;
 	size_t at = 0, rlen = sizeof(BAD_REQUEST) - 1, sl = 0, pl = 0;
 	struct nv v, sn = { 0 }, pi = { 0 };
-	int r;
+	int r = 0;
 
 	while (!c->bad && (r = nv_next(c->params, c->plen, &at, &v)) == 1) {
 		if (nv_is(&v, "REQUEST_URI")) {
@@ -1178,6 +1181,7 @@ usage(FILE *fp)
 	        "  --listen ADDRESS      serve: unix:/path or HOST:PORT\n"
 	        "  --workers N           serve: processes (0: one per CPU)\n"
 	        "  -h, --help            show this help and exit\n"
+	        "  -V, --version         show the version and exit\n"
 	        "Any other sherve option is accepted and ignored.\n"
 	        "\n"
 	        "Exit status: 0 success, 1 failure, 64 usage, 78 "
