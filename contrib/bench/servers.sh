@@ -1,9 +1,24 @@
 # servers.sh - start functions for contrib/bench/run (sourced; uses $work,
-# $www, $sherve, $top and appends every started PID to pids[]). Each takes
-# the port, writes its config under $work and starts the server in the
-# foreground-as-child style so it can be stopped by PID. The X-Sendfile
-# setups render the shipped recipes (contrib/lighttpd/sherve-xsendfile.conf,
-# contrib/apache/sherve-xsendfile.conf), so they measure what ships.
+# $www, $top, $resp and appends every started PID to pids[]).
+#
+# A setup is one function, start_NAME PORT: it writes its config under
+# $work, starts the server as a child (foreground) on 127.0.0.1:PORT so
+# it can be stopped by PID, and returns non-zero to be skipped. Names
+# follow one convention, which run and table.py rely on:
+#
+#   SERVER-direct             the web server alone (the ceiling)
+#   sherve-SERVER[-VARIANT]   sherve behind it; the responder binary is
+#                             $resp, never a fixed path
+#   floor-SERVER[-VARIANT]    needs no function: run calls
+#                             start_sherve-SERVER[-VARIANT] with $resp set
+#                             to the FastCGI floor (contrib/bench/floor)
+#
+# SERVER (lighttpd, nginx or apache) picks the direct row each setup is
+# compared with. Adding a setup, say Apache with mod_proxy_fcgi, is one
+# start_sherve-apache-proxy function here; its floor-apache-proxy row
+# comes with it. The X-Sendfile setups render the shipped recipes
+# (contrib/lighttpd/sherve-xsendfile.conf, contrib/apache/...), so they
+# measure what ships.
 
 nginx_conf() { # port extra-http extra-server location-body
 	mkdir -p "$work/nginx-$1"
@@ -58,7 +73,7 @@ start_nginx-direct() {
 start_sherve_pool() { # socket [env...]
 	local sock=$1
 	shift
-	env "$@" "$sherve" serve --listen "unix:$sock" \
+	env "$@" "$resp" serve --listen "unix:$sock" \
 		--workers "${POOL_WORKERS:-2}" \
 		2>>"$work/sherve-pool.log" &
 	pids+=($!)
@@ -118,7 +133,7 @@ url.redirect-code = 301'
 
 lighttpd_sherve() { # port extra-fastcgi-options extra-env
 	lighttpd_conf "$1" '"mod_fastcgi"' "fastcgi.server = ( \"/\" => ((
-    \"bin-path\" => \"$sherve\",
+    \"bin-path\" => \"$resp\",
     \"socket\" => \"$work/lighttpd-$1/sherve.sock\",
     \"max-procs\" => 2,
     \"check-local\" => \"disable\",
@@ -145,7 +160,7 @@ start_sherve-lighttpd-xsendfile() {
 	local d=$work/lighttpd-$1
 	mkdir -p "$d/htdocs"
 	"$top/contrib/render" "$top/contrib/lighttpd/sherve-xsendfile.conf" \
-		"$d/lighttpd.conf" PORT="$1" SHERVE_BIN="$sherve" WEBROOT="$www" \
+		"$d/lighttpd.conf" PORT="$1" SHERVE_BIN="$resp" WEBROOT="$www" \
 		REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
 		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" MAX_PROCS=2 \
 		BASE_PATH=/ || return 1
@@ -183,9 +198,38 @@ StartServers 1
 ServerLimit 2
 ThreadsPerChild 16
 MaxRequestWorkers 32
+<IfModule fcgid_module>
 FcgidIPCDir "$d/fcgid"
 FcgidProcessTableFile "$d/fcgid-shm"
+</IfModule>
 CONF
+}
+
+# Apache serves the files itself (Debian's defaults: mod_mime's types,
+# index.html for directories, EnableSendfile off); each alias of the
+# map is a mod_alias Redirect, generated from the same map sherve reads.
+start_apache-direct() {
+	local d=$work/apache-$1 a t
+	mkdir -p "$d"
+	{
+		apache_head "$d" "$1" error.log alias mime dir
+		cat <<CONF
+TypesConfig /etc/mime.types
+DocumentRoot "$www"
+DirectoryIndex index.html
+<Directory "$www">
+    Options None
+    AllowOverride None
+    Require all granted
+</Directory>
+CONF
+		while read -r a t _; do
+			case $a in '' | '#'*) continue ;; esac
+			printf 'Redirect 301 /%s %s\n' "${a#/}" "$t"
+		done <"$work/site/redirects.txt"
+	} >"$d/httpd.conf"
+	apache2 -f "$d/httpd.conf" -DFOREGROUND &
+	pids+=($!)
 }
 
 apache_sherve() { # port extra-config
@@ -211,7 +255,7 @@ DocumentRoot "$www"
     Options +ExecCGI
     Require all granted
 </Location>
-FcgidWrapper "$sherve" virtual
+FcgidWrapper "$resp" virtual
 CONF
 	} >"$d/httpd.conf"
 	apache2 -f "$d/httpd.conf" -DFOREGROUND &
@@ -233,7 +277,7 @@ start_sherve-apache-xsendfile() {
 	done
 	mkdir -p "$d/htdocs" "$d/fcgid"
 	"$top/contrib/render" "$top/contrib/apache/sherve-xsendfile.conf" \
-		"$d/sherve-site.conf" PORT="$1" SHERVE_BIN="$sherve" \
+		"$d/sherve-site.conf" PORT="$1" SHERVE_BIN="$resp" \
 		WEBROOT="$www" REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
 		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" BASE_PATH=/ || return 1
 	sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \

@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """Parse wrk output into TSV rows, and turn the rows into the benchmark
-report (Markdown) with medians, ratios to nginx and to lighttpd serving
-directly, the hot-path measurements and the targets of issue 6.
+report (Markdown): medians, each row's ratio to the same web server
+serving directly and sherve's to the FastCGI floor in the same setup,
+system calls per request, the hot-path measurements and the targets of
+issues 6 and 14.
 
   table.py parse NAME LOAD < wrk-output   >> results.tsv
   table.py report results.tsv DURATION REPEAT
+  table.py check results.tsv     exit 1, naming them, if any status check
+                                 was wrong or any row had an error
+
+Setup names follow servers.sh: SERVER-direct, sherve-SERVER[-VARIANT],
+floor-SERVER[-VARIANT].
 """
 import math
 import os
@@ -31,7 +38,8 @@ def ms(text):
 
 
 def parse(name, load):
-    """One row: name load ok req/s MB/s p50 p99 errors max (ms)."""
+    """One row: name load ok req/s MB/s p50 p99 errors max (ms) non-2xx/3xx
+    socket-errors; errors is the sum of the last two."""
     out = sys.stdin.read()
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     tps = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", out)
@@ -45,14 +53,13 @@ def parse(name, load):
         print("%s\t%s\tfailed\t0\t0\t0\t0\t0\t0" % (name, load))
         return
     mbps = float(tps.group(1)) * SIZES[tps.group(2)] if tps else 0.0
-    nerr = int(bad.group(1)) if bad else 0
-    if errs:
-        nerr += sum(int(x) for x in errs.groups())
-    print("%s\t%s\tok\t%s\t%.2f\t%.3f\t%.3f\t%d\t%.3f" % (
+    non2xx = int(bad.group(1)) if bad else 0
+    sock = sum(int(x) for x in errs.groups()) if errs else 0
+    print("%s\t%s\tok\t%s\t%.2f\t%.3f\t%.3f\t%d\t%.3f\t%d\t%d" % (
         name, load, rps.group(1), mbps,
         ms(p50.group(1)) if p50 else NAN,
-        ms(p99.group(1)) if p99 else NAN, nerr,
-        ms(lat.group(3)) if lat else NAN))
+        ms(p99.group(1)) if p99 else NAN, non2xx + sock,
+        ms(lat.group(3)) if lat else NAN, non2xx, sock))
 
 
 def machine():
@@ -101,12 +108,24 @@ def floats(xs):
     return out
 
 
+def server_of(name):
+    """lighttpd, nginx or apache, from a setup name (see servers.sh)."""
+    if name.endswith("-direct"):
+        return name[:-len("-direct")]
+    parts = name.split("-")
+    return parts[1] if len(parts) > 1 and parts[0] in ("sherve", "floor") \
+        else None
+
+
 class Results:
     def __init__(self, path):
-        # rows[(name, load)] = [[req/s, MB/s, p50, p99, errors, max], ...]
+        # rows[(name, load)] = [[req/s, MB/s, p50, p99, errors, max,
+        #                        non-2xx/3xx, socket errors], ...]
         self.rows, self.status, self.rss = {}, {}, {}
         self.hot = {}  # kind -> list of the remaining fields
         self.failed = []
+        # sys[(load, side)][name][syscall] = (calls, errors)
+        self.sys, self.sysrun, self.sysfail = {}, {}, []
         with open(path) as f:
             for line in f:
                 p = line.rstrip("\n").split("\t")
@@ -115,12 +134,21 @@ class Results:
                 if p[0] == "hotpath":
                     self.hot.setdefault(p[1], []).append(p[2:])
                 elif p[1] == "status":
-                    self.status[p[0]] = p[2]
+                    self.status[p[0]] = max(int(p[2]),
+                                            self.status.get(p[0], 0))
                 elif p[1] == "rss":
                     self.rss[p[0]] = p[2:]
+                elif p[1] == "sys" and len(p) >= 7:
+                    self.sys.setdefault((p[2], p[3]), {}).setdefault(
+                        p[0], {})[p[4]] = (int(p[5]), int(p[6]))
+                elif p[1] == "sysrun" and len(p) >= 8:
+                    self.sysrun[(p[0], p[2], p[3])] = [int(x)
+                                                       for x in p[4:8]]
+                elif p[1] == "sysfail":
+                    self.sysfail.append("/".join(p[0:1] + p[2:4]))
                 elif p[2] == "ok":
-                    v = [float(x) for x in p[3:9]]
-                    v += [NAN] * (6 - len(v))
+                    v = [float(x) for x in p[3:11]]
+                    v += [0.0] * (8 - len(v))
                     self.rows.setdefault((p[0], p[1]), []).append(v)
                 else:
                     self.failed.append("%s/%s" % (p[0], p[1]))
@@ -129,30 +157,132 @@ class Results:
         runs = self.rows.get((name, load))
         return [statistics.median(c) for c in zip(*runs)] if runs else None
 
+    def summed(self, name, load, col):
+        """A column summed over the runs: errors must not hide in a
+        median."""
+        return int(sum(r[col] for r in self.rows.get((name, load), [])))
+
     def names(self, load):
         return [n for (n, l) in self.rows if l == load]
 
+    def floor_of(self, name, load):
+        """The floor row sherve's row is measured against: the same setup
+        with the floor, else the plain setup of the same server (marked
+        by the second value)."""
+        if not name.startswith("sherve-"):
+            return None, False
+        same = "floor-" + name[len("sherve-"):]
+        if (same, load) in self.rows:
+            return same, False
+        base = "floor-%s" % server_of(name)
+        return (base, True) if (base, load) in self.rows else (None, False)
+
 
 def tables(res):
+    print("Each row is compared with the same web server serving the files "
+          "itself (`lighttpd-direct`, `nginx-direct`, `apache-direct`): "
+          "\"÷ direct\". \"÷ floor\" is sherve's req/s over the FastCGI "
+          "floor's in the same setup (`floor-SETUP`: a zero-work responder "
+          "in sherve's place, see contrib/bench/README.md); marked * when "
+          "it is the floor of the plain setup of that server. The floor "
+          "answers files 404 by design, so it is loaded with redirects "
+          "only; its own \"÷ direct\" is the floor over the server alone. "
+          "Errors are summed over the runs.\n")
     for load, title in LOADS.items():
         base = res.med("nginx-direct", load)
-        light = res.med("lighttpd-direct", load)
         print("## %s\n" % title)
-        print("| setup | req/s | MB/s | p50 ms | p99 ms | errors | "
-              "req/s ratio | MB/s ratio | p99 ratio | "
-              "req/s vs lighttpd | MB/s vs lighttpd |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| setup | req/s | MB/s | p50 ms | p99 ms | non-2xx/3xx | "
+              "socket errors | req/s ÷ direct | MB/s ÷ direct | "
+              "p99 ÷ direct | req/s ÷ floor | req/s ÷ nginx-direct |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+              "---:|")
         for name in res.names(load):
             m = res.med(name, load)
-            b = base or [None] * 6
-            li = light or [None] * 6
-            print("| %s | %.0f | %.1f | %.3f | %.3f | %d | %s | %s | %s | "
-                  "%s | %s |" % (
-                      name, m[0], m[1], m[2], m[3], m[4],
-                      fmt(ratio(m[0], b[0])), fmt(ratio(m[1], b[1])),
-                      fmt(ratio(m[3], b[3])),
-                      fmt(ratio(m[0], li[0])), fmt(ratio(m[1], li[1]))))
+            d = res.med("%s-direct" % server_of(name), load) or [None] * 8
+            fl, other = res.floor_of(name, load)
+            f = res.med(fl, load) if fl else None
+            print("| %s | %.0f | %.1f | %.3f | %.3f | %d | %d | %s | %s | "
+                  "%s | %s | %s |" % (
+                      name, m[0], m[1], m[2], m[3],
+                      res.summed(name, load, 6), res.summed(name, load, 7),
+                      fmt(ratio(m[0], d[0])), fmt(ratio(m[1], d[1])),
+                      fmt(ratio(m[3], d[3])),
+                      fmt(ratio(m[0], f[0]) if f else None) +
+                      ("*" if f and other else ""),
+                      fmt(ratio(m[0], base[0]) if base else None)))
         print()
+
+
+def syscalls(res):
+    """System calls per request, one table per load and side."""
+    if not res.sys and not res.sysfail:
+        return
+    print("## System calls per request\n")
+    counts = sorted({v[0] for v in res.sysrun.values()})
+    print("`contrib/bench/run --syscalls`: `strace -c -f` attached to the "
+          "FastCGI responder's processes (sherve or the floor), then in a "
+          "second run to the web server's, while curl makes %s requests, "
+          "10 at a time on kept connections; calls divided by requests. "
+          "Errors (calls that failed, e.g. an `openat` that finds no file) "
+          "are in parentheses. strace slows what it traces: counts, not "
+          "times. The floor answers files 404.\n"
+          % "/".join(str(x) for x in counts))
+    for load in ("redirects", "small"):
+        for side, what in (("responder", "the FastCGI responder"),
+                           ("server", "the web server")):
+            calls = res.sys.get((load, side))
+            if not calls:
+                continue
+            # In the order the setups ran.
+            names = [k[0] for k in res.sysrun
+                     if k[1:] == (load, side) and k[0] in calls]
+            per = {}
+            for name in names:
+                req = res.sysrun[(name, load, side)][0]
+                per[name] = {k: (c / req, e / req)
+                             for k, (c, e) in calls[name].items()}
+            order = sorted({k for v in per.values() for k in v},
+                           key=lambda k: -max(v.get(k, (0, 0))[0]
+                                              for v in per.values()))
+            print("### %s: %s\n" % (LOADS[load], what))
+            print("| syscall | " + " | ".join(names) + " |")
+            print("|---|" + "---:|" * len(names))
+            for k in order:
+                cells = []
+                for name in names:
+                    c, e = per[name].get(k, (0.0, 0.0))
+                    cells.append("-" if c == 0 else "%.2f" % c +
+                                 (" (%.2f)" % e if e else ""))
+                print("| %s | %s |" % (k, " | ".join(cells)))
+            print("| **total** | %s |\n" % " | ".join(
+                "**%.2f**" % sum(c for c, _ in per[n].values())
+                for n in names))
+            notes = ["%s: %d processes traced, %d started during the "
+                     "requests (not traced)" % (name, r[2], r[3])
+                     for name in names
+                     for r in [res.sysrun[(name, load, side)]] if r[3]]
+            if notes:
+                print("Not complete: " + "; ".join(notes) + ".\n")
+    if res.sysfail:
+        print("strace could not attach: %s.\n" % ", ".join(res.sysfail))
+
+
+def problems(res):
+    """What makes a run fail: wrong answers and errors, one line each."""
+    out = ["%s: status check: %d paths answered wrong (not loaded)"
+           % (n, b) for n, b in res.status.items() if b]
+    for (name, load) in res.rows:
+        non2xx, sock = res.summed(name, load, 6), res.summed(name, load, 7)
+        if non2xx or sock:
+            out.append("%s/%s: %d non-2xx/3xx, %d socket errors"
+                       % (name, load, non2xx, sock))
+    out += ["%s: wrk gave no result" % f for f in res.failed]
+    out += ["hotpath: status check: %s of 50 aliases answered wrong" % r[0]
+            for r in res.hot.get("status", []) if r[0] != "0"]
+    out += ["%s/%s/%s: %d wrong answers while traced" % (k + (r[1],))
+            for k, r in res.sysrun.items() if r[1]]
+    out += ["%s: strace could not attach" % f for f in res.sysfail]
+    return out
 
 
 def hotpath(res):
@@ -251,7 +381,8 @@ def targets(res, hot):
         return None if x is None else (x >= goal if ge else x <= goal)
 
     print("## Targets\n")
-    print("Ratios are to nginx-direct on this run (issue 6); the last "
+    print("### Issue 6\n")
+    print("Ratios are to nginx-direct on this run; the last "
           "column is the same ratio to lighttpd-direct.\n")
     print("| target | measured | goal | result | vs lighttpd-direct |")
     print("|---|---:|---:|---|---:|")
@@ -288,32 +419,86 @@ def targets(res, hot):
         fmt(p / 1024 if p is not None else None, "%.2f MiB"), "<= 8 MiB",
         cmp(p, 8192, False))
     print()
+    targets14(res)
+
+
+# Issue 14: (what, sherve row, the row it is measured against, load, goal).
+TARGETS14 = (
+    ("redirects, sherve ÷ floor behind lighttpd", "sherve-lighttpd",
+     "floor-lighttpd", "redirects", 0.9),
+    ("redirects, sherve ÷ floor behind nginx", "sherve-nginx",
+     "floor-nginx", "redirects", 0.9),
+    ("redirects, sherve ÷ floor behind Apache mod_fcgid", "sherve-apache",
+     "floor-apache", "redirects", 0.9),
+    ("redirects, sherve ÷ floor behind Apache mod_proxy_fcgi",
+     "sherve-apache-proxy", "floor-apache-proxy", "redirects", 0.9),
+    ("mixed through sherve, streaming, ÷ lighttpd-direct",
+     "sherve-lighttpd", "lighttpd-direct", "mixed", 0.6),
+    ("mixed through sherve, X-Sendfile, ÷ lighttpd-direct",
+     "sherve-lighttpd-xsendfile", "lighttpd-direct", "mixed", 0.6),
+)
+
+
+def targets14(res):
+    print("### Issue 14\n")
+    print("Requests/s ratios between medians of this run.\n")
+    print("| target | measured | goal | result |")
+    print("|---|---:|---:|---|")
+    for what, name, against, load, goal in TARGETS14:
+        m, b = res.med(name, load), res.med(against, load)
+        r = ratio(m[0], b[0]) if m and b else None
+        print("| %s | %s | >= %.2g | %s |" % (
+            what, fmt(r), goal,
+            "not measured" if r is None else
+            ("met" if r >= goal else "not met")))
+    bad = problems(res)
+    print("| zero errors in every row, every status checked before the "
+          "load | %s | 0 | %s |\n" % (len(bad), "met" if not bad
+                                       else "not met"))
 
 
 def report(path, duration, repeat):
     res = Results(path)
     print("# Benchmarks\n")
+    bad = problems(res)
+    if bad:
+        print("**This run failed its checks** (wrong answers or errors); "
+              "its numbers are not to be quoted:\n")
+        print("".join("- %s\n" % b for b in bad))
+    if not res.rows:
+        print("Machine: " + "; ".join(machine()) + "\n")
+        syscalls(res)
+        return
     print("Generated by `contrib/bench/run`: wrk, 2 threads, 10 connections, "
-          "%s s per run, median of %s runs, all on loopback on one machine. "
-          "Ratios are to nginx serving the same files directly (the "
-          "ceiling), and to lighttpd serving them directly; absolute "
-          "numbers vary with the machine.\n" % (duration, repeat))
+          "%s s per run, median of %s runs, all on loopback on one machine; "
+          "absolute numbers vary with the machine.\n" % (duration, repeat))
     print("Machine: " + "; ".join(machine()) + "\n")
     tables(res)
     print("Status check before each load (paths answering other than "
           "expected, assets also by body length): " +
           ", ".join("%s %s" % kv for kv in res.status.items()) + "\n")
-    print("Largest sherve process after the runs, RSS / private KiB: " +
+    print("Largest responder process (sherve or the floor) after the "
+          "runs, RSS / private KiB: " +
           ", ".join("%s %s" % (n, " / ".join(v)) for n, v in res.rss.items()
                     if v and v[0] != "-") + "\n")
     if res.failed:
         print("wrk failed (no result): " + ", ".join(res.failed) + "\n")
+    syscalls(res)
     hot = hotpath(res)
     targets(res, hot)
+
+
+def check(path):
+    bad = problems(Results(path))
+    for b in bad:
+        print("run: FAILED: %s" % b, file=sys.stderr)
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "parse":
         parse(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2]))
     else:
         report(sys.argv[2], sys.argv[3], sys.argv[4])
