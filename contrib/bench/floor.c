@@ -359,6 +359,16 @@ table_grow(struct table *t)
 	return 0;
 }
 
+static void
+table_free(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		free(t->slots[i].key);
+	free(t->slots);
+}
+
 static const char *
 reason(unsigned status)
 {
@@ -1205,7 +1215,7 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	struct table t = { NULL, 0, 0 };
-	int serving;
+	int serving, rc;
 
 	if (opts_load(&o, argc, argv) != 0)
 		return EXIT_USAGE;
@@ -1235,7 +1245,11 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (table_grow(&t) != 0 || map_load(&t, o.redirects_url) != 0)
-		return EXIT_CONFIG;
-	return serving ? serve(&o, &t)
-	               : loop_run(STDIN_FILENO, &t, o.base_path, 0);
+		rc = EXIT_CONFIG;
+	else if (serving)
+		rc = serve(&o, &t);
+	else
+		rc = loop_run(STDIN_FILENO, &t, o.base_path, 0);
+	table_free(&t);
+	return rc;
 }
