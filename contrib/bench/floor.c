@@ -14,9 +14,9 @@
  * `floor serve --listen unix:/path|HOST:PORT --workers N` it pre-forks N
  * workers on one socket, as `sherve serve` does. It reads redirects-url
  * (a file:// URL or a path), base-path, listen and workers from
- * `--name value`, `--name=value`, SHERVE_NAME, or `name = value` lines of
- * --config / SHERVE_CONFIG, with sherve's precedence (file < environment
- * < options); every other sherve setting is accepted and ignored.
+ * `--name value`, `--name=value` or SHERVE_NAME, options winning; every
+ * other sherve setting is accepted and ignored. It reads no config file:
+ * --config is refused rather than ignored (no bench setup needs one).
  *
  * Caveats: Linux only (epoll, accept4, PR_SET_PDEATHSIG). Only exact
  * rules of the map (`alias URL [status]`) are loaded; prefix rules and
@@ -81,7 +81,6 @@ struct opts {
 	char listen[512];
 	char base_path[512];
 	char workers[16];
-	const char *config;
 	const char *verb;
 	int help, version;
 };
@@ -164,59 +163,6 @@ opt_set(struct opts *o, const char *name, size_t nlen, const char *val)
 	return 0;
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-	                 e[-1] == '\n'))
-		*--e = '\0';
-	return s;
-}
-
-/* `name = value` lines, as sherve.conf(5); unknown names are ignored. */
-static int
-opts_file(struct opts *o, const char *file)
-{
-	char line[LINE_MAX_], *name, *val, *eq;
-	unsigned lineno = 0;
-	size_t vl;
-	FILE *fp = fopen(file, "r");
-	int rc = 0;
-
-	if (fp == NULL) {
-		fprintf(stderr, "floor: %s: %s\n", file, strerror(errno));
-		return -1;
-	}
-	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		name = trim(line);
-		if (*name == '\0' || *name == '#')
-			continue;
-		if ((eq = strchr(name, '=')) == NULL) {
-			fprintf(stderr, "floor: %s:%u: expected name = value\n",
-			        file, lineno);
-			rc = -1;
-			break;
-		}
-		*eq = '\0';
-		name = trim(name);
-		val = trim(eq + 1);
-		vl = strlen(val);
-		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
-			val[vl - 1] = '\0';
-			val++;
-		}
-		rc = opt_set(o, name, strlen(name), val);
-	}
-	fclose(fp);
-	return rc;
-}
-
 static int
 opts_env(struct opts *o)
 {
@@ -236,7 +182,7 @@ opts_env(struct opts *o)
 	return 0;
 }
 
-/* One pass over argv: the verb and --config with apply 0, options with 1. */
+/* One pass over argv: the verb with apply 0, the options with 1. */
 static int
 opts_argv(struct opts *o, int argc, char **argv, int apply)
 {
@@ -274,9 +220,14 @@ opts_argv(struct opts *o, int argc, char **argv, int apply)
 				        a);
 				return -1;
 			}
-			if (nlen == 6 && memcmp(name, "config", 6) == 0)
-				o->config = val;
-			else if (apply && opt_set(o, name, nlen, val) != 0)
+			/* Settings in a file the floor would ignore: refuse. */
+			if (nlen == 6 && memcmp(name, "config", 6) == 0) {
+				fprintf(stderr, "floor: --config: not read; "
+				                "give settings as options or "
+				                "SHERVE_NAME\n");
+				return -1;
+			}
+			if (apply && opt_set(o, name, nlen, val) != 0)
 				return -1;
 		}
 	}
@@ -290,11 +241,6 @@ opts_load(struct opts *o, int argc, char **argv)
 	memcpy(o->base_path, "/", 2);
 	memcpy(o->workers, "0", 2);
 	if (opts_argv(o, argc, argv, 0) != 0)
-		return -1;
-	if (o->config == NULL)
-		o->config = getenv("SHERVE_CONFIG");
-	if (o->config != NULL && o->config[0] != '\0' &&
-	    opts_file(o, o->config) != 0)
 		return -1;
 	if (opts_env(o) != 0)
 		return -1;
@@ -516,6 +462,10 @@ map_load(struct table *t, const char *url)
 	FILE *fp;
 	int rc = 0, r, host = 0;
 
+	if (url[0] == '\0') {
+		fprintf(stderr, "floor: redirects-url: not set\n");
+		return -1;
+	}
 	if (strncmp(url, "file://", 7) == 0)
 		path = url + 7;
 	if (path[0] != '/') {
@@ -1183,8 +1133,7 @@ usage(FILE *fp)
 	        "`serve` runs --workers processes\non --listen, as "
 	        "`sherve serve`.\n"
 	        "\n"
-	        "Options (also SHERVE_NAME, or name = value in the file):\n"
-	        "  --config FILE         read settings from FILE\n"
+	        "Options (also SHERVE_NAME in the environment):\n"
 	        "  --redirects-url URL   file:// URL (or path) of the map\n"
 	        "  --base-path PATH      URL prefix it answers under "
 	        "(default /)\n"

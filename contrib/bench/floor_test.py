@@ -261,6 +261,9 @@ def cli(tmp, env):
     rc, err = run(["refresh"], env)
     check(rc == 64 and "only answers" in err, "another verb: exit 64",
           (rc, err))
+    rc, err = run(["--config", "/dev/null", "serve"], env)
+    check(rc == 64 and "--config" in err, "--config is refused: exit 64",
+          (rc, err))
     rc, err = run([], env)
     check(rc == 64 and "no listening socket" in err,
           "no socket on stdin: exit 64", (rc, err))
@@ -279,21 +282,20 @@ def cli(tmp, env):
 
 
 def serve_mode(tmp, env):
-    conf = os.path.join(tmp, "floor.conf")
-    with open(conf, "w") as f:
-        f.write('redirects-url = "file://%s/map.txt"\n'
-                "cache-control = ignored\nbase-path = /go\n" % tmp)
     sock = os.path.join(tmp, "pool.sock")
     e = {k: v for k, v in env.items() if k != "SHERVE_REDIRECTS_URL"}
-    p = subprocess.Popen([FLOOR, "--config", conf, "--log-level=warn",
-                          "serve", "--listen", "unix:" + sock,
+    e["SHERVE_BASE_PATH"] = "/elsewhere"
+    p = subprocess.Popen([FLOOR, "--redirects-url",
+                          "file://%s/map.txt" % tmp, "--log-level=warn",
+                          "--cache-control", "ignored", "serve",
+                          "--base-path=/go", "--listen", "unix:" + sock,
                           "--workers", "2"], env=e)
     try:
         c = connect(sock)
         c.send(request("/go/l01", keep=True) + request("/l01", 2, True))
         a, b = c.answer()[0], c.answer(2)[0]
-        check((a, b) == ("301", "404"), "serve: --config, base-path and "
-              "unknown sherve settings", (a, b))
+        check((a, b) == ("301", "404"), "serve: options win over "
+              "SHERVE_*; base-path; other sherve settings ignored", (a, b))
         c.close()
         kids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(p.pid)],
                               capture_output=True, text=True).stdout.split()
@@ -316,8 +318,7 @@ def main():
             f.write(MAP)
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("SHERVE_")}
-        env.update(SHERVE_CONFIG="/dev/null",
-                   SHERVE_REDIRECTS_URL="file://%s/map.txt" % tmp)
+        env.update(SHERVE_REDIRECTS_URL="file://%s/map.txt" % tmp)
         p, path = start_on_stdin(tmp, env)
         protocol(path)
         check(p.poll() is None, "still alive after all of it", p.poll())
