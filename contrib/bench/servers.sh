@@ -169,9 +169,10 @@ start_sherve-lighttpd-xsendfile() {
 }
 
 # apache_head DIR PORT ERRORLOG MODULE...: the server part of an Apache
-# config under DIR (what Debian's apache2.conf would give) on stdout, with
-# the event MPM, authz_core and the named modules; Apache's children run
-# as www-data, so DIR, the work dir and the state dir are made theirs.
+# config under DIR (what Debian's apache2.conf would give, its "combined"
+# log format included, which the recipes' access logs use) on stdout,
+# with the event MPM, authz_core and the named modules; Apache's children
+# run as www-data, so DIR, the work dir and the state dir are made theirs.
 apache_head() {
 	local d=$1 port=$2 log=$3 mod m=/usr/lib/apache2/modules
 	shift 3
@@ -198,6 +199,7 @@ StartServers 1
 ServerLimit 2
 ThreadsPerChild 16
 MaxRequestWorkers 32
+LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
 <IfModule fcgid_module>
 FcgidIPCDir "$d/fcgid"
 FcgidProcessTableFile "$d/fcgid-shm"
@@ -284,6 +286,28 @@ start_sherve-apache-xsendfile() {
 		"$d/sherve-site.conf"
 	{
 		apache_head "$d" "$1" server-error.log authz_host fcgid xsendfile
+		printf 'Include "%s/sherve-site.conf"\n' "$d"
+	} >"$d/httpd.conf"
+	apache2 -f "$d/httpd.conf" -DFOREGROUND &
+	pids+=($!)
+}
+
+# contrib/apache/sherve-proxy-fcgi.conf as shipped (its access log
+# included): Apache (event MPM) with mod_proxy_fcgi and enablereuse=on in
+# front of a pool of 2 workers, started as for sherve-nginx. The pool
+# reads run's SHERVE_* settings, as it would /etc/sherve/sherve.conf.
+start_sherve-apache-proxy() {
+	local d=$work/apache-$1 m=/usr/lib/apache2/modules mod
+	for mod in proxy proxy_fcgi authz_host; do
+		[ -e "$m/mod_$mod.so" ] || return 1
+	done
+	mkdir -p "$d/htdocs"
+	start_sherve_pool "$work/pool-$1.sock" || return 1
+	"$top/contrib/render" "$top/contrib/apache/sherve-proxy-fcgi.conf" \
+		"$d/sherve-site.conf" PORT="$1" SOCKET="$work/pool-$1.sock" \
+		RUNDIR="$d" BASE_PATH=/ || return 1
+	{
+		apache_head "$d" "$1" server-error.log authz_host proxy proxy_fcgi
 		printf 'Include "%s/sherve-site.conf"\n' "$d"
 	} >"$d/httpd.conf"
 	apache2 -f "$d/httpd.conf" -DFOREGROUND &
