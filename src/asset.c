@@ -105,6 +105,7 @@ asset_index(int root, struct asset *a)
 		return errno == ENOENT || errno == ENOTDIR ? ASSET_NOT_FOUND
 		                                           : ASSET_ERROR;
 	str_copy(a->path, idx, sizeof(a->path));
+	a->dir = 1;
 	if (fstat(a->fd, &a->st) != 0)
 		return ASSET_ERROR;
 	return S_ISREG(a->st.st_mode) ? ASSET_OK : ASSET_NOT_FOUND;
@@ -116,6 +117,7 @@ asset_open(int root, const char *rel, int slash, struct asset *a)
 	int rc = ASSET_NOT_FOUND;
 
 	a->fd = -1;
+	a->dir = 0;
 	if (str_copy(a->path, rel, sizeof(a->path)) >= sizeof(a->path))
 		goto out;
 	if ((a->fd = open_beneath(root, rel)) < 0) {

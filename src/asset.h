@@ -27,6 +27,7 @@ struct asset {
 	int fd;
 	struct stat st;
 	char path[ASSET_PATH_MAX]; /* relative to the webroot, for logs */
+	int dir; /* 1: the index.html of the directory that was asked for */
 };
 
 enum asset_rc { ASSET_OK = 0, ASSET_NOT_FOUND, ASSET_ERROR };
@@ -34,7 +35,9 @@ enum asset_rc { ASSET_OK = 0, ASSET_NOT_FOUND, ASSET_ERROR };
 /*
  * Open rel (from path_normalise) beneath root, a directory fd of the
  * webroot. slash says whether the request ended in '/', which only a
- * directory may. On ASSET_OK the caller owns a->fd and calls
+ * directory may. A directory, with or without slash, opens its
+ * index.html and sets a->dir, so the caller can redirect a request
+ * without the slash instead. On ASSET_OK the caller owns a->fd and calls
  * asset_close(). ASSET_ERROR means an I/O error other than absence (errno
  * kept), which the caller answers like absence.
  */

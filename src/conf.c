@@ -31,7 +31,8 @@ enum ktype {
 	K_SENDFILE,
 	K_FORMAT,
 	K_FORWARD,
-	K_CASE
+	K_CASE,
+	K_DIRSLASH
 };
 
 struct key {
@@ -63,6 +64,8 @@ static const struct key keys[] = {
 	  "add cachebust= to upstream URL: miss, always or never" },
 	{ "connect-timeout", K_U64, 1, 300, "10", OFF(connect_timeout),
 	  "upstream connect timeout, seconds" },
+	{ "directory-slash", K_DIRSLASH, 0, 0, "redirect", OFF(directory_slash),
+	  "redirect or serve a directory without /" },
 	{ "etag-inode", K_BOOL, 0, 1, "no", OFF(etag_inode),
 	  "include the inode in ETags (differs between hosts)" },
 	{ "fetch-timeout", K_U64, 1, 3600, "10", OFF(fetch_timeout),
@@ -206,6 +209,7 @@ static const char *const sendfile_modes[] = { "none", "lighttpd", "apache",
 static const char *const formats[] = { "auto", "gosherve", "redirects" };
 static const char *const forwards[] = { "merge", "drop" };
 static const char *const cases[] = { "sensitive", "insensitive" };
+static const char *const dirslashes[] = { "redirect", "serve" };
 
 /* Set an enum setting of type t; returns 0, or -1 with *why set. */
 static int
@@ -226,6 +230,12 @@ set_choice(enum ktype t, const char *v, void *slot, const char **why)
 			*why = "must be merge or drop";
 		else
 			*(enum forward_query *)slot = (enum forward_query)i;
+		break;
+	case K_DIRSLASH:
+		if (set_enum(v, dirslashes, 2, &i) != 0)
+			*why = "must be redirect or serve";
+		else
+			*(enum directory_slash *)slot = (enum directory_slash)i;
 		break;
 	default:
 		if (set_enum(v, cases, 2, &i) != 0)
@@ -299,6 +309,7 @@ key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 		break;
 	case K_FORMAT:
 	case K_FORWARD:
+	case K_DIRSLASH:
 	case K_CASE: return set_choice(k->type, v, slot, why);
 	}
 	return *why == NULL ? 0 : -1;

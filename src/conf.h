@@ -31,6 +31,9 @@ enum cachebust { CACHEBUST_MISS = 0, CACHEBUST_ALWAYS, CACHEBUST_NEVER };
 /* What becomes of a redirected request's query string. */
 enum forward_query { FORWARD_MERGE = 0, FORWARD_DROP };
 
+/* A directory asked for without its '/': 301 to "dir/", or its index. */
+enum directory_slash { DIRSLASH_REDIRECT = 0, DIRSLASH_SERVE };
+
 #define CONF_MAX_ARGS 8
 
 struct conf {
@@ -52,6 +55,7 @@ struct conf {
 	uint64_t max_body;        /* bytes */
 	char *ca_bundle;          /* "" means: the system default */
 	int precompressed;
+	enum directory_slash directory_slash;
 	enum sendfile_mode sendfile_mode;
 	char *sendfile_prefix;            /* nginx: "/.sherve-files" */
 	char *metrics_path;               /* "" means: not exposed */

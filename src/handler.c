@@ -460,6 +460,33 @@ serve_alias(struct handler *h, const struct request *rq, struct sink *out,
 	                                    : (int)h->conf->redirect_status);
 }
 
+/*
+ * A directory asked for without its '/': with directory-slash redirect,
+ * 301 to "dir/" (query kept, under base-path), as nginx, Apache's
+ * DirectorySlash and lighttpd answer, so the relative links of its
+ * index.html resolve inside it; conditionals and Range apply to the
+ * index, not to this redirect. With serve, its index.html, as gosherve
+ * and servy did.
+ */
+static int
+serve_dir(struct handler *h, const struct request *rq, struct sink *out,
+          int root, struct asset *a, const char *rel)
+{
+	char loc[REDIRECT_URL_MAX + 1];
+
+	if (h->conf->directory_slash == DIRSLASH_SERVE)
+		return serve_asset(h, rq, out, root, a, 200);
+	if (rules_dir_location(h->conf->base_path, rel, rq->query, loc,
+	                       sizeof(loc)) < 0) {
+		/* Over 8 KiB or a CTL in the query: no header, no 5xx. */
+		log_debug("no slash redirect for %s: the Location would be "
+		          "too long or hold a control character",
+		          rq->uri);
+		return serve_asset(h, rq, out, root, a, 200);
+	}
+	return serve_redirect(h, rq, out, loc, 301);
+}
+
 static int
 refuse_path(struct handler *h, const struct request *rq, struct sink *out,
             int rc)
@@ -539,7 +566,9 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 		return serve_metrics(h, rq, out);
 	if ((root = root_fd(h)) >= 0 &&
 	    asset_open(root, rel, slash, &a) == ASSET_OK) {
-		status = serve_asset(h, rq, out, root, &a, 200);
+		status = a.dir && !slash
+		                 ? serve_dir(h, rq, out, root, &a, rel)
+		                 : serve_asset(h, rq, out, root, &a, 200);
 		asset_close(&a);
 		return status;
 	}

@@ -340,25 +340,66 @@ escape_non_ascii(struct out *o)
 	o->n += extra;
 }
 
+/* A writer into out, bounded by outsz - 1 and REDIRECT_URL_MAX. */
+static struct out
+location_out(char *out, size_t outsz)
+{
+	struct out o = { out, 0, 0, 0 };
+
+	o.cap = outsz - 1 < REDIRECT_URL_MAX ? outsz - 1 : REDIRECT_URL_MAX;
+	return o;
+}
+
+/* Encode what is not ASCII, terminate; the length, or -1 (size, CTL). */
+static int
+location_end(struct out *o)
+{
+	size_t i;
+
+	escape_non_ascii(o);
+	o->p[o->over ? 0 : o->n] = '\0';
+	if (o->over)
+		return -1;
+	for (i = 0; i < o->n; i++)
+		if ((unsigned char)o->p[i] < 0x20 || o->p[i] == 0x7f)
+			return -1;
+	return (int)o->n;
+}
+
 int
 rules_location(const char *target, const char *splat, size_t splen,
                const char *query, char *out, size_t outsz)
 {
-	struct out o = { out, 0, 0, 0 };
-	size_t i;
+	struct out o;
 
 	if (outsz == 0)
 		return -1;
-	o.cap = outsz - 1 < REDIRECT_URL_MAX ? outsz - 1 : REDIRECT_URL_MAX;
+	o = location_out(out, outsz);
 	put_target(&o, target, splat, splen);
 	if (!o.over && query != NULL && query[0] != '\0')
 		merge_query(&o, query);
-	escape_non_ascii(&o);
-	out[o.over ? 0 : o.n] = '\0';
-	if (o.over)
+	return location_end(&o);
+}
+
+int
+rules_dir_location(const char *base, const char *dir, const char *query,
+                   char *out, size_t outsz)
+{
+	struct out o;
+
+	if (outsz == 0)
 		return -1;
-	for (i = 0; i < o.n; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-			return -1;
-	return (int)o.n;
+	o = location_out(out, outsz);
+	/* Both are decoded paths: "/go" and "a b/c" -> "/go/a%20b/c/". */
+	put_encoded(&o, base, strlen(base));
+	put(&o, "/", 1);
+	if (dir[0] != '\0') {
+		put_encoded(&o, dir, strlen(dir));
+		put(&o, "/", 1);
+	}
+	if (query != NULL && query[0] != '\0') {
+		put(&o, "?", 1);
+		put(&o, query, strlen(query));
+	}
+	return location_end(&o);
 }

@@ -1,7 +1,8 @@
 /*
  * rules.h - the pure, per-request half of redirect rules: which host a
  * request names, which paths no alias may take, and the Location a
- * matched rule answers with (splat substitution and query forwarding).
+ * matched rule answers with (splat substitution and query forwarding),
+ * or a directory asked for without its trailing slash.
  *
  * Every function writes into a caller buffer and allocates nothing: the
  * handler calls them on every redirect (tests/unit/test_hotpath.c).
@@ -49,5 +50,20 @@ void rules_fold(const char *in, size_t len, char *out);
  */
 int rules_location(const char *target, const char *splat, size_t splen,
                    const char *query, char *out, size_t outsz);
+
+/*
+ * Build the Location that adds the missing '/' to a directory request:
+ * base (the base-path, "" or "/go"), then dir (a normalised path, "" for
+ * the base itself), both percent-encoded as a path, each followed by
+ * '/', then "?query" as the request sent it (query may be NULL).
+ * "/go", "a b" and "x=1" give "/go/a%20b/?x=1". The result never
+ * starts with "//", which a browser would read as another host (dir
+ * has no empty segment, base no "//"). Bytes that are not ASCII are
+ * percent-encoded.
+ * Returns the length, or -1 when the result would exceed outsz - 1 or
+ * REDIRECT_URL_MAX bytes, or would hold a control character.
+ */
+int rules_dir_location(const char *base, const char *dir, const char *query,
+                       char *out, size_t outsz);
 
 #endif

@@ -5,7 +5,7 @@
 # Renders contrib/apache/sherve.conf (the virtual host a Debian install
 # puts in sites-available) inside a private server skeleton on a free
 # 127.0.0.1 port, and checks the HTTP answers: assets, a nested directory
-# with and without a slash, Content-Type, ETag/304, aliases (map from the
+# with a slash (and without it, 301 to add it), Content-Type, ETag/304, aliases (map from the
 # fake upstream), 404s, the metrics path (loopback only); then a second
 # instance mounted at /go; then contrib/apache/sherve-xsendfile.conf
 # (sendfile-mode apache, files sent by mod_xsendfile): sherve still
@@ -110,7 +110,8 @@ if start_site main /; then
 	site_checks apache "$B"
 	metrics_acl_checks apache "$B"
 	http "$B/docs/guide"
-	expect_no_header "[apache] mod_dir adds no slash redirect" Location
+	expect_header "[apache] the slash redirect is sherve's (mod_dir's would be absolute)" \
+		Location /docs/guide/
 
 	# mod_fcgid passes one request at a time per process: a burst makes
 	# it start more, never more than FcgidMaxProcessesPerClass (12). The

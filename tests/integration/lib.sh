@@ -799,6 +799,81 @@ metrics_acl_checks() {
 	fi
 }
 
+# ---------------------------------------------------------------- directory slash
+
+# t_url_parts URL: sets U_PORT and U_PATH ("" or "/go") of an
+# http://127.0.0.1:PORT[/PATH] URL.
+t_url_parts() {
+	local hp=${1#http://}
+	U_PATH=
+	case $hp in
+	*/*) U_PATH=/${hp#*/} hp=${hp%%/*} ;;
+	esac
+	U_PORT=${hp##*:}
+}
+
+# slash_checks LABEL BASEURL: directory-slash = redirect (the default),
+# sherve mounted at BASEURL (http://127.0.0.1:PORT or .../go). The
+# webroot has docs/guide/index.html (NESTED-INDEX) and empty-dir/, a
+# directory without index.html. A directory asked for without its slash
+# is 301 to itself with the slash, under the mount, the query kept as
+# sent, for HEAD too and whatever the conditionals; following it gives
+# the index. A directory without index.html stays a 404, slash or not.
+slash_checks() {
+	local l=$1 u=$2 eff
+	t_url_parts "$u"
+	http "$u/docs/guide"
+	expect_status "[$l] slash: /docs/guide (a directory) is 301" 301
+	expect_header "[$l] slash: ... to $U_PATH/docs/guide/" Location \
+		"$U_PATH/docs/guide/"
+	expect_header "[$l] slash: ... cached as redirects are" Cache-Control \
+		'public, max-age=3600'
+	expect_body_not_contains "[$l] slash: ... without the index" NESTED-INDEX
+	http "$u/docs/guide?b=2&a=%26%20&&c"
+	expect_status "[$l] slash: with a query, 301" 301
+	expect_header "[$l] slash: ... the query kept as sent" Location \
+		"$U_PATH/docs/guide/?b=2&a=%26%20&&c"
+	http -H 'If-None-Match: *' -H 'Range: bytes=0-1' "$u/docs/guide"
+	expect_status "[$l] slash: If-None-Match: * and Range change nothing: 301" 301
+	raw_http "$U_PORT" "HEAD $U_PATH/docs/guide HTTP/1.0\r\nHost: t\r\n\r\n"
+	expect_status "[$l] slash: HEAD is 301" 301
+	expect_header "[$l] slash: ... with the Location" Location \
+		"$U_PATH/docs/guide/"
+	expect_eq "[$l] slash: ... and no body" "$H_BODY_BYTES" 0
+	eff=$(curl -s -L --max-redirs 2 -m 10 -o "$T_TMP/slash.body" \
+		-w '%{http_code} %{url_effective}' "$u/docs/guide?x=1") || eff=
+	expect_eq "[$l] slash: followed, the index at the URL with the slash" \
+		"$eff" "200 $u/docs/guide/?x=1"
+	expect_file_contains "[$l] slash: ... NESTED-INDEX" "$T_TMP/slash.body" \
+		NESTED-INDEX
+	http "$u/empty-dir"
+	expect_status "[$l] slash: a directory without index.html is 404" 404
+	expect_no_header "[$l] slash: ... with no Location" Location
+	http "$u/empty-dir/"
+	expect_status "[$l] slash: ... with its slash too" 404
+}
+
+# slash_serve_checks LABEL BASEURL: directory-slash = serve, the
+# predecessors' answer: the index of a directory asked for without its
+# slash, 200 with its ETag, and 304 to that ETag.
+slash_serve_checks() {
+	local l=$1 u=$2 etag
+	t_url_parts "$u"
+	http "$u/docs/guide?x=1"
+	expect_status "[$l] serve: /docs/guide is 200" 200
+	expect_body_contains "[$l] serve: ... its index" NESTED-INDEX
+	expect_no_header "[$l] serve: ... with no Location" Location
+	etag=$(header ETag) || etag=
+	expect_match "[$l] serve: ... and its ETag" "$etag" '"*"'
+	http -H "If-None-Match: $etag" "$u/docs/guide"
+	expect_status "[$l] serve: If-None-Match with it is 304" 304
+	raw_http "$U_PORT" "HEAD $U_PATH/docs/guide HTTP/1.0\r\nHost: t\r\n\r\n"
+	expect_status "[$l] serve: HEAD is 200" 200
+	expect_eq "[$l] serve: ... and no body" "$H_BODY_BYTES" 0
+	http "$u/empty-dir"
+	expect_status "[$l] serve: a directory without index.html is 404" 404
+}
+
 # ---------------------------------------------------------------- sendfile
 
 # sherve_bytes_total STATE_DIR: sherve_response_bytes_total summed over
@@ -837,7 +912,7 @@ t_request_lines() {
 # never as the file the decoded name names. A file replaced by a rename, or rewritten in place, is sent as
 # it is now.
 sendfile_checks() {
-	local l=$1 u=$2 w=$3 st=$4 log=$5 gz=$6 size n0 n1 b0 b1 i etag hp path
+	local l=$1 u=$2 w=$3 st=$4 log=$5 gz=$6 size n0 n1 b0 b1 i etag
 	head -c 196608 /dev/urandom | base64 >"$w/xs-big.txt"
 	gzip -9 -n -c "$w/xs-big.txt" >"$w/xs-big.txt.gz"
 	size=$(wc -c <"$w/xs-big.txt" | tr -d ' ')
@@ -873,12 +948,8 @@ sendfile_checks() {
 	expect_status "[$l] If-None-Match with that ETag is 304" 304
 	expect_body_empty "[$l] ... with an empty body"
 	# HEAD over a raw socket, so that a stray body would show.
-	hp=${u#http://}
-	case $hp in
-	*/*) path=/${hp#*/} hp=${hp%%/*} ;;
-	*) path= ;;
-	esac
-	raw_http "${hp##*:}" "HEAD $path/xs-big.txt HTTP/1.0\r\nHost: t\r\n\r\n"
+	t_url_parts "$u"
+	raw_http "$U_PORT" "HEAD $U_PATH/xs-big.txt HTTP/1.0\r\nHost: t\r\n\r\n"
 	expect_status "[$l] HEAD is 200" 200
 	expect_header "[$l] ... with the GET Content-Length" Content-Length "$size"
 	expect_eq "[$l] ... and no body" "$H_BODY_BYTES" 0
@@ -904,9 +975,12 @@ sendfile_checks() {
 	expect_status "[$l] GET / is 200" 200
 	expect_body_contains "[$l] ... index.html, sent by the server" \
 		INDEX-MARKER
-	http "$u/docs/guide"
-	expect_body_contains "[$l] a directory without a slash sends its index" \
+	http "$u/docs/guide/"
+	expect_body_contains "[$l] a directory with its slash sends its index" \
 		NESTED-INDEX
+	http "$u/docs/guide"
+	expect_status "[$l] ... without it, sherve's 301" 301
+	expect_no_header "[$l] ... with no X-Sendfile" X-Sendfile
 	http "$u/foo"
 	expect_status "[$l] alias /foo is 301" 301
 	expect_header "[$l] ... to its Location" Location https://example.com/foo

@@ -8,10 +8,12 @@
 # assets, conditionals, ranges, redirects, 404s, refused paths, a missing
 # webroot, unreachable and malformed redirects URLs, a restart on a kept
 # store with the upstream gone, redirect-status 308 and a base path; the
-# recipe's metrics path, readable from loopback (127.0.0.1) only. Then
+# recipe's metrics path, readable from loopback (127.0.0.1) only; the 301
+# that adds a directory's slash (and directory-slash = serve). Then
 # contrib/lighttpd/sherve-xsendfile.conf (sendfile-mode lighttpd, files
 # sent by lighttpd's x-sendfile): sherve still decides, lighttpd sends
 # the bytes, never stale after a rename or a flip of a symlinked webroot.
+# Last, the demo site: every relative link of its blog page resolves.
 #
 # Needs lighttpd, curl and python3; skips (77) without them.
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
@@ -35,7 +37,7 @@ note "sherve: $SHERVE_BIN"
 # ---------------------------------------------------------------- fixtures
 
 W=$T_TMP/www
-mkdir -p "$W/blog" "$W/docs/guide" "$W/.git" "$T_TMP/outside"
+mkdir -p "$W/blog" "$W/docs/guide" "$W/empty-dir" "$W/.git" "$T_TMP/outside"
 printf '<!DOCTYPE html><title>t</title><p>INDEX-MARKER</p>\n' >"$W/index.html"
 printf '<p>BLOG-INDEX</p>\n' >"$W/blog/index.html"
 printf '<p>NESTED-INDEX</p>\n' >"$W/docs/guide/index.html"
@@ -157,10 +159,7 @@ if start_lighttpd main; then
 	expect_status "nested directory with a slash is 200" 200
 	expect_body_contains "nested directory with a slash serves its index" \
 		NESTED-INDEX
-	http "$B/docs/guide"
-	expect_status "nested directory without a slash is 200" 200
-	expect_body_contains "nested directory without a slash serves its index" \
-		NESTED-INDEX
+	slash_checks lighttpd "$B"
 	http "$B/blog/"
 	expect_body_contains "GET /blog/ serves blog/index.html" BLOG-INDEX
 	http "$B/docs/guide/page.html"
@@ -364,14 +363,17 @@ if start_lighttpd no404 WEBROOT="$W2"; then
 fi
 
 # gosherve and servy sent the stored URL whatever the query; so does
-# forward-query = drop, byte for byte.
-note "instance 'drop': forward-query = drop, the predecessors' answers"
-if start_lighttpd drop ENV_SHERVE_FORWARD_QUERY=drop; then
+# forward-query = drop, byte for byte. They served a directory's index
+# without its slash; so does directory-slash = serve.
+note "instance 'drop': forward-query = drop, directory-slash = serve, the predecessors' answers"
+if start_lighttpd drop ENV_SHERVE_FORWARD_QUERY=drop \
+	ENV_SHERVE_DIRECTORY_SLASH=serve; then
 	http "$B/foo?utm=1"
 	expect_status "[drop] /foo?utm=1 is 301" 301
 	expect_header "[drop] the query string is ignored" Location https://example.com/foo
 	http "$B/foo/?utm=1&x=2"
 	expect_header "[drop] ... with a trailing slash too" Location https://example.com/foo
+	slash_serve_checks drop "$B"
 	stop_lighttpd
 fi
 
@@ -448,6 +450,10 @@ if start_lighttpd base STATE_DIR="$T_TMP/state-main" BASE_PATH=/go; then
 	expect_header "base path: /go/foo Location" Location https://example.com/foo
 	http "$B/go/foo/"
 	expect_status "base path: /go/foo/ is 301" 301
+	slash_checks "lighttpd /go" "$B/go"
+	http "$B/go?x=1"
+	expect_status "base path: /go?x=1 (the webroot itself) is 301" 301
+	expect_header "base path: ... to /go/?x=1" Location '/go/?x=1'
 	http "$B/foo"
 	expect_status "base path: /foo (outside the mount) is 404" 404
 	http "$B/gofoo"
@@ -467,6 +473,7 @@ if TEMPLATE=$XS_TEMPLATE start_lighttpd xsendfile WEBROOT="$T_TMP/www-live" \
 	sendfile_checks lighttpd-xsendfile "$B" "$T_TMP/www-live" \
 		"$T_TMP/state-main" "$L_RUN/sherve.log" gzip
 	sendfile_flip_checks lighttpd-xsendfile "$B" "$T_TMP/www-live"
+	slash_checks lighttpd-xsendfile "$B"
 	# A documented difference (README): lighttpd evaluates If-None-Match
 	# again on an X-Sendfile answer, and takes a "*" inside a list as a
 	# match where sherve, streaming, answers 200.
@@ -487,6 +494,66 @@ if TEMPLATE=$XS_TEMPLATE start_lighttpd xsendfile WEBROOT="$T_TMP/www-live" \
 	metrics_acl_checks lighttpd-xsendfile "$B"
 	expect_file_not_contains "[xsendfile] lighttpd logged no X-Sendfile error" \
 		"$L_RUN/error.log" 'X-Sendfile'
+	stop_lighttpd
+fi
+
+note "instance 'xsendfile-serve': the X-Sendfile recipe, directory-slash = serve"
+if TEMPLATE=$XS_TEMPLATE start_lighttpd xsendfile-serve WEBROOT="$W" \
+	STATE_DIR="$T_TMP/state-main" ENV_SHERVE_DIRECTORY_SLASH=serve; then
+	slash_serve_checks lighttpd-xsendfile "$B"
+	n0=$(t_request_lines "$L_RUN/sherve.log" /docs/guide 200)
+	b0=$(sherve_bytes_total "$T_TMP/state-main")
+	http "$B/docs/guide"
+	expect_body_file "[xsendfile-serve] /docs/guide is its index, byte for byte" \
+		"$W/docs/guide/index.html"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		n1=$(t_request_lines "$L_RUN/sherve.log" /docs/guide 200)
+		[ "$n1" -gt "$n0" ] && break
+		sleep 0.2
+	done
+	expect_eq "[xsendfile-serve] ... after sherve answered 200 (its log)" \
+		"$((n1 - n0))" 1
+	b1=$(sherve_bytes_total "$T_TMP/state-main")
+	if [ -n "$b0" ] && [ -n "$b1" ] && [ "$((b1 - b0))" -lt 1024 ] &&
+		[ "$((b1 - b0))" -gt 0 ]; then
+		pass "[xsendfile-serve] ... sherve wrote only headers ($((b1 - b0)) bytes): lighttpd sent it"
+	else
+		fail "[xsendfile-serve] ... sherve wrote only headers" \
+			"sherve_response_bytes_total '$b0' -> '$b1'"
+	fi
+	stop_lighttpd
+fi
+
+# The issue that asked for the slash: the demo blog's index links to
+# "hello.html". Served at /blog, a browser resolves that to /hello.html
+# (a 404); after the 301 to /blog/, to /blog/hello.html.
+note "instance 'demo': etc/demo/www, its relative links"
+if start_lighttpd demo WEBROOT="$TOP_SRCDIR/etc/demo/www" \
+	STATE_DIR="$T_TMP/state-main"; then
+	got=$(python3 - "$B" <<'PY'
+import re, sys, urllib.request, urllib.parse
+base = sys.argv[1]
+out = []
+for start in ("/blog", "/blog/"):
+    r = urllib.request.urlopen(base + start, timeout=10)  # follows the 301
+    page = r.read().decode()
+    for link in re.findall(r'(?:href|src)="([^"#]+)"', page):
+        u = urllib.parse.urljoin(r.geturl(), link)
+        try:
+            code = urllib.request.urlopen(u, timeout=10).status
+        except urllib.error.HTTPError as e:
+            code = e.code
+        if code != 200:
+            out.append("%s: %s -> %s %d" % (start, link, u, code))
+    out.append("%s ends at %s" % (start, urllib.parse.urlparse(r.geturl()).path))
+print("; ".join(out))
+PY
+) || got="python3 failed"
+	expect_eq "[demo] every relative link of the blog resolves to a 200 from /blog and /blog/" \
+		"$got" "/blog ends at /blog/; /blog/ ends at /blog/"
+	http "$B/blog"
+	expect_status "[demo] /blog is 301" 301
+	expect_header "[demo] ... to /blog/" Location /blog/
 	stop_lighttpd
 fi
 

@@ -7,8 +7,8 @@
 # workers' user with --user) and one nginx with three server blocks
 # rendered from contrib/nginx: sherve.conf at "/", sherve-static.conf
 # (nginx serves the files, sherve the rest) and sherve.conf at /go. Each
-# must answer assets, a nested directory with and without a slash,
-# Content-Type, ETag/304, aliases (map from the fake upstream), 404s,
+# must answer assets, a nested directory with a slash (and without it,
+# 301 to add it), Content-Type, ETag/304, aliases (map from the fake upstream), 404s,
 # and the pools' metrics path (--metrics-path /-/metrics) from loopback
 # (127.0.0.1) only.
 #

@@ -47,11 +47,12 @@ readme_render_check() {
 
 # ---------------------------------------------------------------- fixtures
 
-# make_site: a webroot $W with an index, a nested directory, a stylesheet,
-# a custom 404 page and a dotfile; the redirect map $REDIRECTS.
+# make_site: a webroot $W with an index, a nested directory, a directory
+# without index.html, a stylesheet, a custom 404 page and a dotfile; the
+# redirect map $REDIRECTS.
 make_site() {
 	W=$T_TMP/www
-	mkdir -p "$W/docs/guide"
+	mkdir -p "$W/docs/guide" "$W/empty-dir"
 	printf '<!DOCTYPE html><title>t</title><p>INDEX-MARKER</p>\n' >"$W/index.html"
 	printf '<p>NESTED-INDEX</p>\n' >"$W/docs/guide/index.html"
 	printf '<p>NESTED-PAGE</p>\n' >"$W/docs/guide/page.html"
@@ -332,10 +333,7 @@ site_checks() {
 	expect_status "[$l] nested directory with a slash is 200" 200
 	expect_body_contains "[$l] nested directory with a slash serves its index" \
 		NESTED-INDEX
-	http "$u/docs/guide"
-	expect_status "[$l] nested directory without a slash is 200" 200
-	expect_body_contains "[$l] nested directory without a slash serves its index" \
-		NESTED-INDEX
+	slash_checks "$l" "$u"
 	http "$u/docs/guide/page.html"
 	expect_body_contains "[$l] nested file has its content" NESTED-PAGE
 	http "$u/style.css"
@@ -372,7 +370,11 @@ base_path_checks() {
 	expect_status "[$l] base path: /go/ is 200" 200
 	expect_body_contains "[$l] base path: /go/ serves index.html" INDEX-MARKER
 	http "$h/go/docs/guide"
-	expect_body_contains "[$l] base path: /go/docs/guide serves its index" \
+	expect_status "[$l] base path: /go/docs/guide is 301" 301
+	expect_header "[$l] base path: ... to /go/docs/guide/" Location \
+		/go/docs/guide/
+	http "$h/go/docs/guide/"
+	expect_body_contains "[$l] base path: /go/docs/guide/ serves its index" \
 		NESTED-INDEX
 	http "$h/go/style.css"
 	expect_status "[$l] base path: /go/style.css is 200" 200

@@ -11,7 +11,9 @@
 # command of contrib/cron/sherve.crontab loads the map from the fake
 # upstream, then Apache (AllowOverride as a host would grant it) must
 # answer assets, ETag/304, aliases and 404s under /go/, and 404 outside;
-# the metrics path /go/-/metrics from loopback (127.0.0.1) only.
+# a directory without its slash with 301 (with directory-slash = serve
+# in the file: its index); the metrics path /go/-/metrics from loopback
+# (127.0.0.1) only.
 #
 # Needs apache2 (mod_cgi, mod_rewrite, mpm_prefork), curl, python3 and
 # setpriv when run as root; skips (77) without them.
@@ -158,6 +160,15 @@ if start_apache; then
 		"$RUN/server-error.log" '"level":"error"'
 	expect_file_not_contains "[shared] no failed CGI run (End of script...)" \
 		"$RUN/server-error.log" 'End of script output'
+
+	# directory-slash = serve in the file beside the binary: the CGI
+	# answers a directory without its slash with the index, as gosherve.
+	cp "$GO/sherve.conf" "$T_TMP/sherve.conf.saved"
+	printf 'directory-slash = serve\n' >>"$GO/sherve.conf"
+	slash_serve_checks shared "$B/go"
+	cp "$T_TMP/sherve.conf.saved" "$GO/sherve.conf"
+	http "$B/go/docs/guide"
+	expect_status "[shared] without it again, /go/docs/guide is 301" 301
 
 	# Without the file beside the binary, nothing tells sherve about the
 	# webroot, the store or /go: proof the settings came from it.

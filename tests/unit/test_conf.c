@@ -833,6 +833,47 @@ test_sendfile_webroot(void)
 	rmdir(dir);
 }
 
+/* directory-slash: redirect (the default) or serve, from each source. */
+static void
+test_directory_slash(void)
+{
+	static const struct {
+		unsigned line;
+		const char *file, *arg;
+		int rc, want;
+	} rows[] = {
+		{ __LINE__, NULL, NULL, SH_OK, DIRSLASH_REDIRECT },
+		{ __LINE__, "directory-slash = serve\n", NULL, SH_OK,
+		  DIRSLASH_SERVE },
+		{ __LINE__, "directory-slash = serve\n",
+		  "--directory-slash=redirect", SH_OK, DIRSLASH_REDIRECT },
+		{ __LINE__, NULL, "--directory-slash=serve", SH_OK,
+		  DIRSLASH_SERVE },
+		{ __LINE__, NULL, "--directory-slash=yes", SH_EINVAL, -1 },
+		{ __LINE__, "directory-slash = Redirect\n", NULL, SH_EINVAL,
+		  -1 },
+	};
+	size_t i;
+
+	for (i = 0; i < NELEM(rows); i++) {
+		const char *args[] = { rows[i].arg, NULL };
+		char err[256] = "";
+		struct conf c;
+		int rc = load(&c, rows[i].file, args, err, sizeof(err));
+
+		expect_int(rows[i].line, "directory-slash", rows[i].rc, rc);
+		if (rc != SH_OK) {
+			expect_has(
+			        rows[i].line, "names the setting", err,
+			        "directory-slash: must be redirect or serve");
+			continue;
+		}
+		expect_int(rows[i].line, "directory-slash", rows[i].want,
+		           c.directory_slash);
+		conf_free(&c);
+	}
+}
+
 /* The settings of the redirect rules (sherve.redirects(5)). */
 struct rules_row {
 	unsigned line;
@@ -1229,6 +1270,7 @@ static const struct unit_test conf_tests[] = {
 	UNIT_TEST(test_usage),
 	UNIT_TEST(test_rule_settings),
 	UNIT_TEST(test_sendfile_webroot),
+	UNIT_TEST(test_directory_slash),
 	UNIT_END,
 };
 

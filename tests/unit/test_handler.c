@@ -55,8 +55,9 @@ enum which {
 	C_LIGHTTPD,
 	C_APACHE,
 	C_NGINX,
-	C_DROP, /* forward-query = drop */
-	C_FOLD, /* alias-case = insensitive */
+	C_DROP,  /* forward-query = drop */
+	C_FOLD,  /* alias-case = insensitive */
+	C_SERVE, /* directory-slash = serve */
 	C_NCONF
 };
 
@@ -342,6 +343,12 @@ suite_init(void)
 		return -1;
 	snprintf(path, sizeof(path), "%s/noindex", www);
 	rc |= mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/we?ird #dir%%", www);
+	rc |= mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/caf\xc3\xa9", www);
+	rc |= mkdir(path, 0755);
+	rc |= put_text(www, "we?ird #dir%/index.html", "WEIRD\n");
+	rc |= put_text(www, "caf\xc3\xa9/index.html", "CAFE-DIR\n");
 	rc |= put_text(www, "index.html", INDEX_BODY);
 	rc |= put_text(www, "sub/index.html", SUB_BODY);
 	rc |= put_text(www, "style.css", CSS_BODY);
@@ -428,6 +435,8 @@ suite_init(void)
 			                "drop", NULL };
 		const char *vfold[] = { "--webroot", www, "--alias-case",
 			                "insensitive", NULL };
+		const char *vserve[] = { "--webroot", www, "--directory-slash",
+			                 "serve", NULL };
 
 		if (load_conf(C_MAIN, mainv) || load_conf(C_308, v308) ||
 		    load_conf(C_GO, vgo) || load_conf(C_NOROOT, vnoroot) ||
@@ -436,7 +445,7 @@ suite_init(void)
 		    load_conf(C_LIGHTTPD, vlighttpd) ||
 		    load_conf(C_APACHE, vapache) ||
 		    load_conf(C_NGINX, vnginx) || load_conf(C_DROP, vdrop) ||
-		    load_conf(C_FOLD, vfold))
+		    load_conf(C_FOLD, vfold) || load_conf(C_SERVE, vserve))
 			return -1;
 	}
 	return 0;
@@ -579,11 +588,14 @@ static const struct row rows[] = {
 	  .status = 200,
 	  .body = INDEX_BODY },
 	{ .line = __LINE__,
-	  .desc = "directory without slash",
+	  .desc = "directory without slash: 301 to it with the slash",
 	  .uri = "/sub",
-	  .status = 200,
-	  .body = SUB_BODY,
-	  .has = { { "Content-Type", TEXT_HTML } } },
+	  .status = 301,
+	  .body_lacks = SUB_BODY,
+	  .has = { { "Location", "/sub/" },
+	           { "Cache-Control", REDIR_CC },
+	           { "Content-Type", TEXT_HTML } },
+	  .lacks = { "ETag", "Last-Modified" } },
 	{ .line = __LINE__,
 	  .desc = "directory with slash",
 	  .uri = "/sub/",
@@ -1067,6 +1079,124 @@ static const struct row rows[] = {
 	  .uri = "/index.html%00",
 	  .status = 404 },
 
+	/* directory-slash: a directory asked for without its slash. */
+	{ .line = __LINE__,
+	  .desc = "slash: the query is kept as sent",
+	  .uri = "/sub?b=2&a=%41&&c",
+	  .query = "b=2&a=%41&&c",
+	  .status = 301,
+	  .has = { { "Location", "/sub/?b=2&a=%41&&c" } } },
+	{ .line = __LINE__,
+	  .desc = "slash: forward-query drop does not drop it",
+	  .conf = C_DROP,
+	  .uri = "/sub?a=1",
+	  .query = "a=1",
+	  .status = 301,
+	  .has = { { "Location", "/sub/?a=1" } } },
+	{ .line = __LINE__,
+	  .desc = "slash: HEAD is 301 without a body",
+	  .method = "HEAD",
+	  .uri = "/sub",
+	  .status = 301,
+	  .body = "",
+	  .has = { { "Location", "/sub/" } } },
+	{ .line = __LINE__,
+	  .desc = "slash: If-None-Match * is for the index, not the 301",
+	  .uri = "/sub",
+	  .inm = "*",
+	  .status = 301,
+	  .has = { { "Location", "/sub/" } } },
+	{ .line = __LINE__,
+	  .desc = "slash: If-Match that fails is still 301 (not 412)",
+	  .uri = "/sub",
+	  .im = "\"nope\"",
+	  .status = 301,
+	  .has = { { "Location", "/sub/" } } },
+	{ .line = __LINE__,
+	  .desc = "slash: Range is ignored",
+	  .uri = "/sub",
+	  .range = "bytes=0-1",
+	  .status = 301,
+	  .lacks = { "Content-Range" } },
+	{ .line = __LINE__,
+	  .desc = "slash: the Location is the normalised path",
+	  .uri = "/./sub/.",
+	  .status = 301,
+	  .has = { { "Location", "/sub/" } } },
+	{ .line = __LINE__,
+	  .desc = "slash: '//sub' never gives '//sub/' (another host)",
+	  .uri = "//sub",
+	  .status = 301,
+	  .has = { { "Location", "/sub/" } } },
+	{ .line = __LINE__,
+	  .desc = "slash: decoded ' ?#%' encoded again",
+	  .uri = "/we%3Fird%20%23dir%25",
+	  .status = 301,
+	  .has = { { "Location", "/we%3Fird%20%23dir%25/" } } },
+	{ .line = __LINE__,
+	  .desc = "slash: UTF-8 percent-encoded",
+	  .uri = "/caf\xc3\xa9",
+	  .status = 301,
+	  .has = { { "Location", "/caf%C3%A9/" } } },
+	{ .line = __LINE__,
+	  .desc = "slash: ... and its index with the slash",
+	  .uri = "/caf%C3%A9/",
+	  .status = 200,
+	  .body = "CAFE-DIR\n" },
+	{ .line = __LINE__,
+	  .desc = "slash: a control character in the query serves the index",
+	  .uri = "/sub?a=%0A",
+	  .query = "a=\n",
+	  .status = 200,
+	  .body = SUB_BODY,
+	  .lacks = { "Location" } },
+	{ .line = __LINE__,
+	  .desc = "slash: a directory without index.html stays a 404",
+	  .uri = "/noindex",
+	  .status = 404,
+	  .body = "Not found\n",
+	  .lacks = { "Location" } },
+	{ .line = __LINE__,
+	  .desc = "slash: a file is never redirected",
+	  .uri = "/style.css",
+	  .status = 200,
+	  .lacks = { "Location" } },
+	{ .line = __LINE__,
+	  .desc = "slash: lighttpd mode redirects before any X-Sendfile",
+	  .conf = C_LIGHTTPD,
+	  .uri = "/sub",
+	  .status = 301,
+	  .has = { { "Location", "/sub/" } },
+	  .lacks = { "X-Sendfile" } },
+	{ .line = __LINE__,
+	  .desc = "slash: nginx mode likewise",
+	  .conf = C_NGINX,
+	  .uri = "/sub",
+	  .status = 301,
+	  .has = { { "Location", "/sub/" } },
+	  .lacks = { "X-Accel-Redirect" } },
+	{ .line = __LINE__,
+	  .desc = "slash serve: the index, as gosherve did",
+	  .conf = C_SERVE,
+	  .uri = "/sub",
+	  .status = 200,
+	  .body = SUB_BODY,
+	  .has = { { "Content-Type", TEXT_HTML },
+	           { "Cache-Control", ASSET_CC } },
+	  .lacks = { "Location" } },
+	{ .line = __LINE__,
+	  .desc = "slash serve: conditionals apply to that index",
+	  .conf = C_SERVE,
+	  .uri = "/sub",
+	  .inm = "*",
+	  .status = 304 },
+	{ .line = __LINE__,
+	  .desc = "slash serve: with the slash as well",
+	  .conf = C_SERVE,
+	  .uri = "/sub/",
+	  .status = 200,
+	  .body = SUB_BODY },
+
 	/* Base path /go. */
 	{ .line = __LINE__,
 	  .desc = "base: root",
@@ -1075,11 +1205,18 @@ static const struct row rows[] = {
 	  .status = 200,
 	  .body = INDEX_BODY },
 	{ .line = __LINE__,
-	  .desc = "base: no slash",
+	  .desc = "base: no slash is 301 to the base with it",
 	  .conf = C_GO,
 	  .uri = "/go",
-	  .status = 200,
-	  .body = INDEX_BODY },
+	  .status = 301,
+	  .has = { { "Location", "/go/" } } },
+	{ .line = __LINE__,
+	  .desc = "base: a directory without slash, under the base",
+	  .conf = C_GO,
+	  .uri = "/go/sub?a=1",
+	  .query = "a=1",
+	  .status = 301,
+	  .has = { { "Location", "/go/sub/?a=1" } } },
 	{ .line = __LINE__,
 	  .desc = "base: file",
 	  .conf = C_GO,

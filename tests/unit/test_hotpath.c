@@ -156,6 +156,9 @@ test_no_allocation(void)
 		/* A host without a section falls back to the default map. */
 		{ { "REQUEST_METHOD", "REQUEST_URI", "HTTP_HOST" },
 		  { "GET", "/foo", "other.example" } },
+		/* A directory without its slash: 301 to "/sub/?x=1". */
+		{ { "REQUEST_METHOD", "REQUEST_URI", "QUERY_STRING" },
+		  { "GET", "/sub?x=1", "x=1" } },
 	};
 	static const char map[] = "foo https://example.com/foo\n"
 	                          "docs/* https://example.com/d/:splat?v=1\n"
@@ -219,7 +222,7 @@ test_no_allocation(void)
 		request_from_params(&rq, env_get, (void *)&reqs[r]);
 		handler_serve(&h, &rq, &sink);
 	}
-	/* The rule kinds above answer as redirects, not 404s. */
+	/* The rule kinds above (and the slash) answer as redirects. */
 	for (r = 8; r < NELEM(reqs); r++) {
 		request_from_params(&rq, env_get, (void *)&reqs[r]);
 		expect_int(__LINE__, reqs[r].values[1], r == 9 ? 302 : 301,

@@ -283,6 +283,75 @@ test_location_bounds(void)
 	           rules_location(target, NULL, 0, NULL, out, sizeof(out)));
 }
 
+/* ---- rules_dir_location ---- */
+
+struct dir_row {
+	unsigned line;
+	const char *desc;
+	const char *base, *dir, *query;
+	const char *want; /* NULL: refused */
+};
+
+static const struct dir_row dir_rows[] = {
+	{ __LINE__, "a directory", "", "blog", NULL, "/blog/" },
+	{ __LINE__, "nested", "", "docs/guide", NULL, "/docs/guide/" },
+	{ __LINE__, "under base-path", "/go", "blog", NULL, "/go/blog/" },
+	{ __LINE__, "the base itself", "/go", "", NULL, "/go/" },
+	{ __LINE__, "the root (never asked: \"/\" has its slash)", "", "", NULL,
+	  "/" },
+	{ __LINE__, "query kept as sent", "", "blog", "b=2&a=1&&x=%41",
+	  "/blog/?b=2&a=1&&x=%41" },
+	{ __LINE__, "empty query dropped", "", "blog", "", "/blog/" },
+	{ __LINE__, "decoded bytes encoded again", "", "a b/?#%&=+\"", NULL,
+	  "/a%20b/%3F%23%25%26%3D%2B%22/" },
+	{ __LINE__, "UTF-8 in the name", "", "caf\xc3\xa9", NULL,
+	  "/caf%C3%A9/" },
+	{ __LINE__, "UTF-8 in the base", "/d\xc3\xa9", "x", NULL,
+	  "/d%C3%A9/x/" },
+	{ __LINE__, "'#' in the base", "/a#b", "x", NULL, "/a%23b/x/" },
+	{ __LINE__, "UTF-8 in a raw query", "", "x", "n=\xc3\xa9",
+	  "/x/?n=%C3%A9" },
+	{ __LINE__, "pchars kept", "", "a-._~!$'()*,;:@", NULL,
+	  "/a-._~!$'()*,;:@/" },
+	{ __LINE__, "a name like a host stays a path", "", "evil.example", NULL,
+	  "/evil.example/" },
+	{ __LINE__, "control char in the query", "", "x", "a=\r\nX: y", NULL },
+};
+
+static void
+test_dir_location(void)
+{
+	char out[REDIRECT_URL_MAX + 1], dir[REDIRECT_URL_MAX];
+	size_t i;
+	int n;
+
+	for (i = 0; i < NELEM(dir_rows); i++) {
+		const struct dir_row *r = &dir_rows[i];
+
+		n = rules_dir_location(r->base, r->dir, r->query, out,
+		                       sizeof(out));
+		if (r->want == NULL) {
+			expect_int(r->line, r->desc, -1, n);
+			continue;
+		}
+		expect_int(r->line, r->desc, strlen(r->want), n);
+		expect_str(r->line, r->desc, r->want, n >= 0 ? out : "");
+	}
+	/* "/" + 8190 + "/" is the most; one more byte is refused. */
+	memset(dir, 'd', sizeof(dir));
+	dir[REDIRECT_URL_MAX - 2] = '\0';
+	expect_int(__LINE__, "8192 bytes", REDIRECT_URL_MAX,
+	           rules_dir_location("", dir, NULL, out, sizeof(out)));
+	expect_int(__LINE__, "8192 bytes and a query", -1,
+	           rules_dir_location("", dir, "a", out, sizeof(out)));
+	expect_str(__LINE__, "refused output is empty", "", out);
+	dir[REDIRECT_URL_MAX - 3] = ' ';
+	expect_int(__LINE__, "a byte that encodes to 3 past the limit", -1,
+	           rules_dir_location("", dir, NULL, out, sizeof(out)));
+	expect_int(__LINE__, "no room at all", -1,
+	           rules_dir_location("", "x", NULL, out, 0));
+}
+
 /* ---- store_resolve ---- */
 
 static const char map_text[] = "gh https://github.com/\n"
@@ -605,11 +674,9 @@ test_stale(void)
 }
 
 static const struct unit_test pure_tests[] = {
-	UNIT_TEST(test_host),
-	UNIT_TEST(test_reserved),
-	UNIT_TEST(test_location),
-	UNIT_TEST(test_location_bounds),
-	UNIT_END,
+	UNIT_TEST(test_host),         UNIT_TEST(test_reserved),
+	UNIT_TEST(test_location),     UNIT_TEST(test_location_bounds),
+	UNIT_TEST(test_dir_location), UNIT_END,
 };
 
 static const struct unit_test store_tests[] = {
