@@ -124,38 +124,51 @@ busted_url(const char *url)
 	return u;
 }
 
+#define SET(opt, val) ok &= curl_easy_setopt(c, opt, val) == CURLE_OK
+
+int
+fetch_set_common(void *easy, const char *ca_bundle, long connect_timeout,
+                 long timeout, int with_file)
+{
+	CURL *c = easy;
+	int ok = 1;
+
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SET(CURLOPT_PROTOCOLS_STR,
+	    with_file ? "http,https,file" : "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SET(CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS |
+	                               (with_file ? CURLPROTO_FILE : 0));
+	SET(CURLOPT_REDIR_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
+	SET(CURLOPT_CONNECTTIMEOUT, connect_timeout);
+	SET(CURLOPT_TIMEOUT, timeout);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_USERAGENT, "sherve/" PACKAGE_VERSION);
+	if (ca_bundle != NULL && ca_bundle[0] != '\0')
+		SET(CURLOPT_CAINFO, ca_bundle);
+	return ok ? 0 : -1;
+}
+
 static int
 fetch_setup(CURL *c, const struct fetch_opts *o, struct curl_slist **hdrs,
             struct body *b, struct fetch_result *r)
 {
 	char h[FETCH_VALIDATOR_MAX + 32];
-	int ok = 1;
+	int ok = fetch_set_common(c, o->ca_bundle, o->connect_timeout,
+	                          o->timeout, 1) == 0;
 
-#define SET(opt, val) ok &= curl_easy_setopt(c, opt, val) == CURLE_OK
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SET(CURLOPT_PROTOCOLS_STR, "http,https,file");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS,
-	    CURLPROTO_HTTP | CURLPROTO_HTTPS | CURLPROTO_FILE);
-	SET(CURLOPT_REDIR_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
 	SET(CURLOPT_FOLLOWLOCATION, 1L);
 	SET(CURLOPT_MAXREDIRS, 5L);
-	SET(CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-	SET(CURLOPT_TIMEOUT, o->timeout);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	SET(CURLOPT_USERAGENT, "sherve/" PACKAGE_VERSION);
 	SET(CURLOPT_ACCEPT_ENCODING, "");
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, b);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, r);
-	if (o->ca_bundle != NULL && o->ca_bundle[0] != '\0')
-		SET(CURLOPT_CAINFO, o->ca_bundle);
 	if (o->etag != NULL && o->etag[0] != '\0') {
 		snprintf(h, sizeof(h), "If-None-Match: %s", o->etag);
 		ok &= (*hdrs = curl_slist_append(*hdrs, h)) != NULL;
@@ -171,9 +184,9 @@ fetch_setup(CURL *c, const struct fetch_opts *o, struct curl_slist **hdrs,
 	}
 	if (*hdrs != NULL)
 		SET(CURLOPT_HTTPHEADER, *hdrs);
-#undef SET
 	return ok ? 0 : -1;
 }
+#undef SET
 
 /* Map the transfer outcome to a return code and r->err. */
 static int

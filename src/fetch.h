@@ -55,4 +55,16 @@ int fetch_url(const struct fetch_opts *o, struct fetch_result *r);
 
 void fetch_result_free(struct fetch_result *r);
 
+/*
+ * Set on easy (a CURL *, void * so that this header needs no libcurl)
+ * what every transfer of sherve has, fetch or probe: the protocols
+ * (http and https, and file too when with_file; redirects to http and
+ * https only), TLS peers and host names verified against ca_bundle
+ * (NULL or "": the system's CAs), the connect and total timeouts in
+ * seconds, no signals, User-Agent "sherve/VERSION". Returns 0, or -1
+ * when libcurl refused an option.
+ */
+int fetch_set_common(void *easy, const char *ca_bundle, long connect_timeout,
+                     long timeout, int with_file);
+
 #endif

@@ -59,27 +59,30 @@ line_raw(struct line *l, const char *s, size_t n)
 	l->len += n;
 }
 
+/*
+ * A piece of an escaped value: a run of plain bytes is cut where the
+ * line is full (the value then ends there), an escape ("\n", "\u001b")
+ * goes whole or not at all: never half an escape in a line.
+ */
+static int
+line_put(void *ctx, const char *s, size_t n)
+{
+	struct line *l = ctx;
+	size_t room =
+	        l->len + 3 < sizeof(l->buf) ? sizeof(l->buf) - 3 - l->len : 0;
+
+	if (n > room && s[0] != '\\')
+		line_raw(l, s, room);
+	line_raw(l, s, n);
+	return l->truncated ? -1 : 0;
+}
+
 /* Append s as a JSON string body, escaping quotes, backslash and CTLs. */
 static void
 line_escaped(struct line *l, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0' && !l->truncated; p++) {
-		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
-
-		if (*p == '"' || *p == '\\') {
-			esc[1] = (char)*p;
-			line_raw(l, esc, 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 0xf];
-			line_raw(l, esc, 6);
-		} else {
-			line_raw(l, (const char *)p, 1);
-		}
-	}
+	if (!l->truncated)
+		(void)json_escape(s, line_put, l);
 }
 
 static void

@@ -118,3 +118,36 @@ hex_value(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+int
+json_escape(const char *s, json_put_fn put, void *ctx)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+		size_t run = 0;
+
+		while (p[run] != '\0' && p[run] != '"' && p[run] != '\\' &&
+		       p[run] >= 0x20 && p[run] != 0x7f)
+			run++;
+		if (run > 0 && put(ctx, (const char *)p, run) != 0)
+			return -1;
+		p += run;
+		if (*p == '\0')
+			break;
+		if (*p == '"' || *p == '\\') {
+			esc[1] = (char)*p;
+			if (put(ctx, esc, 2) != 0)
+				return -1;
+		} else {
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			if (put(ctx, esc, 6) != 0)
+				return -1;
+		}
+		p++;
+	}
+	return 0;
+}

@@ -57,4 +57,14 @@ char *str_dup(const char *s);
 /* The value of hex digit c (0-9, a-f, A-F), or -1. */
 int hex_value(char c);
 
+/* A sink for json_escape(): takes n bytes at p; 0, or -1 to stop. */
+typedef int (*json_put_fn)(void *ctx, const char *p, size_t n);
+
+/*
+ * Write s as the body of a JSON string (RFC 8259), without the quotes:
+ * '"' and '\' escaped, control characters (and DEL) as \u00XX, other
+ * bytes as they are, in runs. Returns 0, or -1 when put stopped it.
+ */
+int json_escape(const char *s, json_put_fn put, void *ctx);
+
 #endif
