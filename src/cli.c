@@ -9,6 +9,7 @@
 
 #include "asset.h"
 #include "check.h"
+#include "check_probe.h"
 #include "cli.h"
 #include "export.h"
 #include "fetch.h"
@@ -372,6 +373,10 @@ verb_check(const struct conf *c, struct store *s)
 		                "redirects-url is not set\n");
 		return EXIT_USAGE;
 	}
+	if (c->json && !c->probe) {
+		fprintf(stderr, "sherve: check: --json goes with --probe\n");
+		return EXIT_USAGE;
+	}
 	if (strstr(src, "://") != NULL)
 		buf = fetch_for_check(c, src, &len);
 	else if ((buf = slurp(src, c->max_body, &len)) == NULL)
@@ -379,7 +384,8 @@ verb_check(const struct conf *c, struct store *s)
 		        strerror(errno));
 	if (buf == NULL)
 		return EXIT_FAILED;
-	bad = check_redirects(c, s, src, buf, len);
+	bad = c->probe ? check_probe(c, src, buf, len, c->json)
+	               : check_redirects(c, s, src, buf, len);
 	free(buf);
 	return bad == 0 ? EXIT_OK : EXIT_FAILED;
 }

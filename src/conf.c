@@ -482,6 +482,10 @@ conf_flag(struct conf *c, const char *a)
 		c->version = 1;
 	else if (strcmp(a, "--force") == 0)
 		c->force = 1;
+	else if (strcmp(a, "--probe") == 0)
+		c->probe = 1;
+	else if (strcmp(a, "--json") == 0)
+		c->json = 1;
 	else
 		return 0;
 	return 1;
@@ -523,7 +527,8 @@ next_operand(int argc, char **argv, int *i)
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "-V") == 0 ||
 		    strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0 ||
-		    strcmp(a, "--force") == 0)
+		    strcmp(a, "--force") == 0 || strcmp(a, "--probe") == 0 ||
+		    strcmp(a, "--json") == 0)
 			continue;
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
 			return a;

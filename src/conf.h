@@ -73,6 +73,8 @@ struct conf {
 	int help;
 	int version;
 	int force;
+	int probe;           /* check --probe: ask the targets */
+	int json;            /* check --probe --json */
 	char *export_format; /* `export --format F`: not the file format */
 	int nargs;
 	char *args[CONF_MAX_ARGS]; /* positional: verb and its operands */

@@ -42,7 +42,13 @@ static const struct command_help commands[] = {
 	  "lint a redirects file; diff it with the store",
 	  "Lint FILE or URL (default: redirects-url): invalid lines, shadowed\n"
 	  "aliases, loops; then show what would change in the stored map.\n"
-	  "Exits 1 when a line is invalid.\n" },
+	  "Exits 1 when a line is invalid.\n"
+	  "\n"
+	  "check --probe [--json] [FILE|URL] asks every distinct target of the\n"
+	  "file instead whether it still answers: HEAD (GET when refused), 4\n"
+	  "at a time, 10 a second, up to 5 redirects, fetch-timeout each. It\n"
+	  "reports each fine, redirected or dead (--json: one JSON object)\n"
+	  "and exits 1 when one is dead.\n" },
 	{ "import", "FILE|-", "store a local redirects file",
 	  "Store FILE (or stdin, -) as the map, with the same checks as\n"
 	  "refresh.\n" },

@@ -22,9 +22,38 @@ Control endpoints (not counted):
   GET /-/mode/NAME  set the mode (a mode file, when given, wins)
   GET /-/last       request line and headers of the last counted request
 
+Targets for `sherve check --probe` (paths under /probe/, whatever the
+mode; NAME is free, so that each URL can be a distinct target):
+
+  /probe/ok/NAME          200
+  /probe/hold/NAME        200 after --hold-seconds
+  /probe/slow/NAME        200 after --slow-seconds
+                          (hold and slow answer nothing once the client
+                          has gone away, and no longer count as in
+                          flight)
+  /probe/dead/NAME        404
+  /probe/error/NAME       500
+  /probe/nohead/NAME      HEAD: 405 (Allow: GET); GET: 200 with a body
+  /probe/chain/N/NAME     N > 0: 302 to /probe/chain/N-1/NAME; 0: 200
+  /probe/loop/I/NAME      302 to /probe/loop/(I+1) mod 7/NAME, forever
+  /probe/to-dead/NAME     301 to /probe/dead/NAME
+  /probe/mailto/NAME      302 to mailto:NAME@example.org
+  /probe/to-file/NAME     302 to file:///etc/passwd
+  /probe/utf8/NAME        302 to /probe/ok/café, the UTF-8 bytes raw
+  GET /-/probe-stats      JSON: "requests" (method and path of each, in
+                          order of arrival), "max_in_flight" (most
+                          /probe/ requests being answered at once),
+                          "max_per_second" (most arrivals in any window
+                          of one second)
+  GET /-/probe-reset      forget them
+
 Usage: upstream.py --file REDIRECTS [--port N] [--port-file F]
                    [--mode-file F] [--log F] [--slow-seconds S]
-                   [--huge-bytes N]
+                   [--huge-bytes N] [--hold-seconds S]
+                   [--tls-cert PEM --tls-key PEM]
+
+With --tls-cert and --tls-key it speaks https (the certificate as given:
+a test makes a self-signed one for 127.0.0.1).
 
 With --port 0 (the default) the kernel picks a port; it is written to
 --port-file (atomically) once the server listens. Logs go to --log (or
@@ -34,8 +63,12 @@ nowhere), never to stdout. SIGTERM and SIGINT stop it.
 import argparse
 import email.utils
 import hashlib
+import json
 import os
+import select
 import signal
+import socket
+import ssl
 import sys
 import threading
 import time
@@ -54,6 +87,26 @@ class State:
         self.last = ""
         self.stopping = threading.Event()
         self.log = open(args.log, "a", buffering=1) if args.log else None
+        self.probe_reset()
+
+    def probe_reset(self):
+        with self.lock:
+            self.probe_seen = []  # (monotonic arrival, method, path)
+            self.in_flight = 0
+            self.max_in_flight = 0
+
+    def probe_stats(self):
+        with self.lock:
+            seen = list(self.probe_seen)
+            top = self.max_in_flight
+        times = [t for t, _, _ in seen]
+        most, j = 0, 0
+        for i, t in enumerate(times):  # arrivals are in order
+            while times[j] <= t - 1.0:
+                j += 1
+            most = max(most, i - j + 1)
+        return {"requests": ["%s %s" % (m, p) for _, m, p in seen],
+                "max_in_flight": top, "max_per_second": most}
 
     def current_mode(self):
         path = self.args.mode_file
@@ -114,6 +167,11 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 last = st.last
             return self.send_text(200, last)
+        if path == "/-/probe-stats":
+            return self.send_text(200, json.dumps(st.probe_stats()) + "\n")
+        if path == "/-/probe-reset":
+            st.probe_reset()
+            return self.send_text(200, "reset\n")
         if path.startswith("/-/mode/"):
             m = path[len("/-/mode/"):]
             if m not in MODES:
@@ -125,11 +183,90 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET()
 
+    def client_gone(self):
+        """True once the client has closed its end of the connection."""
+        try:
+            r, _, _ = select.select([self.connection], [], [], 0)
+            return bool(r) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
+    def wait(self, seconds, watch_client=False):
+        """Sleep in slices; False if the client went away meanwhile."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.server.state.stopping.is_set():
+                return False
+            if watch_client and self.client_gone():
+                return False
+            time.sleep(0.01)
+        return True
+
+    def probe(self, path):
+        st = self.server.state
+        with st.lock:
+            st.probe_seen.append((time.monotonic(), self.command, path))
+            st.in_flight += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
+        try:
+            self.probe_answer(path.split("/")[2:])
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # a GET left unread: expected
+        finally:
+            with st.lock:
+                st.in_flight -= 1
+
+    def probe_answer(self, parts):
+        args = self.server.state.args
+        kind = parts[0] if parts else ""
+        name = parts[-1] if len(parts) > 1 else ""
+        wait = {"hold": args.hold_seconds, "slow": args.slow_seconds}
+        if kind in wait and not self.wait(wait[kind], True):
+            self.close_connection = True
+            return None
+        if kind in ("ok", "hold", "slow"):
+            return self.send_text(200, "alive\n")
+        if kind == "dead":
+            return self.send_text(404, "gone\n")
+        if kind == "error":
+            return self.send_text(500, "broken\n")
+        if kind == "nohead":
+            if self.command == "HEAD":
+                return self.send_text(405, "no HEAD here\n",
+                                      {"Allow": "GET"})
+            return self.send_text(200, "GET only\n" * 4096)
+        if kind == "chain" and len(parts) == 3 and parts[1].isdigit():
+            n = int(parts[1])
+            if n == 0:
+                return self.send_text(200, "end of the chain\n")
+            return self.send_text(302, "next\n", {
+                "Location": "/probe/chain/%d/%s" % (n - 1, name)})
+        if kind == "loop" and len(parts) == 3 and parts[1].isdigit():
+            return self.send_text(302, "round\n", {
+                "Location": "/probe/loop/%d/%s" % ((int(parts[1]) + 1) % 7,
+                                                   name)})
+        if kind == "to-dead":
+            return self.send_text(301, "moved\n",
+                                  {"Location": "/probe/dead/" + name})
+        if kind == "mailto":
+            return self.send_text(302, "write\n", {
+                "Location": "mailto:%s@example.org" % name})
+        if kind == "utf8":
+            # Raw UTF-8 bytes in the header (http.server sends latin-1).
+            return self.send_text(302, "accent\n", {
+                "Location": "/probe/ok/caf\xc3\xa9"})
+        if kind == "to-file":
+            return self.send_text(302, "read\n",
+                                  {"Location": "file:///etc/passwd"})
+        return self.send_text(400, "no such probe target\n")
+
     def do_GET(self):
         st = self.server.state
         path = self.path.split("?", 1)[0]
         if path.startswith("/-/"):
             return self.control(path)
+        if path.startswith("/probe/"):
+            return self.probe(path)
         with st.lock:
             st.count += 1
             st.last = "%s\n%s" % (self.requestline, str(self.headers))
@@ -224,6 +361,13 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        # A client that stops reading (a probe's GET) resets: no news.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError,
+                                          BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -234,10 +378,17 @@ def main():
     ap.add_argument("--log", help="append a log here")
     ap.add_argument("--slow-seconds", type=float, default=30.0)
     ap.add_argument("--huge-bytes", type=int, default=64 * 1024 * 1024)
+    ap.add_argument("--hold-seconds", type=float, default=1.5)
+    ap.add_argument("--tls-cert", help="PEM certificate: speak https")
+    ap.add_argument("--tls-key", help="PEM key of --tls-cert")
     args = ap.parse_args()
 
     state = State(args)
     srv = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.state = state
     port = srv.server_address[1]
     if args.port_file:

@@ -9,8 +9,9 @@
 # the config file and the current directory are all left untouched.
 #
 # Covered: import, refresh (file:// upstream), list, lookup, status,
-# check, export to stdout, metrics; CGI requests for an asset, an alias,
-# an unknown alias (miss refresh), a 404 page; a CGI request that starts
+# check, check --probe, export to stdout, metrics; CGI requests for an
+# asset, an alias, an unknown alias (miss refresh), a 404 page, a
+# directory without its slash; a CGI request that starts
 # a detached scheduled refresh; `sherve serve` answering FastCGI requests
 # and stopping on SIGTERM. The one path outside the state dir sherve may
 # touch is the listening socket of `serve --listen unix:PATH`, which the
@@ -75,6 +76,10 @@ sv list list
 sv lookup lookup foo
 sv status status
 sv check check "$T_TMP/map.txt"
+free_port CLOSED
+printf 'x http://127.0.0.1:%s/x\n' "$CLOSED" >"$T_TMP/probe.txt"
+sv probe check --probe "$T_TMP/probe.txt"
+check "check --probe ran" grep -q '1 dead' "$T_TMP/probe.out"
 sv export export --format nginx
 sv metrics metrics
 cgi asset /a.txt
@@ -84,6 +89,9 @@ check "CGI alias answered" grep -q 'Status: 301' "$T_TMP/alias.out"
 cgi miss /nope --miss-refresh-interval 0
 check "CGI miss answered" grep -q 'Status: 404' "$T_TMP/miss.out"
 cgi dir /sub/
+cgi slash /sub
+check "CGI directory without its slash answered" \
+	grep -q 'Status: 301' "$T_TMP/slash.out"
 # A due scheduled refresh, started detached by a CGI request: wait for
 # it (strace -f follows it and ends with it).
 sleep 1.1
