@@ -16,9 +16,9 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_PKGS=(build-essential autoconf automake pkg-config libfcgi-dev
 	libcurl4-openssl-dev liblmdb-dev libcunit1-dev lighttpd curl python3
 	ca-certificates)
-TEST_PKGS=(apache2 libapache2-mod-fcgid libapache2-mod-xsendfile nginx clang
-	libclang-rt-14-dev valgrind spawn-fcgi libfcgi-bin prometheus systemd
-	util-linux wrk strace)
+TEST_PKGS=(apache2 libapache2-mod-fcgid libapache2-mod-xsendfile nginx
+	lighttpd-modules-lua clang libclang-rt-14-dev valgrind spawn-fcgi
+	libfcgi-bin prometheus systemd util-linux wrk strace)
 
 usage() {
 	cat <<EOF

@@ -117,8 +117,7 @@ if start_site main /; then
 	# it start more, never more than FcgidMaxProcessesPerClass (12). The
 	# processes come and go; the metrics must still sum to exact totals.
 	req_total() {
-		"$SHERVE_BIN" --state-dir "$T_TMP/state-main" metrics 2>/dev/null |
-			awk '$1 == "sherve_requests_total" { print $2 }'
+		sherve_counter "$T_TMP/state-main" sherve_requests_total
 	}
 	m0=$(req_total)
 	seq 1 40 | xargs -P 8 -I{} curl -s -o /dev/null -m 10 \

@@ -876,11 +876,17 @@ slash_serve_checks() {
 
 # ---------------------------------------------------------------- sendfile
 
-# sherve_bytes_total STATE_DIR: sherve_response_bytes_total summed over
-# every process of the instance (read-only: `sherve metrics`).
-sherve_bytes_total() {
+# sherve_counter STATE_DIR NAME: the counter NAME (sherve_requests_total,
+# sherve_response_bytes_total) summed over every process that serves from
+# STATE_DIR, whoever started them (read-only: `sherve metrics`).
+sherve_counter() {
 	"$SHERVE_BIN" --state-dir "$1" metrics 2>/dev/null |
-		awk '$1 == "sherve_response_bytes_total" { print $2 }'
+		awk -v n="$2" '$1 == n { print $2 }'
+}
+
+# sherve_bytes_total STATE_DIR: sherve_response_bytes_total.
+sherve_bytes_total() {
+	sherve_counter "$1" sherve_response_bytes_total
 }
 
 # t_request_lines LOG PATH STATUS: sherve's request log lines for PATH.

@@ -13,9 +13,13 @@
 # contrib/lighttpd/sherve-xsendfile.conf (sendfile-mode lighttpd, files
 # sent by lighttpd's x-sendfile): sherve still decides, lighttpd sends
 # the bytes, never stale after a rename or a flip of a symlinked webroot.
-# Last, the demo site: every relative link of its blog page resolves.
+# Then the demo site: every relative link of its blog page resolves.
+# Then contrib/lighttpd/sherve-static.conf (files first: lighttpd sends the
+# files, with sherve-static.lua for Cache-Control and the .br/.gz
+# siblings; sherve answers the rest). Last, the README's blocks.
 #
-# Needs lighttpd, curl and python3; skips (77) without them.
+# Needs lighttpd, curl and python3; skips (77) without them, and the
+# files-first part without mod_magnet (lighttpd-modules-lua).
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
 
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +32,9 @@ LIGHTTPD=$(lighttpd_path) ||
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve.conf
 XS_TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve-xsendfile.conf
-for f in "$TEMPLATE" "$XS_TEMPLATE"; do
+ST_TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve-static.conf
+ST_SCRIPT=$TOP_SRCDIR/contrib/lighttpd/sherve-static.lua
+for f in "$TEMPLATE" "$XS_TEMPLATE" "$ST_TEMPLATE" "$ST_SCRIPT"; do
 	[ -r "$f" ] || hard_error "$f: missing"
 done
 note "lighttpd: $("$LIGHTTPD" -v 2>&1 | head -n 1)"
@@ -90,6 +96,10 @@ start_lighttpd() {
 	shift
 	L_RUN=$T_TMP/run-$name
 	mkdir -p "$L_RUN/htdocs"
+	# The files-first recipe's script lives in its run directory.
+	if grep -q sherve-static.lua "$TEMPLATE"; then
+		cp "$ST_SCRIPT" "$L_RUN/"
+	fi
 	for _ in 1 2 3; do
 		free_port L_PORT
 		render_lighttpd "$TEMPLATE" "$L_RUN/lighttpd.conf" "$@" \
@@ -562,33 +572,76 @@ check_exit "[xsendfile] ... and sherve refuses sendfile-mode without one" 78 \
 	env SHERVE_SENDFILE_MODE=lighttpd SHERVE_WEBROOT= \
 	SHERVE_STATE_DIR="$T_TMP/state-main" "$SHERVE_BIN" status
 
+# The files-first recipe, on a webroot of its own and the kept store of
+# 'main' (the map: foo, bar). lighttpd follows no symbolic link there, so
+# the webroot is given by its real path.
+ST_W=$T_TMP/static-www
+static_site "$ST_W"
+if [ ! -r /usr/lib/lighttpd/mod_magnet.so ]; then
+	skip "[lighttpd-static] contrib/lighttpd/sherve-static.conf" \
+		"mod_magnet is missing (apt-get install lighttpd-modules-lua)"
+else
+	note "instance 'static': contrib/lighttpd/sherve-static.conf"
+	if TEMPLATE=$ST_TEMPLATE start_lighttpd static WEBROOT="$ST_W" \
+		STATE_DIR="$T_TMP/state-main"; then
+		static_checks lighttpd-static "$B" "$ST_W" "$T_TMP/state-main" 403
+		expect_file_not_contains "[lighttpd-static] no Lua error" \
+			"$L_RUN/error.log" 'magnet'
+		stop_lighttpd
+	fi
+	# lighttpd checks every component of a file's path for links, the
+	# webroot's own included: a symlinked webroot refuses every file.
+	ln -s "$ST_W" "$T_TMP/static-live"
+	if TEMPLATE=$ST_TEMPLATE start_lighttpd static-link \
+		WEBROOT="$T_TMP/static-live" STATE_DIR="$T_TMP/state-main"; then
+		http "$B/style.css"
+		expect_status "[lighttpd-static] a symlinked webroot: files are 403" 403
+		http "$B/foo"
+		expect_status "[lighttpd-static] ... aliases still 301" 301
+		stop_lighttpd
+	fi
+fi
+
 # ---------------------------------------------------------------- README
 
-# contrib/lighttpd/README.md's by-hand block, run as printed with this
-# test's values in its first lines: it creates the directories, renders
-# the template, adds the user lines and runs lighttpd in the foreground
-# (here in the background), which drops to www-data.
+# contrib/lighttpd/README.md's by-hand blocks, run as printed with this
+# test's values in their first lines: each creates the directories,
+# renders its template, adds the user lines and runs lighttpd in the
+# foreground (here in the background), which drops to www-data.
 README=$TOP_SRCDIR/contrib/lighttpd/README.md
-if [ "$(id -u)" -ne 0 ]; then
-	skip "[readme] contrib/lighttpd/README.md by-hand block" \
-		"needs root (it gives directories to www-data)"
-else
-	chmod 0755 "$T_TMP" # www-data reaches the webroot and the run dir
-	RH=$T_TMP/readme
+
+# readme_lighttpd BLOCK WEBROOT: run BLOCK on a map and store of its own
+# under $T_TMP/readme-BLOCK; sets RH, R_PID and B. Returns 1 (after a
+# failed check) when its lighttpd does not answer.
+readme_lighttpd() {
+	local block=$1
+	RH=$T_TMP/readme-$block
 	mkdir -p "$RH"
 	chmod 0755 "$RH"
-	# The upstream's map has changed by now: a map of its own.
 	printf 'foo https://example.com/foo\nbar https://example.com/bar\n' \
 		>"$RH/redirects.txt"
 	free_port L_PORT
 	B=http://127.0.0.1:$L_PORT
-	start_bg "$T_TMP/readme-by-hand.out" readme_run "$README" by-hand \
-		PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" WEBROOT="$W" \
+	start_bg "$T_TMP/readme-$block.out" readme_run "$README" "$block" \
+		PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" WEBROOT="$2" \
 		REDIRECTS_URL="file://$RH/redirects.txt" STATE_DIR="$RH/state" \
 		RUNDIR="$RH/run"
 	R_PID=$BG_PID
-	log_file "$T_TMP/readme-by-hand.log"
+	log_file "$T_TMP/readme-$block.log"
 	if wait_http "$B/" "$R_PID" 100; then
+		return 0
+	fi
+	fail "[readme] the README's block $block starts lighttpd" \
+		"$(cat "$T_TMP/readme-$block.log" "$RH/run/error.log" 2>/dev/null)"
+	return 1
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip "[readme] contrib/lighttpd/README.md by-hand blocks" \
+		"needs root (they give directories to www-data)"
+else
+	chmod 0755 "$T_TMP" # www-data reaches the webroot and the run dir
+	if readme_lighttpd by-hand "$W"; then
 		site_checks readme "$B"
 		metrics_acl_checks readme "$B"
 		expect_eq "[readme] lighttpd runs sherve as www-data" \
@@ -596,9 +649,12 @@ else
 			www-data
 		expect_eq "[readme] the store belongs to www-data" \
 			"$(stat -c %U "$RH/state/redirects.mdb" 2>&1)" www-data
-	else
-		fail "[readme] the README's lighttpd starts and answers" \
-			"$(cat "$T_TMP/readme-by-hand.log" "$RH/run/error.log" 2>/dev/null)"
+	fi
+	stop_pid "$R_PID"
+	if [ ! -r /usr/lib/lighttpd/mod_magnet.so ]; then
+		skip "[readme] the by-hand-static block" "mod_magnet is missing"
+	elif readme_lighttpd by-hand-static "$ST_W"; then
+		static_checks readme-static "$B" "$ST_W" "$RH/state" 403
 	fi
 	stop_pid "$R_PID"
 fi

@@ -125,8 +125,7 @@ expect_status "the pool answers through nginx" 301
 # watches them all, so 20 clients at once all get their answers.
 tnote "kept connections: 20 clients at once, 400 requests"
 req_total() {
-	"$SHERVE_BIN" --state-dir "$T_TMP/state" metrics 2>/dev/null |
-		awk '$1 == "sherve_requests_total" { print $2 }'
+	sherve_counter "$T_TMP/state" sherve_requests_total
 }
 m0=$(req_total)
 t0=$EPOCHREALTIME

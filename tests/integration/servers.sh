@@ -391,3 +391,196 @@ base_path_checks() {
 	http "$h/gofoo"
 	expect_status "[$l] base path: /gofoo is 404" 404
 }
+
+# ---------------------------------------------------------------- files first
+
+# static_site DIR: the webroot on which the files-first recipes (the web
+# server sends the files, sherve the rest) are checked, and DIR-outside
+# beside it: an
+# index, a nested directory with its index and a page, a directory
+# without index, a stylesheet with .gz and .br siblings, an image with a
+# .gz sibling (not a compressible type: never sent), a custom 404 page,
+# dotfiles and a dot-directory, and symbolic links: one to a file in
+# the webroot, one to a file and one to a directory OUTSIDE it, where
+# every file holds a CANARY.
+static_site() {
+	local d=$1 out=$1-outside
+	mkdir -p "$d/docs/guide" "$d/.git" "$d/empty-dir" "$out"
+	printf '<!DOCTYPE html><title>t</title><p>INDEX-MARKER</p>\n' >"$d/index.html"
+	printf '<p>NESTED-INDEX</p>\n' >"$d/docs/guide/index.html"
+	printf '<p>NESTED-PAGE</p>\n' >"$d/docs/guide/page.html"
+	printf 'body { color: #123456; }\n' >"$d/style.css"
+	gzip -9 -n -c "$d/style.css" >"$d/style.css.gz"
+	# Only compared byte for byte: any bytes will do.
+	printf 'BR-SIBLING-OF-STYLE\n' >"$d/style.css.br"
+	printf 'PNG-BYTES' >"$d/image.png"
+	gzip -9 -n -c "$d/image.png" >"$d/image.png.gz"
+	printf '0123456789abcdef' >"$d/data.txt"
+	printf '<p>CUSTOM-404</p>\n' >"$d/404.html"
+	printf 'CANARY-SECRET\n' >"$d/.secret"
+	printf '[core]\nCANARY-GIT\n' >"$d/.git/config"
+	printf 'CANARY-ENV\n' >"$d/docs/.env"
+	printf 'CANARY-OUTSIDE\n' >"$out/canary.txt"
+	ln -s "$out/canary.txt" "$d/link.txt"
+	ln -s "$out" "$d/linkdir"
+	ln -s style.css "$d/inlink.css"
+}
+
+# sherve_alone DIR PATH: what sherve itself answers for GET PATH on the
+# webroot DIR (run once as CGI, no map): "STATUS LOCATION".
+sherve_alone() {
+	local out
+	mkdir -p "$T_TMP/alone-state"
+	out=$(env -i SHERVE_CONFIG=/dev/null GATEWAY_INTERFACE=CGI/1.1 \
+		REQUEST_METHOD=GET REQUEST_URI="$2" SHERVE_WEBROOT="$1" \
+		SHERVE_STATE_DIR="$T_TMP/alone-state" SHERVE_LOG_LEVEL=error \
+		"$SHERVE_BIN" 2>/dev/null | tr -d '\r' | sed '/^$/q')
+	printf '%s %s\n' \
+		"$(printf '%s\n' "$out" | sed -n 's/^Status: \([0-9]*\).*/\1/p')" \
+		"$(printf '%s\n' "$out" | sed -n 's/^Location: //p')"
+}
+
+# static_checks LABEL BASEURL DIR STATE_DIR LINK: a files-first recipe at the
+# root of BASEURL, on static_site's DIR, in front of a sherve whose store
+# is STATE_DIR (map: foo, bar; metrics at /-/metrics). The web server
+# sends the files and indexes itself (sherve_requests_total does not
+# move) with sherve's Cache-Control on 200, 206 and 304, a working ETag
+# and Last-Modified, ranges, and the .br/.gz siblings of compressible
+# files to clients that accept them. Everything else reaches sherve and
+# gets sherve's own answer, headers untouched: aliases, misses and its
+# 404 page, a directory without index, a directory without its slash (as
+# sherve alone answers it), dotfiles and dot-directories, methods other
+# than GET and HEAD. Symbolic links out of the webroot, traversal and
+# metrics from elsewhere are refused, and no CANARY ever shows. LINK is
+# the status of a symbolic link to a file inside the webroot: the web
+# servers cannot tell where a link leads and refuse them all (403),
+# where sherve alone sends it.
+static_checks() {
+	local l=$1 u=$2 d=$3 st=$4 link=$5 cc n0 n1 etag lm p want out
+	cc='public, max-age=31536000, must-revalidate'
+	out=$(basename "$d")-outside
+
+	# ---- what the web server sends
+	n0=$(sherve_counter "$st" sherve_requests_total)
+	http "$u/style.css"
+	expect_status "[$l] a file is 200" 200
+	expect_body_file "[$l] ... byte for byte" "$d/style.css"
+	expect_header_like "[$l] ... text/css" Content-Type 'text/css*'
+	expect_header "[$l] ... with sherve's Cache-Control" Cache-Control "$cc"
+	expect_header "[$l] ... Vary: Accept-Encoding (it has siblings)" Vary \
+		Accept-Encoding
+	expect_no_header "[$l] ... no Content-Encoding without Accept-Encoding" \
+		Content-Encoding
+	etag=$(header ETag) || etag=
+	lm=$(header Last-Modified) || lm=
+	expect_match "[$l] ... a strong quoted ETag" "$etag" '"?*"'
+	http -H "If-None-Match: $etag" "$u/style.css"
+	expect_status "[$l] If-None-Match with that ETag is 304" 304
+	expect_body_empty "[$l] ... with no body"
+	expect_header "[$l] ... and sherve's Cache-Control" Cache-Control "$cc"
+	http -H 'If-None-Match: "not-it"' "$u/style.css"
+	expect_status "[$l] If-None-Match with another ETag is 200" 200
+	http -H "If-Modified-Since: $lm" "$u/style.css"
+	expect_status "[$l] If-Modified-Since: Last-Modified is 304" 304
+	http -I "$u/style.css"
+	expect_status "[$l] HEAD is 200" 200
+	expect_header "[$l] ... with the file's Content-Length" Content-Length \
+		"$(wc -c <"$d/style.css" | tr -d ' ')"
+	http -H 'Range: bytes=0-3' "$u/data.txt"
+	expect_status "[$l] Range bytes=0-3 is 206" 206
+	expect_header "[$l] ... Content-Range" Content-Range 'bytes 0-3/16'
+	expect_body_equals "[$l] ... the 4 bytes" 0123
+	expect_header "[$l] ... and sherve's Cache-Control" Cache-Control "$cc"
+	http -H 'Range: bytes=-4' "$u/data.txt"
+	expect_body_equals "[$l] suffix range bytes=-4: the last 4 bytes" cdef
+	http -H 'Range: bytes=100-200' "$u/data.txt"
+	expect_status "[$l] an unsatisfiable range is 416" 416
+	http "$u/"
+	expect_status "[$l] GET / is 200" 200
+	expect_body_contains "[$l] ... index.html" INDEX-MARKER
+	expect_header_like "[$l] ... text/html" Content-Type 'text/html*'
+	expect_header "[$l] ... with sherve's Cache-Control" Cache-Control "$cc"
+	http "$u/docs/guide/"
+	expect_body_contains "[$l] a nested directory with its slash: its index" \
+		NESTED-INDEX
+	http "$u/docs/guide/page.html"
+	expect_body_contains "[$l] a nested page" NESTED-PAGE
+	http "$u/inlink.css"
+	expect_status "[$l] a link to a file inside the webroot is $link" "$link"
+	# The siblings, chosen as sherve chooses them (encoding.c).
+	for p in 'gzip:gz' 'gzip, br:br' 'br;q=0, gzip:gz' 'x-gzip:gz' \
+		'*:br' 'br;q=0, *;q=0.5:gz' 'gzip;q=0:' 'identity:' 'GZIP;Q=0.5:gz'; do
+		want=${p##*:}
+		http -H "Accept-Encoding: ${p%:*}" "$u/style.css"
+		expect_status "[$l] Accept-Encoding: ${p%:*} is 200" 200
+		expect_header_like "[$l] ... text/css" Content-Type 'text/css*'
+		expect_header "[$l] ... Vary: Accept-Encoding" Vary Accept-Encoding
+		case $want in
+		'')
+			expect_no_header "[$l] ... no Content-Encoding" Content-Encoding
+			expect_body_file "[$l] ... the file itself" "$d/style.css"
+			;;
+		*)
+			expect_header "[$l] ... Content-Encoding of .$want" \
+				Content-Encoding "$([ "$want" = gz ] && echo gzip || echo br)"
+			expect_body_file "[$l] ... the .$want sibling" "$d/style.css.$want"
+			;;
+		esac
+		expect_header "[$l] ... sherve's Cache-Control" Cache-Control "$cc"
+	done
+	http -H 'Accept-Encoding: gzip' "$u/image.png"
+	expect_no_header "[$l] an image is never sent encoded" Content-Encoding
+	expect_body_file "[$l] ... but as itself" "$d/image.png"
+	n1=$(sherve_counter "$st" sherve_requests_total)
+	expect_eq "[$l] the web server sent all of these: sherve saw none" \
+		"$((n1 - n0))" 0
+
+	# ---- what sherve answers, with its own headers
+	http "$u/foo"
+	expect_status "[$l] alias /foo is 301 from sherve" 301
+	expect_header "[$l] ... to its Location" Location https://example.com/foo
+	expect_header "[$l] ... with sherve's redirect Cache-Control" \
+		Cache-Control 'public, max-age=3600'
+	http "$u/bar?x=1"
+	expect_header "[$l] /bar?x=1: the query reaches the target" Location \
+		'https://example.com/bar?x=1'
+	http "$u/foo/"
+	expect_status "[$l] /foo/ (no such directory) is 301 too" 301
+	http "$u/nope"
+	expect_status "[$l] an unknown path is 404" 404
+	expect_body_contains "[$l] ... sherve's 404 page" CUSTOM-404
+	expect_header "[$l] ... with Cache-Control: no-store" Cache-Control no-store
+	http "$u/empty-dir/"
+	expect_status "[$l] a directory without index.html is 404" 404
+	expect_body_contains "[$l] ... sherve's 404 page" CUSTOM-404
+	http "$u/docs/guide"
+	want=$(sherve_alone "$d" /docs/guide)
+	expect_eq "[$l] a directory without its slash: sherve's own answer" \
+		"$H_STATUS $(header Location)" "$want"
+	for p in /.secret /%2esecret /.git/config /.git/ /%2egit/config \
+		/docs/.env /docs/%2eenv /.sherve /.sherve/foo; do
+		http "$u$p"
+		expect_status "[$l] $p is 404 from sherve" 404
+		expect_body_contains "[$l] ... its 404 page" CUSTOM-404
+		expect_body_not_contains "[$l] ... leaking nothing" CANARY
+	done
+	http -X POST -d x "$u/style.css"
+	expect_status "[$l] POST to a file is sherve's 405" 405
+	expect_body_not_contains "[$l] ... not the file" color
+	http -X POST -d x "$u/foo"
+	expect_status "[$l] POST to an alias is 405" 405
+	http -X OPTIONS "$u/style.css"
+	expect_status "[$l] OPTIONS is 405" 405
+	n0=$(sherve_counter "$st" sherve_requests_total)
+	expect_eq "[$l] sherve answered each of these" "$((n0 - n1))" 18
+
+	# ---- refused, whoever refuses
+	for p in /link.txt /linkdir/canary.txt /linkdir/ /linkdir \
+		"/%2e%2e/$out/canary.txt" "/docs/%2e%2e/%2e%2e/$out/canary.txt" \
+		'/..%2flinkdir%2fcanary.txt' '/style.css/' '/style.css%2f'; do
+		http "$u$p"
+		expect_status_in "[$l] $p is refused" 400 403 404
+		expect_body_not_contains "[$l] ... leaking nothing" CANARY
+	done
+	metrics_acl_checks "$l" "$u"
+}
