@@ -14,6 +14,9 @@
 # (event MPM, mod_proxy_fcgi with enablereuse=on) in front of a
 # `sherve serve` pool whose settings are in its sherve.conf: the same
 # site checks, a range, containment, metrics, and kept connections.
+# Last, the files-first recipes, contrib/apache/sherve-static.conf
+# (mod_fcgid) and sherve-proxy-fcgi-static.conf (a pool): Apache sends
+# the files with sherve's rules for them, sherve answers the rest.
 #
 # Needs apache2 with mod_fcgid (libapache2-mod-fcgid), curl and python3;
 # skips (77) without them. Without mod_xsendfile (libapache2-mod-xsendfile)
@@ -28,12 +31,16 @@
 need_cmd curl python3
 APACHE=$(apache_path) ||
 	skip_all "apache2 is not installed (apt-get install apache2)"
-need_apache_modules fcgid mpm_event authz_core authz_host mime log_config dir
+need_apache_modules fcgid mpm_event authz_core authz_host mime log_config dir \
+	rewrite headers
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve.conf
 XS_TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve-xsendfile.conf
 PROXY_TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve-proxy-fcgi.conf
-for f in "$TEMPLATE" "$XS_TEMPLATE" "$PROXY_TEMPLATE"; do
+ST_TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve-static.conf
+PROXY_ST_TEMPLATE=$TOP_SRCDIR/contrib/apache/sherve-proxy-fcgi-static.conf
+for f in "$TEMPLATE" "$XS_TEMPLATE" "$PROXY_TEMPLATE" "$ST_TEMPLATE" \
+	"$PROXY_ST_TEMPLATE"; do
 	[ -r "$f" ] || hard_error "$f: missing"
 done
 note "apache: $("$APACHE" -v 2>&1 | head -n 1)"
@@ -220,27 +227,40 @@ proxy_checks() {
 	fi
 }
 
+# start_pool NAME WEBROOT: a `sherve serve` pool of 2 workers on
+# $T_TMP/pool-NAME/sherve.sock with its settings in its sherve.conf, as
+# the mod_proxy_fcgi recipes say; sets SOCK and POOL_PID. Returns 1
+# (after a failed check) when it does not listen.
+start_pool() {
+	local d=$T_TMP/pool-$1 u
+	SOCK=$d/sherve.sock
+	mkdir -p "$d"
+	give_to_child "$T_TMP/state-$1"
+	printf '%s\n' "webroot = $2" "redirects-url = $UP/redirects.txt" \
+		"state-dir = $T_TMP/state-$1" "metrics-path = /-/metrics" \
+		>"$d/sherve.conf"
+	u=$(child_user)
+	start_bg "$d/pool.log" "$SHERVE_BIN" serve --config "$d/sherve.conf" \
+		--listen "unix:$SOCK" --workers 2 ${u:+--user "$u"}
+	POOL_PID=$BG_PID
+	wait_socket "$SOCK" 50 && return 0
+	fail "[apache] sherve serve listens on $SOCK" "$(cat "$d/pool.log")"
+	return 1
+}
+
+# stop_pool NAME LABEL: stop the pool; its log must hold no error.
+stop_pool() {
+	stop_pid "$POOL_PID"
+	expect_file_not_contains "[$2] no error in the pool's log" \
+		"$T_TMP/pool-$1/pool.log" '"level":"error"'
+}
+
 if ! [ -r "$APACHE_MODDIR/mod_proxy_fcgi.so" ] ||
 	! [ -r "$APACHE_MODDIR/mod_proxy.so" ]; then
 	skip "[apache-proxy-fcgi] contrib/apache/sherve-proxy-fcgi.conf" \
 		"mod_proxy_fcgi is missing ($APACHE_MODDIR)"
-else
-	# The pool's settings live in its sherve.conf, as the recipe says.
-	SOCK=$T_TMP/pool/sherve.sock
-	mkdir -p "$T_TMP/pool"
-	give_to_child "$T_TMP/state-proxy"
-	printf '%s\n' "webroot = $W" "redirects-url = $UP/redirects.txt" \
-		"state-dir = $T_TMP/state-proxy" "metrics-path = /-/metrics" \
-		>"$T_TMP/pool/sherve.conf"
-	u=$(child_user)
-	start_bg "$T_TMP/pool.log" "$SHERVE_BIN" serve \
-		--config "$T_TMP/pool/sherve.conf" --listen "unix:$SOCK" \
-		--workers 2 ${u:+--user "$u"}
-	POOL_PID=$BG_PID
-	if ! wait_socket "$SOCK" 50; then
-		fail "[apache-proxy-fcgi] sherve serve listens on $SOCK" \
-			"$(cat "$T_TMP/pool.log")"
-	elif TEMPLATE=$PROXY_TEMPLATE SITE_SOCKET=$SOCK \
+elif start_pool proxy "$W"; then
+	if TEMPLATE=$PROXY_TEMPLATE SITE_SOCKET=$SOCK \
 		SITE_MODULES="proxy proxy_fcgi" start_site proxy-fcgi /; then
 		readme_render_check apache-proxy-fcgi "$README" by-hand-proxy \
 			"$RUN/sherve-site.conf" PORT="$PORT" SOCKET="$SOCK" RUNDIR="$RUN"
@@ -250,9 +270,62 @@ else
 			"$T_TMP/all-errors.log" 'proxy_fcgi:error'
 		stop_pid "$A_PID"
 	fi
-	stop_pid "$POOL_PID"
-	expect_file_not_contains "[apache-proxy-fcgi] no error in the pool's log" \
-		"$T_TMP/pool.log" '"level":"error"'
+	stop_pool proxy apache-proxy-fcgi
+fi
+
+# The files-first recipes, on a webroot of their own.
+ST_W=$T_TMP/static-www
+static_site "$ST_W"
+if TEMPLATE=$ST_TEMPLATE SITE_WEBROOT=$ST_W SITE_MODULES="rewrite headers" \
+	start_site static /; then
+	readme_render_check apache-static "$README" by-hand-static \
+		"$RUN/sherve-site.conf" PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
+		WEBROOT="$ST_W" REDIRECTS_URL="$UP/redirects.txt" \
+		STATE_DIR="$T_TMP/state-static" RUNDIR="$RUN"
+	static_checks apache-static "$B" "$ST_W" "$T_TMP/state-static" 403
+	cat "$RUN/error.log" "$RUN/server-error.log" >"$T_TMP/all-errors.log"
+	expect_file_not_contains "[apache-static] no mod_fcgid errors" \
+		"$T_TMP/all-errors.log" 'fcgid:error'
+	stop_pid "$A_PID"
+fi
+# Apache checks for links only inside the webroot's <Directory>: a
+# webroot that is a symbolic link itself (a release flipped by a deploy)
+# is served.
+ln -s "$ST_W" "$T_TMP/static-live"
+if TEMPLATE=$ST_TEMPLATE SITE_WEBROOT=$T_TMP/static-live \
+	SITE_MODULES="rewrite headers" start_site static-live /; then
+	http "$B/style.css"
+	expect_status "[apache-static] a symlinked webroot: a file is 200" 200
+	expect_body_file "[apache-static] ... with its bytes" "$ST_W/style.css"
+	http "$B/link.txt"
+	expect_status "[apache-static] ... a link in it is still 403" 403
+	stop_pid "$A_PID"
+fi
+if ! [ -r "$APACHE_MODDIR/mod_proxy_fcgi.so" ]; then
+	skip "[apache-proxy-static] contrib/apache/sherve-proxy-fcgi-static.conf" \
+		"mod_proxy_fcgi is missing ($APACHE_MODDIR)"
+elif start_pool static "$ST_W"; then
+	if TEMPLATE=$PROXY_ST_TEMPLATE SITE_SOCKET=$SOCK SITE_WEBROOT=$ST_W \
+		SITE_MODULES="proxy proxy_fcgi rewrite headers" \
+		start_site proxy-static /; then
+		readme_render_check apache-proxy-static "$README" \
+			by-hand-proxy-static "$RUN/sherve-site.conf" PORT="$PORT" \
+			SOCKET="$SOCK" WEBROOT="$ST_W" RUNDIR="$RUN"
+		static_checks apache-proxy-static "$B" "$ST_W" \
+			"$T_TMP/state-static" 403
+		n=$(ss -xH state established 2>/dev/null | grep -cF " $SOCK ")
+		if [ "$n" -ge 1 ]; then
+			pass "[apache-proxy-static] Apache keeps connections to the pool open ($n)"
+		else
+			fail "[apache-proxy-static] Apache keeps connections to the pool open" \
+				"$(ss -xH 2>&1 | grep -F "$SOCK" | head -n 3)"
+		fi
+		cat "$RUN/error.log" "$RUN/server-error.log" >"$T_TMP/all-errors.log"
+		expect_file_not_contains "[apache-proxy-static] no proxy errors" \
+			"$T_TMP/all-errors.log" 'proxy_fcgi:error'
+		stop_pid "$A_PID"
+	fi
+	stop_pool static apache-proxy-static
 fi
 
 expect_no_5xx "[apache] no request got a 5xx"

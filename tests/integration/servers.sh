@@ -396,17 +396,17 @@ base_path_checks() {
 
 # static_site DIR: the webroot on which the files-first recipes (the web
 # server sends the files, sherve the rest) are checked, and DIR-outside
-# beside it: an
-# index, a nested directory with its index and a page, a directory
-# without index, a stylesheet with .gz and .br siblings, an image with a
-# .gz sibling (not a compressible type: never sent), a custom 404 page,
-# dotfiles and a dot-directory, and symbolic links: one to a file in
-# the webroot, one to a file and one to a directory OUTSIDE it, where
-# every file holds a CANARY.
+# beside it: an index with its .gz, a nested directory with its index and
+# a page, a directory without index, a stylesheet with .gz and .br
+# siblings, an image with a .gz sibling (not a compressible type: never
+# sent), a custom 404 page, dotfiles and a dot-directory, and symbolic
+# links: one to a file in the webroot, one to a file and one to a
+# directory OUTSIDE it, where every file holds a CANARY.
 static_site() {
 	local d=$1 out=$1-outside
 	mkdir -p "$d/docs/guide" "$d/.git" "$d/empty-dir" "$out"
 	printf '<!DOCTYPE html><title>t</title><p>INDEX-MARKER</p>\n' >"$d/index.html"
+	gzip -9 -n -c "$d/index.html" >"$d/index.html.gz"
 	printf '<p>NESTED-INDEX</p>\n' >"$d/docs/guide/index.html"
 	printf '<p>NESTED-PAGE</p>\n' >"$d/docs/guide/page.html"
 	printf 'body { color: #123456; }\n' >"$d/style.css"
@@ -500,6 +500,11 @@ static_checks() {
 	expect_body_contains "[$l] ... index.html" INDEX-MARKER
 	expect_header_like "[$l] ... text/html" Content-Type 'text/html*'
 	expect_header "[$l] ... with sherve's Cache-Control" Cache-Control "$cc"
+	http -H 'Accept-Encoding: gzip' "$u/"
+	expect_header "[$l] GET / accepting gzip: index.html.gz" \
+		Content-Encoding gzip
+	expect_body_file "[$l] ... byte for byte" "$d/index.html.gz"
+	expect_header_like "[$l] ... text/html" Content-Type 'text/html*'
 	http "$u/docs/guide/"
 	expect_body_contains "[$l] a nested directory with its slash: its index" \
 		NESTED-INDEX
@@ -528,6 +533,12 @@ static_checks() {
 		esac
 		expect_header "[$l] ... sherve's Cache-Control" Cache-Control "$cc"
 	done
+	http -H 'Accept-Encoding: gzip' "$u/style.css.gz"
+	expect_status "[$l] a .gz asked for by its name is 200" 200
+	expect_header_like "[$l] ... application/gzip" Content-Type \
+		'application/gzip*'
+	expect_no_header "[$l] ... without Content-Encoding" Content-Encoding
+	expect_body_file "[$l] ... its bytes" "$d/style.css.gz"
 	http -H 'Accept-Encoding: gzip' "$u/image.png"
 	expect_no_header "[$l] an image is never sent encoded" Content-Encoding
 	expect_body_file "[$l] ... but as itself" "$d/image.png"
