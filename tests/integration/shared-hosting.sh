@@ -13,7 +13,9 @@
 # answer assets, ETag/304, aliases and 404s under /go/, and 404 outside;
 # a directory without its slash with 301 (with directory-slash = serve
 # in the file: its index); the metrics path /go/-/metrics from loopback
-# (127.0.0.1) only.
+# (127.0.0.1) only. Then a second account laid out by the README's
+# files-first steps (static.htaccess: Apache sends public_html's files,
+# sherve.cgi the rest) under the AllowOverride that layout needs.
 #
 # Needs apache2 (mod_cgi, mod_rewrite, mpm_prefork), curl, python3 and
 # setpriv when run as root; skips (77) without them.
@@ -28,12 +30,12 @@ need_cmd curl python3
 APACHE=$(apache_path) ||
 	skip_all "apache2 is not installed (apt-get install apache2)"
 need_apache_modules cgi rewrite mpm_prefork authz_core authz_host mime log_config \
-	dir
+	dir alias headers
 [ "$(id -u)" -ne 0 ] || need_cmd setpriv
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 SH=$TOP_SRCDIR/contrib/shared-hosting
 CRONTAB=$TOP_SRCDIR/contrib/cron/sherve.crontab
-for f in "$SH/.htaccess" "$SH/sherve.conf" "$CRONTAB"; do
+for f in "$SH/.htaccess" "$SH/static.htaccess" "$SH/sherve.conf" "$CRONTAB"; do
 	[ -r "$f" ] || hard_error "$f: missing"
 done
 note "apache: $("$APACHE" -v 2>&1 | head -n 1)"
@@ -96,19 +98,25 @@ FETCHES=$(upstream_count)
 
 # ---------------------------------------------------------------- apache
 
-RUN=$T_TMP/apache
-mkdir -p "$RUN"
+# start_apache NAME DOCROOT ALLOWOVERRIDE: Apache with mod_cgi serving
+# an account's DOCROOT as a shared host would, granting ALLOWOVERRIDE;
+# sets RUN ($T_TMP/apache-NAME), PORT, B and A_PID.
 start_apache() {
+	local name=$1
+	shift
+	RUN=$T_TMP/apache-$name
+	mkdir -p "$RUN"
 	for _ in 1 2 3; do
 		PORT=$(free_port)
 		B=http://127.0.0.1:$PORT
 		{
-			apache_skeleton "$RUN" "$PORT" prefork cgi rewrite authz_host
+			apache_skeleton "$RUN" "$PORT" prefork cgi rewrite authz_host \
+				alias headers
 			cat <<EOF
-DocumentRoot "$DOCROOT"
-<Directory "$DOCROOT">
+DocumentRoot "$1"
+<Directory "$1">
     # What a shared host typically grants its users.
-    AllowOverride FileInfo AuthConfig Options=ExecCGI,Indexes
+    AllowOverride $2
     Options FollowSymLinks
     Require all granted
 </Directory>
@@ -128,7 +136,7 @@ EOF
 	return 1
 }
 
-if start_apache; then
+if start_apache go "$DOCROOT" 'FileInfo AuthConfig Options=ExecCGI,Indexes'; then
 	# Requests that need no fetch: the CGI must use the cron-filled store.
 	http "$B/go/foo"
 	expect_status "[shared] /go/foo is 301 from the cron-loaded store" 301
@@ -179,6 +187,52 @@ if start_apache; then
 	http "$B/go/foo"
 	expect_status "[shared] with sherve.conf back, /go/foo is 301 again" 301
 
+	stop_pid "$A_PID"
+fi
+
+# ---------------------------------------------------------------- files first
+
+# A second account, laid out by the README's files-first steps as
+# printed: public_html is the webroot, sherve.cgi and its settings live in
+# public_html/.sherve, static.htaccess is the .htaccess.
+HOME2=$T_TMP/home2/user
+mkdir -p "$HOME2"
+static_site "$HOME2/public_html"
+HOME=$HOME2 readme_run "$SH/README.md" steps-static SHERVE="$SHERVE_BIN" \
+	REDIRECTS_URL="$UP/redirects.txt"
+expect_eq "[shared-static] the README's files-first steps run" "$?" 0
+check "[shared-static] ... and copy static.htaccess as shipped" \
+	cmp "$SH/static.htaccess" "$HOME2/public_html/.htaccess"
+expect_file_contains "[shared-static] ... and render sherve.conf for /" \
+	"$HOME2/public_html/.sherve/sherve.conf" 'base-path = /'
+give_to_child "$HOME2"
+GO2=$HOME2/public_html/.sherve
+check_exit "[shared-static] the cron command loads the map" 0 as_child \
+	env -u SHERVE_CONFIG "$GO2/sherve.cgi" --config "$GO2/sherve.conf" refresh
+if start_apache static "$HOME2/public_html" \
+	'FileInfo AuthConfig Indexes Options=ExecCGI,Indexes,FollowSymLinks,SymLinksIfOwnerMatch'; then
+	static_checks shared-static "$B" "$HOME2/public_html" \
+		"$HOME2/sherve/state" 403 siblings methods
+	http "$B/.sherve/sherve.conf"
+	expect_status_in "[shared-static] the settings file is refused" 403 404
+	expect_body_not_contains "[shared-static] ... and not leaked" \
+		redirects-url
+	http "$B/.sherve/sherve.cgi"
+	expect_status "[shared-static] sherve.cgi itself is 404 (sherve's)" 404
+	expect_body_contains "[shared-static] ... its 404 page" CUSTOM-404
+	expect_file_not_contains "[shared-static] no failed CGI run" \
+		"$RUN/server-error.log" 'End of script output'
+	stop_pid "$A_PID"
+fi
+# Without the Options it needs, the host answers 500 for every request
+# (loud, never a silent fallback to following links).
+if start_apache narrow "$HOME2/public_html" \
+	'FileInfo AuthConfig Indexes Options=ExecCGI,Indexes'; then
+	http "$B/style.css"
+	expect_status "[shared-static] a host that forbids the Options: 500" 500
+	expect_file_contains "[shared-static] ... naming it in its error log" \
+		"$RUN/server-error.log" 'not allowed here'
+	T_5XX=0 # that 500 was the point
 	stop_pid "$A_PID"
 fi
 
