@@ -7,8 +7,9 @@
 --     the webroot. For a compressible type (text/*, JSON, XML, wasm, as
 --     sherve's mime_compressible()) it adds Vary: Accept-Encoding, and it
 --     sends FILE.br or FILE.gz instead when the client accepts that coding
---     and the sibling is a regular file: br before gzip, q=0 refuses a
---     coding, "*" stands for those not named (sherve's encoding.c).
+--     and the sibling is a regular file not older than FILE (a stale one
+--     is never sent): br before gzip, q=0 refuses a coding, "*" stands
+--     for those not named (sherve's encoding.c and asset.c).
 --   magnet.attract-response-start-to:  the answer is about to go out. For
 --     a 200, 206 or 304 that lighttpd made from a file, Cache-Control is
 --     sherve's default; anything else keeps its own headers: sherve's
@@ -90,11 +91,19 @@ for member in string.gmatch(accept, "[^,]+") do
   end
 end
 
+-- A sibling older than its file is stale (the file was changed after it
+-- was compressed): (seconds, nanoseconds) of the mtimes.
+local function not_older(sibling)
+  local s0, ns0 = st.st_mtim()
+  local s1, ns1 = sibling.st_mtim()
+  return s1 > s0 or (s1 == s0 and ns1 >= ns0)
+end
+
 for _, coding in ipairs({ { "br", ".br" }, { "gzip", ".gz" } }) do
   local w = q[coding[1]] or q["*"] or -1
   if w > 0 then
     local sibling = lighty.c.stat(path .. coding[2])
-    if sibling and sibling.is_file then
+    if sibling and sibling.is_file and not_older(sibling) then
       attr["physical.path"] = path .. coding[2]
       -- mod_staticfile keeps a Content-Type that is already set.
       r.resp_header["Content-Type"] = ctype

@@ -282,7 +282,8 @@ if TEMPLATE=$ST_TEMPLATE SITE_WEBROOT=$ST_W SITE_MODULES="rewrite headers" \
 		"$RUN/sherve-site.conf" PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
 		WEBROOT="$ST_W" REDIRECTS_URL="$UP/redirects.txt" \
 		STATE_DIR="$T_TMP/state-static" RUNDIR="$RUN"
-	static_checks apache-static "$B" "$ST_W" "$T_TMP/state-static" 403
+	static_checks apache-static "$B" "$ST_W" "$T_TMP/state-static" 403 \
+		freshness
 	cat "$RUN/error.log" "$RUN/server-error.log" >"$T_TMP/all-errors.log"
 	expect_file_not_contains "[apache-static] no mod_fcgid errors" \
 		"$T_TMP/all-errors.log" 'fcgid:error'
@@ -312,7 +313,7 @@ elif start_pool static "$ST_W"; then
 			by-hand-proxy-static "$RUN/sherve-site.conf" PORT="$PORT" \
 			SOCKET="$SOCK" WEBROOT="$ST_W" RUNDIR="$RUN"
 		static_checks apache-proxy-static "$B" "$ST_W" \
-			"$T_TMP/state-static" 403
+			"$T_TMP/state-static" 403 freshness
 		n=$(ss -xH state established 2>/dev/null | grep -cF " $SOCK ")
 		if [ "$n" -ge 1 ]; then
 			pass "[apache-proxy-static] Apache keeps connections to the pool open ($n)"

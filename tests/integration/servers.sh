@@ -398,8 +398,8 @@ base_path_checks() {
 # server sends the files, sherve the rest) are checked, and DIR-outside
 # beside it: an index with its .gz, a nested directory with its index and
 # a page, a directory without index, a stylesheet with .gz and .br
-# siblings, an image with a .gz sibling (not a compressible type: never
-# sent), a custom 404 page, dotfiles and a dot-directory, and symbolic
+# siblings, one with a .gz older than itself, an image with a .gz sibling
+# (not a compressible type: never sent), a custom 404 page, dotfiles and a dot-directory, and symbolic
 # links: one to a file in the webroot, one to a file and one to a
 # directory OUTSIDE it, where every file holds a CANARY.
 static_site() {
@@ -413,6 +413,10 @@ static_site() {
 	gzip -9 -n -c "$d/style.css" >"$d/style.css.gz"
 	# Only compared byte for byte: any bytes will do.
 	printf 'BR-SIBLING-OF-STYLE\n' >"$d/style.css.br"
+	# A sibling older than its file is stale: never sent.
+	printf 'p { color: #654321; }\n' >"$d/stale.css"
+	gzip -9 -n -c "$d/stale.css" >"$d/stale.css.gz"
+	touch -d '2001-01-01 00:00:00' "$d/stale.css.gz"
 	printf 'PNG-BYTES' >"$d/image.png"
 	gzip -9 -n -c "$d/image.png" >"$d/image.png.gz"
 	printf '0123456789abcdef' >"$d/data.txt"
@@ -457,7 +461,9 @@ sherve_alone() {
 # reason in its README:
 #   siblings  no .br/.gz siblings: every client gets the file itself;
 #   methods   the server answers methods other than GET and HEAD (405)
-#             instead of passing them to sherve.
+#             instead of passing them to sherve;
+#   freshness a sibling older than its file is sent all the same (the
+#             server cannot compare modification times).
 static_checks() {
 	local l=$1 u=$2 d=$3 st=$4 link=$5 siblings=yes methods=sherve w n0 n1
 	shift 5
@@ -465,6 +471,7 @@ static_checks() {
 		case $w in
 		siblings) siblings=no ;;
 		methods) methods=server ;;
+		freshness) siblings=stale ;;
 		*) hard_error "static_checks: WITHOUT $w?" ;;
 		esac
 	done
@@ -525,7 +532,7 @@ static_file_checks() {
 	expect_header_like "[$l] ... text/html" Content-Type 'text/html*'
 	expect_header "[$l] ... with sherve's Cache-Control" Cache-Control "$cc"
 	http -H 'Accept-Encoding: gzip' "$u/"
-	if [ "$5" = yes ]; then
+	if [ "$5" != no ]; then
 		expect_header "[$l] GET / accepting gzip: index.html.gz" \
 			Content-Encoding gzip
 		expect_body_file "[$l] ... byte for byte" "$d/index.html.gz"
@@ -544,18 +551,19 @@ static_file_checks() {
 }
 
 # static_coding_checks LABEL BASEURL DIR SIBLINGS: Accept-Encoding. With
-# SIBLINGS, the .br/.gz sibling as sherve chooses it (encoding.c) and
-# Vary; without, the file itself whatever the client accepts.
+# SIBLINGS yes (or stale), the .br/.gz sibling as sherve chooses it
+# (encoding.c) and Vary, never a stale one (but for SIBLINGS stale);
+# with no, the file itself whatever the client accepts.
 static_coding_checks() {
 	local l=$1 u=$2 d=$3 p want
 	for p in 'gzip:gz' 'gzip, br:br' 'br;q=0, gzip:gz' 'x-gzip:gz' \
 		'*:br' 'br;q=0, *;q=0.5:gz' 'gzip;q=0:' 'identity:' 'GZIP;Q=0.5:gz'; do
 		want=${p##*:}
-		[ "$4" = yes ] || want=
+		[ "$4" != no ] || want=
 		http -H "Accept-Encoding: ${p%:*}" "$u/style.css"
 		expect_status "[$l] Accept-Encoding: ${p%:*} is 200" 200
 		expect_header_like "[$l] ... text/css" Content-Type 'text/css*'
-		if [ "$4" = yes ]; then
+		if [ "$4" != no ]; then
 			expect_header "[$l] ... Vary: Accept-Encoding" Vary \
 				Accept-Encoding
 		fi
@@ -579,6 +587,15 @@ static_coding_checks() {
 		'application/gzip*'
 	expect_no_header "[$l] ... without Content-Encoding" Content-Encoding
 	expect_body_file "[$l] ... its bytes" "$d/style.css.gz"
+	http -H 'Accept-Encoding: gzip' "$u/stale.css"
+	if [ "$4" = stale ]; then
+		expect_body_file "[$l] a stale .gz (older than its file) is sent" \
+			"$d/stale.css.gz"
+	else
+		expect_no_header "[$l] a stale .gz (older than its file) is not sent" \
+			Content-Encoding
+		expect_body_file "[$l] ... the file is" "$d/stale.css"
+	fi
 	http -H 'Accept-Encoding: gzip' "$u/image.png"
 	expect_no_header "[$l] an image is never sent encoded" Content-Encoding
 	expect_body_file "[$l] ... but as itself" "$d/image.png"
