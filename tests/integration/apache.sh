@@ -215,8 +215,14 @@ proxy_checks() {
 		expect_status_in "[$l] $p is refused" 400 403 404
 		expect_body_not_contains "[$l] ... and leaks nothing" CANARY
 	done
-	# enablereuse=on: after a run of requests, Apache keeps its FastCGI
-	# connections to the pool open (without it, it closes each one).
+	kept_connections_check "$l"
+}
+
+# kept_connections_check LABEL: enablereuse=on, after a run of requests
+# that reach the pool on $SOCK, Apache keeps its FastCGI connections to
+# it open (without it, it closes each one).
+kept_connections_check() {
+	local l=$1 n
 	seq 1 20 | xargs -P 4 -I{} curl -s -o /dev/null -m 10 "$B/foo?n={}"
 	n=$(ss -xH state established 2>/dev/null | grep -cF " $SOCK ")
 	if [ "$n" -ge 1 ]; then
@@ -314,13 +320,7 @@ elif start_pool static "$ST_W"; then
 			SOCKET="$SOCK" WEBROOT="$ST_W" RUNDIR="$RUN"
 		static_checks apache-proxy-static "$B" "$ST_W" \
 			"$T_TMP/state-static" 403 freshness
-		n=$(ss -xH state established 2>/dev/null | grep -cF " $SOCK ")
-		if [ "$n" -ge 1 ]; then
-			pass "[apache-proxy-static] Apache keeps connections to the pool open ($n)"
-		else
-			fail "[apache-proxy-static] Apache keeps connections to the pool open" \
-				"$(ss -xH 2>&1 | grep -F "$SOCK" | head -n 3)"
-		fi
+		kept_connections_check apache-proxy-static
 		cat "$RUN/error.log" "$RUN/server-error.log" >"$T_TMP/all-errors.log"
 		expect_file_not_contains "[apache-proxy-static] no proxy errors" \
 			"$T_TMP/all-errors.log" 'proxy_fcgi:error'
