@@ -20,6 +20,13 @@ TEST_PKGS=(apache2 libapache2-mod-fcgid libapache2-mod-xsendfile nginx
 	lighttpd-modules-lua clang libclang-rt-14-dev valgrind spawn-fcgi
 	libfcgi-bin prometheus systemd util-linux wrk strace)
 
+# wrap INDENT TEXT: TEXT folded at blanks to end before column 79, each
+# line indented by INDENT blanks (the help stays within 80 columns).
+wrap() {
+	printf '%s\n' "$2" | fold -s -w $((78 - $1)) | sed 's/ *$//' |
+		sed "s/^/$(printf '%*s' "$1" '')/"
+}
+
 usage() {
 	cat <<EOF
 Usage: $PROG COMMAND
@@ -32,7 +39,7 @@ sudo; only when something is missing), bootstrap and build the tree, then:
           until Ctrl-C; lighttpd spawns sherve from
           contrib/lighttpd/sherve.conf
   test    also install the test-only packages
-          (${TEST_PKGS[*]}),
+$(wrap 10 "(${TEST_PKGS[*]}),")
           run \`make check\` and print the unit and integration results,
           ending with a line "N passed, N failed, N skipped";
           the exit status is make check's
@@ -43,7 +50,8 @@ Environment:
   SKIP_INSTALL=1  do not look for or install packages
   SHERVE_*        passed on to sherve (e.g. SHERVE_LOG_LEVEL=debug)
 
-Packages: ${BUILD_PKGS[*]}
+Packages:
+$(wrap 2 "${BUILD_PKGS[*]}")
 EOF
 }
 
