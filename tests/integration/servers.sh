@@ -428,6 +428,10 @@ static_site() {
 	ln -s "$out/canary.txt" "$d/link.txt"
 	ln -s "$out" "$d/linkdir"
 	ln -s style.css "$d/inlink.css"
+	# A minute old: Apache makes the ETag of a file changed within the
+	# last second weak (W/"..."), as it may change again unseen.
+	find "$d" "$out" -type f ! -name stale.css.gz \
+		-exec touch -d "@$(($(date +%s) - 60))" {} +
 }
 
 # sherve_alone DIR PATH: what sherve itself answers for GET PATH on the
