@@ -13,7 +13,7 @@ set -euo pipefail
 PROG=${0##*/}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-BUILD_PKGS=(build-essential autoconf automake pkg-config libfcgi-dev
+BUILD_PKGS=(build-essential autoconf automake pkg-config
 	libcurl4-openssl-dev liblmdb-dev libcunit1-dev lighttpd curl python3
 	ca-certificates)
 TEST_PKGS=(apache2 libapache2-mod-fcgid libapache2-mod-xsendfile nginx

@@ -1,38 +1,47 @@
-/* fcgi.c - FastCGI and CGI responder loops; see fcgi.h. */
+/* fcgi.c - the FastCGI event loop and the CGI responder; see fcgi.h. */
 #include "config.h"
 
 #include <errno.h>
-#include <fastcgi.h>
-#include <fcgiapp.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fcgi.h"
+#include "fcgi_proto.h"
 #include "log.h"
 #include "util.h"
 
-#define FCGI_REC_MAX 65535u /* the largest record content */
+#define FCGI_CONNS         64   /* connections one worker holds at most */
+#define FCGI_WAIT_MS       5000 /* a request must arrive whole within this */
+#define FCGI_LINGER_MS     2000 /* reading to the end before a close */
+#define FCGI_DRAIN_IDLE_MS 100  /* stopping: idle kept connections close */
+#define FCGI_PAUSE_MS      1000 /* out of descriptors: no accept for this */
+#define FCGI_PARAMS_MAX    (128u * 1024) /* one request's FCGI_PARAMS */
+#define FCGI_PAIRS_MAX     1024
+/* Two whole records: a 64 KiB first chunk of a file and its headers. */
+#define FCGI_OUT_MAX (2 * (FCGI_HEADER_LEN + FCGI_CONTENT_MAX) + 64)
 
 static volatile sig_atomic_t stopping;
 
 /*
- * Finish the request in flight, then stop. epoll_wait() is never
- * restarted after a handler, so the loop sees the flag at once; SA_RESTART
- * keeps the writes of the request in flight from failing with EINTR.
+ * Finish the request in flight, then stop. SIGTERM and SIGINT are blocked
+ * except inside epoll_pwait(), so the flag is set only there (which then
+ * returns EINTR): never between the loop's test of it and the wait, where
+ * it would go unseen until the next event.
  */
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	FCGX_ShutdownPending();
 }
 
 int
@@ -50,25 +59,28 @@ fcgi_on_socket(void)
 	return listening != 0;
 }
 
-static const char *
-fcgx_param(void *ctx, const char *name)
+/* Milliseconds on the monotonic clock (read from the vDSO: no syscall). */
+static uint64_t
+now_ms(void)
 {
-	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int
-fcgx_write(void *ctx, const char *buf, size_t n)
+send_all(int fd, const unsigned char *p, size_t n, int flags)
 {
-	FCGX_Stream *out = ((FCGX_Request *)ctx)->out;
-
 	while (n > 0) {
-		/* FCGX_PutStr takes an int; write big bodies in slices. */
-		int chunk = n > 1U << 30 ? 1 << 30 : (int)n;
+		ssize_t w = send(fd, p, n, flags | MSG_NOSIGNAL);
 
-		if (FCGX_PutStr(buf, chunk, out) != chunk)
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
 			return -1;
-		buf += chunk;
-		n -= (size_t)chunk;
+		p += w;
+		n -= (size_t)w;
 	}
 	return 0;
 }
@@ -90,45 +102,669 @@ send_file_bytes(int sock, int fd, off_t *off, size_t n)
 }
 
 /*
- * A file body as FastCGI stdout records written by hand: libfcgi copies
- * every byte through an 8 KiB buffer, one write(2) per 8 KiB; here each
- * 64 KiB record is one header write and one sendfile(2), and the bytes
- * never enter user space. libfcgi's buffer is flushed first so records
- * stay in order; FCGX_Finish_r() then ends the stream as usual.
+ * The answer to one request, as FCGI_STDOUT records built in obuf: the
+ * handler's writes are copied in, and the buffer goes out when full or at
+ * the end, so an answer up to FCGI_OUT_MAX is one send(2).
  */
-static int
-fcgx_sendfile(void *ctx, int fd, uint64_t off, uint64_t n)
+struct out {
+	int fd;
+	unsigned id;
+	size_t len; /* bytes in obuf */
+	size_t rec; /* where the open record's header goes */
+	int open;   /* a record is open at rec */
+	int failed; /* the peer is gone, or a file ended early */
+};
+
+static unsigned char obuf[FCGI_OUT_MAX];
+
+static void
+out_close_record(struct out *o)
 {
-	FCGX_Request *req = ctx;
-	unsigned char h[8];
-	off_t o = (off_t)off;
-
-	if (FCGX_FFlush(req->out) != 0)
-		return -1;
-	while (n > 0) {
-		size_t len = n > FCGI_REC_MAX ? FCGI_REC_MAX : (size_t)n;
-
-		h[0] = FCGI_VERSION_1;
-		h[1] = FCGI_STDOUT;
-		h[2] = (unsigned char)((unsigned)req->requestId >> 8);
-		h[3] = (unsigned char)req->requestId;
-		h[4] = (unsigned char)(len >> 8);
-		h[5] = (unsigned char)len;
-		h[6] = 0; /* no padding */
-		h[7] = 0;
-		if (send(req->ipcFd, h, sizeof(h), MSG_MORE | MSG_NOSIGNAL) !=
-		            (ssize_t)sizeof(h) ||
-		    send_file_bytes(req->ipcFd, fd, &o, len) != 0)
-			return -1;
-		n -= len;
-	}
-	return 0;
+	if (!o->open)
+		return;
+	fcgi_header(obuf + o->rec, FCGI_STDOUT, o->id,
+	            o->len - o->rec - FCGI_HEADER_LEN);
+	o->open = 0;
 }
 
 static int
-install_signals(void)
+out_flush(struct out *o, int flags)
+{
+	out_close_record(o);
+	if (!o->failed && o->len > 0 && send_all(o->fd, obuf, o->len, flags))
+		o->failed = 1;
+	o->len = 0;
+	return o->failed ? -1 : 0;
+}
+
+static int
+out_write(void *ctx, const char *buf, size_t n)
+{
+	struct out *o = ctx;
+	size_t room, k;
+
+	while (n > 0 && !o->failed) {
+		if (!o->open) {
+			if (sizeof(obuf) - o->len <= FCGI_HEADER_LEN)
+				(void)out_flush(o, MSG_MORE);
+			o->rec = o->len;
+			o->len += FCGI_HEADER_LEN;
+			o->open = 1;
+		}
+		room = FCGI_CONTENT_MAX - (o->len - o->rec - FCGI_HEADER_LEN);
+		if (room > sizeof(obuf) - o->len)
+			room = sizeof(obuf) - o->len;
+		if (room == 0) {
+			out_close_record(o);
+			continue;
+		}
+		k = n < room ? n : room;
+		memcpy(obuf + o->len, buf, k);
+		o->len += k;
+		buf += k;
+		n -= k;
+	}
+	return o->failed ? -1 : 0;
+}
+
+/*
+ * A file body: per 64 KiB record, what is buffered (the headers first)
+ * goes out with the record's header in one send, then the bytes by
+ * sendfile(2), never entering user space.
+ */
+static int
+out_sendfile(void *ctx, int fd, uint64_t off, uint64_t n)
+{
+	struct out *o = ctx;
+	off_t pos = (off_t)off;
+
+	out_close_record(o);
+	while (n > 0 && !o->failed) {
+		size_t k = n > FCGI_CONTENT_MAX ? FCGI_CONTENT_MAX : (size_t)n;
+
+		if (sizeof(obuf) - o->len < FCGI_HEADER_LEN &&
+		    out_flush(o, MSG_MORE) != 0)
+			break;
+		fcgi_header(obuf + o->len, FCGI_STDOUT, o->id, k);
+		o->len += FCGI_HEADER_LEN;
+		if (out_flush(o, MSG_MORE) != 0 ||
+		    send_file_bytes(o->fd, fd, &pos, k) != 0)
+			o->failed = 1;
+		n -= k;
+	}
+	return o->failed ? -1 : 0;
+}
+
+/* The empty FCGI_STDOUT and FCGI_END_REQUEST, sent with what is left. */
+static int
+out_end(struct out *o)
+{
+	out_close_record(o);
+	if (sizeof(obuf) - o->len < FCGI_HEADER_LEN + FCGI_END_LEN)
+		(void)out_flush(o, MSG_MORE);
+	fcgi_header(obuf + o->len, FCGI_STDOUT, o->id, 0);
+	o->len += FCGI_HEADER_LEN;
+	fcgi_end_request(obuf + o->len, o->id, 0, FCGI_REQUEST_COMPLETE);
+	o->len += FCGI_END_LEN;
+	return out_flush(o, 0);
+}
+
+/*
+ * One worker serves one request at a time but holds many connections: a
+ * web server that keeps FastCGI connections open (nginx with
+ * fastcgi_keep_conn and an upstream keepalive pool) leaves them idle
+ * between requests, and a peer may send a request slowly or not at all.
+ * So the listener and every connection wait in one epoll set, and each
+ * connection keeps what has arrived of its request (a record not yet
+ * whole, the FCGI_PARAMS so far) until the request is whole.
+ */
+enum conn_state { CONN_FREE = 0, CONN_OPEN, CONN_LINGER };
+
+struct conn {
+	int fd;
+	enum conn_state state;
+	int watched;         /* in the epoll set */
+	int served;          /* answered a request already */
+	int closing;         /* the last answer is out: close after this read */
+	int broken;          /* the peer is gone or speaks no FastCGI */
+	uint64_t deadline;   /* ms; 0 for an idle kept connection */
+	unsigned id;         /* the request being read (0: none) */
+	int keep;            /* its FCGI_KEEP_CONN */
+	int overflow;        /* its FCGI_PARAMS outgrew FCGI_PARAMS_MAX */
+	unsigned done;       /* the request answered whose FCGI_STDIN goes on */
+	unsigned char *part; /* the start of a record not yet whole */
+	size_t npart, partcap;
+	unsigned char *params; /* the FCGI_PARAMS stream of id, so far */
+	size_t nparams, paramcap;
+};
+
+struct conns {
+	struct conn c[FCGI_CONNS];
+	size_t nused;
+	int ep, listen, listening;
+	uint64_t pause_until; /* out of descriptors: no accept before */
+	int last; /* stopping: every answer is a connection's last */
+	struct handler *h;
+};
+
+/* Received bytes: a record not yet whole (< FCGI_RECORD_MAX) is copied to
+ * the front first, so a whole record always fits. */
+static unsigned char rbuf[2 * FCGI_RECORD_MAX];
+
+static int
+conn_watch(struct conns *cs, struct conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (c->watched)
+		return 0;
+	ev.data.u64 = (uint64_t)(c - cs->c);
+	if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+		return -1;
+	c->watched = 1;
+	return 0;
+}
+
+static void
+conn_close(struct conns *cs, struct conn *c)
+{
+	/* A refresh process forked meanwhile holds a copy of the fd, which
+	 * would keep its epoll registration alive past close(). */
+	if (c->watched)
+		(void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	c->state = CONN_FREE;
+	cs->nused--;
+}
+
+/*
+ * The answer is out but the peer may still be sending what we never read
+ * (a request body): a close with bytes unread resets the connection, and
+ * over TCP the reset can destroy the answer before the web server has
+ * read it. So stop writing and read to the end first, for a while.
+ */
+static void
+conn_linger(struct conns *cs, struct conn *c, uint64_t now)
+{
+	if (shutdown(c->fd, SHUT_WR) != 0 || conn_watch(cs, c) != 0) {
+		conn_close(cs, c);
+		return;
+	}
+	c->npart = 0;
+	c->state = CONN_LINGER;
+	c->deadline = now + FCGI_LINGER_MS;
+}
+
+/* A record that needs no request: refuse one, or answer FCGI_GET_VALUES. */
+static void
+conn_send(struct conn *c, const unsigned char *b, size_t n)
+{
+	if (n > 0 && send_all(c->fd, b, n, 0) != 0)
+		c->broken = 1;
+}
+
+static void
+conn_end(struct conn *c, unsigned id, enum fcgi_status st)
+{
+	unsigned char b[FCGI_END_LEN];
+
+	fcgi_end_request(b, id, 0, st);
+	conn_send(c, b, sizeof(b));
+}
+
+static void
+conn_management(struct conn *c, const struct fcgi_record *r)
+{
+	unsigned char b[128];
+
+	if (r->type == FCGI_GET_VALUES) {
+		conn_send(c, b,
+		          fcgi_get_values(r->content, r->len, FCGI_CONNS, b,
+		                          sizeof(b)));
+		return;
+	}
+	fcgi_header(b, FCGI_UNKNOWN_TYPE, 0, 8);
+	memset(b + FCGI_HEADER_LEN, 0, 8);
+	b[FCGI_HEADER_LEN] = (unsigned char)r->type;
+	conn_send(c, b, FCGI_HEADER_LEN + 8);
+}
+
+/* Grow *buf (cap *cap) to hold need bytes, up to max. 0, or -1. */
+static int
+buf_reserve(unsigned char **buf, size_t *cap, size_t need, size_t max)
+{
+	size_t n = *cap > 0 ? *cap : 4096;
+	unsigned char *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	if (n > max)
+		n = max;
+	if (need > n || (p = realloc(*buf, n)) == NULL)
+		return -1;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+static void
+conn_params(struct conn *c, const struct fcgi_record *r)
+{
+	if (c->overflow || c->nparams + r->len > FCGI_PARAMS_MAX ||
+	    buf_reserve(&c->params, &c->paramcap, c->nparams + r->len,
+	                FCGI_PARAMS_MAX) != 0) {
+		c->overflow = 1; /* answered 431 once the stream ends */
+		return;
+	}
+	memcpy(c->params + c->nparams, r->content, r->len);
+	c->nparams += r->len;
+}
+
+static struct {
+	struct fcgi_param p[FCGI_PAIRS_MAX];
+	size_t n;
+} pairs;
+
+static const char *
+pairs_get(void *ctx, const char *name)
+{
+	(void)ctx;
+	return fcgi_params_get(pairs.p, pairs.n, name);
+}
+
+/* The answer to a request the handler cannot be given. */
+static void
+answer_fixed(struct out *o, int status, const char *reason)
+{
+	char b[256];
+	int n = snprintf(b, sizeof(b),
+	                 "Status: %d %s\r\n"
+	                 "Content-Type: text/plain; charset=utf-8\r\n"
+	                 "Content-Length: %zu\r\n"
+	                 "Cache-Control: no-store\r\n\r\n%s\n",
+	                 status, reason, strlen(reason) + 1, reason);
+
+	if (n > 0 && (size_t)n < sizeof(b))
+		(void)out_write(o, b, (size_t)n);
+}
+
+/* The FCGI_PARAMS stream of c->id has ended: answer the request. */
+static void
+conn_answer(struct conns *cs, struct conn *c)
+{
+	static struct request rq; /* 8 KiB URI buffer: keep it off the stack */
+	struct out o = { .fd = c->fd, .id = c->id };
+	struct sink sink = { out_write, &o, out_sendfile };
+	int n = -1;
+
+	if (!c->overflow)
+		n = fcgi_params_decode(c->params, c->nparams, pairs.p,
+		                       FCGI_PAIRS_MAX);
+	if (n >= 0) {
+		pairs.n = (size_t)n;
+		request_from_params(&rq, pairs_get, NULL);
+		handler_serve(cs->h, &rq, &sink);
+	} else if (c->overflow) {
+		log_warnx("fastcgi: request parameters over %u KiB: 431",
+		          FCGI_PARAMS_MAX / 1024);
+		answer_fixed(&o, 431, "Request Header Fields Too Large");
+	} else {
+		log_warnx("fastcgi: malformed request parameters: 400");
+		answer_fixed(&o, 400, "Bad Request");
+	}
+	if (out_end(&o) != 0)
+		c->broken = 1;
+	if (!c->keep || cs->last)
+		c->closing = 1;
+	c->served = 1;
+	c->done = c->id;
+	c->id = 0;
+	c->nparams = 0;
+	c->overflow = 0;
+	c->deadline = 0;
+}
+
+static void
+conn_begin(struct conn *c, const struct fcgi_record *r)
+{
+	unsigned role = 0, flags = 0;
+
+	if (c->closing)
+		return; /* nothing more is read on this connection */
+	if (c->id != 0) {
+		conn_end(c, r->id, FCGI_CANT_MPX_CONN);
+		return;
+	}
+	if (fcgi_begin_parse(r, &role, &flags) != 0 || role != FCGI_RESPONDER) {
+		conn_end(c, r->id, FCGI_UNKNOWN_ROLE);
+		return;
+	}
+	c->id = r->id;
+	c->keep = (flags & FCGI_KEEP_CONN) != 0;
+	c->nparams = 0;
+	c->overflow = 0;
+}
+
+static void
+conn_record(struct conns *cs, struct conn *c, const struct fcgi_record *r)
+{
+	if (r->id == 0) {
+		conn_management(c, r);
+		return;
+	}
+	switch (r->type) {
+	case FCGI_BEGIN_REQUEST: conn_begin(c, r); break;
+	case FCGI_PARAMS:
+		if (r->id != c->id)
+			break;
+		if (r->len == 0)
+			conn_answer(cs, c);
+		else
+			conn_params(c, r);
+		break;
+	case FCGI_STDIN:
+		/* sherve reads no body; its end makes a plain close safe. */
+		if (r->id == c->done && r->len == 0)
+			c->done = 0;
+		break;
+	case FCGI_ABORT_REQUEST:
+		if (r->id != c->id)
+			break; /* answered already: its end was sent */
+		conn_end(c, r->id, FCGI_REQUEST_COMPLETE);
+		c->id = 0;
+		c->closing = !c->keep;
+		break;
+	default: break; /* the rest of a request already answered */
+	}
+}
+
+/* Handle the whole records in p[0..n); returns the bytes they took. */
+static size_t
+conn_input(struct conns *cs, struct conn *c, const unsigned char *p, size_t n)
+{
+	struct fcgi_record r;
+	size_t off = 0;
+	int rc = FCGI_REC_OK;
+
+	while (off < n && !c->broken &&
+	       (rc = fcgi_record_parse(p + off, n - off, &r)) == FCGI_REC_OK) {
+		conn_record(cs, c, &r);
+		off += r.size;
+	}
+	if (rc == FCGI_REC_BAD) {
+		log_warnx("fastcgi: a peer that does not speak FastCGI; "
+		          "connection closed");
+		c->broken = 1;
+	}
+	return off;
+}
+
+/* After a read: close, linger, or keep what is left and wait for more. */
+static void
+conn_after(struct conns *cs, struct conn *c, const unsigned char *rest,
+           size_t n)
+{
+	uint64_t now = now_ms();
+
+	if (c->broken || (c->closing && c->done == 0)) {
+		conn_close(cs, c);
+		return;
+	}
+	if (c->closing) {
+		conn_linger(cs, c, now);
+		return;
+	}
+	if (buf_reserve(&c->part, &c->partcap, n, FCGI_RECORD_MAX) != 0) {
+		conn_close(cs, c);
+		return;
+	}
+	if (n > 0)
+		memcpy(c->part, rest, n);
+	c->npart = n;
+	if (c->id != 0 || n > 0) {
+		if (c->deadline == 0) /* a kept connection's next request */
+			c->deadline = now + FCGI_WAIT_MS;
+	} else {
+		c->deadline = cs->last ? now + FCGI_DRAIN_IDLE_MS : 0;
+	}
+	if (conn_watch(cs, c) != 0)
+		conn_close(cs, c);
+}
+
+static void
+conn_read(struct conns *cs, struct conn *c)
+{
+	size_t have = c->npart, used;
+	ssize_t n;
+
+	if (have > 0)
+		memcpy(rbuf, c->part, have);
+	do
+		n = recv(c->fd, rbuf + have, sizeof(rbuf) - have, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if (conn_watch(cs, c) != 0)
+			conn_close(cs, c);
+		return;
+	}
+	if (n <= 0) { /* the peer closed (or reset) */
+		conn_close(cs, c);
+		return;
+	}
+	if (c->state == CONN_LINGER)
+		return; /* after the last answer: dropped */
+	have += (size_t)n;
+	used = conn_input(cs, c, rbuf, have);
+	conn_after(cs, c, rbuf + used, have - used);
+}
+
+/* accept(2) errors that pass once descriptors or memory free up. */
+static int
+fd_exhausted(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM;
+}
+
+/* A kept connection idle between requests, to give up; NULL if none. */
+static struct conn *
+conn_idle(struct conns *cs)
+{
+	size_t i;
+
+	for (i = 0; i < FCGI_CONNS; i++)
+		if (cs->c[i].state == CONN_OPEN && cs->c[i].served &&
+		    cs->c[i].id == 0 && cs->c[i].npart == 0)
+			return &cs->c[i];
+	return NULL;
+}
+
+/*
+ * accept4(), out of descriptors: an idle kept connection is closed to
+ * make room (the web server opens another when it needs one), else the
+ * listener is left alone for a while, instead of dying or spinning; the
+ * connections held meanwhile are still served. Without this, idle kept
+ * connections would hold every descriptor while new ones wait unseen.
+ */
+static int
+accept_fd(struct conns *cs)
+{
+	struct conn *idle;
+	int fd;
+
+	while ((fd = accept4(cs->listen, NULL, NULL, SOCK_CLOEXEC)) < 0 &&
+	       fd_exhausted(errno)) {
+		if ((idle = conn_idle(cs)) != NULL) {
+			conn_close(cs, idle);
+			continue;
+		}
+		log_warn("fastcgi: accept; pausing %d ms", FCGI_PAUSE_MS);
+		cs->pause_until = now_ms() + FCGI_PAUSE_MS;
+		break;
+	}
+	return fd; /* < 0 with EAGAIN: another worker took it */
+}
+
+/* Take one connection off the listener; 1 if one was taken. */
+static int
+conn_accept(struct conns *cs)
+{
+	struct conn *c = NULL;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < FCGI_CONNS && c == NULL; i++)
+		if (cs->c[i].state == CONN_FREE)
+			c = &cs->c[i];
+	if (c == NULL || (fd = accept_fd(cs)) < 0)
+		return 0;
+	c->fd = fd;
+	c->state = CONN_OPEN;
+	c->watched = c->served = c->closing = c->broken = 0;
+	c->id = c->done = 0;
+	c->npart = c->nparams = 0;
+	c->overflow = 0;
+	c->deadline = now_ms() + FCGI_WAIT_MS;
+	cs->nused++;
+	/* A web server writes its request as soon as it has connected: read
+	 * it now. A request answered here, on a connection not kept, costs
+	 * no epoll round trip and no epoll_ctl at all. */
+	conn_read(cs, c);
+	return 1;
+}
+
+/* Watch the listener only while a slot is free to take a connection. */
+static void
+conns_listen(struct conns *cs, uint64_t now)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int want =
+	        cs->nused < FCGI_CONNS && !stopping && now >= cs->pause_until;
+
+	ev.data.u64 = FCGI_CONNS;
+	if (want && !cs->listening)
+		cs->listening =
+		        epoll_ctl(cs->ep, EPOLL_CTL_ADD, cs->listen, &ev) == 0;
+	else if (!want && cs->listening &&
+	         epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->listen, NULL) == 0)
+		cs->listening = 0;
+}
+
+/* The epoll_wait timeout: until the next deadline, or -1 for none. */
+static int
+conns_timeout(const struct conns *cs, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+	size_t i;
+
+	if (now < cs->pause_until)
+		next = cs->pause_until;
+	for (i = 0; i < FCGI_CONNS; i++)
+		if (cs->c[i].state != CONN_FREE && cs->c[i].deadline != 0 &&
+		    cs->c[i].deadline < next)
+			next = cs->c[i].deadline;
+	if (next == UINT64_MAX)
+		return -1;
+	return next <= now ? 0 : (int)(next - now + 1);
+}
+
+/* Close connections past their deadline; one log line for the lot. */
+static void
+conns_expire(struct conns *cs, uint64_t now)
+{
+	unsigned incomplete = 0;
+	size_t i;
+
+	for (i = 0; i < FCGI_CONNS; i++) {
+		struct conn *c = &cs->c[i];
+
+		if (c->state == CONN_FREE || c->deadline == 0 ||
+		    c->deadline > now)
+			continue;
+		if (c->state == CONN_OPEN &&
+		    (c->id != 0 || c->npart > 0 || !c->served))
+			incomplete++;
+		conn_close(cs, c);
+	}
+	if (incomplete > 0)
+		log_warnx("fastcgi: closed %u connection%s that sent no whole "
+		          "request within %d s",
+		          incomplete, incomplete == 1 ? "" : "s",
+		          FCGI_WAIT_MS / 1000);
+}
+
+static void
+conns_event(struct conns *cs, uint64_t i)
+{
+	if (i == FCGI_CONNS)
+		(void)conn_accept(cs);
+	else if (i < FCGI_CONNS && cs->c[i].state != CONN_FREE)
+		conn_read(cs, &cs->c[i]);
+}
+
+/* Wait for events until every connection is closed (all have deadlines). */
+static void
+conns_wait_all(struct conns *cs)
+{
+	struct epoll_event ev[16];
+	int n, k;
+
+	while (cs->nused > 0) {
+		n = epoll_wait(cs->ep, ev, 16, conns_timeout(cs, now_ms()));
+		if (n < 0 && errno != EINTR)
+			break;
+		for (k = 0; k < n; k++)
+			conns_event(cs, ev[k].data.u64);
+		conns_expire(cs, now_ms());
+	}
+}
+
+/*
+ * Stopping. Leave the listener first, then take what is queued on it:
+ * with EPOLLEXCLUSIVE the kernel wakes one waiting worker per connection,
+ * and it may have chosen this one for a connection no other worker will
+ * hear of. Closing the listener would not do: the socket lives on in the
+ * other workers. Then each kept connection gets one last answer, closed
+ * right after it (closing one with a request unread in it would reset
+ * that request), and one idle for 100 ms is closed then.
+ */
+static void
+conns_stop(struct conns *cs)
+{
+	uint64_t now;
+	size_t i;
+
+	cs->last = 1;
+	if (cs->listening)
+		(void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->listen, NULL);
+	cs->listening = 0;
+	while (conn_accept(cs))
+		;
+	close(cs->listen);
+	now = now_ms();
+	for (i = 0; i < FCGI_CONNS; i++)
+		if (cs->c[i].state == CONN_OPEN && cs->c[i].deadline == 0)
+			cs->c[i].deadline = now + FCGI_DRAIN_IDLE_MS;
+	conns_wait_all(cs);
+	for (i = 0; i < FCGI_CONNS; i++) {
+		if (cs->c[i].state != CONN_FREE)
+			conn_close(cs, &cs->c[i]);
+		free(cs->c[i].part);
+		free(cs->c[i].params);
+		cs->c[i].part = cs->c[i].params = NULL;
+		cs->c[i].partcap = cs->c[i].paramcap = 0;
+	}
+}
+
+/* Install on_term; block its signals; *wait is the mask for the wait. */
+static int
+install_signals(sigset_t *wait)
 {
 	struct sigaction sa;
+	sigset_t term;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -141,228 +777,66 @@ install_signals(void)
 	sa.sa_flags = 0;
 	if (sigaction(SIGPIPE, &sa, NULL) != 0)
 		return -1;
-	/* A pool worker starts with these blocked; take them from here on. */
-	sigemptyset(&sa.sa_mask);
-	sigaddset(&sa.sa_mask, SIGTERM);
-	sigaddset(&sa.sa_mask, SIGINT);
-	return sigprocmask(SIG_UNBLOCK, &sa.sa_mask, NULL);
-}
-
-/* FCGX_Accept_r returns -errno; these pass once descriptors free up. */
-static int
-fd_exhausted(int rc)
-{
-	return rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS ||
-	       rc == -ENOMEM;
-}
-
-/*
- * One worker serves one request at a time but may hold many connections:
- * a web server that keeps FastCGI connections open (nginx with
- * fastcgi_keep_conn and an upstream keepalive pool) leaves them idle
- * between requests, and a worker blocked reading one idle connection
- * would starve the others. So the listener and every kept connection
- * wait in one epoll set, and whichever is ready is served next. Each
- * connection has its own FCGX_Request: libfcgi reuses a request's
- * connection (ipcFd) while it is kept, and accepts a new one when it has
- * none. The listener is non-blocking, so a worker that loses the race for
- * a connection to another worker goes back to waiting instead of
- * blocking in accept() with its own connections ready.
- */
-#define FCGI_CONNS 64 /* connections one worker holds at most */
-
-struct conns {
-	FCGX_Request req[FCGI_CONNS];
-	int fd[FCGI_CONNS]; /* the fd registered in epoll, or -1 */
-	int ep, listen, listening;
-	size_t nused;
-};
-
-/* Keep epoll in step with slot i after a request: its fd, if kept. */
-static void
-conn_track(struct conns *cs, size_t i)
-{
-	FCGX_Request *r = &cs->req[i];
-	struct epoll_event ev = { .events = EPOLLIN };
-	int keep = r->ipcFd >= 0;
-
-	if (cs->fd[i] != -1 && cs->fd[i] != r->ipcFd) {
-		(void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->fd[i], NULL);
-		cs->fd[i] = -1;
-		cs->nused--;
-	}
-	/* A slot holding a kept connection has no listener: when the peer
-	 * drops it, libfcgi's retry cannot accept a new connection into the
-	 * same fd number (which epoll would no longer watch); it fails, and
-	 * the slot is freed here instead. */
-	r->listen_sock = keep ? -1 : cs->listen;
-	ev.data.u64 = i;
-	if (keep && cs->fd[i] == -1) {
-		if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, r->ipcFd, &ev) == 0) {
-			cs->fd[i] = r->ipcFd;
-			cs->nused++;
-		} else {
-			FCGX_Free(r, 1); /* cannot watch it: let it go */
-		}
-	}
-}
-
-/*
- * Serve the next request on slot i (accepting one if it has no fd). With
- * last set, the connection is closed after the answer even if the web
- * server asked to keep it: the end of the answer and the close reach it
- * together, so it never sends another request on this connection.
- */
-static void
-conn_serve(struct handler *h, struct conns *cs, size_t i, int last)
-{
-	FCGX_Request *r = &cs->req[i];
-	struct request rq;
-	struct sink sink;
-	int rc;
-
-	if ((rc = FCGX_Accept_r(r)) < 0) {
-		if (!stopping && fd_exhausted(rc)) {
-			/* Out of descriptors: pause instead of dying, so the
-			 * web server is not left without a backend. */
-			log_warnx("fastcgi: accept: %s; pausing 1 s",
-			          strerror(-rc));
-			sleep(1);
-		}
-		conn_track(cs, i);
-		return;
-	}
-	request_from_params(&rq, fcgx_param, r);
-	sink.write = fcgx_write;
-	sink.ctx = r;
-	sink.sendfile = fcgx_sendfile;
-	handler_serve(h, &rq, &sink);
-	if (last)
-		r->keepConnection = 0;
-	FCGX_Finish_r(r); /* closes the connection unless it is kept */
-	conn_track(cs, i);
-}
-
-/* A slot with no connection, for the listener; FCGI_CONNS if none. */
-static size_t
-conn_free(const struct conns *cs)
-{
-	size_t i;
-
-	for (i = 0; i < FCGI_CONNS; i++)
-		if (cs->fd[i] == -1)
-			return i;
-	return FCGI_CONNS;
-}
-
-/* Watch the listener only while a slot is free to take a connection. */
-static void
-conn_listen(struct conns *cs, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
-	int want = cs->nused < FCGI_CONNS && !stopping;
-
-	ev.data.u64 = FCGI_CONNS;
-	if (want && !cs->listening)
-		cs->listening = epoll_ctl(cs->ep, EPOLL_CTL_ADD, fd, &ev) == 0;
-	else if (!want && cs->listening &&
-	         epoll_ctl(cs->ep, EPOLL_CTL_DEL, fd, NULL) == 0)
-		cs->listening = 0;
+	/* A pool worker starts with them blocked already; the timer thread
+	 * blocks every signal, so they come to this thread only. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &term, wait) != 0)
+		return -1;
+	sigdelset(wait, SIGTERM);
+	sigdelset(wait, SIGINT);
+	return 0;
 }
 
 static int
-conns_init(struct conns *cs, int fd)
+conns_init(struct conns *cs, struct handler *h, int fd)
 {
 	size_t i;
 	int fl;
 
-	cs->nused = 0;
-	cs->listening = 0;
+	memset(cs, 0, sizeof(*cs));
+	cs->h = h;
 	cs->listen = fd;
+	for (i = 0; i < FCGI_CONNS; i++)
+		cs->c[i].fd = -1;
+	/* Non-blocking: a worker that loses the race for a connection to
+	 * another goes back to waiting instead of blocking in accept(). */
 	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
 	    (cs->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return -1;
-	for (i = 0; i < FCGI_CONNS; i++) {
-		cs->fd[i] = -1;
-		if (FCGX_InitRequest(&cs->req[i], fd, 0) != 0)
-			return -1;
-	}
 	return 0;
-}
-
-/*
- * Stopping: closing a kept connection with a request unread in it resets
- * that request, and one the web server is about to reuse fails it. So
- * each kept connection gets one last answer, closed right after it, and
- * one idle for 100 ms is closed then; the listener is already gone.
- */
-static void
-conns_drain(struct handler *h, struct conns *cs)
-{
-	struct epoll_event ev[16];
-	int n, k, rounds = 0;
-	size_t i;
-
-	while (cs->nused > 0 && rounds++ < 100) {
-		if ((n = epoll_wait(cs->ep, ev, 16, 100)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (k = 0; k < n; k++)
-			if ((i = (size_t)ev[k].data.u64) < FCGI_CONNS &&
-			    cs->fd[i] != -1)
-				conn_serve(h, cs, i, 1);
-	}
 }
 
 int
 fcgi_run(struct handler *h, int fd)
 {
-	static struct conns cs; /* 64 requests: keep them off the stack */
+	static struct conns cs; /* 64 connections: keep them off the stack */
 	struct epoll_event ev[16];
-	size_t i;
+	sigset_t wait;
 	int n, k;
 
-	if (install_signals() != 0 || FCGX_Init() != 0 ||
-	    conns_init(&cs, fd) != 0) {
+	if (install_signals(&wait) != 0 || conns_init(&cs, h, fd) != 0) {
 		log_error("fastcgi: cannot initialise the responder");
 		return SH_EIO;
 	}
 	log_info("fastcgi responder ready (pid %ld)", (long)getpid());
 	while (!stopping) {
-		conn_listen(&cs, fd);
-		if ((n = epoll_wait(cs.ep, ev, 16, -1)) < 0) {
-			if (errno == EINTR)
-				continue;
+		conns_listen(&cs, now_ms());
+		n = epoll_pwait(cs.ep, ev, 16, conns_timeout(&cs, now_ms()),
+		                &wait);
+		if (n < 0 && errno != EINTR) {
 			log_warn("fastcgi: epoll_wait");
 			break;
 		}
-		for (k = 0; k < n && !stopping; k++) {
-			i = (size_t)ev[k].data.u64;
-			if (i == FCGI_CONNS &&
-			    (i = conn_free(&cs)) == FCGI_CONNS)
-				continue;
-			conn_serve(h, &cs, i, 0);
-		}
+		/* Every event is handled, even once stopping: a connection
+		 * accepted is served, never dropped. */
+		for (k = 0; k < n; k++)
+			conns_event(&cs, ev[k].data.u64);
+		conns_expire(&cs, now_ms());
 	}
-	/* Leave the listener first. Closing it would not be enough: the
-	 * socket lives on in the other workers, so epoll would keep this
-	 * process registered, and with EPOLLEXCLUSIVE a new connection could
-	 * wake only this one, which no longer accepts. */
-	if (cs.listening)
-		(void)epoll_ctl(cs.ep, EPOLL_CTL_DEL, fd, NULL);
-	cs.listening = 0;
-	close(fd);
-	conns_drain(h, &cs);
-	/* Plain close: libfcgi's would wait up to 2 s per idle connection
-	 * for the web server to close its end first. */
-	for (i = 0; i < FCGI_CONNS; i++) {
-		if (cs.req[i].ipcFd >= 0)
-			close(cs.req[i].ipcFd);
-		cs.req[i].ipcFd = -1;
-		FCGX_Free(&cs.req[i], 0);
-	}
+	conns_stop(&cs);
 	close(cs.ep);
 	log_info("fastcgi responder stopping (pid %ld)", (long)getpid());
 	return SH_OK;

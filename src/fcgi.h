@@ -1,12 +1,37 @@
 /*
- * fcgi.h - the responder loops: FastCGI over fd 0, or one CGI request.
+ * fcgi.h - the responder loops: FastCGI on a listening socket, or one CGI
+ * request.
  *
- * This is the only file that includes fcgiapp.h. fcgi_stdio.h is never
- * used: it redefines stdio.
+ * FastCGI is read and written here, on the wire format of fcgi_proto.h,
+ * not through libfcgi. One single-threaded worker serves one request at a
+ * time but holds up to 64 connections in one epoll set with the listener:
+ * kept connections (nginx's fastcgi_keep_conn) wait there between
+ * requests, and so does every connection whose request has not arrived
+ * whole. Bytes are read as they come (recv with MSG_DONTWAIT) into a
+ * buffer per connection, and a request goes to the handler only once its
+ * FCGI_PARAMS stream has ended, so a peer that sends half a header holds
+ * a connection slot, never the worker. A connection that has not
+ * delivered a whole request within FCGI_WAIT_MS (5 s) of its accept (or
+ * of a kept connection's first byte) is closed.
  *
- * Caveats: SIGTERM (lighttpd stopping its backends) ends the FastCGI loop
- * after the request in flight; the process never exits by itself after N
- * requests (mod_fcgid decides process lifetimes).
+ * Why not libfcgi: its FCGX_Accept_r reads a request blocking, so two
+ * half-sent headers stopped a 2-worker pool; a peek (recv MSG_PEEK) to
+ * find whole requests before handing them over would cost a system call
+ * per request. Reading the records ourselves costs none: a web server
+ * writes a request in one go, so the common case is one recv for the
+ * whole request (read at once after accept4, with no epoll_ctl for a
+ * connection that is answered and closed), one send for an answer up to
+ * 128 KiB (the records, the empty FCGI_STDOUT and FCGI_END_REQUEST
+ * together) or a send and a sendfile(2) per 64 KiB of a file, and a
+ * plain close once the request's FCGI_STDIN has ended, where libfcgi
+ * waited for the peer to close first (shutdown, select, read).
+ *
+ * Caveats: SIGTERM/SIGINT end the FastCGI loop after the request in
+ * flight; the worker then leaves the listener, answers what is already
+ * queued on it and on its kept connections (each answer the connection's
+ * last), and returns. The process never exits by itself after N requests
+ * (mod_fcgid decides process lifetimes). Writes block: a web server that
+ * stops reading an answer holds the worker (they all read as they go).
  */
 #ifndef SHERVE_FCGI_H
 #define SHERVE_FCGI_H

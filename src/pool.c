@@ -59,7 +59,7 @@ listen_unix(const char *path, char *err, size_t errsz)
 {
 	struct sockaddr_un sa;
 	struct stat st;
-	int fd;
+	int fd, rc = -1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -71,9 +71,17 @@ listen_unix(const char *path, char *err, size_t errsz)
 	/* A socket left by a killed master would make bind() fail. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0666) != 0 || listen(fd, POOL_BACKLOG) != 0) {
+	/* 0660: only the owner (--user) and its group (the web server's,
+	 * see sherve(8)) may connect; the umask closes the window between
+	 * bind() and chmod(). */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+		mode_t old = umask(0177);
+
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(old);
+	}
+	if (fd < 0 || rc != 0 || chmod(path, 0660) != 0 ||
+	    listen(fd, POOL_BACKLOG) != 0) {
 		snprintf(err, errsz, "listen: %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);

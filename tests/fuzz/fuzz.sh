@@ -36,9 +36,9 @@ cc=${FUZZ_CC:-clang}
 cflags=${FUZZ_CFLAGS:--g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined}
 secs=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-0}
-targets=${FUZZ_TARGETS:-path range cond httpdate redirects conf params}
+targets=${FUZZ_TARGETS:-path range cond httpdate redirects conf params fcgi}
 cppflags="-DHAVE_CONFIG_H -I$build -I$src/src -I$src/tests/fuzz ${FUZZ_CPPFLAGS:-}"
-libs=${FUZZ_LIBS:--lcurl -lfcgi -llmdb -lpthread}
+libs=${FUZZ_LIBS:--lcurl -llmdb -lpthread}
 
 if [ "$jobs" -le 0 ] 2>/dev/null; then
 	jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)

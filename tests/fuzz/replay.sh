@@ -14,7 +14,7 @@ export LC_ALL
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TOP_SRCDIR:=$(cd "$here/../.." && pwd)}"
 : "${TOP_BUILDDIR:=$TOP_SRCDIR}"
-targets="path range cond httpdate redirects conf params"
+targets="path range cond httpdate redirects conf params fcgi"
 
 log=$(mktemp "${TMPDIR:-/tmp}/sherve-replay.XXXXXX") || exit 99
 trap 'rm -f "$log"' EXIT

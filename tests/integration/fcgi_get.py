@@ -7,6 +7,7 @@ a request in flight while it signals the server.
 
 Usage: fcgi_get.py ADDRESS URI [--method GET] [--rate BYTES_PER_S]
                    [--out FILE] [--started FILE] [--timeout S]
+                   [--repeat N]
 
 ADDRESS is unix:/path, /path or HOST:PORT. Prints one line on stdout:
 
@@ -15,8 +16,9 @@ ADDRESS is unix:/path, /path or HOST:PORT. Prints one line on stdout:
 bytes is the body size received, length the Content-Length header ("-"
 if none), end=1 when FCGI_END_REQUEST arrived. --started FILE is
 created once the first response bytes arrive. Exit status 0 when the
-answer was complete (end=1 and bytes == length), else 1. Standard
-library only.
+answer was complete (end=1 and bytes == length), else 1. --repeat N
+sends the request N times, one connection after the other, and prints
+one line each with its time, ms=F, added. Standard library only.
 """
 
 import argparse
@@ -73,8 +75,20 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--started")
     ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
+    ok = True
+    for _ in range(a.repeat):
+        t0 = time.monotonic()
+        line, complete = one(a)
+        if a.repeat > 1:
+            line += " ms=%.1f" % ((time.monotonic() - t0) * 1000)
+        print(line)
+        ok = ok and complete
+    return 0 if ok else 1
 
+
+def one(a):
     s = connect(a.address, a.timeout)
     if a.rate:
         # A small receive buffer makes the server block early.
@@ -146,11 +160,11 @@ def main():
     if a.out:
         with open(a.out, "wb") as f:
             f.write(body)
-    print("status=%s bytes=%d length=%s sha256=%s end=%d app_status=%s" % (
+    line = "status=%s bytes=%d length=%s sha256=%s end=%d app_status=%s" % (
         status, len(body), length, hashlib.sha256(body).hexdigest(),
-        1 if ended else 0, app_status))
+        1 if ended else 0, app_status)
     complete = ended and (length == "-" or int(length) == len(body))
-    return 0 if complete else 1
+    return line, complete
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ trap 'rc=$?; on_exit; (exit "$rc"); t_cleanup' EXIT
 
 # ---------------------------------------------------------------- build
 
-BUILD_PKGS=(debhelper lintian dpkg-dev fakeroot libcunit1-dev libfcgi-dev
+BUILD_PKGS=(debhelper lintian dpkg-dev fakeroot libcunit1-dev
 	libcurl4-openssl-dev liblmdb-dev pkg-config python3 lighttpd apache2
 	libapache2-mod-fcgid nginx curl systemd)
 missing=()
