@@ -89,6 +89,24 @@ open_beneath(int root, const char *rel)
 	return open_nofollow(root, rel);
 }
 
+/* What a failed open(2) means for the request; see asset_open(). */
+static int
+open_failure(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case ELOOP:        /* a symlink, refused (O_NOFOLLOW) */
+	case EXDEV:        /* RESOLVE_BENEATH: out of the webroot */
+	case ENAMETOOLONG: /* no such name can exist */
+	case ENXIO:        /* a socket or a device without a driver */
+	case ENODEV: return ASSET_NOT_FOUND;
+	case EACCES:
+	case EPERM: return ASSET_FORBIDDEN;
+	default: return ASSET_ERROR;
+	}
+}
+
 /* Replace a directory fd with its index.html. */
 static int
 asset_index(int root, struct asset *a)
@@ -102,8 +120,7 @@ asset_index(int root, struct asset *a)
 		return ASSET_NOT_FOUND;
 	close(a->fd);
 	if ((a->fd = open_beneath(root, idx)) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? ASSET_NOT_FOUND
-		                                           : ASSET_ERROR;
+		return open_failure(errno);
 	str_copy(a->path, idx, sizeof(a->path));
 	a->dir = 1;
 	if (fstat(a->fd, &a->st) != 0)
@@ -114,17 +131,14 @@ asset_index(int root, struct asset *a)
 int
 asset_open(int root, const char *rel, int slash, struct asset *a)
 {
-	int rc = ASSET_NOT_FOUND;
+	int rc = ASSET_NOT_FOUND, saved;
 
 	a->fd = -1;
 	a->dir = 0;
 	if (str_copy(a->path, rel, sizeof(a->path)) >= sizeof(a->path))
 		goto out;
 	if ((a->fd = open_beneath(root, rel)) < 0) {
-		/* EXDEV/ELOOP: a symlink out of the webroot; absence to us. */
-		rc = errno == EIO || errno == EMFILE || errno == ENFILE
-		             ? ASSET_ERROR
-		             : ASSET_NOT_FOUND;
+		rc = open_failure(errno);
 		goto out;
 	}
 	if (fstat(a->fd, &a->st) != 0) {
@@ -136,8 +150,11 @@ asset_open(int root, const char *rel, int slash, struct asset *a)
 	else if (S_ISREG(a->st.st_mode) && !slash)
 		rc = ASSET_OK;
 out:
-	if (rc != ASSET_OK)
+	if (rc != ASSET_OK) {
+		saved = errno;
 		asset_close(a);
+		errno = saved;
+	}
 	return rc;
 }
 

@@ -30,7 +30,7 @@ struct asset {
 	int dir; /* 1: the index.html of the directory that was asked for */
 };
 
-enum asset_rc { ASSET_OK = 0, ASSET_NOT_FOUND, ASSET_ERROR };
+enum asset_rc { ASSET_OK = 0, ASSET_NOT_FOUND, ASSET_FORBIDDEN, ASSET_ERROR };
 
 /*
  * Open rel (from path_normalise) beneath root, a directory fd of the
@@ -38,8 +38,12 @@ enum asset_rc { ASSET_OK = 0, ASSET_NOT_FOUND, ASSET_ERROR };
  * directory may. A directory, with or without slash, opens its
  * index.html and sets a->dir, so the caller can redirect a request
  * without the slash instead. On ASSET_OK the caller owns a->fd and calls
- * asset_close(). ASSET_ERROR means an I/O error other than absence (errno
- * kept), which the caller answers like absence.
+ * asset_close(). Otherwise errno says why, and the code what it means:
+ *  - ASSET_NOT_FOUND: nothing there to serve (ENOENT, ENOTDIR, a symlink
+ *    out of the webroot: ELOOP, EXDEV; not a regular file);
+ *  - ASSET_FORBIDDEN: EACCES or EPERM, a permission the admin chose;
+ *  - ASSET_ERROR: anything else (EMFILE, ENFILE, EIO, ENOMEM...): the
+ *    file may well exist, so this is no "not found".
  */
 int asset_open(int root, const char *rel, int slash, struct asset *a);
 

@@ -1,6 +1,7 @@
 /* handler.c - one request, top to bottom; see handler.h. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@
 #include "rules.h"
 #include "util.h"
 
-#define NOT_FOUND_BODY "Not found\n"
+#define NOT_FOUND_BODY   "Not found\n"
+#define OPEN_RETRY_AFTER "5" /* seconds, after an open error */
 
 /* The webroot's directory fd, or -1 when there is none to serve from. */
 static int
@@ -51,10 +53,10 @@ is_head(const struct request *rq)
 	return rq->method != NULL && strcmp(rq->method, "HEAD") == 0;
 }
 
-/* A short text/plain answer for errors that carry no page. */
+/* A short text/plain answer, with one more header if name is set. */
 static int
-serve_text(struct sink *out, const struct request *rq, int status,
-           const char *body, const char *allow)
+text_answer(struct sink *out, const struct request *rq, int status,
+            const char *body, const char *name, const char *value)
 {
 	struct response r;
 
@@ -62,13 +64,47 @@ serve_text(struct sink *out, const struct request *rq, int status,
 	resp_header(&r, "Content-Type", "text/plain; charset=utf-8");
 	resp_header_u64(&r, "Content-Length", strlen(body));
 	resp_header(&r, "Cache-Control", "no-store");
-	if (allow != NULL)
-		resp_header(&r, "Allow", allow);
+	if (name != NULL)
+		resp_header(&r, name, value);
 	if (!is_head(rq))
 		resp_body(&r, body, strlen(body));
 	resp_finish(&r);
 	log_request(rq, status, NULL, NULL);
 	return status;
+}
+
+/* A short text/plain answer for errors that carry no page. */
+static int
+serve_text(struct sink *out, const struct request *rq, int status,
+           const char *body, const char *allow)
+{
+	return text_answer(out, rq, status, body,
+	                   allow != NULL ? "Allow" : NULL, allow);
+}
+
+/*
+ * An asset that could not be opened for a reason other than absence: 403
+ * for a permission the admin chose (EACCES, EPERM), else 503 (out of
+ * descriptors, an I/O error, a webroot that cannot be opened): the file
+ * may exist, so a 404, which clients and caches keep, would be a lie, and
+ * no miss refresh is started for it. One log line per clock tick each.
+ */
+static int
+serve_open_error(const struct request *rq, struct sink *out, int rc,
+                 const char *rel, int err)
+{
+	static struct timespec tick403, tick503;
+
+	if (rc == ASSET_FORBIDDEN) {
+		if (webroot_tick(&tick403))
+			log_warnx("asset /%s: %s: answered 403", rel,
+			          strerror(err));
+		return serve_text(out, rq, 403, "Forbidden\n", NULL);
+	}
+	if (rel != NULL && webroot_tick(&tick503))
+		log_warnx("asset /%s: %s: answered 503", rel, strerror(err));
+	return text_answer(out, rq, 503, "Service unavailable\n", "Retry-After",
+	                   OPEN_RETRY_AFTER);
 }
 
 static void
@@ -394,11 +430,11 @@ serve_redirect(struct handler *h, const struct request *rq, struct sink *out,
  */
 static int
 lookup(struct handler *h, const char *host, const char *path, size_t n,
-       char *url, size_t urlsz, struct store_match *m)
+       char *url, size_t urlsz, struct store_match *m, int may_fetch)
 {
 	if (store_resolve(h->store, host, path, n, url, urlsz, m) == SH_OK)
 		return 1;
-	return h->on_miss != NULL && !rules_reserved(path, n) &&
+	return may_fetch && h->on_miss != NULL && !rules_reserved(path, n) &&
 	       h->on_miss(h->miss_ctx) &&
 	       store_resolve(h->store, host, path, n, url, urlsz, m) == SH_OK;
 }
@@ -423,11 +459,13 @@ count_redirect(struct handler *h, const char *path, size_t n,
 /*
  * The redirect for rel, if a rule has it: returns the status sent, or 0
  * when no rule matched. The Location is built on the stack: the target,
- * the splat (in the request's own case), the merged query.
+ * the splat (in the request's own case), the merged query. may_fetch 0:
+ * a miss starts no refresh (the webroot could not be looked at, so rel
+ * may well be a file).
  */
 static int
 serve_alias(struct handler *h, const struct request *rq, struct sink *out,
-            const char *rel)
+            const char *rel, int may_fetch)
 {
 	char url[REDIRECT_URL_MAX + 1], loc[REDIRECT_URL_MAX + 1];
 	char folded[ASSET_PATH_MAX], host[RULES_HOST_MAX + 1];
@@ -442,7 +480,7 @@ serve_alias(struct handler *h, const struct request *rq, struct sink *out,
 	if (rq->host != NULL &&
 	    rules_host(rq->host, strlen(rq->host), host, sizeof(host)) > 0)
 		hp = host;
-	if (!lookup(h, hp, path, n, url, sizeof(url), &m))
+	if (!lookup(h, hp, path, n, url, sizeof(url), &m, may_fetch))
 		return 0;
 	if (h->conf->forward_query == FORWARD_MERGE)
 		query = rq->query;
@@ -545,6 +583,23 @@ is_metrics_path(const struct conf *c, const char *uri)
 	       (uri[ml] == '\0' || uri[ml] == '?');
 }
 
+/*
+ * The webroot cannot be opened (logged by webroot.c): aliases still
+ * answer, from the map as it is; anything else is 503, since rel may be
+ * a file there.
+ */
+static int
+serve_no_webroot(struct handler *h, const struct request *rq, struct sink *out,
+                 const char *rel)
+{
+	int status;
+
+	if (h->store != NULL && rel[0] != '\0' &&
+	    (status = serve_alias(h, rq, out, rel, 0)) != 0)
+		return status;
+	return serve_open_error(rq, out, ASSET_ERROR, NULL, 0);
+}
+
 static int
 route(struct handler *h, const struct request *rq, struct sink *out)
 {
@@ -564,8 +619,13 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 		return refuse_path(h, rq, out, rc);
 	if (is_metrics_path(h->conf, rq->uri))
 		return serve_metrics(h, rq, out);
-	if ((root = root_fd(h)) >= 0 &&
-	    asset_open(root, rel, slash, &a) == ASSET_OK) {
+	root = root_fd(h);
+	if (root < 0 && h->conf->webroot[0] != '\0')
+		return serve_no_webroot(h, rq, out, rel);
+	if (root >= 0 && (rc = asset_open(root, rel, slash, &a)) != ASSET_OK &&
+	    rc != ASSET_NOT_FOUND)
+		return serve_open_error(rq, out, rc, rel, errno);
+	if (root >= 0 && rc == ASSET_OK) {
 		status = a.dir && !slash
 		                 ? serve_dir(h, rq, out, root, &a, rel)
 		                 : serve_asset(h, rq, out, root, &a, 200);
@@ -573,7 +633,7 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 		return status;
 	}
 	if (h->store != NULL && rel[0] != '\0' &&
-	    (status = serve_alias(h, rq, out, rel)) != 0)
+	    (status = serve_alias(h, rq, out, rel, 1)) != 0)
 		return status;
 	return serve_not_found(h, rq, out);
 }

@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "webroot.h"
 
 /* Seams for tests/unit/test_webroot.c, which includes this file. */
@@ -16,18 +18,28 @@
 #define WEBROOT_STAT(path, st) stat((path), (st))
 #endif
 
+#ifndef WEBROOT_OPEN
+#define WEBROOT_OPEN(path, flags) open((path), (flags))
+#endif
+#ifndef WEBROOT_WARN
+#define WEBROOT_WARN log_warnx
+#endif
+#ifndef WEBROOT_INFO
+#define WEBROOT_INFO log_info
+#endif
+
 /* CLOCK_MONOTONIC_COARSE is read from the vDSO: no system call. */
-static int
-same_tick(struct webroot *w)
+int
+webroot_tick(struct timespec *last)
 {
 	struct timespec now;
 
 	if (WEBROOT_CLOCK(&now) != 0)
-		return 0;
-	if (now.tv_sec == w->check.tv_sec && now.tv_nsec == w->check.tv_nsec)
 		return 1;
-	w->check = now;
-	return 0;
+	if (now.tv_sec == last->tv_sec && now.tv_nsec == last->tv_nsec)
+		return 0;
+	*last = now;
+	return 1;
 }
 
 static int
@@ -36,7 +48,7 @@ reopen(struct webroot *w, const char *path)
 	struct stat st;
 	int fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((fd = WEBROOT_OPEN(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	if (fstat(fd, &st) != 0) {
 		saved = errno;
@@ -47,6 +59,9 @@ reopen(struct webroot *w, const char *path)
 	w->fd = fd;
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
+	w->mode = st.st_mode;
+	w->uid = st.st_uid;
+	w->gid = st.st_gid;
 	w->open = 1;
 	return fd;
 }
@@ -59,18 +74,44 @@ webroot_current(const struct webroot *w, const char *path)
 	/* While w->fd is held its inode cannot be reused: equal dev and ino
 	 * mean the very same directory still stands at path. */
 	return w->open && WEBROOT_STAT(path, &st) == 0 && st.st_dev == w->dev &&
-	       st.st_ino == w->ino;
+	       st.st_ino == w->ino && st.st_mode == w->mode &&
+	       st.st_uid == w->uid && st.st_gid == w->gid;
+}
+
+/* Log the change of state only: a failure (or a new errno), a recovery. */
+static int
+opened(struct webroot *w, const char *path, int fd)
+{
+	int e = errno;
+
+	if (fd < 0 && (!w->failed || w->err != e))
+		WEBROOT_WARN("webroot: %s: %s; assets answer 503 until it can "
+		             "be opened (tried again at each tick)",
+		             path, strerror(e));
+	else if (fd >= 0 && w->failed)
+		WEBROOT_INFO("webroot: %s: recovered; serving assets again",
+		             path);
+	w->failed = fd < 0;
+	w->err = fd < 0 ? e : 0;
+	errno = e;
+	return fd;
 }
 
 int
 webroot_fd(struct webroot *w, const char *path)
 {
-	if (same_tick(w) && w->open)
-		return w->fd;
+	if (!webroot_tick(&w->check)) {
+		if (w->open)
+			return w->fd;
+		if (w->failed) {
+			errno = w->err;
+			return -1;
+		}
+	}
 	if (webroot_current(w, path))
 		return w->fd;
 	webroot_close(w);
-	return reopen(w, path);
+	return opened(w, path, reopen(w, path));
 }
 
 void

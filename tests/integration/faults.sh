@@ -18,7 +18,8 @@
 #     on a root-owned 0755 dir): a CGI request for a stored alias;
 #  5. a full state dir (a 2 MiB tmpfs): the import fails cleanly and the
 #     old map stays; with room again the import works;
-#  6. behind lighttpd: the webroot renamed away and back, swapped by a
+#  6. behind lighttpd: the webroot renamed away (503 with Retry-After,
+#     aliases still answer) and back, swapped by a
 #     symlink flip, and a file rewritten while it is fetched in a loop.
 #
 # Needs curl and python3; lighttpd, mount and setpriv parts skip without
@@ -499,18 +500,25 @@ else
 		expect_status "webroot present: /a.txt is 200" 200
 		# sherve holds the webroot open and checks it again once per
 		# clock tick (a few ms): wait past one after each swap.
+		# A webroot that cannot be opened: the files may exist, so 503
+		# with Retry-After (a 404 is kept by clients and caches), and
+		# 5xx are expected here only.
+		n5xx=$T_5XX
 		mv "$W" "$W.away"
 		sleep 0.02
 		http "$B/a.txt"
-		expect_status "webroot renamed away: /a.txt is 404" 404
+		expect_status "webroot renamed away: /a.txt is 503" 503
+		expect_header "webroot renamed away: ... with Retry-After" \
+			Retry-After 5
 		http "$B/"
-		expect_status "webroot renamed away: / is 404" 404
+		expect_status "webroot renamed away: / is 503" 503
 		http "$B/foo"
 		expect_status "webroot renamed away: /foo still redirects" 301
 		printf 'not a dir\n' >"$W"
 		sleep 0.02
 		http "$B/a.txt"
-		expect_status "webroot replaced by a file: /a.txt is 404" 404
+		expect_status "webroot replaced by a file: /a.txt is 503" 503
+		T_5XX=$n5xx
 		rm -f "$W"
 		mv "$W.away" "$W"
 		http "$B/a.txt"

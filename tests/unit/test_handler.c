@@ -14,6 +14,7 @@
 #include <ftw.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1679,6 +1680,47 @@ on_miss(void *ctx)
 	return rc == SH_OK;
 }
 
+/*
+ * Out of descriptors (RLIMIT_NOFILE at the lowest free fd): a file that
+ * exists is 503 with Retry-After, never a 404, and no miss refresh is
+ * started for it; with descriptors back, it is served again.
+ */
+static void
+out_of_descriptors(struct handler *h, struct miss *m)
+{
+	static const struct row busy = {
+		.line = __LINE__,
+		.desc = "an existing file, no descriptor left",
+		.uri = "/sub/",
+		.status = 503,
+		.has = { { "Retry-After", "5" },
+		         { "Cache-Control", "no-store" } },
+		.body_lacks = SUB_BODY,
+	};
+	static const struct row back = { .line = __LINE__,
+		                         .desc = "the file, descriptors back",
+		                         .uri = "/sub/",
+		                         .status = 200 };
+	struct rlimit old, low;
+	unsigned calls = m->calls;
+	int fd = dup(0);
+
+	require_true(__LINE__, "getrlimit",
+	             fd >= 0 && getrlimit(RLIMIT_NOFILE, &old) == 0);
+	close(fd);
+	check_row(h, &back); /* the webroot is held from here */
+	low = old;
+	low.rlim_cur = (rlim_t)fd;
+	require_true(__LINE__, "setrlimit",
+	             setrlimit(RLIMIT_NOFILE, &low) == 0);
+	check_row(h, &busy);
+	require_true(__LINE__, "setrlimit back",
+	             setrlimit(RLIMIT_NOFILE, &old) == 0);
+	expect_int(__LINE__, "no miss refresh for it", (int)calls,
+	           (int)m->calls);
+	check_row(h, &back);
+}
+
 /* On a miss the refresh hook runs once, and a yes means look again. */
 static void
 test_on_miss(void)
@@ -1721,6 +1763,8 @@ test_on_miss(void)
 	expect_int(__LINE__, "hook ran once more", 2, m.calls);
 	check_row(&h, &late);
 	expect_int(__LINE__, "no hook for a hit", 2, m.calls);
+	m.add = 0;
+	out_of_descriptors(&h, &m);
 	store_close(s);
 	handler_close(&h);
 }
@@ -2035,6 +2079,7 @@ test_webroot_swap(void)
 	c.webroot = link;
 	memset(&h, 0, sizeof(h));
 	h.conf = &c;
+	h.store = store;
 	expect_true(__LINE__, "release 1 served",
 	            body_is(&h, "/v.txt", 200, "RELEASE-1\n"));
 	expect_true(__LINE__, "the webroot is held open", h.root.open);
@@ -2048,18 +2093,21 @@ test_webroot_swap(void)
 	require_true(__LINE__, "rename the release away",
 	             rename(rel2, away) == 0);
 	next_tick();
-	expect_true(__LINE__, "webroot gone: 404",
-	            body_is(&h, "/v.txt", 404, "Not found\n"));
+	expect_true(__LINE__, "webroot gone: 503, not a 404 caches keep",
+	            body_is(&h, "/v.txt", 503, "Service unavailable\n"));
 	expect_true(__LINE__, "... and nothing held", !h.root.open);
+	expect_true(__LINE__, "... an alias still answers",
+	            body_is(&h, "/foo", 301, "Moved Permanently</a>.\n"));
 	require_true(__LINE__, "replace the link by a file",
 	             unlink(link) == 0 &&
 	                     put_text(base, "site", "not a dir\n") == 0);
 	next_tick();
-	expect_true(__LINE__, "webroot a file: 404",
-	            body_is(&h, "/v.txt", 404, "Not found\n"));
+	expect_true(__LINE__, "webroot a file: 503",
+	            body_is(&h, "/v.txt", 503, "Service unavailable\n"));
 	require_true(__LINE__, "webroot back",
 	             unlink(link) == 0 && symlink(away, link) == 0);
-	expect_true(__LINE__, "webroot back: served again at once",
+	next_tick();
+	expect_true(__LINE__, "webroot back: served again at the next tick",
 	            body_is(&h, "/v.txt", 200, "RELEASE-2\n"));
 	handler_close(&h);
 	expect_true(__LINE__, "handler_close lets it go", !h.root.open);

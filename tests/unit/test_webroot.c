@@ -6,6 +6,8 @@
  */
 #include "unit.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -29,8 +31,35 @@ counted_stat(const char *path, struct stat *st)
 	return stat(path, st);
 }
 
+static unsigned warned, recovered, opens;
+
+static int
+counted_open(const char *path, int flags)
+{
+	opens++;
+	return open(path, flags);
+}
+
+/* The log lines, counted (their arguments are still checked by format). */
+static void __attribute__((format(printf, 1, 2)))
+count_warn(const char *fmt, ...)
+{
+	(void)fmt;
+	warned++;
+}
+
+static void __attribute__((format(printf, 1, 2)))
+count_info(const char *fmt, ...)
+{
+	(void)fmt;
+	recovered++;
+}
+
 #define WEBROOT_CLOCK(ts)      fake_clock(ts)
 #define WEBROOT_STAT(path, st) counted_stat((path), (st))
+#define WEBROOT_OPEN(path, fl) counted_open((path), (fl))
+#define WEBROOT_WARN           count_warn
+#define WEBROOT_INFO           count_info
 #include "../../src/webroot.c"
 
 static char dir[] = "/tmp/sherve-webroot.XXXXXX";
@@ -124,11 +153,50 @@ test_ticks(void)
 	fake_now.tv_nsec = 12000000;
 	expect_int(__LINE__, "gone at a tick: -1", -1,
 	           webroot_fd(&w, link_path));
+	expect_int(__LINE__, "... with ENOENT", ENOENT, errno);
 	expect_true(__LINE__, "... and nothing held", !w.open);
+	expect_int(__LINE__, "... logged once", 1, warned);
+	stats = opens = 0;
+	for (i = 0; i < 1000; i++)
+		fd = webroot_fd(&w, link_path);
+	expect_int(__LINE__, "1000 calls in the failed tick: -1", -1, fd);
+	expect_int(__LINE__, "... with its errno", ENOENT, errno);
+	expect_int(__LINE__, "... and not one stat or open", 0, stats + opens);
+	fake_now.tv_nsec = 16000000;
+	expect_int(__LINE__, "still gone at the next tick: -1", -1,
+	           webroot_fd(&w, link_path));
+	expect_int(__LINE__, "... tried again (one open)", 1, opens);
+	expect_int(__LINE__, "... and not logged again", 1, warned);
 	require_true(__LINE__, "link back", symlink(rel_a, link_path) == 0);
+	expect_int(__LINE__, "back, in the same tick: still -1", -1,
+	           webroot_fd(&w, link_path));
+	fake_now.tv_nsec = 20000000;
 	fd = webroot_fd(&w, link_path);
-	expect_true(__LINE__, "back, in the same tick: opened at once",
+	expect_true(__LINE__, "back: opened at the next tick",
 	            ino_of_fd(fd) == ino_of(rel_a));
+	expect_int(__LINE__, "... and the recovery logged once", 1, recovered);
+	fake_now.tv_nsec = 24000000;
+	fd = webroot_fd(&w, link_path);
+	expect_int(__LINE__, "... once only", 1, recovered);
+	expect_int(__LINE__, "... with no new warning", 1, warned);
+
+	require_true(__LINE__, "a file where the webroot was",
+	             unlink(link_path) == 0 &&
+	                     symlink("/dev/null", link_path) == 0);
+	fake_now.tv_nsec = 28000000;
+	expect_int(__LINE__, "not a directory: -1", -1,
+	           webroot_fd(&w, link_path));
+	expect_int(__LINE__, "... with ENOTDIR", ENOTDIR, errno);
+	expect_int(__LINE__, "... logged", 2, warned);
+	require_true(__LINE__, "gone instead", unlink(link_path) == 0);
+	fake_now.tv_nsec = 32000000;
+	(void)webroot_fd(&w, link_path);
+	expect_int(__LINE__, "another errno (ENOENT): logged again", 3, warned);
+	require_true(__LINE__, "link back", symlink(rel_a, link_path) == 0);
+	fake_now.tv_nsec = 36000000;
+	fd = webroot_fd(&w, link_path);
+	expect_true(__LINE__, "back again", ino_of_fd(fd) == ino_of(rel_a));
+	expect_int(__LINE__, "... recovery logged", 2, recovered);
 	webroot_close(&w);
 	expect_true(__LINE__, "closed", !w.open && w.fd == -1);
 	webroot_close(&w); /* twice is harmless */
