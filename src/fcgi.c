@@ -849,13 +849,32 @@ env_param(void *ctx, const char *name)
 	return getenv(name);
 }
 
-static int
-fd_write(void *ctx, const char *buf, size_t n)
-{
-	int fd = *(int *)ctx;
+/* CGI's stdout; SIGTERM is blocked from its first byte (see fcgi.h). */
+struct cgi_out {
+	int fd;
+	int held;
+};
 
+static void
+cgi_hold(struct cgi_out *o)
+{
+	sigset_t term;
+
+	if (o->held)
+		return;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	o->held = sigprocmask(SIG_BLOCK, &term, NULL) == 0;
+}
+
+static int
+cgi_write(void *ctx, const char *buf, size_t n)
+{
+	struct cgi_out *o = ctx;
+
+	cgi_hold(o);
 	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
+		ssize_t w = write(o->fd, buf, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -868,19 +887,21 @@ fd_write(void *ctx, const char *buf, size_t n)
 }
 
 static int
-fd_sendfile(void *ctx, int fd, uint64_t off, uint64_t n)
+cgi_sendfile(void *ctx, int fd, uint64_t off, uint64_t n)
 {
-	off_t o = (off_t)off;
+	struct cgi_out *o = ctx;
+	off_t pos = (off_t)off;
 
-	return send_file_bytes(*(int *)ctx, fd, &o, (size_t)n);
+	cgi_hold(o);
+	return send_file_bytes(o->fd, fd, &pos, (size_t)n);
 }
 
 int
 cgi_run(struct handler *h)
 {
 	static struct request rq; /* 8 KiB URI buffer: keep it off the stack */
-	int fd = STDOUT_FILENO;
-	struct sink sink = { fd_write, &fd, fd_sendfile };
+	struct cgi_out o = { STDOUT_FILENO, 0 };
+	struct sink sink = { cgi_write, &o, cgi_sendfile };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));

@@ -48,7 +48,14 @@ int fcgi_on_socket(void);
  */
 int fcgi_run(struct handler *h, int fd);
 
-/* Answer the one CGI request described by the environment. */
+/*
+ * Answer the one CGI request described by the environment. From the
+ * first byte of the answer on, SIGTERM is blocked and stays blocked when
+ * this returns: lighttpd's mod_cgi and Apache's send one as soon as the
+ * answer is complete, and it must not land between the last byte and the
+ * metrics that count it, nor stop the refresh a CGI process starts after
+ * answering. The process exits soon after anyway.
+ */
 int cgi_run(struct handler *h);
 
 #endif

@@ -224,8 +224,14 @@ detached_refresh(const struct conf *c)
 	struct refresh_report rep;
 	struct store *s = NULL;
 	char err[512];
+	sigset_t term;
 	int fd;
 
+	/* cgi_run() blocks SIGTERM from its answer's first byte on (fcgi.h);
+	 * the refresh it leaves behind must stay stoppable. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	(void)sigprocmask(SIG_UNBLOCK, &term, NULL);
 	if ((fd = open("/dev/null", O_RDWR)) < 0 || dup2(fd, 0) < 0 ||
 	    dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 		_exit(0);

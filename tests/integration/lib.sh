@@ -874,6 +874,55 @@ slash_serve_checks() {
 	expect_status "[$l] serve: a directory without index.html is 404" 404
 }
 
+# ---------------------------------------------------------------- counts
+
+# sherve_requests_total STATE_DIR: sherve_requests_total summed over every
+# process of the instance (read-only: `sherve metrics`).
+sherve_requests_total() {
+	"$SHERVE_BIN" --state-dir "$1" metrics 2>/dev/null |
+		awk '$1 == "sherve_requests_total" { print $2 }'
+}
+
+# exact_count_checks LABEL BASEURL STATE_DIR: 400 requests, 20 clients at
+# once (/foo, a 301, and /style.css, a 200, from make_site's fixtures),
+# each answered with its status, and sherve_requests_total grows by
+# exactly 400: no count lost to a web server that stops a CGI process
+# once its answer is complete, none counted twice. The count is read
+# again until it reaches 400 (a CGI process may still be exiting), for
+# 10 s at most, then once more after 1 s to see that it stays there.
+exact_count_checks() {
+	local l=$1 u=$2 st=$3 m0 m1 c pids=() n ok
+	m0=$(sherve_requests_total "$st")
+	for c in $(seq 1 20); do
+		if [ $((c % 2)) -eq 0 ]; then
+			curl -s -o /dev/null -m 30 -w '%{http_code}\n' \
+				"$u/foo?c=$c&i=[1-20]" >"$T_TMP/exact-$c" &
+		else
+			curl -s -o /dev/null -m 30 -w '%{http_code}\n' \
+				"$u/style.css?c=$c&i=[1-20]" >"$T_TMP/exact-$c" &
+		fi
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	ok=0
+	for c in $(seq 1 20); do
+		n=$(grep -cx "$([ $((c % 2)) -eq 0 ] && echo 301 || echo 200)" \
+			"$T_TMP/exact-$c")
+		ok=$((ok + n))
+	done
+	expect_eq "[$l] 400 requests from 20 clients at once, each with its status" \
+		"$ok" 400
+	for _ in $(seq 1 100); do
+		m1=$(sherve_requests_total "$st")
+		[ "$((${m1:-0} - ${m0:-0}))" -ge 400 ] && break
+		sleep 0.1
+	done
+	sleep 1
+	m1=$(sherve_requests_total "$st")
+	expect_eq "[$l] sherve_requests_total grew by exactly 400 ($m0 -> $m1)" \
+		"$((${m1:-0} - ${m0:-0}))" 400
+}
+
 # ---------------------------------------------------------------- sendfile
 
 # sherve_counter STATE_DIR NAME: the counter NAME (sherve_requests_total,

@@ -13,9 +13,11 @@
 # answer assets, ETag/304, aliases and 404s under /go/, and 404 outside;
 # a directory without its slash with 301 (with directory-slash = serve
 # in the file: its index); the metrics path /go/-/metrics from loopback
-# (127.0.0.1) only. Then a second account laid out by the README's
-# files-first steps (static.htaccess: Apache sends public_html's files,
-# sherve.cgi the rest) under the AllowOverride that layout needs.
+# (127.0.0.1) only; 400 requests from 20 clients at once raise
+# sherve_requests_total by exactly 400. Then a second account laid out by
+# the README's files-first steps (static.htaccess: Apache sends
+# public_html's files, sherve.cgi the rest) under the AllowOverride that
+# layout needs.
 #
 # Needs apache2 (mod_cgi, mod_rewrite, mpm_prefork), curl, python3 and
 # setpriv when run as root; skips (77) without them.
@@ -148,6 +150,7 @@ if start_apache go "$DOCROOT" 'FileInfo AuthConfig Options=ExecCGI,Indexes'; the
 	site_checks shared "$B/go"
 	base_path_checks shared "$B"
 	metrics_acl_checks shared "$B/go"
+	exact_count_checks shared "$B/go" "$STATE"
 
 	http "$B/hello.html"
 	expect_status "[shared] Apache still serves the rest of public_html" 200
