@@ -2,9 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 #include "cli.h"
 #include "log.h"
 #include "pool.h"
+#include "privdrop.h"
 #include "util.h"
 #include "worker.h"
 
@@ -173,38 +172,6 @@ pool_listen(const struct conf *c, char *err, size_t errsz)
 	if (strncmp(c->listen, "unix:", 5) == 0)
 		return listen_unix(c->listen + 5, err, errsz);
 	return listen_tcp(c->listen, err, errsz);
-}
-
-/* Drop root for good: groups, then gid, then uid, then prove it. */
-static int
-drop_privileges(const char *user, char *err, size_t errsz)
-{
-	struct passwd *pw;
-
-	if (user[0] == '\0')
-		return 0;
-	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errsz, "user: %s: no such user", user);
-		return -1;
-	}
-	if (pool.unix_path[0] != '\0' &&
-	    chown(pool.unix_path, pw->pw_uid, pw->pw_gid) != 0)
-		goto fail;
-	/* The user's own groups: a webroot readable through one of them
-	 * must stay readable. */
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
-		goto fail;
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
-		snprintf(err, errsz, "user: %s: could regain root", user);
-		return -1;
-	}
-	return 0;
-fail:
-	snprintf(err, errsz, "user: %s: %s", user, strerror(errno));
-	return -1;
 }
 
 static void
@@ -405,12 +372,15 @@ pool_signals(sigset_t *old)
 int
 pool_run(int argc, char **argv, struct conf *c)
 {
+	struct privdrop user;
 	char err[1024];
 	sigset_t old, none;
 	size_t i;
 
-	if ((pool.fd = pool_listen(c, err, sizeof(err))) < 0 ||
-	    drop_privileges(c->user, err, sizeof(err)) != 0) {
+	if (privdrop_lookup(c, &user, err, sizeof(err)) != 0 ||
+	    privdrop_dirs(c, &user, err, sizeof(err)) != 0 ||
+	    (pool.fd = pool_listen(c, err, sizeof(err))) < 0 ||
+	    privdrop_drop(&user, pool.unix_path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sherve: %s\n", err);
 		return EXIT_CONFIG;
 	}
