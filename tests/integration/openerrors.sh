@@ -55,18 +55,7 @@ wait_workers "$M_PID" 1 50 || hard_error "sherve serve did not start"
 WORKER=$(sherve_workers "$M_PID")
 
 PRE=$T_TMP/nginx
-mkdir -p "$PRE"
-for _ in 1 2 3; do
-	PORT=$(free_port)
-	B=http://127.0.0.1:$PORT
-	render_template "$TEMPLATE" "$PRE/site.conf" PORT="$PORT" \
-		SOCKET="$SOCK" BASE_PATH=/ || hard_error "cannot render $TEMPLATE"
-	nginx_skeleton "$PRE" "$PRE/site.conf" >"$PRE/nginx.conf"
-	nginx_start "$PRE" && break
-	stop_pid "$N_PID"
-	grep -qi 'in use' "$PRE/error.log" "$PRE/stderr.log" 2>/dev/null ||
-		hard_error "nginx does not start: $(cat "$PRE/stderr.log")"
-done
+nginx_in_front "$TEMPLATE" "$PRE" "$SOCK"
 http "$B/style.css"
 expect_status "the pool answers through nginx" 200
 FETCHES=$(upstream_count)

@@ -44,12 +44,7 @@ U=$(child_user)
 
 # The recipe without kept connections.
 NOKEEP=$T_TMP/sherve-nokeep.conf
-sed -e '/^ *keepalive [0-9]*;/d' \
-	-e 's/fastcgi_keep_conn on;/fastcgi_keep_conn off;/' \
-	"$TEMPLATE" >"$NOKEEP"
-if grep -q 'keepalive [0-9]' "$NOKEEP" || ! grep -q 'keep_conn off' "$NOKEEP"; then
-	hard_error "cannot take kept connections out of $TEMPLATE"
-fi
+nginx_nokeep_template "$NOKEEP"
 
 # start_sherve MODE WORKERS DIR: a pool on DIR/sherve.sock, as the web
 # server's user when root; sets M_PID.
@@ -74,26 +69,6 @@ start_sherve() {
 		hard_error "[$mode/$n] no socket $dir/run/sherve.sock"
 }
 
-# start_nginx TEMPLATE DIR: nginx in front of DIR/run/sherve.sock; sets
-# N_PID and B.
-start_nginx() {
-	local tmpl=$1 dir=$2 pre=$2/nginx
-	mkdir -p "$pre"
-	for _ in 1 2 3; do
-		PORT=$(free_port)
-		B=http://127.0.0.1:$PORT
-		render_template "$tmpl" "$pre/site.conf" PORT="$PORT" \
-			SOCKET="$dir/run/sherve.sock" BASE_PATH=/ ||
-			hard_error "cannot render $tmpl"
-		nginx_skeleton "$pre" "$pre/site.conf" >"$pre/nginx.conf"
-		nginx_start "$pre" && return 0
-		stop_pid "$N_PID"
-		grep -qi 'in use' "$pre/error.log" "$pre/stderr.log" 2>/dev/null ||
-			hard_error "nginx does not start: $(cat "$pre/stderr.log")"
-	done
-	hard_error "nginx: no free port"
-}
-
 # reload_case MODE WORKERS: HUPS reloads under load; the checks.
 reload_case() {
 	local mode=$1 n=$2 l="$1/$2" dir tmpl=$TEMPLATE i res sent ms gen
@@ -101,7 +76,7 @@ reload_case() {
 	mkdir -p "$dir"
 	[ "$mode" = nokeep ] && tmpl=$NOKEEP
 	start_sherve "$mode" "$n" "$dir"
-	start_nginx "$tmpl" "$dir"
+	nginx_in_front "$tmpl" "$dir/nginx" "$dir/run/sherve.sock"
 	# (systemd: nginx's first probe was the connection that started it)
 	wait_workers "$M_PID" "$n" 100 ||
 		hard_error "[$l] sherve did not start $n workers"

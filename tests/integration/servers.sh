@@ -275,6 +275,39 @@ nginx_start() {
 	wait_http "$B/" "$N_PID" 100
 }
 
+# nginx_in_front TEMPLATE PREFIX SOCKET: nginx with its files under
+# PREFIX, in front of SOCKET through TEMPLATE (a contrib/nginx recipe,
+# BASE_PATH /) on a free port, tried thrice in case another process
+# takes the port first. Sets PORT, B and N_PID.
+nginx_in_front() {
+	local tmpl=$1 pre=$2 sock=$3 _
+	mkdir -p "$pre"
+	for _ in 1 2 3; do
+		PORT=$(free_port)
+		B=http://127.0.0.1:$PORT
+		render_template "$tmpl" "$pre/site.conf" PORT="$PORT" \
+			SOCKET="$sock" BASE_PATH=/ || hard_error "cannot render $tmpl"
+		nginx_skeleton "$pre" "$pre/site.conf" >"$pre/nginx.conf"
+		nginx_start "$pre" && return 0
+		stop_pid "$N_PID"
+		grep -qi 'in use' "$pre/error.log" "$pre/stderr.log" 2>/dev/null ||
+			hard_error "nginx does not start: $(cat "$pre/stderr.log")"
+	done
+	hard_error "nginx: no free port in 3 tries"
+}
+
+# nginx_nokeep_template OUT: contrib/nginx/sherve.conf without kept
+# FastCGI connections (no upstream keepalive, fastcgi_keep_conn off), so
+# every request is a new connection the pool must accept.
+nginx_nokeep_template() {
+	sed -e '/^ *keepalive [0-9]*;/d' \
+		-e 's/fastcgi_keep_conn on;/fastcgi_keep_conn off;/' \
+		"$TOP_SRCDIR/contrib/nginx/sherve.conf" >"$1"
+	if grep -q 'keepalive [0-9]' "$1" || ! grep -q 'keep_conn off' "$1"; then
+		hard_error "cannot take kept connections out of contrib/nginx/sherve.conf"
+	fi
+}
+
 # ---------------------------------------------------------------- sherve
 
 # wait_exists PATH [TENTHS]: wait until PATH exists (even empty).

@@ -57,22 +57,9 @@ fi
 
 # nginx, one FastCGI connection per request.
 NOKEEP=$T_TMP/sherve-nokeep.conf
-sed -e '/^ *keepalive [0-9]*;/d' \
-	-e 's/fastcgi_keep_conn on;/fastcgi_keep_conn off;/' \
-	"$TEMPLATE" >"$NOKEEP"
+nginx_nokeep_template "$NOKEEP"
 PRE=$T_TMP/nginx
-mkdir -p "$PRE"
-for _ in 1 2 3; do
-	PORT=$(free_port)
-	B=http://127.0.0.1:$PORT
-	render_template "$NOKEEP" "$PRE/site.conf" PORT="$PORT" \
-		SOCKET="$SOCK" BASE_PATH=/ || hard_error "cannot render $NOKEEP"
-	nginx_skeleton "$PRE" "$PRE/site.conf" >"$PRE/nginx.conf"
-	nginx_start "$PRE" && break
-	stop_pid "$N_PID"
-	grep -qi 'in use' "$PRE/error.log" "$PRE/stderr.log" 2>/dev/null ||
-		hard_error "nginx does not start: $(cat "$PRE/stderr.log")"
-done
+nginx_in_front "$NOKEEP" "$PRE" "$SOCK"
 http "$B/foo"
 expect_status "the pool answers through nginx" 301
 

@@ -139,18 +139,7 @@ expect_eq "nothing runs before the first connection" \
 	'0 systemd-socket-'
 
 PRE=$T_TMP/nginx
-mkdir -p "$PRE"
-for _ in 1 2 3; do
-	PORT=$(free_port)
-	B=http://127.0.0.1:$PORT
-	render_template "$TEMPLATE" "$PRE/site.conf" PORT="$PORT" \
-		SOCKET="$SOCK" BASE_PATH=/ || hard_error "cannot render $TEMPLATE"
-	nginx_skeleton "$PRE" "$PRE/site.conf" >"$PRE/nginx.conf"
-	nginx_start "$PRE" && break
-	stop_pid "$N_PID"
-	grep -qi 'in use' "$PRE/error.log" "$PRE/stderr.log" 2>/dev/null ||
-		hard_error "nginx does not start: $(cat "$PRE/stderr.log")"
-done
+nginx_in_front "$TEMPLATE" "$PRE" "$SOCK"
 note "nginx (pid $N_PID) on $B, socket $SOCK"
 
 # nginx_start's probe was the first connection: sherve took over.
