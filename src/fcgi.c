@@ -24,12 +24,14 @@
 #define FCGI_LINGER_MS     2000 /* reading to the end before a close */
 #define FCGI_DRAIN_IDLE_MS 100  /* stopping: idle kept connections close */
 #define FCGI_PAUSE_MS      1000 /* out of descriptors: no accept for this */
+#define FCGI_DRAIN_ACCEPTS 1024 /* stopping: at most this many taken */
 #define FCGI_PARAMS_MAX    (128u * 1024) /* one request's FCGI_PARAMS */
 #define FCGI_PAIRS_MAX     1024
 /* Two whole records: a 64 KiB first chunk of a file and its headers. */
 #define FCGI_OUT_MAX (2 * (FCGI_HEADER_LEN + FCGI_CONTENT_MAX) + 64)
 
 static volatile sig_atomic_t stopping;
+static int ready_fd = -1; /* see fcgi_ready_fd() */
 
 /*
  * Finish the request in flight, then stop. SIGTERM and SIGINT are blocked
@@ -741,7 +743,9 @@ conns_stop(struct conns *cs)
 	if (cs->listening)
 		(void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->listen, NULL);
 	cs->listening = 0;
-	while (conn_accept(cs))
+	/* Bounded: under a flood the queue may never be empty, and a
+	 * listener left readable is seen by the workers that stay. */
+	for (i = 0; i < FCGI_DRAIN_ACCEPTS && conn_accept(cs); i++)
 		;
 	close(cs->listen);
 	now = now_ms();
@@ -809,6 +813,26 @@ conns_init(struct conns *cs, struct handler *h, int fd)
 	return 0;
 }
 
+void
+fcgi_ready_fd(int fd)
+{
+	ready_fd = fd;
+}
+
+/* Waiting on the listener now: tell whoever asked (a reloading pool). */
+static void
+say_ready(void)
+{
+	ssize_t w;
+
+	if (ready_fd < 0)
+		return;
+	w = write(ready_fd, "r", 1);
+	(void)w; /* nobody reads: the pool stopped waiting */
+	close(ready_fd);
+	ready_fd = -1;
+}
+
 int
 fcgi_run(struct handler *h, int fd)
 {
@@ -822,6 +846,8 @@ fcgi_run(struct handler *h, int fd)
 		return SH_EIO;
 	}
 	log_info("fastcgi responder ready (pid %ld)", (long)getpid());
+	conns_listen(&cs, now_ms());
+	say_ready();
 	while (!stopping) {
 		conns_listen(&cs, now_ms());
 		n = epoll_pwait(cs.ep, ev, 16, conns_timeout(&cs, now_ms()),

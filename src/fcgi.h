@@ -49,6 +49,14 @@ int fcgi_on_socket(void);
 int fcgi_run(struct handler *h, int fd);
 
 /*
+ * Before fcgi_run(): once it waits on the listener, it writes one byte to
+ * fd and closes it (-1: nothing). A reloading pool stops its previous
+ * generation of workers only then (pool.c), so the socket's queue is
+ * never left to workers still starting.
+ */
+void fcgi_ready_fd(int fd);
+
+/*
  * Answer the one CGI request described by the environment. From the
  * first byte of the answer on, SIGTERM is blocked and stays blocked when
  * this returns: lighttpd's mod_cgi and Apache's send one as soon as the

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fcgi.h"
 #include "log.h"
 #include "pool.h"
 #include "privdrop.h"
@@ -23,6 +25,7 @@
 
 #define POOL_MAX_WORKERS    1024
 #define POOL_BACKLOG        1024
+#define POOL_READY_MS       5000 /* reload: the most the old generation waits */
 #define SD_LISTEN_FDS_START 3
 
 struct worker {
@@ -37,8 +40,9 @@ static struct {
 	struct worker w[2 * POOL_MAX_WORKERS]; /* two generations on HUP */
 	size_t nw, want;
 	unsigned gen;
-	int fatal; /* a worker found the configuration unusable */
-} pool = { .fd = -1 };
+	int fatal;    /* a worker found the configuration unusable */
+	int ready[2]; /* reload: each new worker writes a byte when it waits */
+} pool = { .fd = -1, .ready = { -1, -1 } };
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
 
@@ -191,11 +195,15 @@ pool_spawn(const struct conf *c)
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
-		/* fcgi_run() installs its handlers, then unblocks. */
+		/* fcgi_run() installs its handlers and takes these signals
+		 * only while it waits. */
 		sigemptyset(&none);
 		sigaddset(&none, SIGHUP);
 		sigaddset(&none, SIGCHLD);
 		sigprocmask(SIG_UNBLOCK, &none, NULL);
+		if (pool.ready[0] >= 0)
+			close(pool.ready[0]);
+		fcgi_ready_fd(pool.ready[1]);
 		exit(worker_run(c, WORKER_FASTCGI, pool.fd));
 	}
 	pool.w[pool.nw].pid = pid;
@@ -285,6 +293,45 @@ worker_count(const struct conf *c)
 	return n > 0 && n <= POOL_MAX_WORKERS ? (size_t)n : 1;
 }
 
+/*
+ * Keep the old generation serving until the new one waits on the
+ * socket: stopped at once, it would leave the socket's queue to workers
+ * still starting (slow on a busy host), and requests would wait for
+ * them. Bounded: a new worker that never gets there (a slow first
+ * fetch, a crash) holds the reload up for POOL_READY_MS at most.
+ */
+static void
+pool_wait_ready(size_t want)
+{
+	struct pollfd p = { .fd = pool.ready[0], .events = POLLIN };
+	struct timespec t0, t;
+	size_t got = 0;
+	long left;
+	char b[64];
+	ssize_t n;
+
+	if (pool.ready[1] >= 0)
+		close(pool.ready[1]);
+	pool.ready[1] = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (p.fd >= 0 && got < want) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = POOL_READY_MS - (t.tv_sec - t0.tv_sec) * 1000 -
+		       (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0 ||
+		    (n = read(p.fd, b, sizeof(b))) <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (p.fd >= 0)
+		close(p.fd);
+	pool.ready[0] = -1;
+	if (got < want)
+		log_warnx("serve: %zu of %zu new workers ready after %d ms; "
+		          "stopping the old ones anyway",
+		          got, want, POOL_READY_MS);
+}
+
 /* SIGHUP: a new configuration and a new generation of workers. */
 static void
 pool_reload(int argc, char **argv, struct conf *c)
@@ -306,8 +353,11 @@ pool_reload(int argc, char **argv, struct conf *c)
 	log_set_level(c->log_level);
 	pool.want = worker_count(c);
 	pool.gen++;
+	if (pipe(pool.ready) != 0)
+		pool.ready[0] = pool.ready[1] = -1;
 	for (i = 0; i < pool.want; i++)
 		pool_spawn(c);
+	pool_wait_ready(pool.want);
 	pool_signal(SIGTERM, 1);
 	log_info("serve: reloaded; %zu workers of generation %u", pool.want,
 	         pool.gen);

@@ -9,7 +9,9 @@
  *  - SIGTERM/SIGINT: workers finish the request in flight and exit; after
  *    shutdown-grace seconds the rest are killed; exit status 0;
  *  - SIGHUP: the configuration is read again; if valid, a new generation
- *    of workers starts on the same socket and the old one drains.
+ *    of workers starts on the same socket, and once it waits there (5 s
+ *    at most) the old one drains: it takes what is queued for it, and
+ *    one last request on each kept connection (fcgi.c).
  *
  * Caveats: each worker is one process serving one request at a time,
  * while it holds any number of kept FastCGI connections (fcgi.c), so
