@@ -26,7 +26,43 @@ struct verb {
 	int (*fn)(const struct conf *c, struct store *s);
 	int writes;     /* opens the store read-write, creating it */
 	int nostore_ok; /* runs without a store (s is NULL) */
+	/* Checks run before the store is opened, so a command refused
+	 * creates nothing (as root, a store the workers could not open). */
+	int (*validate)(const struct conf *c);
 };
+
+/*
+ * Before a command prints the whole map (list, export, the diff of
+ * check): a map that fails its checksum would print wrong, silently.
+ * Returns 0, or -1 when it is damaged (store_damage() says why).
+ */
+static int
+verified(struct store *s)
+{
+	char sum[96];
+
+	return store_verify(s, sum, sizeof(sum)) == SH_EDAMAGED ? -1 : 0;
+}
+
+/*
+ * A read that found the store damaged, or failed: say so, and what
+ * repairs it. Returns the exit status.
+ */
+static int
+store_failed(const char *verb, struct store *s)
+{
+	const char *why = store_damage(s);
+
+	if (why != NULL) {
+		fprintf(stderr,
+		        "sherve: %s: the store is damaged (%s); sherve "
+		        "refresh --force sets it aside and rebuilds it\n",
+		        verb, why);
+		return EXIT_IOERR;
+	}
+	fprintf(stderr, "sherve: %s: cannot read the store\n", verb);
+	return EXIT_FAILED;
+}
 
 /* check and metrics run without a store: diff against nothing, zeros. */
 static int
@@ -54,6 +90,17 @@ report(int rc, const struct refresh_report *rep)
 	}
 	fprintf(stderr, "sherve: refresh failed: %s\n", rep->msg);
 	return rc == SH_EINVAL ? EXIT_CONFIG : EXIT_FAILED;
+}
+
+static int
+refresh_validate(const struct conf *c)
+{
+	char msg[320];
+
+	if (refresh_url_check(c, msg, sizeof(msg)) == SH_OK)
+		return EXIT_OK;
+	fprintf(stderr, "sherve: refresh failed: %s\n", msg);
+	return EXIT_CONFIG;
 }
 
 static int
@@ -101,6 +148,24 @@ fail:
 	if (fp != stdin)
 		fclose(fp);
 	return NULL;
+}
+
+/* The file must be readable before a store is created for it. */
+static int
+import_validate(const struct conf *c)
+{
+	const char *file = c->args[1];
+	FILE *fp;
+
+	if (strcmp(file, "-") == 0)
+		return EXIT_OK;
+	if ((fp = fopen(file, "rb")) == NULL) {
+		fprintf(stderr, "sherve: import: %s: %s\n", file,
+		        strerror(errno));
+		return EXIT_FAILED;
+	}
+	fclose(fp);
+	return EXIT_OK;
 }
 
 static int
@@ -164,10 +229,8 @@ verb_list(const struct conf *c, struct store *s)
 	struct listing l = { "", 0, 0 };
 
 	(void)c;
-	if (store_foreach_rule(s, print_rule, &l) != 0) {
-		fprintf(stderr, "sherve: list: cannot read the store\n");
-		return EXIT_FAILED;
-	}
+	if (verified(s) != 0 || store_foreach_rule(s, print_rule, &l) != 0)
+		return store_failed("list", s);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -217,8 +280,7 @@ verb_lookup(const struct conf *c, struct store *s)
 		fprintf(stderr, "sherve: %.*s: no such alias\n", (int)n, alias);
 		return EXIT_FAILED;
 	}
-	fprintf(stderr, "sherve: lookup: cannot read the store\n");
-	return EXIT_FAILED;
+	return store_failed("lookup", s);
 }
 
 /*
@@ -247,6 +309,8 @@ verb_export(const struct conf *c, struct store *s)
 		                "RewriteMap file to write\n");
 		return EXIT_USAGE;
 	}
+	if (verified(s) != 0)
+		return store_failed("export", s);
 	if (file != NULL && (fp = fopen(file, "w")) == NULL) {
 		fprintf(stderr, "sherve: export: %s: %s\n", file,
 		        strerror(errno));
@@ -261,6 +325,8 @@ verb_export(const struct conf *c, struct store *s)
 		rc = SH_EIO;
 	if (rc == SH_OK)
 		return EXIT_OK;
+	if (store_damage(s) != NULL)
+		return store_failed("export", s);
 	fprintf(stderr, "sherve: export: %s\n", sherve_strerror(rc));
 	return EXIT_FAILED;
 }
@@ -312,9 +378,38 @@ print_next(const struct conf *c, struct store *s)
 	print_epoch("next due", due);
 }
 
+/*
+ * The store's health: the file against its header, the map against its
+ * checksum (reads the whole map). Returns 1 if it is damaged.
+ */
+static int
+print_health(struct store *s)
+{
+	char sum[96];
+	int rc = store_verify(s, sum, sizeof(sum));
+
+	if (rc == SH_OK)
+		printf("%-15s ok (%s)\n", "store", sum);
+	else if (rc == SH_ENOTFOUND)
+		printf("%-15s %s\n", "store",
+		       store_count(s) > 0 ? "no checksum (written by an older "
+		                            "sherve; the next refresh adds one)"
+		                          : "empty (no map stored yet)");
+	else if (store_damage(s) != NULL)
+		printf("%-15s DAMAGED: %s; sherve refresh --force sets it aside "
+		       "and rebuilds it\n",
+		       "store", store_damage(s));
+	else
+		printf("%-15s cannot be verified: %s\n", "store",
+		       sherve_strerror(rc));
+	return store_damage(s) != NULL;
+}
+
 static int
 verb_status(const struct conf *c, struct store *s)
 {
+	int damaged;
+
 	/* Which settings these are: an admin's shell and the service must
 	 * agree, and this is how to see that they do. */
 	printf("%-15s %s\n", "config file",
@@ -333,7 +428,10 @@ verb_status(const struct conf *c, struct store *s)
 	print_next(c, s);
 	print_meta("etag", s, "etag");
 	print_meta("last modified", s, "last_modified");
-	return EXIT_OK;
+	damaged = print_health(s);
+	if (fflush(stdout) != 0)
+		return EXIT_FAILED;
+	return damaged ? EXIT_IOERR : EXIT_OK;
 }
 
 /* Fetch a URL for check, without validators or a cache-buster. */
@@ -384,9 +482,15 @@ verb_check(const struct conf *c, struct store *s)
 		        strerror(errno));
 	if (buf == NULL)
 		return EXIT_FAILED;
+	if (!c->probe && s != NULL && verified(s) != 0) {
+		free(buf);
+		return store_failed("check", s);
+	}
 	bad = c->probe ? check_probe(c, src, buf, len, c->json)
 	               : check_redirects(c, s, src, buf, len);
 	free(buf);
+	if (s != NULL && store_damage(s) != NULL)
+		return store_failed("check (the diff above is incomplete)", s);
 	return bad == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -411,14 +515,14 @@ verb_metrics(const struct conf *c, struct store *s)
 }
 
 static const struct verb verbs[] = {
-	{ "check", 0, 1, verb_check, 0, 1 },
-	{ "export", 0, 1, verb_export, 0, 0 },
-	{ "import", 1, 1, verb_import, 1, 0 },
-	{ "list", 0, 0, verb_list, 0, 0 },
-	{ "lookup", 1, 2, verb_lookup, 0, 0 },
-	{ "metrics", 0, 0, verb_metrics, 0, 1 },
-	{ "refresh", 0, 0, verb_refresh, 1, 0 },
-	{ "status", 0, 0, verb_status, 0, 0 },
+	{ "check", 0, 1, verb_check, 0, 1, NULL },
+	{ "export", 0, 1, verb_export, 0, 0, NULL },
+	{ "import", 1, 1, verb_import, 1, 0, import_validate },
+	{ "list", 0, 0, verb_list, 0, 0, NULL },
+	{ "lookup", 1, 2, verb_lookup, 0, 0, NULL },
+	{ "metrics", 0, 0, verb_metrics, 0, 1, NULL },
+	{ "refresh", 0, 0, verb_refresh, 1, 0, refresh_validate },
+	{ "status", 0, 0, verb_status, 0, 0, NULL },
 };
 
 static const struct verb *
@@ -457,6 +561,8 @@ cli_main(const struct conf *c)
 		        v->name);
 		return EXIT_USAGE;
 	}
+	if (v->validate != NULL && (rc = v->validate(c)) != EXIT_OK)
+		return rc;
 	if ((rc = open_store(c, v, &s)) != EXIT_OK)
 		return rc;
 	rc = v->fn(c, s);

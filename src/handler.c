@@ -424,19 +424,43 @@ serve_redirect(struct handler *h, const struct request *rq, struct sink *out,
 }
 
 /*
+ * The store cannot answer (not open, or found damaged): whether path is
+ * an alias is unknown, so no 404, which clients and caches would keep.
+ */
+static int
+serve_store_down(const struct request *rq, struct sink *out, const char *why)
+{
+	static const char body[] = "Redirects are unavailable for a moment\n";
+	struct response r;
+
+	resp_begin(&r, out, 503);
+	resp_header(&r, "Content-Type", "text/plain; charset=utf-8");
+	resp_header_u64(&r, "Content-Length", sizeof(body) - 1);
+	resp_header(&r, "Cache-Control", "no-store");
+	resp_header(&r, "Retry-After", "5");
+	if (!is_head(rq))
+		resp_body(&r, body, sizeof(body) - 1);
+	resp_finish(&r);
+	log_request(rq, 503, "store", why);
+	return 503;
+}
+
+/*
  * One LMDB read for a gosherve map, a few for host sections and prefix
  * rules (store_resolve); on a miss, the rate-limited refresh hook and a
- * retry. A reserved path can never match, so it never causes a fetch.
+ * retry. A reserved path can never match, so it never causes a fetch;
+ * nor does a store error. Returns store_resolve()'s code.
  */
 static int
 lookup(struct handler *h, const char *host, const char *path, size_t n,
        char *url, size_t urlsz, struct store_match *m, int may_fetch)
 {
-	if (store_resolve(h->store, host, path, n, url, urlsz, m) == SH_OK)
-		return 1;
-	return may_fetch && h->on_miss != NULL && !rules_reserved(path, n) &&
-	       h->on_miss(h->miss_ctx) &&
-	       store_resolve(h->store, host, path, n, url, urlsz, m) == SH_OK;
+	int rc = store_resolve(h->store, host, path, n, url, urlsz, m);
+
+	if (rc != SH_ENOTFOUND || !may_fetch || h->on_miss == NULL ||
+	    rules_reserved(path, n) || !h->on_miss(h->miss_ctx))
+		return rc;
+	return store_resolve(h->store, host, path, n, url, urlsz, m);
 }
 
 /* Count the redirect under the rule's alias: "go", "docs/\*" or "*". */
@@ -472,6 +496,7 @@ serve_alias(struct handler *h, const struct request *rq, struct sink *out,
 	const char *path = rel, *hp = NULL, *query = NULL;
 	size_t n = strlen(rel);
 	struct store_match m;
+	int rc;
 
 	if (h->conf->alias_fold) {
 		rules_fold(rel, n, folded);
@@ -480,7 +505,10 @@ serve_alias(struct handler *h, const struct request *rq, struct sink *out,
 	if (rq->host != NULL &&
 	    rules_host(rq->host, strlen(rq->host), host, sizeof(host)) > 0)
 		hp = host;
-	if (!lookup(h, hp, path, n, url, sizeof(url), &m, may_fetch))
+	rc = lookup(h, hp, path, n, url, sizeof(url), &m, may_fetch);
+	if (rc == SH_EDAMAGED)
+		return serve_store_down(rq, out, store_damage(h->store));
+	if (rc != SH_OK)
 		return 0;
 	if (h->conf->forward_query == FORWARD_MERGE)
 		query = rq->query;
@@ -632,6 +660,10 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 		asset_close(&a);
 		return status;
 	}
+	/* Without a redirects-url a missing store hides no alias: 404. */
+	if (h->store == NULL && h->store_why != NULL && rel[0] != '\0' &&
+	    h->conf->redirects_url[0] != '\0')
+		return serve_store_down(rq, out, h->store_why);
 	if (h->store != NULL && rel[0] != '\0' &&
 	    (status = serve_alias(h, rq, out, rel, 1)) != 0)
 		return status;
@@ -680,6 +712,8 @@ handler_serve(struct handler *h, const struct request *rq, struct sink *out)
 	uint64_t t0;
 	int status;
 
+	if (h->tick != NULL)
+		h->tick(h->tick_ctx, h);
 	if (h->metrics == NULL)
 		return route(h, rq, out);
 	t0 = now_ns();

@@ -3,8 +3,10 @@
  * redirect -> not found. No network, no config parsing, one LMDB lookup.
  *
  * Caveats: the store may be NULL (it could not be opened); aliases then
- * answer 404 and assets are still served. The handler holds the webroot
- * open between requests; handler_close() lets it go.
+ * answer 503 with Retry-After (an alias cannot be told from a miss, and
+ * a 404 would be cached as the answer), the request log line says why,
+ * and assets are still served. The handler holds the webroot open
+ * between requests; handler_close() lets it go.
  */
 #ifndef SHERVE_HANDLER_H
 #define SHERVE_HANDLER_H
@@ -27,6 +29,14 @@ struct handler {
 	void *miss_ctx;
 	struct metrics *metrics; /* may be NULL: nothing recorded */
 	struct webroot root;     /* held open between requests; zeroed */
+	/*
+	 * Called first thing for each request, to bring store, metrics,
+	 * on_miss and store_why up to date (the worker's statedir_tick(),
+	 * at most once per clock tick). May be NULL.
+	 */
+	void (*tick)(void *ctx, struct handler *h);
+	void *tick_ctx;
+	const char *store_why; /* with store NULL: why, for the request log */
 };
 
 /*

@@ -13,18 +13,42 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claim.h"
 #include "fetch.h"
 #include "log.h"
 #include "redirects.h"
 #include "refresh.h"
+#include "sniff.h"
 #include "util.h"
+
+/* Per-line warnings logged for one file; the rest are counted. A file
+ * that is not what it should be would otherwise log one per line, at
+ * every retry (sherve check lists them all). */
+#define WARN_LINES 20
+/* A map this small may lose one alias per refresh, whatever max-shrink. */
+#define SMALL_MAP 10
+
+struct warns {
+	const char *source;
+	unsigned n;
+};
 
 static void
 warn_line(void *ctx, unsigned line, const char *reason)
 {
-	const char *source = ctx;
+	struct warns *w = ctx;
 
-	log_warnx("%s: line %u skipped: %s", source, line, reason);
+	if (++w->n <= WARN_LINES)
+		log_warnx("%s: line %u skipped: %s", w->source, line, reason);
+}
+
+static void
+warn_rest(const struct warns *w)
+{
+	if (w->n > WARN_LINES)
+		log_warnx("%s: %u more lines skipped, not logged one by one "
+		          "(sherve check lists them all)",
+		          w->source, w->n - WARN_LINES);
 }
 
 /* Take the cross-process refresh lock; returns the fd or -1. */
@@ -38,7 +62,8 @@ lock_take(const struct conf *c, int nowait, int *busy)
 	if ((size_t)snprintf(path, sizeof(path), "%s/refresh.lock",
 	                     c->state_dir) >= sizeof(path))
 		return -1;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
+	/* 0666 less the umask, as every file sherve creates. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
 		return -1;
 	while (flock(fd, LOCK_EX | (nowait ? LOCK_NB : 0)) != 0) {
 		if (errno == EINTR)
@@ -109,14 +134,20 @@ record_failure(const struct conf *c, struct store *s, time_t now,
 		          store_write_error(s));
 }
 
-/* The shrink guard: refuse a map that lost too many aliases at once. */
+/*
+ * The shrink guard: refuse a map that lost too many aliases at once,
+ * more than max-shrink percent, or, for a map of fewer than SMALL_MAP
+ * aliases (where half is one or two), more than one.
+ */
 static int
 shrank(const struct conf *c, struct store *s, size_t n, unsigned flags)
 {
 	size_t old = store_count(s);
 
-	if ((flags & REFRESH_FORCE) || c->max_shrink >= 100 || old == 0)
+	if ((flags & REFRESH_FORCE) || c->max_shrink >= 100 || n >= old)
 		return 0;
+	if (old < SMALL_MAP && old - n > 1)
+		return 1;
 	return (unsigned long long)n * 100 <
 	       (unsigned long long)old * (100 - c->max_shrink);
 }
@@ -150,14 +181,22 @@ apply(const struct conf *c, struct store *s, const char *buf, size_t len,
       struct refresh_report *rep, const char *now)
 {
 	struct redirect_map m = { 0 };
+	struct warns w = { source, 0 };
 	struct redirects_opts o;
 	char count[32], popts[96];
+	const char *what;
 	int rc;
 
+	if ((what = sniff_body(buf, len)) != NULL) {
+		snprintf(rep->msg, sizeof(rep->msg), "%s: refused: %s", source,
+		         what);
+		return SH_EPARSE;
+	}
 	refresh_parse_opts(c, source, &o);
 	parse_options(c, source, popts, sizeof(popts));
-	if ((rc = redirects_parse_opts(buf, len, &o, &m, warn_line,
-	                               (void *)source)) != SH_OK)
+	rc = redirects_parse_opts(buf, len, &o, &m, warn_line, &w);
+	warn_rest(&w);
+	if (rc != SH_OK)
 		goto out;
 	rep->count = m.n;
 	rep->invalid = m.invalid;
@@ -170,11 +209,14 @@ apply(const struct conf *c, struct store *s, const char *buf, size_t len,
 	}
 	if (shrank(c, s, m.n, flags)) {
 		rc = SH_ESHRINK;
-		snprintf(
-		        rep->msg, sizeof(rep->msg),
-		        "%s: refused: %zu aliases, %zu stored, max-shrink %llu%%",
-		        source, m.n, store_count(s),
-		        (unsigned long long)c->max_shrink);
+		snprintf(rep->msg, sizeof(rep->msg),
+		         "%s: refused: %zu aliases, %zu stored, max-shrink "
+		         "%llu%%%s (refresh --force takes it)",
+		         source, m.n, store_count(s),
+		         (unsigned long long)c->max_shrink,
+		         store_count(s) < SMALL_MAP ? ", one at a time under "
+		                                      "10 aliases"
+		                                    : "");
 		goto out;
 	}
 	snprintf(count, sizeof(count), "%zu", m.n);
@@ -395,6 +437,52 @@ refresh_next_due(const struct conf *c, struct store *s)
 	return refresh_meta_u64(s, "last_attempt") + c->refresh_interval;
 }
 
+/*
+ * The periodic check: the stored map against its checksum (reads it all,
+ * so not on the miss path, where a request waits). A damaged store is set
+ * aside and this refresh fills a fresh one.
+ */
+static void
+check_stored(struct store *s)
+{
+	char sum[96];
+
+	if (store_verify(s, sum, sizeof(sum)) == SH_EDAMAGED &&
+	    store_heal(s) != SH_OK)
+		log_error("store: damaged (%s), and it cannot be set aside "
+		          "here; the workers will",
+		          store_damage(s) != NULL ? store_damage(s) : "?");
+}
+
+/*
+ * Does this state dir serve our redirects-url (claim.h)? Else the map
+ * is not ours to store. Returns SH_OK, or SH_EINVAL / SH_EIO with
+ * rep->msg set.
+ */
+static int
+claimed(const struct conf *c, struct refresh_report *rep)
+{
+	char other[4096];
+	int rc = claim_check(c->state_dir, c->redirects_url, other,
+	                     sizeof(other));
+
+	if (rc == SH_OK)
+		return SH_OK;
+	if (rc == SH_EBUSY) {
+		/* rep->msg is one line of 320 bytes: long names are cut. */
+		snprintf(rep->msg, sizeof(rep->msg),
+		         "refused: state-dir %.50s serves %.70s for a running "
+		         "sherve (see instance.lock); this one is for %.70s: "
+		         "give each its own state-dir",
+		         c->state_dir, other, c->redirects_url);
+		return SH_EINVAL;
+	}
+	snprintf(rep->msg, sizeof(rep->msg),
+	         "state-dir: cannot record the instance in %.200s: %s",
+	         c->state_dir, strerror(errno));
+	return SH_EIO;
+}
+
 /* Run fn under the lock and record a failure; shared by run and import. */
 static int
 locked(const struct conf *c, struct store *s, unsigned flags,
@@ -419,6 +507,12 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 		         strerror(errno));
 		return busy ? SH_EBUSY : SH_EIO;
 	}
+	if (buf == NULL && (rc = claimed(c, rep)) != SH_OK) {
+		lock_release(fd);
+		return rc;
+	}
+	if (!(flags & REFRESH_MISS))
+		check_stored(s);
 	if (skip_under_lock(c, s, flags, start, start_us, rep)) {
 		lock_release(fd);
 		return SH_EBUSY;
@@ -442,21 +536,31 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 }
 
 int
-refresh_run(const struct conf *c, struct store *s, unsigned flags,
-            struct refresh_report *rep)
+refresh_url_check(const struct conf *c, char *msg, size_t msgsz)
 {
-	memset(rep, 0, sizeof(*rep));
-	rep->retry_after = -1;
 	if (c->redirects_url[0] == '\0') {
-		snprintf(rep->msg, sizeof(rep->msg), "redirects-url: not set");
+		snprintf(msg, msgsz, "redirects-url: not set");
 		return SH_EINVAL;
 	}
 	if (!fetch_url_ok(c->redirects_url)) {
-		snprintf(rep->msg, sizeof(rep->msg),
+		snprintf(msg, msgsz,
 		         "redirects-url: %s: not an http, https or file URL",
 		         c->redirects_url);
 		return SH_EINVAL;
 	}
+	return SH_OK;
+}
+
+int
+refresh_run(const struct conf *c, struct store *s, unsigned flags,
+            struct refresh_report *rep)
+{
+	int rc;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->retry_after = -1;
+	if ((rc = refresh_url_check(c, rep->msg, sizeof(rep->msg))) != SH_OK)
+		return rc;
 	return locked(c, s, flags, rep, NULL, 0, NULL);
 }
 

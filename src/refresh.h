@@ -17,8 +17,21 @@
  * allow-relative-targets skips the conditional GET once). Times are unix
  * seconds.
  *
+ * Before storing anything a refresh checks, under the lock:
+ *  - that the state dir serves its redirects-url (claim.h): a running
+ *    instance for another URL makes it refuse (SH_EINVAL);
+ *  - the stored map against its checksum (store_verify(); not on the
+ *    miss path): a damaged store is set aside and this refresh fills a
+ *    fresh one, fetched without validators;
+ * and of the body: that it is not an HTML page or a binary file
+ * (sniff.h), refused whole with one line; per-line warnings are logged
+ * for the first 20 lines, then counted. The shrink guard refuses a map
+ * that loses more than max-shrink percent of the aliases, or more than
+ * one when fewer than 10 are stored.
+ *
  * Caveats: blocks for up to the fetch timeouts; only the miss path
- * (REFRESH_MISS, rate-limited) may run while a request waits.
+ * (REFRESH_MISS, rate-limited) may run while a request waits. The
+ * checksum check reads the whole store (about 6 s of CPU per GB).
  */
 #ifndef SHERVE_REFRESH_H
 #define SHERVE_REFRESH_H
@@ -53,6 +66,13 @@ struct refresh_report {
  */
 int refresh_run(const struct conf *c, struct store *s, unsigned flags,
                 struct refresh_report *rep);
+
+/*
+ * Is c->redirects_url set and an http, https or file URL? Returns SH_OK,
+ * or SH_EINVAL with the reason in msg. Commands check it before they
+ * create a store.
+ */
+int refresh_url_check(const struct conf *c, char *msg, size_t msgsz);
 
 /*
  * Replace the store from a local buffer (sherve import) with the same

@@ -183,8 +183,15 @@ schedule_start(const struct conf *c, struct store *s)
 	timer.conf = c;
 	timer.stop = 0;
 	timer.seed = (unsigned)getpid() ^ (unsigned)time(NULL);
-	/* The thread inherits this mask: signals stay with the main thread. */
+	/* The thread inherits this mask: signals stay with the main thread.
+	 * Not the synchronous ones: a fault in a thread that blocks it kills
+	 * the process outright, and the store's fault guard (guard.h) must
+	 * catch a SIGBUS of the timer's reads too. */
 	sigfillset(&all);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&timer.thread, NULL, timer_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

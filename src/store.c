@@ -1,17 +1,23 @@
 /* store.c - the LMDB-backed redirect map; see store.h. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "log.h"
 #include "rules.h"
+#include "sha256.h"
 #include "store.h"
 #include "util.h"
 
@@ -24,6 +30,11 @@
 /* The key layout of "map" and "prefix"; an older store reads as empty. */
 #define STORE_LAYOUT 2
 #define LAYOUT_KEY   "layout"
+/* The digest of the map, written with it: "sha256:HEX". */
+#define CHECKSUM_KEY "checksum"
+/* Damaged files set aside: STORE_FILE DAMAGED_TAG STAMP; the newest kept. */
+#define DAMAGED_TAG  ".damaged-"
+#define DAMAGED_KEEP 2
 
 /* The "layout" meta value, cached for one snapshot of the store. */
 struct layout {
@@ -46,16 +57,162 @@ struct store {
 	int last_rc;   /* LMDB's code for the last failed write */
 	struct layout lay;
 	char dir[4096]; /* the state dir, to tell a full disk from EIO */
+
+	/* Integrity: see "The fault guard" and "Checks" below. */
+	char path[4096]; /* dir/STORE_FILE */
+	dev_t dev;       /* the file env maps, to see it replaced */
+	ino_t ino;
+	int damaged;          /* found damaged: no call reads it again */
+	char why[192];        /* what was found */
+	MDB_txn *wtxn;        /* the write transaction under way */
+	MDB_cursor *cur[2];   /* cursors of rtxn under way */
+	struct store *orig;   /* a clone's original */
+	unsigned clones;      /* live clones of this handle */
+	char space_err[4400]; /* why the last write was refused for room */
+	/* A rule copied out of the map for store_foreach_rule()'s callback. */
+	char rbuf[REDIRECT_KEY_MAX + 16384 + 16];
 };
 
-/* mkdir -p with mode 0750 for what it creates. */
+/*
+ * The fault guard. Every public call that reads or writes the map runs
+ * under guard_run() (guard.h): a read past the end of a file truncated
+ * under us (SIGBUS), a scribbled page that sends LMDB outside the map
+ * (SIGSEGV), or one of LMDB's assertions (its assert hook) returns to
+ * guarded() instead of killing the process. The store is then marked
+ * damaged: every later call answers SH_EDAMAGED without touching the map,
+ * and its owner sets the file aside (store_set_aside(), store_heal()).
+ *
+ * What is safe after the jump, and why:
+ *  - aborting the read transaction: a reader holds no LMDB lock while it
+ *    reads pages (mdb_txn_begin takes the reader table's mutex and lets
+ *    it go before any page is read), and the abort only clears its slot
+ *    in the lock file, which is another file;
+ *  - closing the read transaction's cursors (s->cur): that frees them;
+ *  - aborting a write transaction (s->wtxn): it releases the writer lock
+ *    and frees its dirty pages, which live in memory, not in the map;
+ *    pages it spilled to the file are in no committed tree, so nothing
+ *    reaches the file: the last committed map is what it was;
+ *  - closing the environment (mdb_env_close() unmaps without reading).
+ * What is not: reading anything through that environment again. The call
+ * that faulted was cut short; a callback of store_foreach_rule() only ever
+ * sees a rule copied out of the map, so a fault never lands in stdio.
+ */
+
+/* A public call's body and its arguments, for guard_run(). */
+struct call {
+	struct store *s;
+	int (*fn)(struct store *s, void *arg);
+	void *arg;
+};
+
 static int
-mkdir_p(const char *dir)
+call_fn(void *ctx)
+{
+	struct call *c = ctx;
+
+	return c->fn(c->s, c->arg);
+}
+
+/* Mark s damaged (the first reason sticks); returns SH_EDAMAGED. */
+static int
+damage(struct store *s, const char *why)
+{
+	if (!s->damaged) {
+		s->damaged = 1;
+		(void)str_copy(s->why, why, sizeof(s->why));
+	}
+	return SH_EDAMAGED;
+}
+
+/* LMDB's codes for a file that is not what its header says it is. */
+static int
+damage_rc(int rc)
+{
+	return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
+	       rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH;
+}
+
+/* A read's LMDB code as ours: SH_ENOTFOUND, SH_EDAMAGED or SH_ESTORE. */
+static int
+rd_err(struct store *s, int rc)
+{
+	char why[96];
+
+	if (rc == MDB_NOTFOUND)
+		return SH_ENOTFOUND;
+	if (!damage_rc(rc))
+		return SH_ESTORE;
+	snprintf(why, sizeof(why), "LMDB: %s", mdb_strerror(rc));
+	return damage(s, why);
+}
+
+/* Close the read cursors a call holds in s->cur. */
+static void
+abandon_cursors(struct store *s)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (s->cur[i] != NULL)
+			mdb_cursor_close(s->cur[i]);
+		s->cur[i] = NULL;
+	}
+}
+
+/* After a jump: let go of what the cut-short call held. */
+static void
+abandon(struct store *s)
+{
+	abandon_cursors(s);
+	if (s->wtxn != NULL)
+		mdb_txn_abort(s->wtxn); /* frees its own cursors */
+	s->wtxn = NULL;
+	if (s->rtxn != NULL)
+		mdb_txn_abort(s->rtxn);
+	s->rtxn = NULL;
+}
+
+/* Run fn(s, arg) under the fault guard. */
+static int
+guarded(struct store *s, int (*fn)(struct store *s, void *arg), void *arg)
+{
+	struct call c = { s, fn, arg };
+	char why[160];
+	int rc;
+
+	if (s->damaged)
+		return SH_EDAMAGED;
+	if ((rc = guard_run(call_fn, &c, why, sizeof(why))) != GUARD_FAULT)
+		return rc;
+	abandon(s);
+	return damage(s, why);
+}
+
+/* LMDB's assertion hook: inside guarded(), leave as a fault would. */
+static void
+on_assert(MDB_env *env, const char *msg)
+{
+	char why[160];
+
+	(void)env;
+	snprintf(why, sizeof(why), "LMDB assertion: %s", msg);
+	guard_fail(why);
+}
+
+/*
+ * mkdir -p; what it creates gets 0777 less the umask, so a shared group
+ * can be given the state dir. On failure errno is set and failed names
+ * the directory that could not be created or used.
+ */
+static int
+mkdir_p(const char *dir, char *failed, size_t failedsz)
 {
 	struct stat st;
 	char buf[4096];
 	char *p;
+	int why;
 
+	(void)str_copy(failed, dir, failedsz);
 	if (str_copy(buf, dir, sizeof(buf)) >= sizeof(buf)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -64,23 +221,53 @@ mkdir_p(const char *dir)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+			(void)str_copy(failed, buf, failedsz);
 			return -1;
+		}
 		*p = '/';
 	}
 	/* A read-only or foreign-owned state dir that exists is fine: the
 	 * store then opens read-only. EEXIST also covers a regular file in
 	 * the way: the stat says so now. */
-	if (mkdir(buf, 0750) != 0 && errno != EEXIST && errno != EROFS &&
-	    errno != EACCES)
+	why = mkdir(buf, 0777) == 0 ? 0 : errno;
+	if (why != 0 && why != EEXIST && why != EROFS && why != EACCES)
 		return -1;
-	if (stat(buf, &st) != 0)
+	if (stat(buf, &st) != 0) {
+		/* Not there, and mkdir said why: that is the cause to tell. */
+		if (errno == ENOENT && why != 0 && why != EEXIST)
+			errno = why;
 		return -1;
+	}
 	if (!S_ISDIR(st.st_mode)) {
 		errno = ENOTDIR;
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The message for a state dir that could not be made: with a permission
+ * error, say as whom sherve runs and what to create for it.
+ */
+static void
+mkdir_error(const char *dir, const char *failed, int e, char *err, size_t errsz)
+{
+	char who[128];
+	const char *owner = who;
+
+	if (e != EACCES && e != EPERM && e != EROFS) {
+		snprintf(err, errsz, "state-dir: %s: %s", failed, strerror(e));
+		return;
+	}
+	util_whoami(who, sizeof(who));
+	if (strncmp(who, "uid ", 4) == 0)
+		owner += 4; /* no name: install -o takes the number */
+	snprintf(err, errsz,
+	         "state-dir: cannot create %s: %s (sherve runs as %s; as "
+	         "root, create %s for that user, e.g. install -d -o %.*s %s)",
+	         failed, strerror(e), who, dir, (int)strcspn(owner, " "), owner,
+	         dir);
 }
 
 /* LMDB's shared-memory locking is unsafe on network filesystems. */
@@ -98,6 +285,109 @@ network_fs(const char *dir)
 	case 0xfe534d42UL: return "smb2";
 	}
 	return NULL;
+}
+
+/* 1 if name is a set-aside data file (not its lock file). */
+static int
+is_damaged_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(name, STORE_FILE DAMAGED_TAG,
+	               sizeof(STORE_FILE DAMAGED_TAG) - 1) == 0 &&
+	       (n < 5 || strcmp(name + n - 5, "-lock") != 0);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Keep the DAMAGED_KEEP newest damaged sets in dir (their names sort by
+ * time): a store damaged again and again must not fill the disk.
+ */
+static void
+prune_damaged(const char *dir)
+{
+	char *names[64], path[4200];
+	struct dirent *e;
+	size_t n = 0, i;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && n < sizeof(names) / sizeof(*names))
+		if (is_damaged_name(e->d_name) &&
+		    (names[n] = strdup(e->d_name)) != NULL)
+			n++;
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 0; i < n; i++) {
+		if (i + DAMAGED_KEEP < n) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			(void)unlink(path);
+			snprintf(path, sizeof(path), "%s/%s-lock", dir,
+			         names[i]);
+			(void)unlink(path);
+		}
+		free(names[i]);
+	}
+}
+
+/*
+ * Rename the damaged store file (dev, ino) of dir, and its lock file,
+ * to STORE_FILE.damaged-STAMP, so the next open starts a fresh store and
+ * the next refresh fills it. Under an flock of the dir, and only if that
+ * file still stands at the path: a process that found the same damage a
+ * moment later must not set aside the fresh store. Processes that still
+ * map the old file keep their (renamed) pair until they see the change.
+ * Returns SH_OK (set aside now or before) or SH_EIO.
+ */
+static int
+set_aside_file(const char *dir, dev_t dev, ino_t ino, const char *why)
+{
+	char path[4200], to[4300], stamp[32];
+	time_t now = time(NULL);
+	struct stat st;
+	struct tm tm;
+	int dfd, rc = SH_OK;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return SH_EIO;
+	while (flock(dfd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(dfd);
+			return SH_EIO;
+		}
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	if (stat(path, &st) != 0 || st.st_dev != dev || st.st_ino != ino)
+		goto out; /* another process did it */
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+	snprintf(to, sizeof(to), "%s%s%s-%ld", path, DAMAGED_TAG, stamp,
+	         (long)getpid());
+	if (rename(path, to) != 0) {
+		log_warn("store: %s is damaged (%s) but cannot be set aside",
+		         path, why);
+		rc = SH_EIO;
+		goto out;
+	}
+	/* The lock file belongs to the old data file: its transaction id
+	 * and readers mean nothing to a fresh one. */
+	snprintf(path, sizeof(path), "%s/%s-lock", dir, STORE_FILE);
+	snprintf(to + strlen(to), sizeof(to) - strlen(to), "-lock");
+	(void)rename(path, to);
+	to[strlen(to) - 5] = '\0';
+	log_error("store: %s/%s is damaged (%s); set aside as %s; the next "
+	          "refresh rebuilds the map, assets are served meanwhile",
+	          dir, STORE_FILE, why, to);
+	prune_damaged(dir);
+out:
+	close(dfd); /* drops the flock */
+	return rc;
 }
 
 static int
@@ -118,32 +408,113 @@ store_dbis(struct store *s)
 		return rc;
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return rc;
+	s->wtxn = txn;
 	if ((rc = mdb_dbi_open(txn, "map", MDB_CREATE, &s->map)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "prefix", MDB_CREATE, &s->prefix)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0) {
+		s->wtxn = NULL;
 		mdb_txn_abort(txn);
 		return rc;
 	}
+	s->wtxn = NULL;
 	return mdb_txn_commit(txn);
 }
 
+/* store_dbis() for guarded(): its LMDB code is kept in s->last_rc. */
+static int
+dbis_fn(struct store *s, void *arg)
+{
+	int rc;
+
+	(void)arg;
+	if ((rc = store_dbis(s)) == 0)
+		return SH_OK;
+	if (damage_rc(rc))
+		return rd_err(s, rc);
+	s->last_rc = rc;
+	return SH_ESTORE;
+}
+
+/*
+ * Is the file at s->path still the one mapped, and as long as its header
+ * says? LMDB never shrinks its file and writes pages before the header
+ * that names them, so a healthy file always reaches its last page; a
+ * shorter one was truncated (a full disk elsewhere, a bad copy), and a
+ * read of a page past its end would raise SIGBUS. One stat(2); the
+ * header is read from the map only once the file holds it.
+ */
+static int
+check_file(struct store *s, void *arg)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned long long need;
+	MDB_envinfo info;
+	struct stat st;
+	MDB_stat ms;
+	char why[192];
+
+	(void)arg;
+	if (stat(s->path, &st) != 0)
+		return errno == ENOENT ? SH_ESTALE : SH_EIO;
+	if (st.st_dev != s->dev || st.st_ino != s->ino)
+		return SH_ESTALE;
+	if (st.st_size < 2 * (pg > 0 ? pg : 4096)) {
+		snprintf(why, sizeof(why),
+		         "truncated: %lld bytes, less than its two header "
+		         "pages",
+		         (long long)st.st_size);
+		return damage(s, why);
+	}
+	if (mdb_env_stat(s->env, &ms) != 0 || mdb_env_info(s->env, &info) != 0)
+		return SH_ESTORE;
+	need = ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize;
+	if ((unsigned long long)st.st_size < need) {
+		snprintf(why, sizeof(why),
+		         "truncated: %lld bytes, its header says %llu",
+		         (long long)st.st_size, need);
+		return damage(s, why);
+	}
+	return SH_OK;
+}
+
+/*
+ * Open the environment at path into s. Returns 0 or an LMDB code (or
+ * errno); MDB_CORRUPTED when the file is damaged (s->why says how), and
+ * EAGAIN when another file took its place while it was being opened.
+ */
 static int
 store_env(struct store *s, const char *path, unsigned flags)
 {
-	int rc, dead;
+	struct stat st;
+	int rc, dead, fd;
 
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return rc;
 	if ((rc = mdb_env_set_maxdbs(s->env, 3)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, STORE_MAP_INITIAL)) != 0)
 		return rc;
-	rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOTLS | flags, 0640);
+	(void)mdb_env_set_assert(s->env, on_assert);
+	/* 0666: the umask decides, so a shared group can share the store. */
+	rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOTLS | flags, 0666);
 	if (rc != 0)
 		return rc;
 	s->rdonly = (flags & MDB_RDONLY) != 0;
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0)
+		return EIO;
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	(void)str_copy(s->path, path, sizeof(s->path));
+	/* Whole, before any page past the header is read. */
+	rc = guarded(s, check_file, NULL);
+	if (rc == SH_ESTALE)
+		return EAGAIN;
+	if (rc != SH_OK)
+		return rc == SH_EDAMAGED ? MDB_CORRUPTED : EIO;
 	/* Free slots of readers that were killed (mod_fcgid, SIGKILL). */
 	(void)mdb_reader_check(s->env, &dead);
-	return store_dbis(s);
+	if ((rc = guarded(s, dbis_fn, NULL)) == SH_OK)
+		return 0;
+	return rc == SH_EDAMAGED ? MDB_CORRUPTED : s->last_rc;
 }
 
 /*
@@ -171,13 +542,12 @@ store_path(const char *dir, char *path, size_t pathsz, char *err, size_t errsz)
 }
 
 /*
- * The state dir is not writable (a read-only mount, or a store that
- * another user refreshes): serve what is stored rather than nothing.
- * LMDB skips its lock file on a read-only filesystem; elsewhere the lock
- * file must still be writable. Returns the store, or NULL with *mrc set.
+ * One try at opening path with flags: the store, or NULL with *mrc set
+ * (and why, for a damaged file; dev and ino name the file LMDB found).
  */
 static struct store *
-open_rdonly(const char *path, int why, int *mrc)
+open_try(const char *dir, const char *path, unsigned flags, int *mrc, char *why,
+         size_t whysz)
 {
 	struct store *s;
 
@@ -185,8 +555,31 @@ open_rdonly(const char *path, int why, int *mrc)
 		*mrc = ENOMEM;
 		return NULL;
 	}
-	if ((*mrc = store_env(s, path, MDB_RDONLY)) != 0) {
-		store_close(s);
+	(void)str_copy(s->dir, dir, sizeof(s->dir));
+	if ((*mrc = store_env(s, path, flags)) == 0)
+		return s;
+	if (*mrc == MDB_CORRUPTED && s->damaged)
+		(void)str_copy(why, s->why, whysz);
+	else
+		snprintf(why, whysz, "%s", mdb_strerror(*mrc));
+	store_close(s);
+	return NULL;
+}
+
+/*
+ * The state dir is not writable (a read-only mount, or a store that
+ * another user refreshes): serve what is stored rather than nothing.
+ * LMDB skips its lock file on a read-only filesystem; elsewhere the lock
+ * file must still be writable. Returns the store, or NULL with *mrc set.
+ */
+static struct store *
+open_rdonly(const char *dir, const char *path, int why, int *mrc)
+{
+	struct store *s;
+	char msg[192];
+
+	if ((s = open_try(dir, path, MDB_RDONLY, mrc, msg, sizeof(msg))) ==
+	    NULL) {
 		*mrc = why; /* the first cause is the one to report */
 		return NULL;
 	}
@@ -196,40 +589,56 @@ open_rdonly(const char *path, int why, int *mrc)
 	return s;
 }
 
+/*
+ * Open (creating) path; a CGI open can race another process creating
+ * the same files, so a few tries. Returns the store or NULL, *mrc set.
+ */
+static struct store *
+open_writer(const char *dir, const char *path, int *mrc, char *why,
+            size_t whysz)
+{
+	struct store *s = NULL;
+	int tries;
+
+	for (tries = 0; tries < STORE_OPEN_TRIES; tries++) {
+		if ((s = open_try(dir, path, 0, mrc, why, whysz)) != NULL)
+			return s;
+		if (*mrc != EAGAIN && *mrc != EBUSY && *mrc != MDB_INVALID)
+			break;
+		usleep(20000u << tries);
+	}
+	return NULL;
+}
+
 int
 store_open(const char *dir, struct store **out, char *err, size_t errsz)
 {
 	struct store *s = NULL;
-	char path[4096];
-	int rc, mrc = 0, tries;
+	char path[4096], failed[4096], why[192];
+	struct stat st;
+	int rc, mrc = 0;
 
 	*out = NULL;
-	if (mkdir_p(dir) != 0) {
-		snprintf(err, errsz, "state-dir: %s: %s", dir, strerror(errno));
+	if (mkdir_p(dir, failed, sizeof(failed)) != 0) {
+		mkdir_error(dir, failed, errno, err, errsz);
 		return SH_EIO;
 	}
 	if ((rc = store_path(dir, path, sizeof(path), err, errsz)) != SH_OK)
 		return rc;
-	/* A CGI open can race another process creating the same files. */
-	for (tries = 0; tries < STORE_OPEN_TRIES; tries++) {
-		if ((s = calloc(1, sizeof(*s))) == NULL)
-			return SH_ENOMEM;
-		if ((mrc = store_env(s, path, 0)) == 0)
-			break;
-		store_close(s);
-		s = NULL;
-		if (mrc != EAGAIN && mrc != EBUSY && mrc != MDB_INVALID)
-			break;
-		usleep(20000u << tries);
-	}
+	s = open_writer(dir, path, &mrc, why, sizeof(why));
+	/* A damaged file is a cache lost: set it aside, start afresh. The
+	 * file is named by what stands at the path now; if another process
+	 * put a fresh one there meanwhile, that one opens. */
+	if (s == NULL && damage_rc(mrc) && stat(path, &st) == 0 &&
+	    set_aside_file(dir, st.st_dev, st.st_ino, why) == SH_OK)
+		s = open_writer(dir, path, &mrc, why, sizeof(why));
 	if (s == NULL && (mrc == EACCES || mrc == EROFS))
-		s = open_rdonly(path, mrc, &mrc);
+		s = open_rdonly(dir, path, mrc, &mrc);
 	if (s == NULL) {
 		snprintf(err, errsz, "state-dir: %s: %s", path,
-		         mdb_strerror(mrc));
+		         damage_rc(mrc) ? why : mdb_strerror(mrc));
 		return mrc == EACCES || mrc == EROFS ? SH_EIO : SH_ESTORE;
 	}
-	(void)str_copy(s->dir, dir, sizeof(s->dir));
 	*out = s;
 	return SH_OK;
 }
@@ -237,15 +646,15 @@ store_open(const char *dir, struct store **out, char *err, size_t errsz)
 int
 store_open_reader(const char *dir, struct store **out, char *err, size_t errsz)
 {
-	char path[4096], lock[4112];
-	struct store *s;
+	char path[4096], lock[4112], why[192];
 	unsigned flags = MDB_RDONLY;
+	struct stat st;
 	int rc, mrc;
 
 	*out = NULL;
 	if ((rc = store_path(dir, path, sizeof(path), err, errsz)) != SH_OK)
 		return rc;
-	if (access(path, F_OK) != 0) {
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
 		snprintf(err, errsz,
 		         "state-dir: %s: no store yet (sherve refresh or "
 		         "sherve import creates it)",
@@ -256,19 +665,28 @@ store_open_reader(const char *dir, struct store **out, char *err, size_t errsz)
 	 * (root, say) and then unwritable for the workers. No lock file means
 	 * no process has the store open: read it without one. */
 	snprintf(lock, sizeof(lock), "%s-lock", path);
-	if (access(lock, F_OK) != 0)
+	if (access(lock, F_OK) != 0 && errno == ENOENT)
 		flags |= MDB_NOLOCK;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return SH_ENOMEM;
-	if ((mrc = store_env(s, path, flags)) != 0) {
-		store_close(s);
-		snprintf(err, errsz, "state-dir: %s: %s", path,
-		         mdb_strerror(mrc));
-		return mrc == EACCES || mrc == EROFS ? SH_EIO : SH_ESTORE;
+	/* LMDB reads an empty file as a new one, which a reader cannot
+	 * write: it would say "Bad file descriptor". */
+	if (stat(path, &st) == 0 && st.st_size == 0) {
+		mrc = MDB_INVALID;
+		snprintf(why, sizeof(why), "the file is empty");
+	} else if ((*out = open_try(dir, path, flags, &mrc, why,
+	                            sizeof(why))) != NULL) {
+		return SH_OK;
 	}
-	(void)str_copy(s->dir, dir, sizeof(s->dir));
-	*out = s;
-	return SH_OK;
+	if (damage_rc(mrc)) {
+		snprintf(err, errsz,
+		         "state-dir: %s is damaged (%s); sherve refresh "
+		         "--force sets it aside and rebuilds it",
+		         path, why);
+		return SH_EDAMAGED;
+	}
+	snprintf(err, errsz, "state-dir: cannot read the store: %s: %s", path,
+	         mdb_strerror(mrc));
+	return mrc == EACCES || mrc == EROFS || mrc == ENOENT ? SH_EIO
+	                                                      : SH_ESTORE;
 }
 
 void
@@ -276,8 +694,11 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	abandon_cursors(s);
 	if (s->rtxn != NULL)
 		mdb_txn_abort(s->rtxn);
+	if (s->clone && s->orig != NULL)
+		s->orig->clones--;
 	if (s->env != NULL && !s->clone)
 		mdb_env_close(s->env);
 	free(s);
@@ -297,9 +718,204 @@ store_clone(struct store *s, struct store **out)
 	c->meta = s->meta;
 	c->clone = 1;
 	c->rdonly = s->rdonly;
+	c->dev = s->dev;
+	c->ino = s->ino;
 	memcpy(c->dir, s->dir, sizeof(c->dir));
+	memcpy(c->path, s->path, sizeof(c->path));
+	c->orig = s;
+	s->clones++;
 	*out = c;
 	return SH_OK;
+}
+
+/* ---- Checks: the file against its header, the map against its sum ---- */
+
+int
+store_check(struct store *s)
+{
+	return guarded(s, check_file, NULL);
+}
+
+const char *
+store_damage(const struct store *s)
+{
+	return s->damaged ? s->why : NULL;
+}
+
+int
+store_set_aside(struct store *s)
+{
+	if (s->clone)
+		return SH_EINVAL;
+	return set_aside_file(s->dir, s->dev, s->ino,
+	                      s->damaged ? s->why : "damaged");
+}
+
+/*
+ * Make s whole: if it is damaged, set its file aside and open a fresh,
+ * empty store in the same struct (so callers keep their pointer). Only a
+ * handle with no clones may do this: a clone shares the environment.
+ */
+int
+store_heal(struct store *s)
+{
+	struct store *n;
+	char why[192];
+	int rc, mrc;
+
+	if ((rc = store_check(s)) == SH_OK || rc == SH_ESTALE)
+		return SH_OK;
+	if (rc != SH_EDAMAGED)
+		return rc;
+	if (s->clone || s->clones > 0 || s->rdonly)
+		return SH_EDAMAGED;
+	if (store_set_aside(s) != SH_OK)
+		return SH_EDAMAGED;
+	if ((n = open_writer(s->dir, s->path, &mrc, why, sizeof(why))) ==
+	    NULL) {
+		log_error("store: %s: cannot open a fresh store: %s", s->path,
+		          why);
+		return SH_EDAMAGED;
+	}
+	/* Swap the fresh handle's innards into s, then close the old. */
+	{
+		struct store old = *s;
+
+		*s = *n;
+		*n = old;
+		store_close(n);
+	}
+	return SH_OK;
+}
+
+/* 4 bytes of n, big-endian, into the digest: lengths frame the bytes. */
+static void
+digest_len(struct sha256 *c, size_t n)
+{
+	unsigned char b[4] = { (unsigned char)(n >> 24),
+		               (unsigned char)(n >> 16),
+		               (unsigned char)(n >> 8), (unsigned char)n };
+
+	sha256_update(c, b, sizeof(b));
+}
+
+/*
+ * The digest of the map as txn sees it: every entry of "map" and
+ * "prefix" in key order (database number, key and value, each framed by
+ * its length), then the "layout" record, which says how to read them.
+ * Generic over the key layout: whatever rules are stored, all are summed.
+ * With track, the cursors sit in s->cur for abandon() (a read txn).
+ * Returns 0 or an LMDB code.
+ */
+static int
+map_digest(struct store *s, MDB_txn *txn, int track, char hex[SHA256_HEX + 8])
+{
+	MDB_dbi dbis[2] = { s->map, s->prefix };
+	MDB_val lk = { sizeof(LAYOUT_KEY) - 1, (void *)LAYOUT_KEY }, k, v;
+	unsigned char d[SHA256_LEN], tag;
+	struct sha256 c;
+	MDB_cursor *cur;
+	int rc, op;
+	size_t i;
+
+	sha256_init(&c);
+	for (i = 0; i < 2; i++) {
+		if ((rc = mdb_cursor_open(txn, dbis[i], &cur)) != 0)
+			return rc;
+		if (track)
+			s->cur[i] = cur;
+		tag = (unsigned char)i;
+		for (op = MDB_FIRST;
+		     (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+		     op = MDB_NEXT) {
+			sha256_update(&c, &tag, 1);
+			digest_len(&c, k.mv_size);
+			sha256_update(&c, k.mv_data, k.mv_size);
+			digest_len(&c, v.mv_size);
+			sha256_update(&c, v.mv_data, v.mv_size);
+		}
+		if (track)
+			s->cur[i] = NULL;
+		mdb_cursor_close(cur);
+		if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+	tag = 2;
+	sha256_update(&c, &tag, 1);
+	if ((rc = mdb_get(txn, s->meta, &lk, &v)) == 0)
+		sha256_update(&c, v.mv_data, v.mv_size);
+	else if (rc != MDB_NOTFOUND)
+		return rc;
+	sha256_final(&c, d);
+	memcpy(hex, "sha256:", 7);
+	sha256_hex(d, hex + 7);
+	return 0;
+}
+
+/* Read every entry of dbi (structure only): a damaged page shows. */
+static int
+walk_all(struct store *s, MDB_dbi dbi)
+{
+	MDB_val k, v;
+	int rc, op;
+
+	if ((rc = mdb_cursor_open(s->rtxn, dbi, &s->cur[0])) != 0)
+		return rc;
+	for (op = MDB_FIRST; (rc = mdb_cursor_get(s->cur[0], &k, &v, op)) == 0;
+	     op = MDB_NEXT)
+		;
+	mdb_cursor_close(s->cur[0]);
+	s->cur[0] = NULL;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct verify_call {
+	char *sum; /* out: the stored checksum */
+	size_t sumsz;
+};
+
+static int read_begin(struct store *s);
+static int copy_val(const MDB_val *v, char *out, size_t outsz);
+
+static int
+verify_fn(struct store *s, void *arg)
+{
+	struct verify_call *vc = arg;
+	MDB_val ck = { sizeof(CHECKSUM_KEY) - 1, (void *)CHECKSUM_KEY }, v;
+	char want[SHA256_HEX + 8], got[SHA256_HEX + 8];
+	int rc;
+
+	if ((rc = read_begin(s)) != 0)
+		return rd_err(s, rc);
+	/* The free list and the meta records are not summed (they change
+	 * without the map), but their pages must read. */
+	if ((rc = walk_all(s, 0)) != 0 || (rc = walk_all(s, s->meta)) != 0 ||
+	    (rc = mdb_get(s->rtxn, s->meta, &ck, &v)) != 0)
+		goto out;
+	if (copy_val(&v, want, sizeof(want)) != SH_OK) {
+		rc = MDB_CORRUPTED;
+		goto out;
+	}
+	(void)str_copy(vc->sum, want, vc->sumsz);
+	if ((rc = map_digest(s, s->rtxn, 1, got)) == 0 &&
+	    strcmp(want, got) != 0) {
+		mdb_txn_reset(s->rtxn);
+		return damage(s, "checksum mismatch: the map changed on disk "
+		                 "since it was written");
+	}
+out:
+	mdb_txn_reset(s->rtxn);
+	return rc == 0 ? SH_OK : rd_err(s, rc);
+}
+
+int
+store_verify(struct store *s, char *sum, size_t sumsz)
+{
+	struct verify_call vc = { sum, sumsz };
+
+	if (sumsz > 0)
+		sum[0] = '\0';
+	return guarded(s, verify_fn, &vc);
 }
 
 /* Begin (or renew) the shared read transaction. */
@@ -371,15 +987,20 @@ layout_load(struct store *s)
 	MDB_val k = { sizeof(LAYOUT_KEY) - 1, (void *)LAYOUT_KEY }, v;
 	size_t id = mdb_txn_id(s->rtxn);
 	MDB_stat st;
+	int rc;
 
 	if (s->lay.valid && s->lay.txnid == id)
 		return;
 	memset(&s->lay, 0, sizeof(s->lay));
 	s->lay.valid = 1;
 	s->lay.txnid = id;
-	if (mdb_get(s->rtxn, s->meta, &k, &v) == 0 &&
+	if ((rc = mdb_get(s->rtxn, s->meta, &k, &v)) == 0 &&
 	    layout_parse(&v, &s->lay) == 0) {
 		s->lay.ok = 1;
+		return;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		(void)rd_err(s, rc); /* a damaged file reads as empty */
 		return;
 	}
 	s->lay.stale = mdb_stat(s->rtxn, s->map, &st) == 0 && st.ms_entries > 0;
@@ -416,7 +1037,7 @@ get_rule_val(struct store *s, MDB_dbi dbi, const char *key, size_t klen,
 	int rc;
 
 	if ((rc = mdb_get(s->rtxn, dbi, &k, &v)) != 0)
-		return rc == MDB_NOTFOUND ? SH_ENOTFOUND : SH_ESTORE;
+		return rd_err(s, rc);
 	if (v.mv_size < 1)
 		return SH_ENOTFOUND;
 	b = *(const unsigned char *)v.mv_data;
@@ -426,10 +1047,9 @@ get_rule_val(struct store *s, MDB_dbi dbi, const char *key, size_t klen,
 	return copy_val(&v, url, urlsz);
 }
 
-int
-store_get_rule(struct store *s, const char *host, unsigned kind,
-               const char *alias, size_t len, unsigned *status, char *url,
-               size_t urlsz)
+static int
+get_rule(struct store *s, const char *host, unsigned kind, const char *alias,
+         size_t len, unsigned *status, char *url, size_t urlsz)
 {
 	char key[REDIRECT_KEY_MAX];
 	size_t hlen = host != NULL ? strlen(host) : 0, klen;
@@ -447,6 +1067,35 @@ store_get_rule(struct store *s, const char *host, unsigned kind,
 	                  klen, status, url, urlsz);
 	mdb_txn_reset(s->rtxn);
 	return rc;
+}
+
+struct get_rule_call {
+	const char *host, *alias;
+	unsigned kind, *status;
+	size_t len, urlsz;
+	char *url;
+};
+
+static int
+get_rule_fn(struct store *s, void *arg)
+{
+	struct get_rule_call *c = arg;
+
+	return get_rule(s, c->host, c->kind, c->alias, c->len, c->status,
+	                c->url, c->urlsz);
+}
+
+int
+store_get_rule(struct store *s, const char *host, unsigned kind,
+               const char *alias, size_t len, unsigned *status, char *url,
+               size_t urlsz)
+{
+	struct get_rule_call c = { host, alias, kind, status, len, urlsz, url };
+
+	if (urlsz > 0)
+		url[0] = '\0';
+	*status = 0;
+	return guarded(s, get_rule_fn, &c);
 }
 
 int
@@ -513,7 +1162,7 @@ resolve_in(struct store *s, const char *host, unsigned depth, const char *path,
 		k.mv_size = hlen + 1;
 		k.mv_data = key;
 		if ((rc = mdb_get(s->rtxn, s->map, &k, &v)) != 0)
-			return rc == MDB_NOTFOUND ? SH_ENOTFOUND : SH_ESTORE;
+			return rd_err(s, rc);
 		depth = v.mv_size > 0 ? *(const unsigned char *)v.mv_data : 0;
 	}
 	m->host = hlen > 0;
@@ -530,9 +1179,9 @@ resolve_in(struct store *s, const char *host, unsigned depth, const char *path,
 	return walk_prefixes(s, key, hlen, depth, path, len, url, urlsz, m);
 }
 
-int
-store_resolve(struct store *s, const char *host, const char *path, size_t len,
-              char *url, size_t urlsz, struct store_match *m)
+static int
+resolve(struct store *s, const char *host, const char *path, size_t len,
+        char *url, size_t urlsz, struct store_match *m)
 {
 	int rc = SH_ENOTFOUND;
 
@@ -558,8 +1207,35 @@ out:
 	return rc;
 }
 
+struct resolve_call {
+	const char *host, *path;
+	size_t len, urlsz;
+	char *url;
+	struct store_match *m;
+};
+
+static int
+resolve_fn(struct store *s, void *arg)
+{
+	struct resolve_call *c = arg;
+
+	return resolve(s, c->host, c->path, c->len, c->url, c->urlsz, c->m);
+}
+
 int
-store_meta_get(struct store *s, const char *key, char *val, size_t valsz)
+store_resolve(struct store *s, const char *host, const char *path, size_t len,
+              char *url, size_t urlsz, struct store_match *m)
+{
+	struct resolve_call c = { host, path, len, urlsz, url, m };
+
+	memset(m, 0, sizeof(*m));
+	if (urlsz > 0)
+		url[0] = '\0';
+	return guarded(s, resolve_fn, &c);
+}
+
+static int
+meta_get(struct store *s, const char *key, char *val, size_t valsz)
 {
 	MDB_val k = { strlen(key), (void *)key }, v;
 	int rc;
@@ -574,35 +1250,65 @@ store_meta_get(struct store *s, const char *key, char *val, size_t valsz)
 	if (rc == 0)
 		rc = copy_val(&v, val, valsz);
 	else
-		rc = rc == MDB_NOTFOUND ? SH_ENOTFOUND : SH_ESTORE;
+		rc = rd_err(s, rc);
 	mdb_txn_reset(s->rtxn);
 	return rc;
+}
+
+struct meta_call {
+	const char *key;
+	char *val;
+	size_t valsz;
+};
+
+static int
+meta_get_fn(struct store *s, void *arg)
+{
+	struct meta_call *c = arg;
+
+	return meta_get(s, c->key, c->val, c->valsz);
+}
+
+int
+store_meta_get(struct store *s, const char *key, char *val, size_t valsz)
+{
+	struct meta_call c = { key, val, valsz };
+
+	if (valsz > 0)
+		val[0] = '\0';
+	return guarded(s, meta_get_fn, &c);
+}
+
+/* The layout of the current snapshot, for store_count()/store_stale(). */
+static int
+layout_fn(struct store *s, void *arg)
+{
+	struct layout *l = arg;
+
+	if (read_begin(s) != 0)
+		return SH_ESTORE;
+	layout_load(s);
+	*l = s->lay;
+	mdb_txn_reset(s->rtxn);
+	return s->damaged ? SH_EDAMAGED : SH_OK;
 }
 
 size_t
 store_count(struct store *s)
 {
-	size_t n;
+	struct layout l;
 
-	if (read_begin(s) != 0)
+	if (guarded(s, layout_fn, &l) != SH_OK || !l.ok)
 		return 0;
-	layout_load(s);
-	n = s->lay.ok ? s->lay.rules : 0;
-	mdb_txn_reset(s->rtxn);
-	return n;
+	return l.rules;
 }
 
 int
 store_stale(struct store *s)
 {
-	int stale;
+	struct layout l;
 
-	if (read_begin(s) != 0)
-		return 0;
-	layout_load(s);
-	stale = s->lay.stale;
-	mdb_txn_reset(s->rtxn);
-	return stale;
+	return guarded(s, layout_fn, &l) == SH_OK && l.stale;
 }
 
 static int
@@ -735,6 +1441,24 @@ put_map(MDB_txn *txn, struct store *s, const struct redirect_map *m)
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
+/*
+ * The map's checksum (map_digest()), written in the transaction that
+ * wrote the map, so a reader can tell a page changed since (store_verify).
+ */
+static int
+put_checksum(MDB_txn *txn, struct store *s)
+{
+	MDB_val k = { sizeof(CHECKSUM_KEY) - 1, (void *)CHECKSUM_KEY }, v;
+	char hex[SHA256_HEX + 8];
+	int rc;
+
+	if ((rc = map_digest(s, txn, 0, hex)) != 0)
+		return rc;
+	v.mv_size = strlen(hex);
+	v.mv_data = hex;
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
 /* Double the map size; only when this process has no live txn. */
 static int
 grow(struct store *s)
@@ -766,12 +1490,15 @@ write_txn(struct store *s, const struct redirect_map *m,
 		}
 		if (rc != 0)
 			return rc;
-		if ((m == NULL || (rc = put_map(txn, s, m)) == 0) &&
+		s->wtxn = txn; /* for abandon() after a fault */
+		if ((m == NULL || ((rc = put_map(txn, s, m)) == 0 &&
+		                   (rc = put_checksum(txn, s)) == 0)) &&
 		    (rc = put_meta(txn, s->meta, kv, nkv)) == 0)
 			rc = mdb_txn_commit(
 			        txn); /* frees txn, even on failure */
 		else
 			mdb_txn_abort(txn);
+		s->wtxn = NULL;
 		if (rc == 0)
 			return 0;
 		if (rc == MDB_MAP_FULL && grow(s) == 0)
@@ -801,19 +1528,156 @@ write_done(struct store *s)
 	return SH_ESTORE;
 }
 
+struct write_call {
+	const struct redirect_map *m;
+	const struct store_kv *kv;
+	size_t nkv;
+};
+
+static int
+write_fn(struct store *s, void *arg)
+{
+	struct write_call *c = arg;
+
+	if ((s->last_rc = write_txn(s, c->m, c->kv, c->nkv)) == 0)
+		return SH_OK;
+	return damage_rc(s->last_rc) ? rd_err(s, s->last_rc) : SH_ESTORE;
+}
+
+/*
+ * One write, under the guard. A store found damaged before or during it
+ * is a cache lost: set aside, and the write made again in a fresh store
+ * (store_heal()); the map it held comes back with the next refresh.
+ */
+static int
+write_healing(struct store *s, const struct redirect_map *m,
+              const struct store_kv *kv, size_t nkv)
+{
+	struct write_call c = { m, kv, nkv };
+	int rc;
+
+	if (s->rdonly) {
+		s->last_rc = EROFS;
+		return SH_ESTORE;
+	}
+	rc = guarded(s, write_fn, &c);
+	if (rc == SH_EDAMAGED && store_heal(s) == SH_OK && !s->damaged)
+		rc = guarded(s, write_fn, &c);
+	if (rc == SH_EDAMAGED) {
+		s->last_rc = MDB_CORRUPTED;
+		return SH_ESTORE;
+	}
+	return rc == SH_OK ? SH_OK : write_done(s);
+}
+
+/*
+ * Room check. LMDB writes a new map beside the old one (readers keep
+ * the old until they finish), so a replace needs room for a whole map.
+ * One that fills the disk fails at its commit, with the file grown to
+ * the last byte: no room for the logs, nor for the next attempt. So the
+ * room is checked first, against a worst case: entries plus node headers
+ * in pages three quarters full (sorted input fills them; a B-tree fed
+ * out of order leaves them about 69 % full), values too long for a node
+ * in overflow pages of their own.
+ */
+static unsigned long long
+map_bytes(const struct redirect_map *m)
+{
+	unsigned long long n = 1ULL << 16; /* branch pages, meta records */
+	size_t i, kv;
+
+	for (i = 0; i < m->n; i++) {
+		const struct redirect *r = &m->v[i];
+
+		kv = (r->host != NULL ? strlen(r->host) : 0) +
+		     strlen(r->alias) + strlen(r->url) + 2;
+		n += kv > 2000 ? (kv / 4096 + 1) * 4096 : (kv + 16) * 3 / 2;
+	}
+	return n;
+}
+
+/* What must stay free for the old map to be read and logs written. */
+static unsigned long long
+reserve_bytes(const struct statfs *sf)
+{
+	unsigned long long total =
+	        (unsigned long long)sf->f_blocks * sf->f_bsize;
+	unsigned long long r = (256ULL << 10) + total / 100;
+
+	return r < (64ULL << 20) ? r : 64ULL << 20;
+}
+
+/* Bytes of pages inside the file that no tree uses (free for reuse). */
+static int
+free_in_file(struct store *s, void *arg)
+{
+	MDB_dbi dbis[5] = { 0, 1, s->map, s->prefix, s->meta };
+	unsigned long long *bytes = arg, used = 2; /* the two header pages */
+	MDB_envinfo info;
+	MDB_stat st;
+	size_t i;
+	int rc;
+
+	*bytes = 0;
+	if ((rc = read_begin(s)) != 0)
+		return rd_err(s, rc);
+	for (i = 0; i < 5; i++) {
+		if ((rc = mdb_stat(s->rtxn, dbis[i], &st)) != 0)
+			break;
+		used += st.ms_branch_pages + st.ms_leaf_pages +
+		        st.ms_overflow_pages;
+	}
+	if (rc == 0 && (rc = mdb_env_info(s->env, &info)) == 0 &&
+	    info.me_last_pgno + 1 > used)
+		*bytes = ((unsigned long long)info.me_last_pgno + 1 - used) *
+		         st.ms_psize;
+	mdb_txn_reset(s->rtxn);
+	return rc == 0 ? SH_OK : rd_err(s, rc);
+}
+
+static double
+mib(unsigned long long n)
+{
+	return (double)n / (1024.0 * 1024.0);
+}
+
+/* SH_OK if a map of m fits with the reserve left over, else SH_ENOSPACE. */
+static int
+room_for(struct store *s, const struct redirect_map *m)
+{
+	unsigned long long need = map_bytes(m), avail, inside = 0, keep;
+	struct statfs sf;
+
+	if (statfs(s->dir, &sf) != 0)
+		return SH_OK; /* cannot tell: let the write say */
+	avail = (unsigned long long)sf.f_bavail * sf.f_bsize;
+	(void)guarded(s, free_in_file, &inside);
+	keep = reserve_bytes(&sf);
+	if (avail + inside >= need + keep)
+		return SH_OK;
+	snprintf(s->space_err, sizeof(s->space_err),
+	         "not enough free space in %s: %.1f MiB free (and %.1f MiB "
+	         "reusable in the store), the new map may need %.1f MiB and "
+	         "%.1f MiB must stay free",
+	         s->dir, mib(avail), mib(inside), mib(need), mib(keep));
+	return SH_ENOSPACE;
+}
+
 int
 store_replace(struct store *s, const struct redirect_map *m,
               const struct store_kv *kv, size_t nkv)
 {
-	s->last_rc = s->rdonly ? EROFS : write_txn(s, m, kv, nkv);
-	return write_done(s);
+	s->space_err[0] = '\0';
+	if (!s->rdonly && room_for(s, m) != SH_OK)
+		return SH_ENOSPACE;
+	return write_healing(s, m, kv, nkv);
 }
 
 int
 store_meta_put(struct store *s, const struct store_kv *kv, size_t nkv)
 {
-	s->last_rc = s->rdonly ? EROFS : write_txn(s, NULL, kv, nkv);
-	return write_done(s);
+	s->space_err[0] = '\0';
+	return write_healing(s, NULL, kv, nkv);
 }
 
 const char *
@@ -821,8 +1685,12 @@ store_write_error(const struct store *s)
 {
 	if (s->rdonly)
 		return "the store is open read-only (state-dir not writable)";
+	if (s->space_err[0] != '\0')
+		return s->space_err;
 	if (s->last_rc == MDB_MAP_FULL)
 		return "the map is full at its 16 GiB limit";
+	if (s->last_rc == MDB_CORRUPTED && s->damaged)
+		return s->why;
 	return s->last_rc == 0 ? "no error" : mdb_strerror(s->last_rc);
 }
 
@@ -845,15 +1713,24 @@ host_cmp(const MDB_val *a, const MDB_val *b)
 	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
+/*
+ * One rule to fn, copied out of the map first: a fault must land in the
+ * copy (under the guard), never inside fn, which may hold stdio's lock.
+ */
 static int
-emit(int (*fn)(void *ctx, const struct store_rule *r), void *ctx, unsigned kind,
-     const MDB_val *k, const MDB_val *v)
+emit(struct store *s, int (*fn)(void *ctx, const struct store_rule *r),
+     void *ctx, unsigned kind, const MDB_val *k, const MDB_val *v)
 {
-	const char *kp = k->mv_data, *nul = memchr(kp, '\0', k->mv_size);
+	const char *kp, *nul;
 	struct store_rule r;
 	unsigned char b;
 
-	if (nul == NULL || v->mv_size < 1)
+	if (k->mv_size + v->mv_size > sizeof(s->rbuf))
+		return damage(s, "a record longer than any rule");
+	memcpy(s->rbuf, k->mv_data, k->mv_size);
+	memcpy(s->rbuf + k->mv_size, v->mv_data, v->mv_size);
+	kp = s->rbuf;
+	if ((nul = memchr(kp, '\0', k->mv_size)) == NULL || v->mv_size < 1)
 		return 0;
 	r.host = kp;
 	r.hlen = (size_t)(nul - kp);
@@ -862,18 +1739,22 @@ emit(int (*fn)(void *ctx, const struct store_rule *r), void *ctx, unsigned kind,
 	if (kind == REDIRECT_EXACT && r.alen == 0)
 		return 0; /* a host section's marker */
 	r.kind = kind;
-	b = *(const unsigned char *)v->mv_data;
+	b = *(const unsigned char *)(s->rbuf + k->mv_size);
 	r.status = b != 0 ? 300u + b : 0;
-	r.url = (const char *)v->mv_data + 1;
+	r.url = s->rbuf + k->mv_size + 1;
 	r.ulen = v->mv_size - 1;
 	return fn(ctx, &r);
 }
 
-int
-store_foreach_rule(struct store *s,
-                   int (*fn)(void *ctx, const struct store_rule *r), void *ctx)
+struct foreach_call {
+	int (*fn)(void *ctx, const struct store_rule *r);
+	void *ctx;
+};
+
+static int
+foreach_fn(struct store *s, void *arg)
 {
-	MDB_cursor *ca = NULL, *cb = NULL;
+	struct foreach_call *c = arg;
 	MDB_val ka, va, kb, vb;
 	int ra, rb, a, ret = 0;
 
@@ -882,34 +1763,42 @@ store_foreach_rule(struct store *s,
 	layout_load(s);
 	if (!s->lay.ok)
 		goto out;
-	if (mdb_cursor_open(s->rtxn, s->map, &ca) != 0 ||
-	    mdb_cursor_open(s->rtxn, s->prefix, &cb) != 0) {
+	if (mdb_cursor_open(s->rtxn, s->map, &s->cur[0]) != 0 ||
+	    mdb_cursor_open(s->rtxn, s->prefix, &s->cur[1]) != 0) {
 		ret = SH_ESTORE;
 		goto out;
 	}
-	ra = mdb_cursor_get(ca, &ka, &va, MDB_FIRST);
-	rb = mdb_cursor_get(cb, &kb, &vb, MDB_FIRST);
+	ra = mdb_cursor_get(s->cur[0], &ka, &va, MDB_FIRST);
+	rb = mdb_cursor_get(s->cur[1], &kb, &vb, MDB_FIRST);
 	/* Merge the two databases section by section. */
 	while (ra == 0 || rb == 0) {
 		a = ra == 0 && (rb != 0 || host_cmp(&ka, &kb) <= 0);
-		ret = a ? emit(fn, ctx, REDIRECT_EXACT, &ka, &va)
-		        : emit(fn, ctx, REDIRECT_PREFIX, &kb, &vb);
+		ret = a ? emit(s, c->fn, c->ctx, REDIRECT_EXACT, &ka, &va)
+		        : emit(s, c->fn, c->ctx, REDIRECT_PREFIX, &kb, &vb);
 		if (ret != 0)
 			goto out;
 		if (a)
-			ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
+			ra = mdb_cursor_get(s->cur[0], &ka, &va, MDB_NEXT);
 		else
-			rb = mdb_cursor_get(cb, &kb, &vb, MDB_NEXT);
+			rb = mdb_cursor_get(s->cur[1], &kb, &vb, MDB_NEXT);
 	}
-	if (ra != MDB_NOTFOUND || rb != MDB_NOTFOUND)
-		ret = SH_ESTORE;
+	if (ra != MDB_NOTFOUND)
+		ret = rd_err(s, ra);
+	else if (rb != MDB_NOTFOUND)
+		ret = rd_err(s, rb);
 out:
-	if (ca != NULL)
-		mdb_cursor_close(ca);
-	if (cb != NULL)
-		mdb_cursor_close(cb);
+	abandon_cursors(s);
 	mdb_txn_reset(s->rtxn);
-	return ret;
+	return s->damaged ? SH_EDAMAGED : ret;
+}
+
+int
+store_foreach_rule(struct store *s,
+                   int (*fn)(void *ctx, const struct store_rule *r), void *ctx)
+{
+	struct foreach_call c = { fn, ctx };
+
+	return guarded(s, foreach_fn, &c);
 }
 
 struct pairs {

@@ -19,6 +19,31 @@
  * A store written by an older sherve (no "layout") reads as empty and is
  * refilled by the next refresh or import (see store_stale()).
  *
+ * The store is a cache: everything in it but the refresh counters comes
+ * back with the next refresh. So a damaged file is not repaired but set
+ * aside (renamed STATE_DIR/redirects.mdb.damaged-STAMP-PID, with its lock
+ * file; the two newest such sets are kept) and a fresh store started:
+ *  - every call that reads or writes the map runs under a fault guard
+ *    (guard.h): a read past the end of a truncated file (SIGBUS), a wild
+ *    read caused by a scribbled page (SIGSEGV) or an LMDB assertion marks
+ *    the store damaged instead of killing the process, as do LMDB's own
+ *    MDB_CORRUPTED and MDB_PAGE_NOTFOUND; a damaged store answers every
+ *    call with SH_EDAMAGED (counts: 0) without reading the file again;
+ *  - store_check() (at open, and once per clock tick in a worker) compares
+ *    the file's size with its header's last page, so a truncated file is
+ *    seen before a page past its end is read;
+ *  - "checksum" (meta): the SHA-256 of the map (its entries in key order
+ *    and its layout record), written in the transaction that writes the
+ *    map; store_verify() reads the whole map again and compares, to find
+ *    a page changed silently (a bad disk, a stray write).
+ *  - Writes heal: a write that finds the store damaged sets it aside and
+ *    writes into a fresh one (store_heal()).
+ * Before a map is written, the free space of the state dir is checked
+ * against the map's worst-case size plus a reserve (1 % of the
+ * filesystem, 256 KiB to 64 MiB), so a refresh refused for room leaves
+ * room to read the old map and to log.
+ * Files are created with mode 0666 and directories 0777, less the umask.
+ *
  * Caveats:
  *  - Open the store after fork(); an LMDB environment must not cross it.
  *  - Lookups reuse one read transaction (reset/renew), so keep no pointer
@@ -49,6 +74,8 @@ struct store_kv {
  * state dir or the map file is not writable (EROFS, EACCES) the store is
  * opened read-only, with a warning logged: lookups work, and every write
  * fails with SH_ESTORE (see store_readonly()).
+ * A damaged file is set aside and a fresh store created. A state dir
+ * that cannot be created is named in err with the user sherve runs as.
  * Returns SH_OK, SH_EIO (errno kept; err says which path), SH_EINVAL
  * (network filesystem) or SH_ESTORE, with a one-line reason in err.
  */
@@ -59,10 +86,49 @@ int store_open(const char *dir, struct store **out, char *err, size_t errsz);
  * (list, lookup, export, status, check, metrics): nothing is created, so
  * running them as root cannot leave root-owned files that workers then
  * cannot open. Returns SH_OK, SH_ENOTFOUND (no store yet), SH_EINVAL
- * (network filesystem), SH_EIO or SH_ESTORE, with the reason in err.
+ * (network filesystem), SH_EDAMAGED (the file is damaged: it is left as
+ * it is), SH_EIO ("cannot read the store: Permission denied") or
+ * SH_ESTORE, with the reason in err.
  */
 int store_open_reader(const char *dir, struct store **out, char *err,
                       size_t errsz);
+
+/*
+ * Once per clock tick: is the file at the path still the one open, and
+ * as long as its header says? One stat(2), no map read beyond the header.
+ * Returns SH_OK, SH_ESTALE (replaced or removed: close and open again),
+ * SH_EDAMAGED (store_damage() says why) or SH_EIO.
+ */
+int store_check(struct store *s);
+
+/* What was found damaged, or NULL while the store is sound. */
+const char *store_damage(const struct store *s);
+
+/*
+ * Set a damaged store's file aside (see above), logging it as an error;
+ * s stays open on the old file and must then be closed. Nothing is done
+ * if another process set it aside already. Not on a clone.
+ * Returns SH_OK, SH_EINVAL (a clone) or SH_EIO (the rename failed).
+ */
+int store_set_aside(struct store *s);
+
+/*
+ * If s is damaged (store_check(), or an earlier call found it), set its
+ * file aside and open a fresh, empty store into s itself. Only for a
+ * handle with no clones, opened read-write. Returns SH_OK (sound, or
+ * rebuilt empty) or SH_EDAMAGED (it could not be rebuilt).
+ */
+int store_heal(struct store *s);
+
+/*
+ * Read the whole map again and compare it with its checksum; read the
+ * meta records and the free list too. Copies the stored checksum into
+ * sum ("sha256:HEX"). Cost: every page of the store, and SHA-256 of the
+ * map (about 170 MB/s). Returns SH_OK, SH_ENOTFOUND (no checksum: no map
+ * yet, or written by an older sherve), SH_EDAMAGED (mismatch, or a page
+ * that does not read) or SH_ESTORE.
+ */
+int store_verify(struct store *s, char *sum, size_t sumsz);
 
 /* 1 if store_open() fell back to a read-only store. */
 int store_readonly(const struct store *s);
@@ -127,8 +193,10 @@ int store_resolve(struct store *s, const char *host, const char *path,
 
 /*
  * Replace the whole map with m (sorted, as redirects_parse leaves it) and
- * set the nkv meta pairs, in one write transaction.
- * Returns SH_OK, SH_ENOMEM or SH_ESTORE.
+ * set the nkv meta pairs, in one write transaction, with the map's
+ * checksum. First checks the room (see above).
+ * Returns SH_OK, SH_ENOMEM, SH_ENOSPACE or SH_ESTORE
+ * (store_write_error() says why).
  */
 int store_replace(struct store *s, const struct redirect_map *m,
                   const struct store_kv *kv, size_t nkv);
@@ -142,7 +210,8 @@ int store_meta_put(struct store *s, const struct store_kv *kv, size_t nkv);
  */
 int store_meta_get(struct store *s, const char *key, char *val, size_t valsz);
 
-/* Number of rules in the map (0 for an old layout), or 0 on error. */
+/* Number of rules in the map (0 for an old layout), or 0 on error
+ * (store_damage() tells a damaged store from an empty one). */
 size_t store_count(struct store *s);
 
 /* 1 if the map holds rules of an older layout that read as empty. */

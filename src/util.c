@@ -2,8 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -23,6 +26,9 @@ sherve_strerror(int code)
 	case SH_EBUSY: return "busy";
 	case SH_ESHRINK: return "map shrank beyond max-shrink";
 	case SH_EUNCHANGED: return "not modified";
+	case SH_EDAMAGED: return "the store is damaged";
+	case SH_ESTALE: return "the store file was replaced";
+	case SH_ENOSPACE: return "not enough free space";
 	}
 	return "unknown error";
 }
@@ -150,4 +156,19 @@ json_escape(const char *s, json_put_fn put, void *ctx)
 		p++;
 	}
 	return 0;
+}
+
+void
+util_whoami(char *out, size_t outsz)
+{
+	uid_t uid = geteuid();
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	/* getpwuid_r: a worker may have a refresh thread. */
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(out, outsz, "%s (uid %lu)", pw.pw_name,
+		         (unsigned long)uid);
+	else
+		snprintf(out, outsz, "uid %lu", (unsigned long)uid);
 }

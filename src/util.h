@@ -26,6 +26,9 @@ enum sherve_err {
 	SH_EBUSY,      /* another process holds the lock */
 	SH_ESHRINK,    /* refused: the new map shrank beyond max-shrink */
 	SH_EUNCHANGED, /* upstream answered 304 Not Modified */
+	SH_EDAMAGED,   /* the store file is damaged: set it aside, rebuild */
+	SH_ESTALE,     /* the store file was replaced or removed: reopen it */
+	SH_ENOSPACE,   /* refused: too little free space to write safely */
 };
 
 /* A static, human-readable text for an enum sherve_err. */
@@ -66,5 +69,10 @@ typedef int (*json_put_fn)(void *ctx, const char *p, size_t n);
  * bytes as they are, in runs. Returns 0, or -1 when put stopped it.
  */
 int json_escape(const char *s, json_put_fn put, void *ctx);
+/*
+ * Who this process runs as, for messages that tell an admin what to
+ * create for whom: "www-data (uid 33)", or "uid 1234" without a name.
+ */
+void util_whoami(char *out, size_t outsz);
 
 #endif

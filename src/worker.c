@@ -4,46 +4,41 @@
 #include "cli.h"
 #include "fcgi.h"
 #include "handler.h"
-#include "log.h"
-#include "metrics.h"
-#include "refresh.h"
 #include "schedule.h"
-#include "store.h"
+#include "statedir.h"
 #include "util.h"
 #include "worker.h"
+
+/* Before each request: the state dir's handles, as they are now. */
+static void
+worker_tick(void *ctx, struct handler *h)
+{
+	struct statedir *sd = ctx;
+
+	statedir_tick(sd);
+	h->store = sd->store;
+	h->metrics = sd->metrics;
+	h->on_miss = sd->refreshing ? schedule_on_miss : NULL;
+	h->miss_ctx = &sd->miss;
+	h->store_why = sd->store == NULL ? sd->why : NULL;
+}
 
 int
 worker_run(const struct conf *c, enum worker_mode mode, int fd)
 {
 	struct handler h = { .conf = c };
-	struct miss_ctx miss = { c, NULL };
+	struct statedir sd;
 	int fastcgi = mode == WORKER_FASTCGI, rc;
-	char err[512];
 
-	rc = store_open(c->state_dir, &h.store, err, sizeof(err));
-	if (rc == SH_EINVAL) {
-		log_error("%s", err);
-		return EXIT_CONFIG;
-	}
-	if (rc != SH_OK) {
-		log_error("%s; serving assets only", err);
-	} else {
-		refresh_startup(c, h.store, !fastcgi);
-		miss.store = h.store;
-		h.on_miss = schedule_on_miss;
-		h.miss_ctx = &miss;
-		if (fastcgi && schedule_start(c, h.store) != SH_OK)
-			log_warn("cannot start the refresh timer");
-	}
-	if (metrics_open(c->state_dir, &h.metrics, err, sizeof(err)) != SH_OK)
-		log_warnx("%s; requests are not counted", err);
+	if (statedir_open(&sd, c, fastcgi) != SH_OK)
+		return EXIT_CONFIG; /* logged: a network filesystem */
+	h.tick = worker_tick;
+	h.tick_ctx = &sd;
 	rc = fastcgi ? fcgi_run(&h, fd) : cgi_run(&h);
 	/* Before the CGI refresh forks: its child must not pin the webroot. */
 	handler_close(&h);
-	if (!fastcgi && h.store != NULL)
-		schedule_after_cgi(c, h.store);
-	schedule_stop(); /* joins the timer: its clone is closed */
-	store_close(h.store);
-	metrics_close(h.metrics);
+	if (!fastcgi && sd.store != NULL)
+		schedule_after_cgi(c, sd.store);
+	statedir_close(&sd);
 	return rc == SH_OK ? EXIT_OK : EXIT_FAILED;
 }

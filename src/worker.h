@@ -8,7 +8,8 @@
  *
  * Caveats: call after fork(); the LMDB environment is opened here.
  * A store that cannot be opened is logged and the worker still serves
- * assets: a FastCGI backend that dies at spawn takes lighttpd with it.
+ * assets (a FastCGI backend that dies at spawn takes lighttpd with it),
+ * and tries again as requests come (statedir.h).
  */
 #ifndef SHERVE_WORKER_H
 #define SHERVE_WORKER_H

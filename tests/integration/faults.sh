@@ -188,8 +188,8 @@ echo ok >"$T_TMP/up.mode"
 fault "slow drip (fetch-timeout 2)" "$T_TMP/fx.mode" drip "$FX" 'timeout|timed out'
 fault "truncated body (Content-Length larger than sent)" "$T_TMP/fx.mode" truncated "$FX" 'partial'
 fault "endless body without Content-Length" "$T_TMP/fx.mode" stream "$FX" 'max-body' --max-body 1048576
-fault "binary body" "$T_TMP/fx.mode" binary "$FX" 'no valid line'
-fault "binary body with one valid line (shrink guard)" "$T_TMP/fx.mode" onevalid "$FX" 'max-shrink'
+fault "binary body" "$T_TMP/fx.mode" binary "$FX" 'refused: a binary file, not a redirects file'
+fault "binary body with one valid line" "$T_TMP/fx.mode" onevalid "$FX" 'refused: a binary file'
 fault "empty body" "$T_TMP/fx.mode" empty "$FX" 'empty body'
 fault "redirect to file:///etc/passwd" "$T_TMP/fx.mode" redirfile "$FX" 'protocol'
 fault "redirect loop" "$T_TMP/fx.mode" redirloop "$FX" 'redirect'
@@ -433,8 +433,8 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=2m tmpfs "$FULL" 2>/dev/null; th
 		fs import --force "$T_TMP/map-a.txt"
 	expect_file_contains "full state dir: it says the store write failed" \
 		"$C_ERR" "store write failed"
-	expect_file_contains "full state dir: the message names the cause (No space left)" \
-		"$C_ERR" "No space left"
+	expect_file_contains "full state dir: refused before writing, for room" \
+		"$C_ERR" "not enough free space in $FULL"
 	fs list >"$T_TMP/full-after" 2>&1
 	if cmp -s "$T_TMP/full-before" "$T_TMP/full-after"; then
 		pass "full state dir: the old map is intact"

@@ -4,8 +4,8 @@
 #
 # sherve runs behind a real lighttpd (mod_fastcgi bin-path, max-procs 4,
 # rendered from contrib/lighttpd/sherve.conf) and fetches its map from the
-# fake upstream (upstream.py; upstream_ext.py adds 429 with Retry-After, a
-# truncated body and a body without Content-Length). Checked:
+# fake upstream (upstream.py, with 429 with Retry-After, a truncated body
+# and a body without Content-Length among its modes). Checked:
 #   (a) scheduled refresh (refresh-interval 2) over 10 s: about one fetch
 #       per interval across the 4 processes, conditional (304), no
 #       cache-buster; an edited upstream file is served within the interval;
@@ -86,7 +86,8 @@ start_upstream() {
 	start_bg "$T_TMP/upstream.out" python3 "$T_LIB_DIR/upstream.py" \
 		--file "$MAP" --port-file "$T_TMP/upstream.port" \
 		--mode-file "$UP_MODE" --log "$T_TMP/upstream.log" \
-		--slow-seconds 4 --huge-bytes 1000000
+		--slow-seconds 4 --huge-bytes 1000000 --retry-after 120 \
+		--stream-bytes 1000000
 	UP_PID=$BG_PID
 	log_file "$T_TMP/upstream.log"
 	wait_file "$T_TMP/upstream.port" 100 ||
@@ -97,21 +98,6 @@ start_upstream() {
 up_get() { curl -s -m 5 "$UP/-/$1" 2>/dev/null; }
 up_count() { up_get count | tr -d '\n'; }
 up_mode() { echo "$1" >"$UP_MODE"; }
-
-# The extension (upstream_ext.py) for the failure modes upstream.py lacks.
-EXT_MODE=$T_TMP/ext.mode
-echo ok >"$EXT_MODE"
-start_ext() {
-	rm -f "$T_TMP/ext.port"
-	start_bg "$T_TMP/ext.out" python3 "$T_LIB_DIR/upstream_ext.py" \
-		--file "$MAP" --mode-file "$EXT_MODE" \
-		--port-file "$T_TMP/ext.port" --retry-after 120 \
-		--stream-bytes 1000000
-	EXT_PID=$BG_PID
-	wait_file "$T_TMP/ext.port" 100 ||
-		hard_error "upstream_ext.py did not start"
-	EXT_URL=http://127.0.0.1:$(cat "$T_TMP/ext.port")/redirects.txt
-}
 
 # sv [SHERVE_NAME=VALUE...] ARGS...: the sherve CLI on the state dir of
 # the current instance ($SV_STATE), with the instance's settings.
@@ -243,8 +229,7 @@ printf 'console.log(1);\n' >"$W/app.js"
 printf '<svg xmlns="http://www.w3.org/2000/svg"/>\n' >"$W/img/logo.svg"
 
 start_upstream
-start_ext
-note "fake upstream on $UP, extension on ${EXT_URL%/*}"
+note "fake upstream on $UP"
 
 # ---------------------------------------------------------------- (a)
 
@@ -490,9 +475,8 @@ if start_lighttpd fail ENV_SHERVE_REFRESH_INTERVAL=0 \
 		expect_redirect "[e:$name] the responder still serves /foo" foo
 	}
 	# Retry-After 120 beats the first backoff step (10 s).
-	echo 429 >"$EXT_MODE"
-	fail_case 429 120 'HTTP status 429' SHERVE_REDIRECTS_URL="$EXT_URL"
-	echo ok >"$EXT_MODE"
+	up_mode 429
+	fail_case 429 120 'HTTP status 429'
 	# Retry-After 1 is below the second step: 20 s.
 	up_mode 500
 	fail_case 500 20 'HTTP status 500'
@@ -507,13 +491,12 @@ if start_lighttpd fail ENV_SHERVE_REFRESH_INTERVAL=0 \
 	fi
 	up_mode huge
 	fail_case oversize 80 'body larger than max-body' SHERVE_MAX_BODY=65536
-	up_mode ok
-	echo stream >"$EXT_MODE"
+	up_mode stream
 	fail_case oversize-no-length 160 'body larger than max-body' \
-		SHERVE_MAX_BODY=65536 SHERVE_REDIRECTS_URL="$EXT_URL"
-	echo truncated >"$EXT_MODE"
-	fail_case truncated 300 'partial file' SHERVE_REDIRECTS_URL="$EXT_URL"
-	echo ok >"$EXT_MODE"
+		SHERVE_MAX_BODY=65536
+	up_mode truncated
+	fail_case truncated 300 'partial file'
+	up_mode ok
 	write_map -
 	fail_case empty 300 'empty body'
 	up_mode garbage
@@ -555,8 +538,15 @@ if start_lighttpd fail ENV_SHERVE_REFRESH_INTERVAL=0 \
 	expect_eq "[e] the map now has 4 aliases" "$(sv list 2>/dev/null | wc -l | tr -d ' ')" 4
 	check_exit "[e] a removed alias is gone from the store" 1 sv lookup a5
 	expect_redirect "[e] a kept alias is served" newone
+	# Under 10 aliases half is one or two: such a map loses one at a time.
 	write_map foo bar
-	check_exit "[e] losing exactly max-shrink (50%) is accepted" 0 sv refresh
+	check_exit "[e] under 10 aliases, losing 2 of 4 is refused" 1 sv refresh
+	expect_file_contains "[e] ... and the message says why" "$C_ERR" \
+		'one at a time under 10 aliases'
+	write_map foo bar a1
+	check_exit "[e] losing one of 4 is accepted" 0 sv refresh
+	write_map foo bar
+	check_exit "[e] ... and then one more" 0 sv refresh
 	expect_eq "[e] the map now has 2 aliases" "$(sv list 2>/dev/null | wc -l | tr -d ' ')" 2
 
 	# (g) sherve check, against this store (foo, bar).
@@ -607,7 +597,6 @@ EOF
 	section "(f) restart with the upstream stopped"
 	stop_lighttpd e
 	stop_pid "$UP_PID"
-	stop_pid "$EXT_PID"
 	if start_lighttpd restart STATE_DIR="$T_TMP/state-fail" \
 		ENV_SHERVE_REFRESH_INTERVAL=0 ENV_SHERVE_MISS_REFRESH_INTERVAL=3600; then
 		expect_redirect "[f] the stored map is served after a restart (/foo)" foo

@@ -13,6 +13,12 @@ test can switch it with `echo 500 > modefile`) or set with GET /-/mode/NAME:
   slow     wait --slow-seconds before answering, then send the file
   huge     200 with a --huge-bytes body of valid-looking lines
   garbage  200 with a body of lines that are not "alias URL" pairs
+  429      429 Too Many Requests with Retry-After: --retry-after
+  truncated  200 declaring Content-Length: 4096, sending 60 bytes of
+           valid lines, then closing the connection
+  stream   200 without Content-Length (the body ends when the
+           connection closes): --stream-bytes of valid lines, so a
+           size cap can only trip while reading, not from a header
 
 Control endpoints (not counted):
 
@@ -50,6 +56,7 @@ mode; NAME is free, so that each URL can be a distinct target):
 Usage: upstream.py --file REDIRECTS [--port N] [--port-file F]
                    [--mode-file F] [--log F] [--slow-seconds S]
                    [--huge-bytes N] [--hold-seconds S]
+                   [--retry-after S] [--stream-bytes N]
                    [--tls-cert PEM --tls-key PEM]
 
 With --tls-cert and --tls-key it speaks https (the certificate as given:
@@ -74,7 +81,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("ok", "500", "slow", "huge", "garbage")
+MODES = ("ok", "500", "slow", "huge", "garbage", "429", "truncated", "stream")
+LINE = b"alias%08d https://example.com/%08d\n"
 
 
 class State:
@@ -282,6 +290,13 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(0.05)
         if mode == "huge":
             return self.send_huge()
+        if mode == "429":
+            return self.send_text(429, "slow down\n",
+                                  {"Retry-After": str(st.args.retry_after)})
+        if mode == "truncated":
+            return self.send_truncated()
+        if mode == "stream":
+            return self.send_stream()
         if mode == "garbage":
             body = ("this line has no url\n"
                     "also-bad ftp://example.com/x\n"
@@ -344,17 +359,49 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
-        line = b"alias%08d https://example.com/%08d\n"
         sent, i = 0, 0
         try:
             while sent < total and not st.stopping.is_set():
-                chunk = b"".join(line % (i + k, i + k) for k in range(1024))
+                chunk = b"".join(LINE % (i + k, i + k) for k in range(1024))
                 i += 1024
                 chunk = chunk[: total - sent]
                 self.wfile.write(chunk)
                 sent += len(chunk)
         except (BrokenPipeError, ConnectionResetError):
             st.write_log("huge body: client went away after %d bytes" % sent)
+
+
+    def send_truncated(self):
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "4096")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(b"".join(LINE % (i, i) for i in range(2))[:60])
+            self.wfile.flush()
+
+    def send_stream(self):
+        st = self.server.state
+        self.close_connection = True
+        self.protocol_version = "HTTP/1.0"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        sent, i, total = 0, 0, st.args.stream_bytes
+        try:
+            while sent < total and not st.stopping.is_set():
+                chunk = b"".join(LINE % (i + k, i + k) for k in range(256))
+                i += 256
+                chunk = chunk[: total - sent]
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 class Server(ThreadingHTTPServer):
@@ -381,6 +428,8 @@ def main():
     ap.add_argument("--hold-seconds", type=float, default=1.5)
     ap.add_argument("--tls-cert", help="PEM certificate: speak https")
     ap.add_argument("--tls-key", help="PEM key of --tls-cert")
+    ap.add_argument("--retry-after", type=int, default=120)
+    ap.add_argument("--stream-bytes", type=int, default=4 * 1024 * 1024)
     args = ap.parse_args()
 
     state = State(args)
