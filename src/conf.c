@@ -415,24 +415,32 @@ out:
 	return rc;
 }
 
+/* The environment name of k: "SHERVE_" and its name upper-cased. */
+static void
+env_name(const struct key *k, char *var, size_t varsz)
+{
+	size_t j;
+
+	str_copy(var, "SHERVE_", varsz);
+	for (j = 0; k->name[j] != '\0' && j + 8 < varsz; j++) {
+		char ch = k->name[j];
+
+		var[7 + j] = ch == '-' ? '_' : (char)(ch - 'a' + 'A');
+		if (ch >= '0' && ch <= '9')
+			var[7 + j] = ch;
+	}
+	var[7 + j] = '\0';
+}
+
 static int
 conf_env(struct conf *c, char *err, size_t errsz)
 {
 	char var[64];
 	const char *v, *why;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < NKEYS; i++) {
-		str_copy(var, "SHERVE_", sizeof(var));
-		for (j = 0; keys[i].name[j] != '\0' && j + 8 < sizeof(var);
-		     j++) {
-			char ch = keys[i].name[j];
-
-			var[7 + j] = ch == '-' ? '_' : (char)(ch - 'a' + 'A');
-			if (ch >= '0' && ch <= '9')
-				var[7 + j] = ch;
-		}
-		var[7 + j] = '\0';
+		env_name(&keys[i], var, sizeof(var));
 		if ((v = getenv(var)) == NULL)
 			continue;
 		if (key_set(c, &keys[i], v, &why) != 0) {
@@ -442,6 +450,92 @@ conf_env(struct conf *c, char *err, size_t errsz)
 		}
 	}
 	return 0;
+}
+
+/*
+ * SHERVE_ names read that are not settings: the config file, and the
+ * binary that the tests and contrib scripts name.
+ */
+static const char *const env_other[] = { "SHERVE_CONFIG", "SHERVE_BIN" };
+
+/* Levenshtein distance of a and b (short names: a row on the stack). */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], i, j, diag, up;
+
+	if (lb >= sizeof(row) / sizeof(row[0]))
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* 1 if name (len bytes) is a SHERVE_ variable sherve reads. Sets best
+ * to the nearest one when it is not. */
+static int
+env_known(const char *name, size_t len, char *best, size_t bestsz)
+{
+	char var[64], n[64];
+	size_t i, d, bd = (size_t)-1;
+
+	if (len >= sizeof(n))
+		len = sizeof(n) - 1;
+	memcpy(n, name, len);
+	n[len] = '\0';
+	best[0] = '\0';
+	for (i = 0; i < NKEYS + sizeof(env_other) / sizeof(*env_other); i++) {
+		if (i < NKEYS)
+			env_name(&keys[i], var, sizeof(var));
+		else
+			str_copy(var, env_other[i - NKEYS], sizeof(var));
+		if ((d = distance(n, var)) == 0)
+			return 1;
+		if (d < bd) {
+			bd = d;
+			str_copy(best, var, bestsz);
+		}
+	}
+	/* A typo is a few letters off; farther is no suggestion. */
+	if (bd > 2)
+		best[0] = '\0';
+	return 0;
+}
+
+void
+conf_env_check(void (*warn)(const char *msg))
+{
+	extern char **environ;
+	char msg[256], best[64];
+	char **e;
+	size_t len;
+
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, "SHERVE_", 7) != 0)
+			continue;
+		len = strcspn(*e, "=");
+		if (env_known(*e, len, best, sizeof(best)))
+			continue;
+		snprintf(msg, sizeof(msg),
+		         "%.*s is not a sherve setting and is ignored%s%s%s",
+		         (int)(len < 80 ? len : 80), *e,
+		         best[0] != '\0' ? " (did you mean " : "", best,
+		         best[0] != '\0' ? "?)" : "");
+		warn(msg);
+	}
 }
 
 /*

@@ -102,6 +102,14 @@ int conf_load(struct conf *c, int argc, char **argv, char *err, size_t errsz);
 /* Free every string c owns. Safe on a zeroed struct. */
 void conf_free(struct conf *c);
 
+/*
+ * Call warn once for each SHERVE_* environment variable that is not a
+ * setting (nor SHERVE_CONFIG, nor SHERVE_BIN, which scripts set), with
+ * the nearest known name when one is a few letters off: a typo such as
+ * SHERVE_REDIRECT_URL would otherwise be ignored without a word.
+ */
+void conf_env_check(void (*warn)(const char *msg));
+
 /* Print the settings table (name, default, help) for --help. */
 void conf_usage(void *fp);
 

@@ -174,6 +174,19 @@ serve(const struct conf *c)
 	return EXIT_USAGE;
 }
 
+/* conf_env_check()'s warnings: plain for a command, JSON for a server. */
+static void
+warn_cli(const char *msg)
+{
+	fprintf(stderr, "sherve: warning: %s\n", msg);
+}
+
+static void
+warn_log(const char *msg)
+{
+	log_warnx("%s", msg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -198,6 +211,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_set_level(c.log_level);
+	/* serve logs like its workers: its stderr is a log, too. */
+	conf_env_check(c.nargs > 0 && strcmp(c.args[0], "serve") != 0
+	                       ? warn_cli
+	                       : warn_log);
 	if (fetch_global_init() != SH_OK) {
 		fprintf(stderr, "sherve: cannot initialise libcurl\n");
 		rc = EXIT_FAILED;
