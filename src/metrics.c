@@ -93,7 +93,8 @@ shm_create(const char *path)
 
 	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
 	(void)unlink(tmp);
-	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0)
+	/* 0666 less the umask, as every file sherve creates. */
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0)
 		return -1;
 	memset(&hdr, 0, 16);
 	hdr.magic = METRICS_MAGIC;
