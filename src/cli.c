@@ -185,9 +185,9 @@ verb_import(const struct conf *c, struct store *s)
 	}
 	snprintf(source, sizeof(source), "import:%s",
 	         strcmp(file, "-") == 0 ? "stdin" : file);
+	/* Freed by refresh_import(), once parsed. */
 	rc = refresh_import(c, s, buf, len, source,
 	                    c->force ? REFRESH_FORCE : 0, &rep);
-	free(buf);
 	return report(rc, &rep);
 }
 

@@ -174,12 +174,18 @@ parse_options(const struct conf *c, const char *source, char *out, size_t outsz)
 	         o.allow_relative ? "yes" : "no");
 }
 
-/* Parse buf and replace the map; the caller holds the lock. */
+/*
+ * Parse *bufp (malloc'd, len bytes) and replace the map; the caller holds
+ * the lock. *bufp is freed (and set to NULL) once parsed: the map holds
+ * copies, and the body need not stay beside the new map's pages while
+ * they are written.
+ */
 static int
-apply(const struct conf *c, struct store *s, const char *buf, size_t len,
+apply(const struct conf *c, struct store *s, char **bufp, size_t len,
       const char *source, const char *etag, const char *lastmod, unsigned flags,
       struct refresh_report *rep, const char *now)
 {
+	const char *buf = *bufp;
 	struct redirect_map m = { 0 };
 	struct warns w = { source, 0 };
 	struct redirects_opts o;
@@ -196,6 +202,8 @@ apply(const struct conf *c, struct store *s, const char *buf, size_t len,
 	parse_options(c, source, popts, sizeof(popts));
 	rc = redirects_parse_opts(buf, len, &o, &m, warn_line, &w);
 	warn_rest(&w);
+	free(*bufp);
+	*bufp = NULL;
 	if (rc != SH_OK)
 		goto out;
 	rep->count = m.n;
@@ -306,7 +314,7 @@ fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
 		         fr.err);
 		rep->retry_after = fr.retry_after;
 	} else {
-		rc = apply(c, s, fr.body, fr.len, c->redirects_url, fr.etag,
+		rc = apply(c, s, &fr.body, fr.len, c->redirects_url, fr.etag,
 		           fr.last_modified, flags, rep, now);
 	}
 	fetch_result_free(&fr);
@@ -483,11 +491,13 @@ claimed(const struct conf *c, struct refresh_report *rep)
 	return SH_EIO;
 }
 
-/* Run fn under the lock and record a failure; shared by run and import. */
+/*
+ * Refresh (bufp NULL) or import (*bufp) under the lock and record a
+ * failure; shared by run and import.
+ */
 static int
 locked(const struct conf *c, struct store *s, unsigned flags,
-       struct refresh_report *rep, const char *buf, size_t len,
-       const char *source)
+       struct refresh_report *rep, char **bufp, size_t len, const char *source)
 {
 	uint64_t start_us = now_us();
 	time_t start = (time_t)(start_us / 1000000u);
@@ -507,7 +517,7 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 		         strerror(errno));
 		return busy ? SH_EBUSY : SH_EIO;
 	}
-	if (buf == NULL && (rc = claimed(c, rep)) != SH_OK) {
+	if (bufp == NULL && (rc = claimed(c, rep)) != SH_OK) {
 		lock_release(fd);
 		return rc;
 	}
@@ -517,13 +527,13 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 		lock_release(fd);
 		return SH_EBUSY;
 	}
-	if (buf != NULL)
-		rc = apply(c, s, buf, len, source, "", "", flags, rep, now);
+	if (bufp != NULL)
+		rc = apply(c, s, bufp, len, source, "", "", flags, rep, now);
 	else
 		rc = fetch_and_apply(c, s, flags, rep, now);
 	/* An import is the admin's own act: its failure is reported to them
 	 * and must not move the upstream schedule or its backoff. */
-	if (rc != SH_OK && rc != SH_EUNCHANGED && buf == NULL)
+	if (rc != SH_OK && rc != SH_EUNCHANGED && bufp == NULL)
 		record_failure(c, s, start, rep);
 	count_result(s, rc);
 	lock_release(fd);
@@ -565,13 +575,16 @@ refresh_run(const struct conf *c, struct store *s, unsigned flags,
 }
 
 int
-refresh_import(const struct conf *c, struct store *s, const char *buf,
-               size_t len, const char *source, unsigned flags,
-               struct refresh_report *rep)
+refresh_import(const struct conf *c, struct store *s, char *buf, size_t len,
+               const char *source, unsigned flags, struct refresh_report *rep)
 {
+	int rc;
+
 	memset(rep, 0, sizeof(*rep));
 	rep->retry_after = -1;
-	return locked(c, s, flags, rep, buf, len, source);
+	rc = locked(c, s, flags, rep, &buf, len, source);
+	free(buf); /* unless apply() freed it, once parsed */
+	return rc;
 }
 
 void

@@ -76,10 +76,12 @@ int refresh_url_check(const struct conf *c, char *msg, size_t msgsz);
 
 /*
  * Replace the store from a local buffer (sherve import) with the same
- * validation; source names it in the meta. Same returns as refresh_run.
+ * validation; source names it in the meta. buf is malloc'd and freed by
+ * this call, as soon as it is parsed (a refresh frees its download so
+ * too). Same returns as refresh_run.
  */
-int refresh_import(const struct conf *c, struct store *s, const char *buf,
-                   size_t len, const char *source, unsigned flags,
+int refresh_import(const struct conf *c, struct store *s, char *buf, size_t len,
+                   const char *source, unsigned flags,
                    struct refresh_report *rep);
 
 /*

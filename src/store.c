@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -352,7 +354,7 @@ set_aside_file(const char *dir, dev_t dev, ino_t ino, const char *why)
 	time_t now = time(NULL);
 	struct stat st;
 	struct tm tm;
-	int dfd, rc = SH_OK;
+	int dfd, rc = SH_OK, n;
 
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return SH_EIO;
@@ -367,9 +369,15 @@ set_aside_file(const char *dir, dev_t dev, ino_t ino, const char *why)
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
 		snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
-	snprintf(to, sizeof(to), "%s%s%s-%ld", path, DAMAGED_TAG, stamp,
-	         (long)getpid());
-	if (rename(path, to) != 0) {
+	/* Under the flock no other sherve names one: only this process may
+	 * have set a store aside in the same second. */
+	for (n = 0; n < 100; n++) {
+		snprintf(to, sizeof(to), "%s%s%s-%ld%s%.0d", path, DAMAGED_TAG,
+		         stamp, (long)getpid(), n > 0 ? "." : "", n);
+		if (access(to, F_OK) != 0 && errno == ENOENT)
+			break;
+	}
+	if (n == 100 || rename(path, to) != 0) {
 		log_warn("store: %s is damaged (%s) but cannot be set aside",
 		         path, why);
 		rc = SH_EIO;
@@ -852,6 +860,37 @@ map_digest(struct store *s, MDB_txn *txn, int track, char hex[SHA256_HEX + 8])
 	return 0;
 }
 
+/*
+ * After a walk of the whole map: let the pages read go from this
+ * process's resident set. The map is a read-only shared mapping of the
+ * file, so this only drops page table entries (the pages stay in the
+ * page cache, and a later read maps them again): a refresh that checks
+ * a 1 GB map first does not carry it through the fetch and the parse.
+ */
+static void
+drop_pages(struct store *s)
+{
+	unsigned long long lo, hi, off, ino;
+	unsigned maj, mnr;
+	char line[512];
+	FILE *fp;
+
+	/* LMDB does not say where it mapped the file (me_mapaddr is only
+	 * set for a fixed map): the kernel's list of mappings does. */
+	if ((fp = fopen("/proc/self/maps", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (sscanf(line, "%llx-%llx %*4s %llx %x:%x %llu", &lo, &hi,
+		           &off, &maj, &mnr, &ino) != 6 ||
+		    ino != (unsigned long long)s->ino || maj != major(s->dev) ||
+		    mnr != minor(s->dev))
+			continue;
+		(void)madvise((void *)(uintptr_t)lo, (size_t)(hi - lo),
+		              MADV_DONTNEED);
+	}
+	fclose(fp);
+}
+
 /* Read every entry of dbi (structure only): a damaged page shows. */
 static int
 walk_all(struct store *s, MDB_dbi dbi)
@@ -905,6 +944,7 @@ verify_fn(struct store *s, void *arg)
 	}
 out:
 	mdb_txn_reset(s->rtxn);
+	drop_pages(s);
 	return rc == 0 ? SH_OK : rd_err(s, rc);
 }
 

@@ -164,7 +164,7 @@ test_no_allocation(void)
 	                          "docs/* https://example.com/d/:splat?v=1\n"
 	                          "@host h.example\n"
 	                          "bar https://h.example.net/bar 302\n";
-	char www[64], state[64], url[128], err[512], path[128];
+	char www[64], state[64], url[128], err[512], path[128], *copy;
 	char *argv[] = { "test", "--config",    "/dev/null", "--webroot",
 		         www,    "--state-dir", state,       "--redirects-url",
 		         url,    "--log-level", "info" };
@@ -202,8 +202,11 @@ test_no_allocation(void)
 	require_true(__LINE__, "store_open",
 	             store_open(c.state_dir, &h.store, err, sizeof(err)) ==
 	                     SH_OK);
+	/* refresh_import() frees what it is given: a copy. */
+	require_true(__LINE__, "a copy of the map",
+	             (copy = strdup(map)) != NULL);
 	require_true(__LINE__, "import",
-	             refresh_import(&c, h.store, map, sizeof(map) - 1, "t", 0,
+	             refresh_import(&c, h.store, copy, sizeof(map) - 1, "t", 0,
 	                            &rep) == SH_OK);
 	require_true(__LINE__, "metrics_open",
 	             metrics_open(c.state_dir, &h.metrics, err, sizeof(err)) ==
