@@ -81,66 +81,77 @@ take_free(int fd, const char *url)
 	return record(fd, url) == 0 ? 1 : -1;
 }
 
+/*
+ * Take f shared and compare the URL it records with url: SH_OK (the
+ * same; f holds the lock), SH_EBUSY (another: other says which) or
+ * SH_EIO. Converting an exclusive lock is not atomic: another process
+ * may take it in between and record its own URL. Whatever stands in the
+ * file once the shared lock is held is what the live instances agree on.
+ */
+static int
+shared_is(int f, const char *url, char *other, size_t othersz)
+{
+	char now[CLAIM_MAX + 1];
+
+	if (lock(f, LOCK_SH) != 0)
+		return SH_EIO;
+	recorded(f, now, sizeof(now));
+	if (strcmp(now, url) == 0)
+		return SH_OK;
+	(void)str_copy(other, now, othersz);
+	return SH_EBUSY;
+}
+
+/* Open dir's claim and record url if no one holds it; f, or -1. */
+static int
+claim_start(const char *dir, const char *url, char *other, size_t othersz,
+            int *taken)
+{
+	int f, saved;
+
+	if (othersz > 0)
+		other[0] = '\0';
+	if ((f = claim_open(dir)) < 0)
+		return -1;
+	if ((*taken = take_free(f, url)) < 0) {
+		saved = errno;
+		close(f);
+		errno = saved;
+		return -1;
+	}
+	return f;
+}
+
 int
 claim_hold(const char *dir, const char *url, int *fd, char *other,
            size_t othersz)
 {
-	char now[CLAIM_MAX + 1];
-	int f, rc;
+	int f, taken, rc, saved;
 
 	*fd = -1;
-	if (othersz > 0)
-		other[0] = '\0';
-	if ((f = claim_open(dir)) < 0)
+	if ((f = claim_start(dir, url, other, othersz, &taken)) < 0)
 		return SH_EIO;
-	if ((rc = take_free(f, url)) < 0)
-		goto fail;
-	/* Shared from here. Converting a lock is not atomic: another
-	 * process may take it exclusively in between and record its own
-	 * URL. Whatever stands in the file once the shared lock is held is
-	 * what the live instances agree on. */
-	if (lock(f, LOCK_SH) != 0)
-		goto fail;
-	recorded(f, now, sizeof(now));
-	if (strcmp(now, url) != 0) {
-		(void)str_copy(other, now, othersz);
+	if ((rc = shared_is(f, url, other, othersz)) != SH_OK) {
+		saved = errno;
 		close(f); /* drops the lock */
-		return SH_EBUSY;
+		errno = saved;
+		return rc;
 	}
 	*fd = f;
 	return SH_OK;
-fail:
-	rc = errno;
-	close(f);
-	errno = rc;
-	return SH_EIO;
 }
 
 int
 claim_check(const char *dir, const char *url, char *other, size_t othersz)
 {
-	char now[CLAIM_MAX + 1];
-	int f, rc;
+	int f, taken, rc;
 
-	if (othersz > 0)
-		other[0] = '\0';
-	if ((f = claim_open(dir)) < 0)
+	if ((f = claim_start(dir, url, other, othersz, &taken)) < 0)
 		return SH_EIO;
-	if ((rc = take_free(f, url)) != 0) {
-		close(f);
-		return rc > 0 ? SH_OK : SH_EIO;
-	}
-	/* Held by live workers (maybe ours): theirs is the URL recorded. */
-	if (lock(f, LOCK_SH) != 0) {
-		close(f);
-		return SH_EIO;
-	}
-	recorded(f, now, sizeof(now));
+	/* Not taken: held by live workers (maybe ours), whose URL it is. */
+	rc = taken ? SH_OK : shared_is(f, url, other, othersz);
 	close(f);
-	if (strcmp(now, url) == 0)
-		return SH_OK;
-	(void)str_copy(other, now, othersz);
-	return SH_EBUSY;
+	return rc;
 }
 
 void

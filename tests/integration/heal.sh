@@ -110,10 +110,8 @@ done
 
 # ---------------------------------------------------------------- lighttpd
 
-LIGHTTPD=$(lighttpd_path) || LIGHTTPD=
-TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve.conf
-if [ -z "$LIGHTTPD" ] || [ ! -r "$TEMPLATE" ]; then
-	skip "a damaged store behind lighttpd" "lighttpd or $TEMPLATE missing"
+if ! lighttpd_path >/dev/null; then
+	skip "a damaged store behind lighttpd" "lighttpd is not installed"
 	finish
 fi
 
@@ -127,31 +125,13 @@ start_site() {
 	local name=$1 interval=$2
 	ST=$T_TMP/state-$name
 	L_RUN=$T_TMP/run-$name
-	mkdir -p "$L_RUN/htdocs" "$ST"
+	mkdir -p "$ST"
 	check_exit "[$name] the first refresh stores the map" 0 sv refresh
-	L_PID=
-	for _ in 1 2 3; do
-		free_port L_PORT
-		render_lighttpd "$TEMPLATE" "$L_RUN/lighttpd.conf" \
-			ENV_SHERVE_REFRESH_INTERVAL="$interval" \
-			ENV_SHERVE_MISS_REFRESH_INTERVAL=1 \
-			ENV_SHERVE_LOG_LEVEL=warn \
-			PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$L_RUN" \
-			MAX_PROCS=2 BASE_PATH=/ WEBROOT="$W" STATE_DIR="$ST" \
-			REDIRECTS_URL="$URL" || hard_error "cannot render $TEMPLATE"
-		: >"$L_RUN/error.log"
-		: >"$L_RUN/sherve.log"
-		start_bg "$L_RUN/stderr.log" "$LIGHTTPD" -D -f "$L_RUN/lighttpd.conf"
-		L_PID=$BG_PID
-		log_file "$L_RUN/error.log"
-		log_file "$L_RUN/sherve.log"
-		B=http://127.0.0.1:$L_PORT
-		wait_http "$B/asset.txt" "$L_PID" 100 && return 0
-		stop_pid "$L_PID"
-		L_PID=
-		grep -q 'in use' "$L_RUN/error.log" "$L_RUN/stderr.log" || break
-	done
-	hard_error "lighttpd did not start: $(cat "$L_RUN/stderr.log")"
+	lighttpd_site "$L_RUN" - ENV_SHERVE_REFRESH_INTERVAL="$interval" \
+		ENV_SHERVE_MISS_REFRESH_INTERVAL=1 ENV_SHERVE_LOG_LEVEL=warn \
+		MAX_PROCS=2 BASE_PATH=/ WEBROOT="$W" STATE_DIR="$ST" \
+		REDIRECTS_URL="$URL" ||
+		hard_error "lighttpd did not start: $(cat "$L_RUN/stderr.log")"
 }
 sv() {
 	"$SHERVE_BIN" --state-dir "$ST" --redirects-url "$URL" "$@"

@@ -733,6 +733,53 @@ readme_run() {
 		"$(printf '%s\n' "${rest[@]}")") >"$T_TMP/readme-$name.log" 2>&1
 }
 
+# lighttpd_site RUNDIR USER NAME=VALUE...: render contrib/lighttpd/sherve.conf
+# into RUNDIR/lighttpd.conf (PORT, SHERVE_BIN and RUNDIR are set here, the
+# rest given, ENV_X=V as render_lighttpd takes them) and start lighttpd -D
+# on it, on another free port when that one was taken meanwhile. USER,
+# unless "-", is the user lighttpd (started as root) runs sherve as.
+# Sets L_PID and B; returns 1 if lighttpd does not answer /.
+lighttpd_site() {
+	local run=$1 user=$2 lt port
+	shift 2
+	lt=$(lighttpd_path) || return 1
+	mkdir -p "$run/htdocs"
+	L_PID=
+	for _ in 1 2 3; do
+		free_port port
+		render_lighttpd "$TOP_SRCDIR/contrib/lighttpd/sherve.conf" \
+			"$run/lighttpd.conf" "$@" PORT="$port" \
+			SHERVE_BIN="$SHERVE_BIN" RUNDIR="$run" || return 1
+		: >"$run/error.log"
+		: >"$run/sherve.log"
+		if [ "$user" != - ]; then
+			printf 'server.username = "%s"\nserver.groupname = "%s"\n' \
+				"$user" "$user" >>"$run/lighttpd.conf"
+			chown -R "$user:" "$run"
+		fi
+		start_bg "$run/stderr.log" "$lt" -D -f "$run/lighttpd.conf"
+		L_PID=$BG_PID
+		log_file "$run/error.log"
+		log_file "$run/sherve.log"
+		B=http://127.0.0.1:$port
+		wait_http "$B/" "$L_PID" 100 && return 0
+		stop_pid "$L_PID"
+		L_PID=
+		grep -q 'in use' "$run/error.log" "$run/stderr.log" || break
+	done
+	return 1
+}
+
+# expect_between DESC N LO HI: LO <= N <= HI (a count of log lines that
+# each process writes once, say).
+expect_between() {
+	if [ -n "$2" ] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; then
+		pass "$1 ($2)"
+	else
+		fail "$1" "'$2', want $3 to $4"
+	fi
+}
+
 # lighttpd_path: the lighttpd binary (often in /usr/sbin, off a user's PATH).
 lighttpd_path() {
 	local p

@@ -357,18 +357,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(total))
         self.end_headers()
-        if self.command == "HEAD":
-            return
-        sent, i = 0, 0
-        try:
-            while sent < total and not st.stopping.is_set():
-                chunk = b"".join(LINE % (i + k, i + k) for k in range(1024))
-                i += 1024
-                chunk = chunk[: total - sent]
-                self.wfile.write(chunk)
-                sent += len(chunk)
-        except (BrokenPipeError, ConnectionResetError):
-            st.write_log("huge body: client went away after %d bytes" % sent)
+        if self.command != "HEAD":
+            self.write_lines(total)
 
 
     def send_truncated(self):
@@ -390,18 +380,24 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/plain")
         self.send_header("Connection", "close")
         self.end_headers()
-        if self.command == "HEAD":
-            return
-        sent, i, total = 0, 0, st.args.stream_bytes
+        if self.command != "HEAD":
+            self.write_lines(st.args.stream_bytes)
+
+    def write_lines(self, total):
+        """total bytes of valid lines; False if the client went away."""
+        st = self.server.state
+        sent, i = 0, 0
         try:
             while sent < total and not st.stopping.is_set():
-                chunk = b"".join(LINE % (i + k, i + k) for k in range(256))
-                i += 256
+                chunk = b"".join(LINE % (i + k, i + k) for k in range(1024))
+                i += 1024
                 chunk = chunk[: total - sent]
                 self.wfile.write(chunk)
                 sent += len(chunk)
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            st.write_log("body: client went away after %d bytes" % sent)
+            return False
+        return True
 
 
 class Server(ThreadingHTTPServer):

@@ -1256,7 +1256,70 @@ test_usage(void)
 	free(text);
 }
 
+/* conf_env_check()'s warnings, gathered. */
+static char warned[2048];
+
+static void
+gather(const char *msg)
+{
+	size_t n = strlen(warned);
+
+	snprintf(warned + n, sizeof(warned) - n, "%s\n", msg);
+}
+
+static const struct {
+	unsigned line;
+	const char *name;
+	const char *want; /* "": no warning */
+} env_rows[] = {
+	{ __LINE__, "SHERVE_REDIRECT_URL",
+	  "SHERVE_REDIRECT_URL is not a sherve setting and is ignored (did "
+	  "you mean SHERVE_REDIRECTS_URL?)\n" },
+	{ __LINE__, "SHERVE_WEB_ROOT",
+	  "SHERVE_WEB_ROOT is not a sherve setting and is ignored (did you "
+	  "mean SHERVE_WEBROOT?)\n" },
+	{ __LINE__, "SHERVE_STATEDIR",
+	  "SHERVE_STATEDIR is not a sherve setting and is ignored (did you "
+	  "mean SHERVE_STATE_DIR?)\n" },
+	{ __LINE__, "SHERVE_XYZZY_PLUGH",
+	  "SHERVE_XYZZY_PLUGH is not a sherve setting and is ignored\n" },
+	{ __LINE__, "SHERVE_REDIRECTS_URL", "" },
+	{ __LINE__, "SHERVE_MISS_REFRESH_INTERVAL", "" },
+	{ __LINE__, "SHERVE_CONFIG", "" },
+	{ __LINE__, "SHERVE_BIN", "" },
+	{ __LINE__, "NOT_SHERVE_AT_ALL", "" },
+};
+
+static void
+test_env_check(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(env_rows); i++) {
+		clear_env();
+		setenv(env_rows[i].name, "1", 1);
+		warned[0] = '\0';
+		conf_env_check(gather);
+		expect_str(env_rows[i].line, env_rows[i].name, env_rows[i].want,
+		           warned);
+		unsetenv(env_rows[i].name);
+	}
+	clear_env();
+	setenv("SHERVE_A_TYPO", "1", 1);
+	setenv("SHERVE_REDIRECT_STATUS", "302", 1);
+	setenv("SHERVE_ANOTHER_TYPO", "1", 1);
+	warned[0] = '\0';
+	conf_env_check(gather);
+	expect_has(__LINE__, "each unknown one", warned, "SHERVE_A_TYPO is");
+	expect_has(__LINE__, "each unknown one", warned,
+	           "SHERVE_ANOTHER_TYPO is");
+	expect_lacks(__LINE__, "not the setting", warned,
+	             "SHERVE_REDIRECT_STATUS is");
+	clear_env();
+}
+
 static const struct unit_test conf_tests[] = {
+	UNIT_TEST(test_env_check),
 	UNIT_TEST(test_defaults),
 	UNIT_TEST(test_precedence),
 	UNIT_TEST(test_errors),

@@ -7,6 +7,8 @@
  */
 #include "unit.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -538,11 +540,323 @@ test_grow(void)
 	redirects_free(&m);
 }
 
+/* ---- integrity: checksum, file check, fault guard, set aside, heal ---- */
+
+/* The store file of dir, or its lock file with suffix "-lock". */
+static void
+file_of(const char *dir, const char *suffix, char *out, size_t n)
+{
+	snprintf(out, n, "%s/" STORE_FILE "%s", dir, suffix);
+}
+
+/* Number of entries of dir whose name starts with prefix. */
+static size_t
+count_named(const char *dir, const char *prefix)
+{
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+/* A store in base/name holding n aliases (k0000000...), open in *s. */
+static int
+filled(const char *name, size_t n, struct store **s, struct redirect_map *m,
+       char *dir, size_t dirsz)
+{
+	char err[256];
+
+	subdir(dir, dirsz, name);
+	if (make_map(m, n, 60) != 0)
+		return -1;
+	if (store_open(dir, s, err, sizeof(err)) != SH_OK) {
+		redirects_free(m);
+		return -1;
+	}
+	if (store_replace(*s, m, NULL, 0) != SH_OK) {
+		store_close(*s);
+		redirects_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+/* Overwrite with zeros every page of path that holds needle. */
+static int
+zero_pages_with(const char *path, const char *needle)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t nl = strlen(needle), hits = 0;
+	char *page = malloc((size_t)pg), *zero = calloc(1, (size_t)pg);
+	off_t off;
+	int fd = open(path, O_RDWR);
+
+	if (fd < 0 || page == NULL || zero == NULL)
+		goto out;
+	for (off = 0; pread(fd, page, (size_t)pg, off) == pg; off += pg) {
+		long i;
+
+		for (i = 0; i + (long)nl <= pg; i++)
+			if (memcmp(page + i, needle, nl) == 0)
+				break;
+		if (i + (long)nl > pg)
+			continue;
+		if (pwrite(fd, zero, (size_t)pg, off) == pg)
+			hits++;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(page);
+	free(zero);
+	return hits > 0 ? 0 : -1;
+}
+
+static void
+test_checksum(void)
+{
+	char dir[512], err[256] = "", sum1[96], sum2[96], sum3[96];
+	struct redirect_map m = { 0 }, m2;
+	struct store *s = NULL;
+	struct store_kv kv = { "source", "x" };
+
+	subdir(dir, sizeof(dir), "sum");
+	require_true(__LINE__, err, store_open(dir, &s, err, sizeof(err)) == 0);
+	expect_int(__LINE__, "an empty store has no checksum", SH_ENOTFOUND,
+	           store_verify(s, sum1, sizeof(sum1)));
+	require_true(__LINE__, "build", make_map(&m, 500, 40) == 0);
+	expect_int(__LINE__, "replace", SH_OK, store_replace(s, &m, NULL, 0));
+	expect_int(__LINE__, "the map verifies", SH_OK,
+	           store_verify(s, sum1, sizeof(sum1)));
+	expect_true(__LINE__, "sha256:HEX",
+	            strncmp(sum1, "sha256:", 7) == 0 && strlen(sum1) == 7 + 64);
+	expect_int(__LINE__, "meta put", SH_OK, store_meta_put(s, &kv, 1));
+	expect_int(__LINE__, "... verifies", SH_OK,
+	           store_verify(s, sum2, sizeof(sum2)));
+	expect_str(__LINE__, "a meta write leaves the sum as it was", sum1,
+	           sum2);
+	expect_int(__LINE__, "the same map again", SH_OK,
+	           store_replace(s, &m, NULL, 0));
+	expect_int(__LINE__, "... verifies", SH_OK,
+	           store_verify(s, sum2, sizeof(sum2)));
+	expect_str(__LINE__, "... to the same sum", sum1, sum2);
+	require_true(__LINE__, "build", make_map(&m2, 499, 40) == 0);
+	expect_int(__LINE__, "another map", SH_OK,
+	           store_replace(s, &m2, NULL, 0));
+	expect_int(__LINE__, "... verifies", SH_OK,
+	           store_verify(s, sum3, sizeof(sum3)));
+	expect_true(__LINE__, "... to another sum", strcmp(sum1, sum3) != 0);
+	store_close(s);
+	redirects_free(&m);
+	redirects_free(&m2);
+}
+
+static void
+test_truncated(void)
+{
+	char dir[512], path[600], err[256] = "", url[128];
+	struct redirect_map m;
+	struct store *s = NULL, *r = NULL;
+	long pg = sysconf(_SC_PAGESIZE);
+	struct stat st;
+
+	require_true(__LINE__, "a filled store",
+	             filled("trunc", 3000, &s, &m, dir, sizeof(dir)) == 0);
+	file_of(dir, "", path, sizeof(path));
+	expect_int(__LINE__, "a whole file passes the check", SH_OK,
+	           store_check(s));
+	require_true(__LINE__, "stat", stat(path, &st) == 0);
+	require_true(__LINE__, "truncate to half",
+	             truncate(path, st.st_size / 2) == 0);
+	expect_int(__LINE__, "the check sees it", SH_EDAMAGED, store_check(s));
+	expect_has(__LINE__, "... truncated", store_damage(s), "truncated");
+	expect_int(__LINE__, "a lookup answers, from no page", SH_EDAMAGED,
+	           store_lookup(s, "k0002999", 8, url, sizeof(url)));
+	expect_int(__LINE__, "count: 0", 0, store_count(s));
+	store_close(s);
+	redirects_free(&m);
+
+	/* No check first: the read faults, the guard catches it. */
+	s = NULL;
+	require_true(__LINE__, "a filled store again",
+	             filled("trunc2", 3000, &s, &m, dir, sizeof(dir)) == 0);
+	file_of(dir, "", path, sizeof(path));
+	expect_int(__LINE__, "a lookup before", SH_OK,
+	           store_lookup(s, "k0002999", 8, url, sizeof(url)));
+	require_true(__LINE__, "cut past the header",
+	             truncate(path, 3 * pg) == 0);
+	expect_int(__LINE__, "a lookup that reads past the end", SH_EDAMAGED,
+	           store_lookup(s, "k0002999", 8, url, sizeof(url)));
+	expect_has(__LINE__, "... SIGBUS, caught", store_damage(s), "SIGBUS");
+	store_close(s);
+
+	expect_int(__LINE__, "a reader is told", SH_EDAMAGED,
+	           store_open_reader(dir, &r, err, sizeof(err)));
+	expect_has(__LINE__, "... that it is damaged", err, "is damaged");
+	expect_has(__LINE__, "... and what repairs it", err, "refresh --force");
+	expect_true(__LINE__, "... and it is left as it is",
+	            stat(path, &st) == 0 && st.st_size == 3 * pg);
+	expect_int(__LINE__, "a writer sets it aside, opens afresh", SH_OK,
+	           store_open(dir, &s, err, sizeof(err)));
+	expect_int(__LINE__, "... empty", 0, store_count(s));
+	expect_int(__LINE__, "... the damaged file kept beside", 1,
+	           count_named(dir, STORE_FILE DAMAGED_TAG) / 2);
+	store_close(s);
+	redirects_free(&m);
+}
+
+static void
+test_replaced(void)
+{
+	char dir[512], path[600], to[700], url[128];
+	struct redirect_map m;
+	struct store *s = NULL;
+
+	require_true(__LINE__, "a filled store",
+	             filled("moved", 10, &s, &m, dir, sizeof(dir)) == 0);
+	file_of(dir, "", path, sizeof(path));
+	snprintf(to, sizeof(to), "%s.elsewhere", path);
+	require_true(__LINE__, "rename", rename(path, to) == 0);
+	expect_int(__LINE__, "gone: the check says reopen", SH_ESTALE,
+	           store_check(s));
+	expect_int(__LINE__, "... the open file still reads", SH_OK,
+	           store_lookup(s, "k0000001", 8, url, sizeof(url)));
+	expect_true(__LINE__, "... and is not damaged",
+	            store_damage(s) == NULL);
+	store_close(s);
+	redirects_free(&m);
+}
+
+static void
+test_heal(void)
+{
+	char dir[512], path[600], sum[96], url[128];
+	struct redirect_map m;
+	struct store *s = NULL;
+	struct order o;
+
+	require_true(__LINE__, "a filled store",
+	             filled("heal", 3000, &s, &m, dir, sizeof(dir)) == 0);
+	file_of(dir, "", path, sizeof(path));
+	require_true(__LINE__, "zero a page of the map",
+	             zero_pages_with(path, "https://example.com/1500/") == 0);
+	expect_int(__LINE__, "the file check cannot see it", SH_OK,
+	           store_check(s));
+	expect_int(__LINE__, "the checksum can", SH_EDAMAGED,
+	           store_verify(s, sum, sizeof(sum)));
+	expect_true(__LINE__, "... damaged", store_damage(s) != NULL);
+	memset(&o, 0, sizeof(o));
+	expect_int(__LINE__, "a walk answers at once", SH_EDAMAGED,
+	           store_foreach(s, order_fn, &o));
+	expect_int(__LINE__, "... without calling back", 0, o.calls);
+	expect_int(__LINE__, "heal: set aside, fresh store", SH_OK,
+	           store_heal(s));
+	expect_true(__LINE__, "... sound", store_damage(s) == NULL);
+	expect_int(__LINE__, "... empty", 0, store_count(s));
+	expect_int(__LINE__, "... the file set aside with its lock", 2,
+	           count_named(dir, STORE_FILE DAMAGED_TAG));
+	expect_int(__LINE__, "a write into the fresh store", SH_OK,
+	           store_replace(s, &m, NULL, 0));
+	expect_int(__LINE__, "... reads", SH_OK,
+	           store_lookup(s, "k0001500", 8, url, sizeof(url)));
+	expect_int(__LINE__, "... verifies", SH_OK,
+	           store_verify(s, sum, sizeof(sum)));
+
+	/* A write into a store found damaged heals it first. */
+	require_true(__LINE__, "zero a page again",
+	             zero_pages_with(path, "https://example.com/2000/") == 0);
+	expect_int(__LINE__, "found", SH_EDAMAGED,
+	           store_verify(s, sum, sizeof(sum)));
+	expect_int(__LINE__, "a replace heals and writes", SH_OK,
+	           store_replace(s, &m, NULL, 0));
+	expect_int(__LINE__, "... a second set aside", 4,
+	           count_named(dir, STORE_FILE DAMAGED_TAG));
+	expect_int(__LINE__, "... everything reads", 3000, store_count(s));
+	check_map(s, &m, 97, __LINE__);
+	store_close(s);
+	redirects_free(&m);
+}
+
+static void
+test_prune(void)
+{
+	static const char *const old[] = { "20200101T000000Z-1",
+		                           "20200101T000000Z-2",
+		                           "20200101T000000Z-3" };
+	char dir[512], path[700];
+	struct redirect_map m;
+	struct store *s = NULL;
+	size_t i;
+	int fd;
+
+	require_true(__LINE__, "a filled store",
+	             filled("prune", 10, &s, &m, dir, sizeof(dir)) == 0);
+	for (i = 0; i < NELEM(old); i++) {
+		snprintf(path, sizeof(path), "%s/" STORE_FILE DAMAGED_TAG "%s",
+		         dir, old[i]);
+		require_true(__LINE__, "an old set",
+		             (fd = open(path, O_CREAT | O_WRONLY, 0600)) >= 0);
+		close(fd);
+	}
+	damage(s, "for the test");
+	expect_int(__LINE__, "set aside", SH_OK, store_set_aside(s));
+	expect_int(__LINE__, "the two newest sets are kept", 2 + 1,
+	           count_named(dir, STORE_FILE DAMAGED_TAG));
+	snprintf(path, sizeof(path), "%s/" STORE_FILE DAMAGED_TAG "%s", dir,
+	         old[2]);
+	expect_true(__LINE__, "... the newest old one",
+	            access(path, F_OK) == 0);
+	expect_int(__LINE__, "a clone may not", SH_EINVAL,
+	           store_set_aside(&(struct store){ .clone = 1 }));
+	store_close(s);
+	redirects_free(&m);
+}
+
+static void
+test_modes(void)
+{
+	char dir[512], path[600], err[256] = "";
+	struct store *s = NULL;
+	struct stat st;
+	mode_t old = umask(027);
+
+	subdir(dir, sizeof(dir), "umask/state");
+	expect_int(__LINE__, err, SH_OK, store_open(dir, &s, err, sizeof(err)));
+	umask(old);
+	store_close(s);
+	file_of(dir, "", path, sizeof(path));
+	expect_true(__LINE__, "umask 027: the store file is 0640",
+	            stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+	expect_true(__LINE__, "... the dir 0750",
+	            stat(dir, &st) == 0 && (st.st_mode & 0777) == 0750);
+	file_of(dir, "-lock", path, sizeof(path));
+	expect_true(__LINE__, "... the lock file 0640",
+	            stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+	file_of(dir, "", path, sizeof(path));
+	require_true(__LINE__, "empty the file", truncate(path, 0) == 0);
+	expect_int(__LINE__, "an empty file: a reader is told", SH_EDAMAGED,
+	           store_open_reader(dir, &s, err, sizeof(err)));
+	expect_has(__LINE__, "... empty", err, "the file is empty");
+	subdir(dir, sizeof(dir), "umask/state/redirects.mdb/x");
+	expect_int(__LINE__, "a state dir under a file", SH_EIO,
+	           store_open(dir, &s, err, sizeof(err)));
+	expect_has(__LINE__, "... names it", err, "Not a directory");
+}
+
 static const struct unit_test store_tests[] = {
 	UNIT_TEST(test_open_creates),   UNIT_TEST(test_open_errors),
 	UNIT_TEST(test_replace_lookup), UNIT_TEST(test_meta),
 	UNIT_TEST(test_replace_whole),  UNIT_TEST(test_large_map),
-	UNIT_TEST(test_grow),           UNIT_END,
+	UNIT_TEST(test_grow),           UNIT_TEST(test_checksum),
+	UNIT_TEST(test_truncated),      UNIT_TEST(test_replaced),
+	UNIT_TEST(test_heal),           UNIT_TEST(test_prune),
+	UNIT_TEST(test_modes),          UNIT_END,
 };
 
 static const struct unit_suite suites[] = {
