@@ -321,6 +321,23 @@ fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
 	return rc;
 }
 
+/*
+ * 1 if the store holds a map a startup refresh need not fetch: one was
+ * stored (a map of an older layout reads as empty: refill it), or it has
+ * rules. Checked before the lock and again under it: another worker may
+ * be fetching, and after its lock it has stored.
+ */
+static int
+holds_map(struct store *s)
+{
+	char last[32];
+
+	return (store_meta_get(s, "last_success", last, sizeof(last)) ==
+	                SH_OK &&
+	        last[0] != '\0' && !store_stale(s)) ||
+	       store_count(s) > 0;
+}
+
 /* 1 if some process attempted a refresh at or after start. */
 static int
 tried_since(struct store *s, time_t start)
@@ -408,7 +425,10 @@ skip_under_lock(const struct conf *c, struct store *s, unsigned flags,
 {
 	const char *why = NULL;
 
-	if ((flags & REFRESH_STARTUP) && tried_since(s, start))
+	/* Times are in seconds: a fetch that began in the second before we
+	 * arrived is not "since", but the map it stored is there. */
+	if ((flags & REFRESH_STARTUP) &&
+	    (tried_since(s, start) || holds_map(s)))
 		why = "another process refreshed just now";
 	else if ((flags & REFRESH_SCHEDULED) &&
 	         refresh_next_due(c, s) > (uint64_t)start)
@@ -602,12 +622,7 @@ refresh_startup(const struct conf *c, struct store *s, int once)
 	    store_meta_get(s, "last_attempt", last, sizeof(last)) == SH_OK &&
 	    last[0] != '\0')
 		return;
-	/* Another worker may be fetching; after its lock, it has stored.
-	 * A map of an older layout reads as empty: refill it now. */
-	if (store_meta_get(s, "last_success", last, sizeof(last)) == SH_OK &&
-	    last[0] != '\0' && !store_stale(s))
-		return;
-	if (store_count(s) > 0)
+	if (holds_map(s))
 		return;
 	rc = refresh_run(c, s, REFRESH_STARTUP, &rep);
 	if (rc == SH_OK || rc == SH_EUNCHANGED || rc == SH_EBUSY)
