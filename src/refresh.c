@@ -175,46 +175,56 @@ parse_options(const struct conf *c, const char *source, char *out, size_t outsz)
 }
 
 /*
- * Parse *bufp (malloc'd, len bytes) and replace the map; the caller holds
- * the lock. *bufp is freed (and set to NULL) once parsed: the map holds
- * copies, and the body need not stay beside the new map's pages while
- * they are written.
+ * Sniff and parse *bufp (malloc'd, len bytes) into m; *bufp is freed
+ * (and set to NULL) once parsed: the map holds copies, and the body need
+ * not stay beside the new map's pages while they are written. Returns
+ * SH_OK (at least one rule), SH_EPARSE or SH_ENOMEM, with rep set.
  */
 static int
-apply(const struct conf *c, struct store *s, char **bufp, size_t len,
-      const char *source, const char *etag, const char *lastmod, unsigned flags,
-      struct refresh_report *rep, const char *now)
+parse_body(const struct conf *c, char **bufp, size_t len, const char *source,
+           struct redirect_map *m, struct refresh_report *rep)
 {
-	const char *buf = *bufp;
-	struct redirect_map m = { 0 };
 	struct warns w = { source, 0 };
 	struct redirects_opts o;
-	char count[32], popts[96];
 	const char *what;
 	int rc;
 
-	if ((what = sniff_body(buf, len)) != NULL) {
+	if ((what = sniff_body(*bufp, len)) != NULL) {
 		snprintf(rep->msg, sizeof(rep->msg), "%s: refused: %s", source,
 		         what);
 		return SH_EPARSE;
 	}
 	refresh_parse_opts(c, source, &o);
-	parse_options(c, source, popts, sizeof(popts));
-	rc = redirects_parse_opts(buf, len, &o, &m, warn_line, &w);
+	rc = redirects_parse_opts(*bufp, len, &o, m, warn_line, &w);
 	warn_rest(&w);
 	free(*bufp);
 	*bufp = NULL;
-	if (rc != SH_OK)
-		goto out;
-	rep->count = m.n;
-	rep->invalid = m.invalid;
-	if (m.n == 0) {
-		rc = SH_EPARSE;
-		snprintf(rep->msg, sizeof(rep->msg), "%s: %s (%u invalid)",
-		         source, len == 0 ? "empty body" : "no valid line",
-		         m.invalid);
-		goto out;
+	if (rc != SH_OK) {
+		snprintf(rep->msg, sizeof(rep->msg), "out of memory");
+		return rc;
 	}
+	rep->count = m->n;
+	rep->invalid = m->invalid;
+	if (m->n > 0)
+		return SH_OK;
+	snprintf(rep->msg, sizeof(rep->msg), "%s: %s (%u invalid)", source,
+	         len == 0 ? "empty body" : "no valid line", m->invalid);
+	return SH_EPARSE;
+}
+
+/* Parse *bufp (see parse_body) and replace the map; the caller holds
+ * the lock. */
+static int
+apply(const struct conf *c, struct store *s, char **bufp, size_t len,
+      const char *source, const char *etag, const char *lastmod, unsigned flags,
+      struct refresh_report *rep, const char *now)
+{
+	struct redirect_map m = { 0 };
+	char count[32], popts[96];
+	int rc;
+
+	if ((rc = parse_body(c, bufp, len, source, &m, rep)) != SH_OK)
+		goto out;
 	if (shrank(c, s, m.n, flags)) {
 		rc = SH_ESHRINK;
 		snprintf(rep->msg, sizeof(rep->msg),
@@ -227,6 +237,7 @@ apply(const struct conf *c, struct store *s, char **bufp, size_t len,
 		                                    : "");
 		goto out;
 	}
+	parse_options(c, source, popts, sizeof(popts));
 	snprintf(count, sizeof(count), "%zu", m.n);
 	{
 		struct store_kv kv[] = { { "source", source },
@@ -254,8 +265,6 @@ apply(const struct conf *c, struct store *s, char **bufp, size_t len,
 		        "is kept",
 		        source, m.n, store_write_error(s));
 out:
-	if (rc == SH_ENOMEM)
-		snprintf(rep->msg, sizeof(rep->msg), "out of memory");
 	redirects_free(&m);
 	return rc;
 }

@@ -70,8 +70,10 @@ claim(struct statedir *sd)
 	char other[4096];
 	int rc;
 
+	/* A read-only store is refreshed by someone else, if at all. */
 	if (!sd->fastcgi || sd->claim_fd >= 0 ||
-	    !fetch_url_ok(c->redirects_url))
+	    !fetch_url_ok(c->redirects_url) || sd->store == NULL ||
+	    store_readonly(sd->store))
 		return;
 	rc = claim_hold(c->state_dir, c->redirects_url, &sd->claim_fd, other,
 	                sizeof(other));
