@@ -60,6 +60,20 @@ truncated_map(void)
 
 static volatile char sink;
 
+/*
+ * Under valgrind (make check-valgrind), memcheck reports a read of a
+ * PROT_NONE page as an error even when a handler catches the SIGSEGV,
+ * and its own signal handling decides how a child dies: those cases are
+ * left out there. Its preload library is in the environment it gives.
+ */
+static int
+under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p != NULL && strstr(p, "vgpreload") != NULL;
+}
+
 static int
 read_at(void *ctx)
 {
@@ -108,9 +122,12 @@ test_faults(void)
 	none = mmap(NULL, (size_t)pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 	            -1, 0);
 	require_true(__LINE__, "a PROT_NONE page", none != MAP_FAILED);
-	expect_int(__LINE__, "a read of memory with no access", GUARD_FAULT,
-	           guard_run(read_at, none, why, sizeof(why)));
-	expect_has(__LINE__, "... is a SIGSEGV", why, "SIGSEGV");
+	if (!under_valgrind()) {
+		expect_int(__LINE__, "a read of memory with no access",
+		           GUARD_FAULT,
+		           guard_run(read_at, none, why, sizeof(why)));
+		expect_has(__LINE__, "... is a SIGSEGV", why, "SIGSEGV");
+	}
 	expect_int(__LINE__, "guard_fail() leaves like a fault", GUARD_FAULT,
 	           guard_run(fail_now, "LMDB assertion: x", why, sizeof(why)));
 	expect_str(__LINE__, "... with its message", "LMDB assertion: x", why);
@@ -171,9 +188,13 @@ static void
 test_unguarded(void)
 {
 #ifndef UNIT_SANITIZED
-	char why[160], *map = truncated_map();
+	char why[160], *map;
 	int st = 0;
 	pid_t pid;
+
+	if (under_valgrind())
+		return;
+	map = truncated_map();
 
 	require_true(__LINE__, "a truncated mapping", map != NULL);
 	/* The handlers are installed, as in any process that used a guard. */
