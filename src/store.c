@@ -1494,6 +1494,9 @@ put_checksum(MDB_txn *txn, struct store *s)
 
 	if ((rc = map_digest(s, txn, 0, hex)) != 0)
 		return rc;
+	/* A map bigger than LMDB keeps in memory was partly spilled to the
+	 * file: the walk read those pages back through the mapping. */
+	drop_pages(s);
 	v.mv_size = strlen(hex);
 	v.mv_data = hex;
 	return mdb_put(txn, s->meta, &k, &v, 0);
