@@ -109,6 +109,25 @@ shm_create(const char *path)
 	return fd;
 }
 
+/*
+ * The file is mapped and written through the mapping: a page the disk
+ * has no block for raises SIGBUS when a count first lands on it (a new
+ * slot, a new alias), on a full disk. ftruncate() leaves the file a
+ * hole; allocate its blocks now, where a full disk is a clean error.
+ * Returns fd, or -1 (closed, err set).
+ */
+static int
+shm_blocks(int fd, const char *path, char *err, size_t errsz)
+{
+	int rc = posix_fallocate(fd, 0, (off_t)sizeof(struct shm));
+
+	if (rc == 0 || rc == EOPNOTSUPP || rc == EINVAL)
+		return fd;
+	snprintf(err, errsz, "metrics: %s: %s", path, strerror(rc));
+	close(fd);
+	return -1;
+}
+
 /* Open, or create under an flock of the state dir; returns the fd. */
 static int
 shm_file(const char *dir, char *err, size_t errsz)
@@ -118,7 +137,7 @@ shm_file(const char *dir, char *err, size_t errsz)
 
 	snprintf(path, sizeof(path), "%s/metrics.shm", dir);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) >= 0 && shm_valid(fd))
-		return fd;
+		return shm_blocks(fd, path, err, errsz);
 	if (fd >= 0)
 		close(fd);
 	/* Only one process may create it, or counts go to a lost inode. */
@@ -132,7 +151,7 @@ shm_file(const char *dir, char *err, size_t errsz)
 	if (fd < 0 && (fd = shm_create(path)) < 0)
 		goto fail;
 	close(dfd);
-	return fd;
+	return shm_blocks(fd, path, err, errsz);
 fail:
 	snprintf(err, errsz, "metrics: %s: %s", path, strerror(errno));
 	if (dfd >= 0)

@@ -29,6 +29,7 @@
 #define STORE_MAP_INITIAL (1UL << 30)
 #define STORE_MAP_LIMIT   (16ULL << 30)
 #define STORE_OPEN_TRIES  5
+#define STORE_LOCK_BYTES  (64 << 10) /* the lock file, allocated at open */
 /* The key layout of "map" and "prefix"; an older store reads as empty. */
 #define STORE_LAYOUT 2
 #define LAYOUT_KEY   "layout"
@@ -486,6 +487,35 @@ check_file(struct store *s, void *arg)
 }
 
 /*
+ * LMDB maps its lock file and writes into it: a page of it that the disk
+ * has no block for raises SIGBUS when touched (when the lock is set up,
+ * or when a reader takes a slot on a new page), where a write(2) would
+ * have said ENOSPC. So the blocks are allocated here first, where a full
+ * disk is a clean error. STORE_LOCK_BYTES is more than 126 readers need;
+ * LMDB sizes its reader table to the file (about 1,000 slots). Not with
+ * MDB_NOLOCK (a reader that must not create the file), and nothing to do
+ * where the file cannot be opened for writing (LMDB says why).
+ * Returns 0 or ENOSPC.
+ */
+static int
+lock_blocks(const char *path, unsigned flags)
+{
+	char lock[4200];
+	int fd, rc;
+
+	if ((flags & MDB_NOLOCK) != 0 ||
+	    (size_t)snprintf(lock, sizeof(lock), "%s-lock", path) >=
+	            sizeof(lock) ||
+	    (fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
+		return 0;
+	/* No fcntl lock of this process is on the file yet: closing this
+	 * descriptor drops none of LMDB's. */
+	rc = posix_fallocate(fd, 0, STORE_LOCK_BYTES);
+	close(fd);
+	return rc == ENOSPC ? ENOSPC : 0;
+}
+
+/*
  * Open the environment at path into s. Returns 0 or an LMDB code (or
  * errno); MDB_CORRUPTED when the file is damaged (s->why says how), and
  * EAGAIN when another file took its place while it was being opened.
@@ -502,6 +532,8 @@ store_env(struct store *s, const char *path, unsigned flags)
 	    (rc = mdb_env_set_mapsize(s->env, STORE_MAP_INITIAL)) != 0)
 		return rc;
 	(void)mdb_env_set_assert(s->env, on_assert);
+	if ((rc = lock_blocks(path, flags)) != 0)
+		return rc;
 	/* 0666: the umask decides, so a shared group can share the store. */
 	rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOTLS | flags, 0666);
 	if (rc != 0)
