@@ -271,12 +271,8 @@ damage_round() {
 		expect_file_contains "[$name:$kind] ... store ok" "$C_OUT" \
 			'store           ok'
 	done
-	if grep -q 'died\|signal' "$L_RUN/error.log"; then
-		fail "[$name] lighttpd saw no backend die" \
-			"$(grep 'died\|signal' "$L_RUN/error.log" | head -n 3)"
-	else
-		pass "[$name] lighttpd saw no backend die"
-	fi
+	expect_no_backend_death "[$name] lighttpd saw no backend die" \
+		"$L_RUN/error.log"
 	stop_pid "$L_PID"
 }
 

@@ -770,6 +770,17 @@ lighttpd_site() {
 	return 1
 }
 
+# expect_no_backend_death DESC LOG: lighttpd's error LOG names no backend
+# that died ("child signalled: 7" for a SIGBUS, "died", a crash).
+expect_no_backend_death() {
+	local re='died|signalled|crash|segfault|abort'
+	if grep -qiE "$re" "$2"; then
+		fail "$1" "$(grep -iE "$re" "$2" | head -n 3)"
+	else
+		pass "$1"
+	fi
+}
+
 # expect_between DESC N LO HI: LO <= N <= HI (a count of log lines that
 # each process writes once, say).
 expect_between() {
