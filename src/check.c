@@ -1,6 +1,7 @@
 /* check.c - the redirects linter behind `sherve check`; see check.h. */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,8 @@
 #include "path.h"
 #include "redirects.h"
 #include "refresh.h"
-#include "rules.h"
+#include "location.h"
+#include "match.h"
 #include "util.h"
 #include "webroot.h"
 
@@ -68,76 +70,74 @@ check_reserved(const struct lint *l, const struct redirect *r)
 		printf("%s:%u: the catch-all '*' never answers robots.txt, "
 		       "favicon.ico or .well-known/ (reserved paths)\n",
 		       l->source, r->line);
-	else if (rules_reserved(r->alias, n))
+	else if (match_reserved(r->alias, n))
 		printf("%s:%u: alias '%s' would shadow the reserved path "
 		       "'%.*s'; sherve never answers it with a redirect\n",
 		       l->source, r->line, r->alias, (int)n, r->alias);
 }
 
-/* The path of an absolute URL, slashes trimmed, into out. */
-static void
-url_path(const char *url, char *out, size_t outsz)
+/*
+ * The request a target would make: host (of an absolute URL, "" for a
+ * path) and path, normalised as a request's (one percent-decoding, dot
+ * segments; path.h). Returns 0, or -1 when a request for it is refused.
+ */
+static int
+target_request(const char *url, char *host, size_t hostsz, char *path,
+               size_t pathsz, int *slash)
 {
-	const char *p = strstr(url, "://"), *end;
-	size_t n;
+	const char *p = url;
+	size_t h;
 
-	out[0] = '\0';
-	if (p == NULL || (p = strchr(p + 3, '/')) == NULL)
-		return;
-	while (*p == '/')
-		p++;
-	end = p + strcspn(p, "?#");
-	while (end > p && end[-1] == '/')
-		end--;
-	n = (size_t)(end - p);
-	if (n < outsz) {
-		memcpy(out, p, n);
-		out[n] = '\0';
+	host[0] = '\0';
+	if (redirects_url_ok(url, strlen(url))) {
+		p = strstr(url, "://") + 3;
+		h = strcspn(p, "/?#");
+		if (location_host(p, h, host, hostsz) < 0)
+			return -1;
+		p += h;
 	}
+	if (*p != '/' && *p != '\0')
+		p = "/"; /* "https://h?q" asks for the root */
+	return path_normalise(*p == '\0' ? "/" : p, "", path, pathsz, slash) ==
+	                       PATH_OK
+	               ? 0
+	               : -1;
 }
 
-/* The longest prefix rule of the default section that takes path. */
-static const struct redirect *
-prefix_for(const struct redirect_map *m, const char *path)
-{
-	const struct redirect *t;
-	size_t n = strlen(path);
-
-	for (;;) {
-		if ((t = redirects_find(m, REDIRECT_PREFIX, NULL, path, n)) !=
-		    NULL)
-			return t;
-		if (n == 0)
-			return NULL;
-		while (n > 0 && path[n - 1] != '/')
-			n--;
-		if (n > 0)
-			n--; /* drop the '/' too: "a/b" -> "a" */
-	}
-}
-
+/* A target that a rule of the same map answers: a loop if that host is
+ * this sherve (match_resolve() says which rule, as for a request). */
 static void
 check_loop(const struct lint *l, const struct redirect_map *m,
            const struct redirect *r)
 {
-	char path[REDIRECT_URL_MAX + 1];
-	const struct redirect *t;
+	char host[LOCATION_HOST_MAX + 1], path[ASSET_PATH_MAX];
+	struct redirects_view v;
+	struct match_source src;
+	struct match_request rq = { path, 0, 0, NULL, NULL, 0 };
+	struct match_result res;
+	int slash;
 
-	url_path(r->url, path, sizeof(path));
-	if (path[0] == '\0')
+	if (target_request(r->url, host, sizeof(host), path, sizeof(path),
+	                   &slash) != 0 ||
+	    path[0] == '\0')
 		return;
-	t = redirects_find(m, REDIRECT_EXACT, NULL, path, strlen(path));
-	if (t != NULL) {
-		printf("%s:%u: target of '%s' is the alias '%s' (a loop if "
+	rq.len = strlen(path);
+	rq.slash = slash;
+	rq.host = host[0] != '\0' ? host : NULL;
+	redirects_view(m, UINT_MAX, ~0u, &v, &src);
+	if (match_resolve(&src, &rq, &res) != SH_OK)
+		return;
+	if (res.rule.kind == REDIRECT_EXACT)
+		printf("%s:%u: target of '%s' is the alias '%.*s' (a loop if "
 		       "that host is served by this sherve)\n",
-		       l->source, r->line, r->alias, path);
-		return;
-	}
-	if ((t = prefix_for(m, path)) != NULL)
+		       l->source, r->line, r->alias, (int)res.rule.klen,
+		       res.rule.key);
+	else
 		printf("%s:%u: target of '%s' falls under the prefix rule "
-		       "'%s' (a loop if that host is served by this sherve, "
-		       "unless a file in the webroot answers '%s')\n",
-		       l->source, r->line, r->alias, t->alias, path);
+		       "'%.*s%s' (a loop if that host is served by this "
+		       "sherve, unless a file in the webroot answers '%s')\n",
+		       l->source, r->line, r->alias, (int)res.rule.klen,
+		       res.rule.key, res.rule.klen > 0 ? "/*" : "*", path);
 }
 
 struct diff {
@@ -150,7 +150,8 @@ static int
 on_stored(void *ctx, const struct store_rule *sr)
 {
 	struct diff *d = ctx;
-	char host[RULES_HOST_MAX + 1], sect[RULES_HOST_MAX + 16], st[16] = "";
+	char host[LOCATION_HOST_MAX + 1], sect[LOCATION_HOST_MAX + 16],
+	        st[16] = "";
 
 	if (sr->hlen >= sizeof(host))
 		return 0;
@@ -175,7 +176,8 @@ on_stored(void *ctx, const struct store_rule *sr)
 static int
 diff_one(struct store *s, const struct redirect *r, unsigned *changed)
 {
-	char old[REDIRECT_URL_MAX + 1], sect[RULES_HOST_MAX + 16], st[16] = "";
+	char old[REDIRECT_URL_MAX + 1], sect[LOCATION_HOST_MAX + 16],
+	        st[16] = "";
 	unsigned ost = 0;
 	int rc = store_get_rule(s, r->host, r->kind, r->alias,
 	                        redirect_key_len(r), &ost, old, sizeof(old));

@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "check_probe.h"
+#include "location.h"
+#include "match.h"
 #include "probe.h"
 #include "redirects.h"
 #include "refresh.h"
-#include "rules.h"
 #include "util.h"
 
 #define ALIASES_SHOWN 3 /* in a text line; JSON lists them all */
@@ -44,6 +45,27 @@ on_warn(void *ctx, unsigned line, const char *reason)
 	fprintf(stderr, "%s:%u: %s\n", (const char *)ctx, line, reason);
 }
 
+/*
+ * 1 if r has one target to probe: not a 404 or 410 without a page, not
+ * a pattern whose target takes a ":placeholder" of the request.
+ */
+static int
+probed(const struct redirect *r)
+{
+	const char *p = r->url;
+
+	if (p[0] == '\0')
+		return 0;
+	if (r->kind != REDIRECT_PATTERN)
+		return 1;
+	for (; (p = strchr(p, ':')) != NULL; p++)
+		if (((p[1] >= 'a' && p[1] <= 'z') ||
+		     (p[1] >= 'A' && p[1] <= 'Z') || p[1] == '_') &&
+		    strncmp(p, ":splat", 6) != 0)
+			return 0;
+	return 1;
+}
+
 /* The Location a visitor of r's alias itself gets, as a URL to probe. */
 static int
 use_of(const struct redirect *r, struct use *u)
@@ -51,10 +73,14 @@ use_of(const struct redirect *r, struct use *u)
 	char loc[REDIRECT_URL_MAX + 1];
 	size_t n;
 
+	struct match_result m; /* an empty splat */
+
+	memset(&m, 0, sizeof(m));
+	m.splat = "";
 	u->r = r;
 	u->skip = 0;
-	if (rules_location(r->url, r->kind == REDIRECT_PREFIX ? "" : NULL, 0,
-	                   NULL, loc, sizeof(loc)) < 0)
+	if (location_build(r->url, r->kind != REDIRECT_EXACT ? &m : NULL, NULL,
+	                   loc, sizeof(loc)) < 0)
 		str_copy(loc, r->url, sizeof(loc)); /* over 8 KiB encoded */
 	if (loc[0] != '/' || r->host == NULL) {
 		/* A relative target outside any @host names no site. */
@@ -300,13 +326,13 @@ probe_map(const struct conf *c, const struct redirect_map *m,
 	size_t i;
 	int rc = SH_ENOMEM;
 
-	p->nuses = m->n;
+	p->nuses = 0;
 	for (i = 0; i < m->n; i++)
-		if (use_of(&m->v[i], &u[i]) != 0)
+		if (probed(&m->v[i]) && use_of(&m->v[i], &u[p->nuses++]) != 0)
 			goto out;
-	if (m->n > 1)
-		qsort(u, m->n, sizeof(*u), use_cmp);
-	if ((p->g = group_uses(u, m->n, &p->ng)) == NULL ||
+	if (p->nuses > 1)
+		qsort(u, p->nuses, sizeof(*u), use_cmp);
+	if ((p->g = group_uses(u, p->nuses, &p->ng)) == NULL ||
 	    (t = calloc(p->ng > 0 ? p->ng : 1, sizeof(*t))) == NULL)
 		goto out;
 	if ((rc = probe_groups(c, p, t)) == SH_OK) {

@@ -13,10 +13,12 @@
 #include "cli.h"
 #include "export.h"
 #include "fetch.h"
+#include "handler.h"
 #include "metrics.h"
+#include "path.h"
 #include "redirects.h"
 #include "refresh.h"
-#include "rules.h"
+#include "location.h"
 #include "store.h"
 #include "util.h"
 
@@ -193,7 +195,7 @@ verb_import(const struct conf *c, struct store *s)
 
 /* The section being listed: "" for the default one. */
 struct listing {
-	char host[RULES_HOST_MAX + 1];
+	char host[LOCATION_HOST_MAX + 1];
 	size_t hlen;
 	int lines;
 };
@@ -234,50 +236,47 @@ verb_list(const struct conf *c, struct store *s)
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-/* `lookup PATH [HOST]`: what a request for PATH would be sent to. */
+/*
+ * `lookup PATH [HOST]`: what a request for PATH below base-path would be
+ * sent to. base-path/PATH goes through the normalisation of a request
+ * (one percent-decoding, dot segments, refusals) and the handler's own
+ * resolution (handler_rule()), so the two cannot disagree; a leading '/'
+ * may be left out, and a "?query" is merged as a request's would be.
+ */
 static int
 verb_lookup(const struct conf *c, struct store *s)
 {
-	char url[REDIRECT_URL_MAX + 1], loc[REDIRECT_URL_MAX + 1];
-	char path[ASSET_PATH_MAX], host[RULES_HOST_MAX + 1];
-	const char *alias = c->args[1], *hp = NULL;
-	size_t n = strlen(alias);
-	struct store_match m;
-	int rc;
+	char uri[ASSET_PATH_MAX + 1], rel[ASSET_PATH_MAX];
+	char host[LOCATION_HOST_MAX + 1];
+	const char *arg = c->args[1], *hp = NULL, *q;
+	struct handler_rule a;
+	int rc, slash;
 
-	/* Trim slashes as request paths are trimmed. */
-	while (*alias == '/') {
-		alias++;
-		n--;
-	}
-	while (n > 0 && alias[n - 1] == '/')
-		n--;
 	if (c->nargs > 2) {
-		if (rules_host(c->args[2], strlen(c->args[2]), host,
-		               sizeof(host)) < 0) {
+		if (location_host(c->args[2], strlen(c->args[2]), host,
+		                  sizeof(host)) < 0) {
 			fprintf(stderr, "sherve: lookup: %s: not a host name\n",
 			        c->args[2]);
 			return EXIT_USAGE;
 		}
-		hp = host;
+		hp = c->args[2];
 	}
-	rc = SH_ENOTFOUND;
-	if (n < sizeof(path)) {
-		memcpy(path, alias, n);
-		path[n] = '\0';
-		if (c->alias_fold)
-			rules_fold(alias, n, path);
-		rc = store_resolve(s, hp, path, n, url, sizeof(url), &m);
-	}
+	rc = (size_t)snprintf(uri, sizeof(uri), "%s%s%s", c->base_path,
+	                      arg[0] == '/' ? "" : "/", arg) < sizeof(uri)
+	             ? path_normalise(uri, c->base_path, rel, sizeof(rel),
+	                              &slash)
+	             : PATH_TOO_LONG;
+	q = strchr(uri, '?');
+	if (rc == PATH_OK)
+		rc = handler_rule(c, s, rel, slash, hp,
+		                  q != NULL ? q + 1 : NULL, &a);
+	else
+		rc = SH_ENOTFOUND; /* a request for it is refused */
 	switch (rc) {
-	case SH_OK:
-		if (rules_location(url, m.prefix ? alias + m.splat : NULL,
-		                   n - m.splat, NULL, loc, sizeof(loc)) < 0)
-			break;
-		printf("%s\n", loc);
-		return EXIT_OK;
+	case SH_OK: printf("%s\n", a.location); return EXIT_OK;
 	case SH_ENOTFOUND:
-		fprintf(stderr, "sherve: %.*s: no such alias\n", (int)n, alias);
+	case SH_ETOOLONG:
+		fprintf(stderr, "sherve: %s: no such alias\n", arg);
 		return EXIT_FAILED;
 	}
 	return store_failed("lookup", s);

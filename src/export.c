@@ -6,8 +6,8 @@
 #include <strings.h>
 
 #include "export.h"
+#include "match.h"
 #include "redirects.h"
-#include "rules.h"
 #include "util.h"
 
 #define SPLAT     ":splat"
@@ -15,6 +15,13 @@
 /* PCRE for a path under a prefix, trailing slashes left out of the splat. */
 #define SPLAT_RE    "(?:/+(?<sherve_splat>.*?))?/*$"
 #define RESERVED_RE "(robots\\.txt|favicon\\.ico|\\.well-known(/.*)?)/*$"
+/*
+ * A raw request path sherve refuses (path.h) before any rule: a segment
+ * that decodes to a dotfile or "..", an encoded '/' or '\\', a control
+ * byte. The servers decode and merge these away before their rules run,
+ * so the raw request is what must be looked at.
+ */
+#define REFUSED_RE "(/(\\.|%2[eE])[^/?]|%2[fF]|%5[cC]|%[01][0-9a-fA-F]|%7[fF])"
 
 /* One rule, copied out of the store, NUL-terminated. */
 struct xrule {
@@ -74,30 +81,14 @@ xmap_free(struct xmap *x)
 	free(x->v);
 }
 
-/*
- * The order in which first-match servers must see the rules to answer as
- * sherve does: host sections before the default one, in each the exact
- * rules, then the prefixes, longest first.
- */
+/* match_order() for qsort: first-match servers see sherve's order. */
 static int
 precedence(const void *pa, const void *pb)
 {
 	const struct xrule *a = pa, *b = pb;
-	size_t la = strlen(a->alias), lb = strlen(b->alias);
-	int c;
 
-	if ((a->host[0] == '\0') != (b->host[0] == '\0'))
-		return a->host[0] == '\0' ? 1 : -1;
-	if ((c = strcmp(a->host, b->host)) != 0)
-		return c;
-	if (a->kind != b->kind)
-		return a->kind < b->kind ? -1 : 1;
-	if (a->kind == REDIRECT_PREFIX && la != lb)
-		return la > lb ? -1 : 1;
-	/* Case variants side by side: nginx map strings ignore case. */
-	if ((c = strcasecmp(a->alias, b->alias)) != 0)
-		return c;
-	return strcmp(a->alias, b->alias);
+	return match_order(a->host, a->kind, a->alias, b->host, b->kind,
+	                   b->alias);
 }
 
 static unsigned
@@ -111,7 +102,7 @@ static int
 unreachable(const struct xrule *r)
 {
 	return strchr(r->alias, '\\') != NULL ||
-	       rules_reserved(r->alias, strlen(r->alias));
+	       match_reserved(r->alias, strlen(r->alias));
 }
 
 /* ---- nginx ---- */
@@ -270,7 +261,8 @@ ngx_tail(FILE *fp, const struct conf *c)
 	fputs("map $sherve_host_rule $sherve_rule {\n"
 	      "\t\"\" $sherve_default_rule;\n"
 	      "\tdefault $sherve_host_rule;\n}\n\n"
-	      "map $sherve_rule $sherve_status {\n"
+	      "map \"$sherve_refused$sherve_rule\" $sherve_status {\n"
+	      "\t\"~^x\" \"\";\n"
 	      "\t\"~^(?<sherve_st>\\d+) \" $sherve_st;\n"
 	      "\tdefault \"\";\n}\n\n"
 	      "map $sherve_rule $sherve_target {\n"
@@ -301,6 +293,9 @@ export_nginx(FILE *fp, const struct xmap *x, const struct conf *c)
 	ngx_header(fp, x, c);
 	/* geo values are not scripts: the one way to say a literal '$'. */
 	fputs("geo $sherve_dollar {\n\tdefault \"$\";\n}\n\n", fp);
+	fputs("map $request_uri $sherve_refused {\n\tdefault \"\";\n"
+	      "\t\"~^[^?]*" REFUSED_RE "\" x;\n}\n\n",
+	      fp);
 	fputs("map \"$host$uri\" $sherve_host_rule {\n\tdefault \"\";\n"
 	      "\t\"~*^[^/]*/" RESERVED_RE "\" \"\";\n",
 	      fp);
@@ -493,9 +488,12 @@ export_apache(FILE *fp, FILE *map, const char *map_path, const struct xmap *x,
 	        "RewriteEngine On\n"
 	        "RewriteMap sherve \"txt:%s\"\n"
 	        "RewriteMap sherve_lc \"int:tolower\"\n"
-	        "# Reserved paths are the site's own.\n"
+	        "# Reserved paths are the site's own; sherve refuses some.\n"
 	        "RewriteRule \"^/" RESERVED_RE "\" - [NC,L]\n",
 	        x->n, map_path);
+	fputs("RewriteCond \"%{THE_REQUEST}\" \"^\\S+\\s[^?\\s]*" REFUSED_RE
+	      "\"\nRewriteRule ^ - [L]\n",
+	      fp);
 	fputs("# The host sections: exact rules, then prefixes.\n", fp);
 	ap_section(fp, x, c, 1);
 	fputs("# The default section: exact rules, then prefixes.\n", fp);

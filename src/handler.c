@@ -18,7 +18,8 @@
 #include "path.h"
 #include "range.h"
 #include "redirects.h"
-#include "rules.h"
+#include "location.h"
+#include "match.h"
 #include "util.h"
 
 #define NOT_FOUND_BODY   "Not found\n"
@@ -446,36 +447,86 @@ serve_store_down(const struct request *rq, struct sink *out, const char *why)
 }
 
 /*
- * One LMDB read for a gosherve map, a few for host sections and prefix
- * rules (store_resolve); on a miss, the rate-limited refresh hook and a
- * retry. A reserved path can never match, so it never causes a fetch;
- * nor does a store error. Returns store_resolve()'s code.
+ * Values that point into the folded copy of the path point into the
+ * request's own path instead: the splat keeps the request's case.
+ */
+static void
+unfold(struct match_result *m, const char *folded, const char *rel)
+{
+	size_t i;
+
+	if (m->splat != NULL)
+		m->splat = rel + (m->splat - folded);
+	for (i = 0; i < m->ncap; i++)
+		if (!m->cap[i].from_query)
+			m->cap[i].val = rel + (m->cap[i].val - folded);
+}
+
+int
+handler_rule(const struct conf *c, struct store *s, const char *rel, int slash,
+             const char *host, const char *query, struct handler_rule *a)
+{
+	char folded[ASSET_PATH_MAX], h[LOCATION_HOST_MAX + 1];
+	struct match_request rq = { rel,  strlen(rel), slash,
+		                    NULL, query,       (uint64_t)time(NULL) };
+	int rc;
+
+	a->status = 0;
+	a->location[0] = '\0';
+	if (c->alias_fold) {
+		if (rq.len >= sizeof(folded))
+			return SH_ENOTFOUND;
+		location_fold(rel, rq.len, folded);
+		rq.path = folded;
+	}
+	if (host != NULL && location_host(host, strlen(host), h, sizeof(h)) > 0)
+		rq.host = h;
+	rc = store_resolve(s, &rq, a->url, sizeof(a->url), &a->m);
+	if (rc != SH_OK)
+		return rc;
+	if (c->alias_fold)
+		unfold(&a->m, folded, rel);
+	a->status = a->m.rule.status != 0 ? (int)a->m.rule.status
+	                                  : (int)c->redirect_status;
+	if (location_build(a->url, &a->m,
+	                   c->forward_query == FORWARD_MERGE ? query : NULL,
+	                   a->location, sizeof(a->location)) < 0)
+		return SH_ETOOLONG;
+	return SH_OK;
+}
+
+/*
+ * The rule for rel: one LMDB read for a gosherve map, a few for host
+ * sections and prefix rules (store_resolve); on a miss, the rate-limited
+ * refresh hook and a retry. A reserved path can never match, so it never
+ * causes a fetch; nor does a store error. Returns handler_rule()'s code.
  */
 static int
-lookup(struct handler *h, const char *host, const char *path, size_t n,
-       char *url, size_t urlsz, struct store_match *m, int may_fetch)
+lookup(struct handler *h, const struct request *rq, const char *rel, int slash,
+       int may_fetch, struct handler_rule *a)
 {
-	int rc = store_resolve(h->store, host, path, n, url, urlsz, m);
+	int rc = handler_rule(h->conf, h->store, rel, slash, rq->host,
+	                      rq->query, a);
 
 	if (rc != SH_ENOTFOUND || !may_fetch || h->on_miss == NULL ||
-	    rules_reserved(path, n) || !h->on_miss(h->miss_ctx))
+	    match_reserved(rel, strlen(rel)) || !h->on_miss(h->miss_ctx))
 		return rc;
-	return store_resolve(h->store, host, path, n, url, urlsz, m);
+	return handler_rule(h->conf, h->store, rel, slash, rq->host, rq->query,
+	                    a);
 }
 
 /* Count the redirect under the rule's alias: "go", "docs/\*" or "*". */
 static void
-count_redirect(struct handler *h, const char *path, size_t n,
-               const struct store_match *m)
+count_redirect(struct handler *h, const struct match_result *m)
 {
 	char alias[REDIRECT_KEY_MAX + 3];
-	size_t an = m->alias_len;
+	size_t an = m->rule.klen;
 
-	if (!m->prefix || an > REDIRECT_KEY_MAX) {
-		metrics_redirect(h->metrics, path, n);
+	if (m->rule.kind != REDIRECT_PREFIX || an > REDIRECT_KEY_MAX) {
+		metrics_redirect(h->metrics, m->rule.key, an);
 		return;
 	}
-	memcpy(alias, path, an);
+	memcpy(alias, m->rule.key, an);
 	memcpy(alias + an, an > 0 ? "/*" : "*", an > 0 ? 2 : 1);
 	metrics_redirect(h->metrics, alias, an + (an > 0 ? 2 : 1));
 }
@@ -489,41 +540,24 @@ count_redirect(struct handler *h, const char *path, size_t n,
  */
 static int
 serve_alias(struct handler *h, const struct request *rq, struct sink *out,
-            const char *rel, int may_fetch)
+            const char *rel, int slash, int may_fetch)
 {
-	char url[REDIRECT_URL_MAX + 1], loc[REDIRECT_URL_MAX + 1];
-	char folded[ASSET_PATH_MAX], host[RULES_HOST_MAX + 1];
-	const char *path = rel, *hp = NULL, *query = NULL;
-	size_t n = strlen(rel);
-	struct store_match m;
-	int rc;
+	struct handler_rule a;
+	int rc = lookup(h, rq, rel, slash, may_fetch, &a);
 
-	if (h->conf->alias_fold) {
-		rules_fold(rel, n, folded);
-		path = folded;
-	}
-	if (rq->host != NULL &&
-	    rules_host(rq->host, strlen(rq->host), host, sizeof(host)) > 0)
-		hp = host;
-	rc = lookup(h, hp, path, n, url, sizeof(url), &m, may_fetch);
 	if (rc == SH_EDAMAGED)
 		return serve_store_down(rq, out, store_damage(h->store));
-	if (rc != SH_OK)
-		return 0;
-	if (h->conf->forward_query == FORWARD_MERGE)
-		query = rq->query;
-	if (rules_location(url, m.prefix ? rel + m.splat : NULL, n - m.splat,
-	                   query, loc, sizeof(loc)) < 0) {
+	if (rc == SH_ETOOLONG) {
 		/* Over 8 KiB or a CTL once merged: no header, and no 5xx. */
 		log_warnx("redirect refused: the Location for %s would be too "
 		          "long or hold a control character",
 		          rq->uri);
 		return serve_not_found(h, rq, out);
 	}
-	count_redirect(h, path, n, &m);
-	return serve_redirect(h, rq, out, loc,
-	                      m.status != 0 ? (int)m.status
-	                                    : (int)h->conf->redirect_status);
+	if (rc != SH_OK)
+		return 0;
+	count_redirect(h, &a.m);
+	return serve_redirect(h, rq, out, a.location, a.status);
 }
 
 /*
@@ -542,8 +576,8 @@ serve_dir(struct handler *h, const struct request *rq, struct sink *out,
 
 	if (h->conf->directory_slash == DIRSLASH_SERVE)
 		return serve_asset(h, rq, out, root, a, 200);
-	if (rules_dir_location(h->conf->base_path, rel, rq->query, loc,
-	                       sizeof(loc)) < 0) {
+	if (location_dir(h->conf->base_path, rel, rq->query, loc, sizeof(loc)) <
+	    0) {
 		/* Over 8 KiB or a CTL in the query: no header, no 5xx. */
 		log_debug("no slash redirect for %s: the Location would be "
 		          "too long or hold a control character",
@@ -618,12 +652,12 @@ is_metrics_path(const struct conf *c, const char *uri)
  */
 static int
 serve_no_webroot(struct handler *h, const struct request *rq, struct sink *out,
-                 const char *rel)
+                 const char *rel, int slash)
 {
 	int status;
 
 	if (h->store != NULL && rel[0] != '\0' &&
-	    (status = serve_alias(h, rq, out, rel, 0)) != 0)
+	    (status = serve_alias(h, rq, out, rel, slash, 0)) != 0)
 		return status;
 	return serve_open_error(rq, out, ASSET_ERROR, NULL, 0);
 }
@@ -649,7 +683,7 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 		return serve_metrics(h, rq, out);
 	root = root_fd(h);
 	if (root < 0 && h->conf->webroot[0] != '\0')
-		return serve_no_webroot(h, rq, out, rel);
+		return serve_no_webroot(h, rq, out, rel, slash);
 	if (root >= 0 && (rc = asset_open(root, rel, slash, &a)) != ASSET_OK &&
 	    rc != ASSET_NOT_FOUND)
 		return serve_open_error(rq, out, rc, rel, errno);
@@ -665,7 +699,7 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 	    h->conf->redirects_url[0] != '\0')
 		return serve_store_down(rq, out, h->store_why);
 	if (h->store != NULL && rel[0] != '\0' &&
-	    (status = serve_alias(h, rq, out, rel, 1)) != 0)
+	    (status = serve_alias(h, rq, out, rel, slash, 1)) != 0)
 		return status;
 	return serve_not_found(h, rq, out);
 }

@@ -12,7 +12,9 @@
 #define SHERVE_HANDLER_H
 
 #include "conf.h"
+#include "match.h"
 #include "metrics.h"
+#include "redirects.h"
 #include "request.h"
 #include "response.h"
 #include "store.h"
@@ -38,6 +40,28 @@ struct handler {
 	void *tick_ctx;
 	const char *store_why; /* with store NULL: why, for the request log */
 };
+
+/* What the rules answer for a request path (handler_rule()). */
+struct handler_rule {
+	struct match_result m;
+	int status;                          /* the status to answer with */
+	char url[REDIRECT_URL_MAX + 1];      /* the rule's target, stored */
+	char location[REDIRECT_URL_MAX + 1]; /* built: location_build() */
+};
+
+/*
+ * What the map of s answers for a request, as the handler answers it and
+ * `sherve lookup` prints it: rel and slash as path_normalise() gives them,
+ * host the raw Host (or NULL), query the raw query (or NULL). Folds the
+ * path for alias-case, normalises the host, resolves (store_resolve())
+ * and builds the Location (location_build()) with the query merged as
+ * forward-query says.
+ * Returns SH_OK, SH_ENOTFOUND, SH_ETOOLONG (the Location would be too
+ * long or hold a control character) or SH_ESTORE.
+ */
+int handler_rule(const struct conf *c, struct store *s, const char *rel,
+                 int slash, const char *host, const char *query,
+                 struct handler_rule *a);
 
 /*
  * Answer rq on out. Returns the HTTP status sent (for metrics and tests);

@@ -12,9 +12,9 @@
 #include <time.h>
 
 #include "fetch.h"
+#include "location.h"
 #include "probe.h"
 #include "redirects.h"
-#include "rules.h"
 #include "util.h"
 
 /* One request in flight: its handle is reused for the next one. */
@@ -160,7 +160,7 @@ start_one(struct run *r, uint64_t now)
 
 /*
  * A 3xx: follow its Location as another paced request, or end. The
- * Location is kept as rules_location() would send it, its bytes that
+ * Location is kept as location_build() would send it, its bytes that
  * are not ASCII percent-encoded, so that a report never carries raw
  * bytes from a server to a terminal or into JSON.
  */
@@ -175,7 +175,7 @@ follow(struct run *r, struct slot *s, struct probe_target *t)
 		dead(t, "a %ld without a Location", t->status);
 		return SH_OK;
 	}
-	if (rules_location(loc, NULL, 0, NULL, clean, sizeof(clean)) < 0) {
+	if (location_build(loc, NULL, NULL, clean, sizeof(clean)) < 0) {
 		dead(t, "a Location over 8 KiB or with a control character");
 		return SH_OK;
 	}

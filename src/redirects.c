@@ -7,8 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "location.h"
+#include "match.h"
 #include "redirects.h"
-#include "rules.h"
 #include "util.h"
 
 #define MAX_FIELDS 8
@@ -23,7 +24,7 @@ struct rule {
 	struct span alias, url;
 	const char *host; /* NULL: the default section */
 	unsigned kind, status;
-	char hostbuf[RULES_HOST_MAX + 1];      /* a from-URL's host */
+	char hostbuf[LOCATION_HOST_MAX + 1];   /* a from-URL's host */
 	char aliasbuf[REDIRECT_ALIAS_MAX + 1]; /* the alias, folded */
 };
 
@@ -32,7 +33,7 @@ struct parser {
 	struct redirect_map *m;
 	redirects_warn_fn warn;
 	void *ctx;
-	char host[RULES_HOST_MAX + 1];
+	char host[LOCATION_HOST_MAX + 1];
 	int in_host;     /* inside an "@host NAME" section */
 	int bad_section; /* inside one whose NAME was refused */
 };
@@ -170,7 +171,7 @@ section_line(struct parser *ps, const struct span f[MAX_FIELDS], size_t nf)
 	}
 	if (span_is(f[1], "*"))
 		return NULL;
-	if (rules_host(f[1].p, f[1].n, ps->host, sizeof(ps->host)) < 0) {
+	if (location_host(f[1].p, f[1].n, ps->host, sizeof(ps->host)) < 0) {
 		/* Its rules must not fall into another section. */
 		ps->bad_section = 1;
 		return "invalid @host name (its rules are skipped)";
@@ -232,8 +233,8 @@ from_url(struct span *a, struct rule *r)
 
 	for (h = skip; h < a->n && a->p[h] != '/'; h++)
 		;
-	if (rules_host(a->p + skip, h - skip, r->hostbuf, sizeof(r->hostbuf)) <
-	    0)
+	if (location_host(a->p + skip, h - skip, r->hostbuf,
+	                  sizeof(r->hostbuf)) < 0)
 		return "invalid host in the from URL";
 	r->host = r->hostbuf;
 	a->p += h;
@@ -287,7 +288,7 @@ parse_from(const struct parser *ps, struct span a, struct rule *r)
 		return "prefix deeper than 32 segments";
 	memcpy(r->aliasbuf, a.p, a.n);
 	if (ps->o->fold_case)
-		rules_fold(a.p, a.n, r->aliasbuf);
+		location_fold(a.p, a.n, r->aliasbuf);
 	r->alias.p = r->aliasbuf;
 	r->alias.n = a.n;
 	return NULL;
@@ -297,7 +298,7 @@ parse_from(const struct parser *ps, struct span a, struct rule *r)
 static int
 own_path(const struct rule *r, struct span u, struct span *path)
 {
-	char host[RULES_HOST_MAX + 1];
+	char host[LOCATION_HOST_MAX + 1];
 	size_t skip, h;
 
 	if (u.p[0] != '/') {
@@ -308,7 +309,8 @@ own_path(const struct rule *r, struct span u, struct span *path)
 		     h < u.n && u.p[h] != '/' && u.p[h] != '?' && u.p[h] != '#';
 		     h++)
 			;
-		if (rules_host(u.p + skip, h - skip, host, sizeof(host)) < 0 ||
+		if (location_host(u.p + skip, h - skip, host, sizeof(host)) <
+		            0 ||
 		    strcmp(host, r->host) != 0)
 			return 0;
 		u.p += h;
@@ -560,7 +562,7 @@ map_dedupe(struct redirect_map *m, redirects_warn_fn warn, void *ctx)
 	m->n = o;
 }
 
-/* ---- "_redirects": rules that first-match order treats differently ---- */
+/* ---- finding a rule ---- */
 
 /* Index of the first entry not below (kind, host, key), m sorted. */
 static size_t
@@ -609,38 +611,140 @@ redirects_find(const struct redirect_map *m, unsigned kind, const char *host,
 	return NULL;
 }
 
-/* The line of rule (kind, host, key), or UINT_MAX when there is none. */
-static unsigned
-line_of(const struct redirect_map *m, unsigned kind, const char *host,
-        const char *key, size_t kn)
-{
-	const struct redirect *r = redirects_find(m, kind, host, key, kn);
+/* ---- the map as a match source ---- */
 
-	return r != NULL ? r->line : UINT_MAX;
+unsigned
+redirect_depth(const struct redirect *r)
+{
+	size_t n = redirect_key_len(r), i;
+	unsigned d = 1 + (n > 0);
+
+	for (i = 0; i < n; i++)
+		d += r->alias[i] == '/';
+	/* The parser refuses deeper prefixes; a walk never goes deeper. */
+	return d < REDIRECT_DEPTH_MAX + 1 ? d : REDIRECT_DEPTH_MAX + 1;
 }
 
-/* Earliest line of a prefix rule of host covering key (kn bytes). */
-static unsigned
-covering_prefix(const struct redirect_map *m, const char *host, const char *key,
-                size_t kn, int self)
+/* 1 if r is a rule the view shows. */
+static int
+view_shows(const struct redirects_view *v, const struct redirect *r)
 {
-	unsigned best = line_of(m, REDIRECT_PREFIX, host, key, 0), l;
+	return r->line < v->below && (v->kinds & (1u << r->kind)) != 0;
+}
+
+/* The section name (hlen bytes, 0: the default) into buf; -1 if no
+ * section can have it. */
+static int
+view_host(const char *host, size_t hlen, char buf[REDIRECTS_HOST_BUF],
+          const char **h)
+{
+	*h = NULL;
+	if (hlen == 0)
+		return 0;
+	if (hlen >= REDIRECTS_HOST_BUF)
+		return -1;
+	memcpy(buf, host, hlen);
+	buf[hlen] = '\0';
+	*h = buf;
+	return 0;
+}
+
+static int
+view_rule(void *ctx, const char *host, size_t hlen, unsigned kind,
+          const char *key, size_t klen, struct match_rule *mr)
+{
+	const struct redirects_view *v = ctx;
+	char hb[REDIRECTS_HOST_BUF];
+	const struct redirect *r;
+	const char *h;
+
+	if (view_host(host, hlen, hb, &h) != 0 ||
+	    (r = redirects_find(v->m, kind, h, key, klen)) == NULL ||
+	    !view_shows(v, r))
+		return SH_ENOTFOUND;
+	memset(mr, 0, sizeof(*mr));
+	mr->kind = r->kind;
+	mr->status = r->status;
+	mr->line = r->line;
+	mr->key = r->alias;
+	mr->klen = redirect_key_len(r);
+	mr->url = r->url;
+	mr->ulen = strlen(r->url);
+	return SH_OK;
+}
+
+/* 1 if rule i of m exists and belongs to section host and kind. */
+static int
+in_section(const struct redirect_map *m, size_t i, unsigned kind,
+           const char *host)
+{
+	return i < m->n && m->v[i].kind == kind &&
+	       strcmp(m->v[i].host ? m->v[i].host : "", host ? host : "") == 0;
+}
+
+/*
+ * Whether section host (NULL: the default) has rules, and the depth of
+ * its deepest prefix rule. Every rule counts, whatever the view shows:
+ * the depth only bounds a walk, and an empty section falls back to the
+ * default one as a missing section does.
+ */
+static int
+section_depth(const struct redirect_map *m, const char *host, unsigned *depth)
+{
+	size_t e = lower_bound(m, REDIRECT_EXACT, host, "", 0);
+	size_t i = lower_bound(m, REDIRECT_PREFIX, host, "", 0);
+	int any = in_section(m, e, REDIRECT_EXACT, host) ||
+	          in_section(m, i, REDIRECT_PREFIX, host);
+
+	for (*depth = 0; in_section(m, i, REDIRECT_PREFIX, host); i++)
+		if (redirect_depth(&m->v[i]) > *depth)
+			*depth = redirect_depth(&m->v[i]);
+	return any;
+}
+
+static int
+view_section(void *ctx, const char *host, size_t hlen, unsigned *depth)
+{
+	struct redirects_view *v = ctx;
+	char hb[REDIRECTS_HOST_BUF];
+	const char *h;
+
+	if (view_host(host, hlen, hb, &h) != 0 || h == NULL)
+		return SH_ENOTFOUND;
+	/* Asked for one section many times in a row: remember it. */
+	if (!v->cached || strcmp(v->host, h) != 0) {
+		str_copy(v->host, h, sizeof(v->host));
+		v->cached = 1;
+		v->any = section_depth(v->m, h, &v->depth);
+	}
+	*depth = v->depth;
+	return v->any ? SH_OK : SH_ENOTFOUND;
+}
+
+void
+redirects_view(const struct redirect_map *m, unsigned below, unsigned kinds,
+               struct redirects_view *v, struct match_source *src)
+{
 	size_t i;
 
-	for (i = 1; i <= kn; i++) {
-		if (i < kn && key[i] != '/')
-			continue;
-		if (i == kn && !self)
-			break;
-		if ((l = line_of(m, REDIRECT_PREFIX, host, key, i)) < best)
-			best = l;
-	}
-	return best;
+	memset(v, 0, sizeof(*v));
+	v->m = m;
+	v->below = below;
+	v->kinds = kinds;
+	memset(src, 0, sizeof(*src));
+	src->ctx = v;
+	src->rule = view_rule;
+	src->section = view_section;
+	for (i = 0; i < m->n && src->hosts == 0; i++)
+		src->hosts += m->v[i].host != NULL;
+	(void)section_depth(m, NULL, &src->depth);
 }
+
+/* ---- "_redirects": rules that first-match order treats differently ---- */
 
 /* Earliest line of a default-section rule under prefix key (kn bytes). */
 static unsigned
-covered_default(const struct redirect_map *m, const char *key, size_t kn)
+earlier_under(const struct redirect_map *m, const char *key, size_t kn)
 {
 	unsigned best = UINT_MAX, kind;
 	size_t i;
@@ -664,29 +768,40 @@ covered_default(const struct redirect_map *m, const char *key, size_t kn)
 /*
  * 1 if first-match order ("_redirects") would answer part of r's paths
  * with an earlier line, where sherve's order (host, exact, longest
- * prefix) would answer with r.
+ * prefix) would answer with r. match_resolve() over the earlier lines
+ * says whether one takes r's own path (an exact rule) or a path just
+ * below its key (a prefix rule: "\001" is a segment no rule can name);
+ * a host prefix also loses the default rules of earlier lines below it.
  */
 static int
-shadowed(const struct redirect_map *m, const struct redirect *r)
+shadowed(struct redirects_view *v, const struct match_source *src,
+         const struct redirect *r)
 {
+	char probe[REDIRECT_ALIAS_MAX + 3];
 	size_t kn = redirect_key_len(r);
 	int exact = r->kind == REDIRECT_EXACT;
+	struct match_request rq = { probe, kn, 0, r->host, NULL, 0 };
+	struct match_result res;
 
-	if (covering_prefix(m, r->host, r->alias, kn, exact) < r->line)
+	memcpy(probe, r->alias, kn);
+	if (!exact) {
+		memcpy(probe + kn, kn > 0 ? "/\001" : "\001", 1 + (kn > 0));
+		rq.len += 1 + (kn > 0);
+	}
+	v->below = r->line;
+	v->kinds = exact ? 1u << REDIRECT_EXACT | 1u << REDIRECT_PREFIX
+	                 : 1u << REDIRECT_PREFIX;
+	if (match_resolve(src, &rq, &res) == SH_OK)
 		return 1;
-	if (r->host == NULL)
-		return 0;
-	/* A host rule beats every default rule in sherve's order. */
-	if ((exact &&
-	     line_of(m, REDIRECT_EXACT, NULL, r->alias, kn) < r->line) ||
-	    covering_prefix(m, NULL, r->alias, kn, 1) < r->line)
-		return 1;
-	return !exact && covered_default(m, r->alias, kn) < r->line;
+	return !exact && r->host != NULL &&
+	       earlier_under(v->m, r->alias, kn) < r->line;
 }
 
 static int
 drop_shadowed(struct redirect_map *m, redirects_warn_fn warn, void *ctx)
 {
+	struct redirects_view v;
+	struct match_source src;
 	unsigned char *drop;
 	size_t i, o = 0;
 
@@ -696,8 +811,9 @@ drop_shadowed(struct redirect_map *m, redirects_warn_fn warn, void *ctx)
 	 * paths from the rules after it in the file's own order. */
 	if ((drop = calloc(m->n, 1)) == NULL)
 		return SH_ENOMEM;
+	redirects_view(m, UINT_MAX, 0, &v, &src);
 	for (i = 0; i < m->n; i++)
-		drop[i] = (unsigned char)shadowed(m, &m->v[i]);
+		drop[i] = (unsigned char)shadowed(&v, &src, &m->v[i]);
 	for (i = 0; i < m->n; i++) {
 		if (drop[i]) {
 			if (warn != NULL)

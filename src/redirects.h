@@ -34,6 +34,8 @@
 
 #include <stddef.h>
 
+#include "match.h"
+
 #define REDIRECT_ALIAS_MAX 500  /* LMDB's key limit is 511 bytes */
 #define REDIRECT_URL_MAX   8192 /* the longest Location sherve sends */
 #define REDIRECT_KEY_MAX   511  /* host, NUL and alias, as stored */
@@ -45,7 +47,11 @@ enum redirects_format {
 	REDIRECTS_NETLIFY, /* "_redirects" */
 };
 
-enum redirect_kind { REDIRECT_EXACT = 0, REDIRECT_PREFIX = 1 };
+enum redirect_kind {
+	REDIRECT_EXACT = 0,
+	REDIRECT_PREFIX = 1,
+	REDIRECT_PATTERN = 2, /* placeholders, '*' inside, query conditions */
+};
 
 struct redirect {
 	char *alias; /* as listed: "go", "docs/\*", or "*": the catch-all */
@@ -109,6 +115,30 @@ const struct redirect *redirects_find(const struct redirect_map *m,
 
 /* Bytes of r->alias that are its stored key: "docs/\*" -> 4, "*" -> 0. */
 size_t redirect_key_len(const struct redirect *r);
+
+/* 1 + the segments of prefix rule r: how deep a prefix walk must go. */
+unsigned redirect_depth(const struct redirect *r);
+
+#define REDIRECTS_HOST_BUF 256 /* a section name: LOCATION_HOST_MAX + 1 */
+
+/* A parsed map seen as a match source (redirects_view()). */
+struct redirects_view {
+	const struct redirect_map *m;
+	unsigned below; /* only rules of a line below this */
+	unsigned kinds; /* only rules of these kinds (bit 1 << kind) */
+	int cached, any;
+	unsigned depth;
+	char host[REDIRECTS_HOST_BUF]; /* the section last asked about */
+};
+
+/*
+ * Set up src (match.h) to resolve requests against m, sorted as parsed,
+ * through v: check and ingest ask match_resolve() the questions a
+ * request would. below and kinds may change between resolves.
+ */
+void redirects_view(const struct redirect_map *m, unsigned below,
+                    unsigned kinds, struct redirects_view *v,
+                    struct match_source *src);
 
 /* Free the entries and zero m. */
 void redirects_free(struct redirect_map *m);

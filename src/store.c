@@ -18,7 +18,7 @@
 
 #include "guard.h"
 #include "log.h"
-#include "rules.h"
+#include "match.h"
 #include "sha256.h"
 #include "store.h"
 #include "util.h"
@@ -1180,110 +1180,109 @@ store_lookup(struct store *s, const char *alias, size_t len, char *url,
 	                      urlsz);
 }
 
-/*
- * The longest prefix rule of section key[0, hlen] (host and NUL) for
- * path: one get per segment boundary, deepest first, never deeper than
- * the section's deepest prefix (depth - 1 segments).
- */
+/* Decode a rule's value (a status byte, then the URL) into r. */
 static int
-walk_prefixes(struct store *s, char *key, size_t hlen, unsigned depth,
-              const char *path, size_t len, char *url, size_t urlsz,
-              struct store_match *m)
+rule_of(const MDB_val *v, unsigned kind, struct match_rule *r)
 {
-	size_t cut[REDIRECT_DEPTH_MAX + 2], nc = 0, i, klen;
-	int rc;
+	unsigned char b;
 
-	/* A marker byte is data: never walk past the deepest allowed. */
-	if (depth > REDIRECT_DEPTH_MAX + 1)
-		depth = REDIRECT_DEPTH_MAX + 1;
-	cut[nc++] = 0; /* the catch-all */
-	for (i = 0; i <= len && nc < depth; i++)
-		if (i == len || path[i] == '/')
-			cut[nc++] = i;
-	while (nc-- > 0) {
-		/* key already starts with the section's HOST NUL. */
-		if ((klen = hlen + 1 + cut[nc]) > REDIRECT_KEY_MAX)
-			continue;
-		memcpy(key + hlen + 1, path, cut[nc]);
-		rc = get_rule_val(s, s->prefix, key, klen, &m->status, url,
-		                  urlsz);
-		if (rc == SH_ENOTFOUND)
-			continue;
-		m->prefix = 1;
-		m->alias_len = cut[nc];
-		m->splat = cut[nc] == len ? len : cut[nc] + (cut[nc] > 0);
-		return rc;
-	}
-	return SH_ENOTFOUND;
+	if (v->mv_size < 1)
+		return SH_ENOTFOUND;
+	memset(r, 0, sizeof(*r));
+	b = *(const unsigned char *)v->mv_data;
+	r->kind = kind;
+	r->status = b != 0 ? 300u + b : 0;
+	r->url = (const char *)v->mv_data + 1;
+	r->ulen = v->mv_size - 1;
+	return SH_OK;
 }
 
-/* Exact, then longest prefix, in one section; host "" is the default. */
+/* match_source.rule over the read transaction. */
 static int
-resolve_in(struct store *s, const char *host, unsigned depth, const char *path,
-           size_t len, char *url, size_t urlsz, struct store_match *m)
+src_rule(void *ctx, const char *host, size_t hlen, unsigned kind,
+         const char *key, size_t klen, struct match_rule *r)
 {
-	char key[REDIRECT_KEY_MAX];
-	size_t hlen = strlen(host), klen;
-	MDB_val k, v;
+	struct store *s = ctx;
+	char k[REDIRECT_KEY_MAX];
+	MDB_val mk, v;
 	int rc;
 
-	if (make_key(key, host, hlen, "", 0) == 0)
+	if ((mk.mv_size = make_key(k, host, hlen, key, klen)) == 0)
 		return SH_ENOTFOUND;
-	if (hlen > 0) {
-		/* The section's marker: is there one, and how deep? */
-		k.mv_size = hlen + 1;
-		k.mv_data = key;
-		if ((rc = mdb_get(s->rtxn, s->map, &k, &v)) != 0)
-			return rd_err(s, rc);
-		depth = v.mv_size > 0 ? *(const unsigned char *)v.mv_data : 0;
+	mk.mv_data = k;
+	rc = mdb_get(s->rtxn, kind == REDIRECT_PREFIX ? s->prefix : s->map, &mk,
+	             &v);
+	if (rc != 0)
+		return rd_err(s, rc);
+	if ((rc = rule_of(&v, kind, r)) == SH_OK) {
+		r->key = key;
+		r->klen = klen;
 	}
-	m->host = hlen > 0;
-	if ((klen = make_key(key, host, hlen, path, len)) != 0) {
-		rc = get_rule_val(s, s->map, key, klen, &m->status, url, urlsz);
-		if (rc != SH_ENOTFOUND) {
-			m->alias_len = len;
-			m->splat = len;
-			return rc;
-		}
-	}
-	if (depth == 0)
+	return rc;
+}
+
+/* match_source.section: the marker key HOST NUL holds the depth. */
+static int
+src_section(void *ctx, const char *host, size_t hlen, unsigned *depth)
+{
+	struct store *s = ctx;
+	char k[REDIRECT_KEY_MAX];
+	MDB_val mk, v;
+	int rc;
+
+	if ((mk.mv_size = make_key(k, host, hlen, "", 0)) == 0)
 		return SH_ENOTFOUND;
-	return walk_prefixes(s, key, hlen, depth, path, len, url, urlsz, m);
+	mk.mv_data = k;
+	if ((rc = mdb_get(s->rtxn, s->map, &mk, &v)) != 0)
+		return rd_err(s, rc);
+	*depth = v.mv_size > 0 ? *(const unsigned char *)v.mv_data : 0;
+	return SH_OK;
 }
 
 static int
-resolve(struct store *s, const char *host, const char *path, size_t len,
-        char *url, size_t urlsz, struct store_match *m)
+resolve(struct store *s, const struct match_request *rq, char *url,
+        size_t urlsz, struct match_result *m)
 {
+	struct match_source src = {
+		s, src_rule, src_section, NULL, 0, 0, 0, 0
+	};
 	int rc = SH_ENOTFOUND;
 
 	memset(m, 0, sizeof(*m));
 	if (urlsz > 0)
 		url[0] = '\0';
-	if (len == 0 || rules_reserved(path, len))
-		return SH_ENOTFOUND;
 	if (read_begin(s) != 0)
 		return SH_ESTORE;
 	layout_load(s);
 	if (!s->lay.ok)
 		goto out;
-	if (host != NULL && host[0] != '\0' && s->lay.hosts > 0) {
-		rc = resolve_in(s, host, 0, path, len, url, urlsz, m);
-		if (rc != SH_ENOTFOUND)
-			goto out;
-		memset(m, 0, sizeof(*m));
+	src.hosts = s->lay.hosts;
+	src.depth = s->lay.depth;
+	if ((rc = match_resolve(&src, rq, m)) != SH_OK)
+		goto out;
+	/* The rule's bytes live in the transaction: copy them out. */
+	if (m->rule.ulen >= urlsz || m->rule.klen >= sizeof(m->key)) {
+		rc = SH_ETOOLONG;
+		goto out;
 	}
-	rc = resolve_in(s, "", s->lay.depth, path, len, url, urlsz, m);
+	memcpy(url, m->rule.url, m->rule.ulen);
+	url[m->rule.ulen] = '\0';
+	m->rule.url = url;
+	memcpy(m->key, m->rule.key, m->rule.klen);
+	m->key[m->rule.klen] = '\0';
+	m->rule.key = m->key;
+	m->rule.query = NULL;
+	m->rule.qlen = 0;
 out:
 	mdb_txn_reset(s->rtxn);
 	return rc;
 }
 
 struct resolve_call {
-	const char *host, *path;
-	size_t len, urlsz;
+	const struct match_request *rq;
 	char *url;
-	struct store_match *m;
+	size_t urlsz;
+	struct match_result *m;
 };
 
 static int
@@ -1291,14 +1290,14 @@ resolve_fn(struct store *s, void *arg)
 {
 	struct resolve_call *c = arg;
 
-	return resolve(s, c->host, c->path, c->len, c->url, c->urlsz, c->m);
+	return resolve(s, c->rq, c->url, c->urlsz, c->m);
 }
 
 int
-store_resolve(struct store *s, const char *host, const char *path, size_t len,
-              char *url, size_t urlsz, struct store_match *m)
+store_resolve(struct store *s, const struct match_request *rq, char *url,
+              size_t urlsz, struct match_result *m)
 {
-	struct resolve_call c = { host, path, len, urlsz, url, m };
+	struct resolve_call c = { rq, url, urlsz, m };
 
 	memset(m, 0, sizeof(*m));
 	if (urlsz > 0)
@@ -1399,19 +1398,6 @@ put_meta(MDB_txn *txn, MDB_dbi dbi, const struct store_kv *kv, size_t nkv)
 	return 0;
 }
 
-/* 1 + the segments of a prefix rule's key: what a prefix walk needs. */
-static unsigned
-rule_depth(const struct redirect *r)
-{
-	size_t n = redirect_key_len(r), i;
-	unsigned d = 1 + (n > 0);
-
-	for (i = 0; i < n; i++)
-		d += r->alias[i] == '/';
-	/* The parser refuses deeper prefixes; a walk never goes deeper. */
-	return d < REDIRECT_DEPTH_MAX + 1 ? d : REDIRECT_DEPTH_MAX + 1;
-}
-
 static int
 put_rule(MDB_txn *txn, MDB_dbi dbi, const struct redirect *r)
 {
@@ -1452,7 +1438,7 @@ put_markers(MDB_txn *txn, MDB_dbi dbi, const struct redirect_map *m,
 	while (i < m->n) {
 		const struct redirect *r = &m->v[i];
 		unsigned char d = 0;
-		char key[RULES_HOST_MAX + 1];
+		char key[REDIRECT_KEY_MAX];
 		MDB_val k = { 0, key }, v = { 1, &d }, old;
 
 		for (j = i; j < m->n && m->v[j].kind == r->kind &&
@@ -1461,8 +1447,8 @@ put_markers(MDB_txn *txn, MDB_dbi dbi, const struct redirect_map *m,
 		              strcmp(m->v[j].host, r->host) == 0));
 		     j++)
 			if (r->kind == REDIRECT_PREFIX &&
-			    rule_depth(&m->v[j]) > d)
-				d = (unsigned char)rule_depth(&m->v[j]);
+			    redirect_depth(&m->v[j]) > d)
+				d = (unsigned char)redirect_depth(&m->v[j]);
 		i = j;
 		if (r->host == NULL ||
 		    (k.mv_size = strlen(r->host) + 1) > sizeof(key))
@@ -1502,7 +1488,8 @@ put_map(MDB_txn *txn, struct store *s, const struct redirect_map *m)
 
 		if ((rc = put_rule(txn, prefix ? s->prefix : s->map, r)) != 0)
 			return rc;
-		if (prefix && r->host == NULL && (d = rule_depth(r)) > depth)
+		if (prefix && r->host == NULL &&
+		    (d = redirect_depth(r)) > depth)
 			depth = d;
 	}
 	if ((rc = put_markers(txn, s->map, m, &hosts)) != 0)

@@ -59,6 +59,7 @@
 
 #include <stddef.h>
 
+#include "match.h"
 #include "redirects.h"
 
 struct store;
@@ -167,29 +168,17 @@ int store_get_rule(struct store *s, const char *host, unsigned kind,
                    const char *alias, size_t len, unsigned *status, char *url,
                    size_t urlsz);
 
-/* What store_resolve() matched. */
-struct store_match {
-	unsigned status;  /* 301..308, or 0: redirect-status */
-	int prefix;       /* a prefix rule */
-	int host;         /* in the request host's section */
-	size_t alias_len; /* bytes of path the rule names (a prefix: its key) */
-	size_t splat;     /* offset in path of the splat (len: empty) */
-};
-
 /*
- * Find the rule for request path (len bytes, normalised: no leading or
- * trailing '/') and host (normalised, or NULL), in this order: the
- * host's exact rule, the host's longest prefix rule, the default exact
- * rule, the default longest prefix rule. Reserved paths (rules.h) are
- * never matched. Copies the target into url and fills m.
- * Cost: one get for the layout when the map changed since the last call,
- * one for the host section's marker when the map has host sections, one
- * per exact step and one per candidate prefix (never more than the
- * deepest prefix rule's segments + 1): a gosherve map costs one get.
+ * The rule that answers rq (match.h: precedence and cost are there), in
+ * the map's current snapshot. Copies the rule's target into url and its
+ * key into m->key, and points m->rule at those copies (the query
+ * conditions are not kept). Cost: one get for the layout when the map
+ * changed since the last call, then match_resolve()'s lookups, one get
+ * each: a gosherve map costs one get.
  * Returns SH_OK, SH_ENOTFOUND, SH_ETOOLONG (url too small) or SH_ESTORE.
  */
-int store_resolve(struct store *s, const char *host, const char *path,
-                  size_t len, char *url, size_t urlsz, struct store_match *m);
+int store_resolve(struct store *s, const struct match_request *rq, char *url,
+                  size_t urlsz, struct match_result *m);
 
 /*
  * Replace the whole map with m (sorted, as redirects_parse leaves it) and

@@ -1319,22 +1319,14 @@ test_env_check(void)
 }
 
 static const struct unit_test conf_tests[] = {
-	UNIT_TEST(test_env_check),
-	UNIT_TEST(test_defaults),
-	UNIT_TEST(test_precedence),
-	UNIT_TEST(test_errors),
-	UNIT_TEST(test_values),
-	UNIT_TEST(test_enums),
-	UNIT_TEST(test_file_syntax),
-	UNIT_TEST(test_long_file_line),
-	UNIT_TEST(test_config_env),
-	UNIT_TEST(test_args_and_flags),
-	UNIT_TEST(test_flags),
-	UNIT_TEST(test_usage),
-	UNIT_TEST(test_rule_settings),
-	UNIT_TEST(test_sendfile_webroot),
-	UNIT_TEST(test_directory_slash),
-	UNIT_END,
+	UNIT_TEST(test_env_check),       UNIT_TEST(test_defaults),
+	UNIT_TEST(test_precedence),      UNIT_TEST(test_errors),
+	UNIT_TEST(test_values),          UNIT_TEST(test_enums),
+	UNIT_TEST(test_file_syntax),     UNIT_TEST(test_long_file_line),
+	UNIT_TEST(test_config_env),      UNIT_TEST(test_args_and_flags),
+	UNIT_TEST(test_flags),           UNIT_TEST(test_usage),
+	UNIT_TEST(test_rule_settings),   UNIT_TEST(test_sendfile_webroot),
+	UNIT_TEST(test_directory_slash), UNIT_END,
 };
 
 static const struct unit_suite suites[] = {

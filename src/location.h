@@ -1,22 +1,25 @@
 /*
- * rules.h - the pure, per-request half of redirect rules: which host a
- * request names, which paths no alias may take, and the Location a
- * matched rule answers with (splat substitution and query forwarding),
- * or a directory asked for without its trailing slash.
+ * location.h - the pure, per-request half of an answer: which host a
+ * request names, and the Location (or rewrite path) a matched rule
+ * answers with: splat and placeholder substitution, query forwarding;
+ * or the one that adds the slash a directory was asked for without.
  *
  * Every function writes into a caller buffer and allocates nothing: the
  * handler calls them on every redirect (tests/unit/test_hotpath.c).
  *
- * Caveats: the path arguments are normalised request paths (path.h):
- * percent-decoded, without leading or trailing '/'. The splat is decoded
- * too, so rules_location() percent-encodes it again.
+ * Caveats: the splat and placeholder values come from normalised request
+ * paths (path.h), percent-decoded, so location_build() percent-encodes
+ * them again; values from the query are decoded first, then encoded the
+ * same way.
  */
-#ifndef SHERVE_RULES_H
-#define SHERVE_RULES_H
+#ifndef SHERVE_LOCATION_H
+#define SHERVE_LOCATION_H
 
 #include <stddef.h>
 
-#define RULES_HOST_MAX 255
+#include "match.h"
+
+#define LOCATION_HOST_MAX 255
 
 /*
  * Normalise a Host header value (or SERVER_NAME) into out: lower case,
@@ -24,22 +27,18 @@
  * ("[::1]:8080" -> "[::1]"). Returns the length, or -1 when in is NULL,
  * empty, too long or holds a character no host name has.
  */
-int rules_host(const char *in, size_t len, char *out, size_t outsz);
-
-/*
- * 1 if path (len bytes) is reserved for the site itself and never
- * answered by an alias: robots.txt, favicon.ico, and .well-known and
- * anything under it. ASCII case is ignored.
- */
-int rules_reserved(const char *path, size_t len);
+int location_host(const char *in, size_t len, char *out, size_t outsz);
 
 /* Copy len bytes of in to out (len + 1 bytes) with ASCII A-Z lowered. */
-void rules_fold(const char *in, size_t len, char *out);
+void location_fold(const char *in, size_t len, char *out);
 
 /*
  * Build the Location of a matched rule into out:
- *  - when splat is not NULL (a prefix rule), every ":splat" in target is
- *    replaced by the splat (splen bytes), percent-encoded as a path;
+ *  - with m not NULL, each ":name" in target that names one of m's
+ *    captures (the longest name that fits) is replaced by its value,
+ *    and, when m has a splat (a prefix or '*' rule), each ":splat" by
+ *    the splat (and the request's trailing '/' when it belongs to the
+ *    splat), percent-encoded as a path;
  *  - when query is not NULL and not empty, it is merged into the
  *    target's query before any '#fragment': the target's parameters
  *    come first, except those whose name the request also sends (the
@@ -48,7 +47,7 @@ void rules_fold(const char *in, size_t len, char *out);
  * percent-encoded. Returns the length, or -1 when the result would exceed
  * outsz - 1 or REDIRECT_URL_MAX bytes, or would hold a control character.
  */
-int rules_location(const char *target, const char *splat, size_t splen,
+int location_build(const char *target, const struct match_result *m,
                    const char *query, char *out, size_t outsz);
 
 /*
@@ -63,7 +62,7 @@ int rules_location(const char *target, const char *splat, size_t splen,
  * Returns the length, or -1 when the result would exceed outsz - 1 or
  * REDIRECT_URL_MAX bytes, or would hold a control character.
  */
-int rules_dir_location(const char *base, const char *dir, const char *query,
-                       char *out, size_t outsz);
+int location_dir(const char *base, const char *dir, const char *query,
+                 char *out, size_t outsz);
 
 #endif

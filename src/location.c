@@ -1,11 +1,12 @@
-/* rules.c - host, reserved paths and Location building; see rules.h. */
+/* location.c - Host names and the Location of a rule; see location.h. */
 #include "config.h"
 
 #include <string.h>
 #include <strings.h>
 
+#include "location.h"
+#include "match.h"
 #include "redirects.h"
-#include "rules.h"
 #include "util.h"
 
 #define SPLAT     ":splat"
@@ -45,7 +46,7 @@ host_end(const char *in, size_t len)
 }
 
 int
-rules_host(const char *in, size_t len, char *out, size_t outsz)
+location_host(const char *in, size_t len, char *out, size_t outsz)
 {
 	int bracketed;
 	long end;
@@ -60,7 +61,7 @@ rules_host(const char *in, size_t len, char *out, size_t outsz)
 	/* "example.org." names the same host as "example.org". */
 	if (!bracketed && n > 1 && in[n - 1] == '.')
 		n--;
-	if (n > RULES_HOST_MAX || n >= outsz)
+	if (n > LOCATION_HOST_MAX || n >= outsz)
 		return -1;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)in[i];
@@ -77,25 +78,8 @@ rules_host(const char *in, size_t len, char *out, size_t outsz)
 	return (int)n;
 }
 
-static int
-ieq(const char *s, size_t n, const char *lit)
-{
-	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
-}
-
-int
-rules_reserved(const char *path, size_t len)
-{
-	static const char wk[] = ".well-known/";
-
-	return ieq(path, len, "robots.txt") || ieq(path, len, "favicon.ico") ||
-	       ieq(path, len, ".well-known") ||
-	       (len > sizeof(wk) - 1 &&
-	        strncasecmp(path, wk, sizeof(wk) - 1) == 0);
-}
-
 void
-rules_fold(const char *in, size_t len, char *out)
+location_fold(const char *in, size_t len, char *out)
 {
 	size_t i;
 
@@ -162,20 +146,83 @@ put_encoded(struct out *o, const char *s, size_t n)
 	}
 }
 
-static void
-put_target(struct out *o, const char *t, const char *splat, size_t splen)
-{
-	const char *p;
+/* The next byte of s[*i, n), percent-decoded; advances *i. */
+static int next_decoded(const char *s, size_t n, size_t *i);
 
-	while ((p = splat != NULL ? strstr(t, SPLAT) : NULL) != NULL) {
+/* A capture's value, percent-encoded as a path (decoded first if it came
+ * from the query, where it is still encoded). */
+static void
+put_value(struct out *o, const struct match_capture *c)
+{
+	size_t i = 0;
+	char b;
+
+	if (!c->from_query) {
+		put_encoded(o, c->val, c->vlen);
+		return;
+	}
+	while (i < c->vlen) {
+		b = (char)next_decoded(c->val, c->vlen, &i);
+		put_encoded(o, &b, 1);
+	}
+}
+
+/*
+ * The substitution that text t (n bytes, at a ':') starts with: the
+ * longest capture name, or "splat" for a rule with a splat. Returns the
+ * bytes it replaces (':' included), 0 for none; *c is the capture, NULL
+ * for the splat.
+ */
+static size_t
+substitution(const char *t, const struct match_result *m,
+             const struct match_capture **c)
+{
+	size_t i, best = 0, n = strlen(t + 1);
+
+	*c = NULL;
+	if (m == NULL)
+		return 0;
+	if (m->splat != NULL && n >= SPLAT_LEN - 1 &&
+	    memcmp(t, SPLAT, SPLAT_LEN) == 0)
+		best = SPLAT_LEN;
+	for (i = 0; i < m->ncap; i++) {
+		const struct match_capture *k = &m->cap[i];
+
+		if (k->nlen + 1 > best && k->nlen <= n &&
+		    memcmp(t + 1, m->names + k->name, k->nlen) == 0) {
+			best = k->nlen + 1;
+			*c = k;
+		}
+	}
+	return best;
+}
+
+static void
+put_target(struct out *o, const char *t, const struct match_result *m)
+{
+	const struct match_capture *c;
+	const char *p;
+	size_t n;
+
+	while ((p = strchr(t, ':')) != NULL) {
 		put(o, t, (size_t)(p - t));
-		put_encoded(o, splat, splen);
-		t = p + SPLAT_LEN;
+		if ((n = substitution(p, m, &c)) == 0) {
+			put(o, ":", 1);
+			t = p + 1;
+			continue;
+		}
+		if (c != NULL) {
+			put_value(o, c);
+		} else {
+			put_encoded(o, m->splat, m->splen);
+			if (m->splat_slash)
+				put(o, "/", 1);
+		}
+		t = p + n;
 	}
 	put(o, t, strlen(t));
 }
 
-/* The next byte of s[*i, n), percent-decoded; advances *i. */
 static int
 next_decoded(const char *s, size_t n, size_t *i)
 {
@@ -367,7 +414,7 @@ location_end(struct out *o)
 }
 
 int
-rules_location(const char *target, const char *splat, size_t splen,
+location_build(const char *target, const struct match_result *m,
                const char *query, char *out, size_t outsz)
 {
 	struct out o;
@@ -375,15 +422,15 @@ rules_location(const char *target, const char *splat, size_t splen,
 	if (outsz == 0)
 		return -1;
 	o = location_out(out, outsz);
-	put_target(&o, target, splat, splen);
+	put_target(&o, target, m);
 	if (!o.over && query != NULL && query[0] != '\0')
 		merge_query(&o, query);
 	return location_end(&o);
 }
 
 int
-rules_dir_location(const char *base, const char *dir, const char *query,
-                   char *out, size_t outsz)
+location_dir(const char *base, const char *dir, const char *query, char *out,
+             size_t outsz)
 {
 	struct out o;
 
