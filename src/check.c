@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "asset.h"
 #include "check.h"
@@ -19,6 +20,7 @@
 struct lint {
 	const char *source;
 	unsigned problems;
+	unsigned proxies, conditions; /* lines that need what sherve lacks */
 };
 
 static void
@@ -27,6 +29,11 @@ on_warn(void *ctx, unsigned line, const char *reason)
 	struct lint *l = ctx;
 
 	printf("%s:%u: %s\n", l->source, line, reason);
+	switch (redirects_lack_of(reason)) {
+	case REDIRECTS_LACK_PROXY: l->proxies++; break;
+	case REDIRECTS_LACK_CONDITION: l->conditions++; break;
+	case REDIRECTS_LACK_NONE: break;
+	}
 }
 
 /* " (@host NAME)" for a rule of a host section, else "". */
@@ -140,76 +147,228 @@ check_loop(const struct lint *l, const struct redirect_map *m,
 		       res.rule.key, res.rule.klen > 0 ? "/*" : "*", path);
 }
 
+/* ---- the diff against the stored map ---- */
+
+/* A rule as both sides have it, for printing and comparing. */
+static void
+from_map(const struct redirect *r, struct store_rule *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->host = r->host != NULL ? r->host : "";
+	o->hlen = strlen(o->host);
+	o->kind = r->kind;
+	o->status = r->status;
+	o->flags = r->flags;
+	o->line = r->line;
+	o->expires = r->expires;
+	o->alias = r->alias;
+	o->alen = redirect_key_len(r);
+	o->query = r->query != NULL ? r->query : "";
+	o->qlen = strlen(o->query);
+	o->url = r->url;
+	o->ulen = strlen(r->url);
+}
+
+/* "alias URL [STATUS[!]] [expires=...] (@host NAME)" */
+static void
+print_rule(char sign, const struct store_rule *r, const char *old, size_t olen)
+{
+	char sect[LOCATION_HOST_MAX + 16], exp[48] = "";
+	time_t t = (time_t)r->expires;
+	struct tm tm;
+
+	section_of(r->host, r->hlen, sect, sizeof(sect));
+	if (r->expires != 0 && gmtime_r(&t, &tm) != NULL)
+		strftime(exp, sizeof(exp), " expires=%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%c %.*s%s%s%.*s", sign, (int)r->alen, r->alias,
+	       r->kind != REDIRECT_PREFIX ? ""
+	       : r->alen > 0              ? "/*"
+	                                  : "*",
+	       r->qlen > 0 ? " " : "", (int)r->qlen, r->query);
+	if (old != NULL)
+		printf(" %.*s ->", (int)olen, old);
+	printf(" %.*s", (int)r->ulen, r->ulen > 0 ? r->url : "");
+	if (r->status != 0)
+		printf(" %u%s", r->status, (r->flags & MATCH_FORCE) ? "!" : "");
+	printf("%s%s\n", exp, sect);
+}
+
+/* What a map means by a rule beyond its key: target, status, force,
+ * expiry (MATCH_SCAN is derived, not said). */
+static int
+same_value(const struct store_rule *a, const struct store_rule *b)
+{
+	const unsigned said = MATCH_FORCE | MATCH_SLASH;
+
+	return a->ulen == b->ulen && memcmp(a->url, b->url, a->ulen) == 0 &&
+	       a->status == b->status && a->expires == b->expires &&
+	       (a->flags & said) == (b->flags & said);
+}
+
+/* 1 if a and b are the same rule of the same section (a pattern: the
+ * same from path and query conditions). */
+static int
+same_key(const struct store_rule *a, const struct store_rule *b)
+{
+	return a->kind == b->kind && a->hlen == b->hlen &&
+	       memcmp(a->host, b->host, a->hlen) == 0 && a->alen == b->alen &&
+	       memcmp(a->alias, b->alias, a->alen) == 0 && a->qlen == b->qlen &&
+	       memcmp(a->query, b->query, a->qlen) == 0;
+}
+
 struct diff {
 	const struct redirect_map *m;
-	unsigned removed;
+	unsigned char *matched; /* per rule of m: found in the store */
+	unsigned added, removed, changed;
 };
 
-/* A stored rule the new map does not have. */
+/* The index in d->m of the rule with sr's key, unmatched so far, or -1:
+ * a binary search for an exact or prefix rule, a scan of the pattern
+ * rules (at most REDIRECT_PATTERNS_MAX) for a pattern. */
+static long
+find_same(const struct diff *d, const struct store_rule *sr)
+{
+	char host[LOCATION_HOST_MAX + 1];
+	const struct redirect *r;
+	struct store_rule nr;
+	size_t i;
+
+	if (sr->hlen >= sizeof(host))
+		return -1;
+	memcpy(host, sr->host, sr->hlen);
+	host[sr->hlen] = '\0';
+	if (sr->kind != REDIRECT_PATTERN) {
+		r = redirects_find(d->m, sr->kind, sr->hlen > 0 ? host : NULL,
+		                   sr->alias, sr->alen);
+		return r != NULL ? (long)(r - d->m->v) : -1;
+	}
+	for (i = d->m->n; i-- > 0 && d->m->v[i].kind == REDIRECT_PATTERN;) {
+		from_map(&d->m->v[i], &nr);
+		if (!d->matched[i] && same_key(&nr, sr))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* A stored rule: the same rule of the new map, or a removed one. */
 static int
 on_stored(void *ctx, const struct store_rule *sr)
 {
 	struct diff *d = ctx;
-	char host[LOCATION_HOST_MAX + 1], sect[LOCATION_HOST_MAX + 16],
-	        st[16] = "";
+	struct store_rule nr;
+	long i = find_same(d, sr);
 
-	if (sr->hlen >= sizeof(host))
+	if (i < 0) {
+		print_rule('-', sr, NULL, 0);
+		d->removed++;
 		return 0;
-	memcpy(host, sr->host, sr->hlen);
-	host[sr->hlen] = '\0';
-	if (redirects_find(d->m, sr->kind, sr->hlen > 0 ? host : NULL,
-	                   sr->alias, sr->alen) != NULL)
-		return 0;
-	section_of(sr->host, sr->hlen, sect, sizeof(sect));
-	if (sr->status != 0)
-		snprintf(st, sizeof(st), " %u", sr->status);
-	printf("- %.*s%s %.*s%s%s\n", (int)sr->alen, sr->alias,
-	       sr->kind != REDIRECT_PREFIX ? ""
-	       : sr->alen > 0              ? "/*"
-	                                   : "*",
-	       (int)sr->ulen, sr->url, st, sect);
-	d->removed++;
-	return 0;
-}
-
-/* Print "+" or "~" for r against the store; returns 1 for each. */
-static int
-diff_one(struct store *s, const struct redirect *r, unsigned *changed)
-{
-	char old[REDIRECT_URL_MAX + 1], sect[LOCATION_HOST_MAX + 16],
-	        st[16] = "";
-	unsigned ost = 0;
-	int rc = store_get_rule(s, r->host, r->kind, r->alias,
-	                        redirect_key_len(r), &ost, old, sizeof(old));
-
-	section_of(r->host, r->host != NULL ? strlen(r->host) : 0, sect,
-	           sizeof(sect));
-	if (r->status != 0)
-		snprintf(st, sizeof(st), " %u", r->status);
-	if (rc == SH_ENOTFOUND) {
-		printf("+ %s %s%s%s\n", r->alias, r->url, st, sect);
-		return 1;
 	}
-	if (rc == SH_OK && (strcmp(old, r->url) != 0 || ost != r->status)) {
-		printf("~ %s %s -> %s%s%s\n", r->alias, old, r->url, st, sect);
-		(*changed)++;
+	d->matched[i] = 1;
+	from_map(&d->m->v[i], &nr);
+	if (!same_value(&nr, sr)) {
+		print_rule('~', &nr, sr->url, sr->ulen);
+		d->changed++;
 	}
 	return 0;
 }
 
+/* "+", "-" and "~" lines against the store, rules found by their key. */
 static void
 check_diff(struct store *s, const struct redirect_map *m)
 {
-	struct diff d = { m, 0 };
-	unsigned added = 0, changed = 0;
+	struct diff d = { m, NULL, 0, 0, 0 };
+	struct store_rule nr;
 	size_t i;
 
-	for (i = 0; i < m->n; i++)
-		added += (unsigned)diff_one(s, &m->v[i], &changed);
+	if (m->n > 0 && (d.matched = calloc(m->n, 1)) == NULL) {
+		printf("diff against the stored map: out of memory\n");
+		return;
+	}
 	(void)store_foreach_rule(s, on_stored, &d);
+	for (i = 0; i < m->n; i++) {
+		if (d.matched[i])
+			continue;
+		from_map(&m->v[i], &nr);
+		print_rule('+', &nr, NULL, 0);
+		d.added++;
+	}
 	printf("diff against the stored map: %u added, %u removed, %u "
 	       "changed\n",
-	       added, d.removed, changed);
+	       d.added, d.removed, d.changed);
+	free(d.matched);
+}
+
+/* ---- expiry ---- */
+
+#define SOON (7 * 86400) /* "expiring soon": within a week */
+
+/* The rules past their expiry (410 now) and those within SOON of it. */
+static void
+check_expiry(const struct lint *l, const struct redirect_map *m, time_t now)
+{
+	char when[32];
+	struct tm tm;
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		const struct redirect *r = &m->v[i];
+		time_t t = (time_t)r->expires;
+
+		if (r->expires == 0 || r->expires > (uint64_t)now + SOON ||
+		    gmtime_r(&t, &tm) == NULL)
+			continue;
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (r->expires <= (uint64_t)now)
+			printf("%s:%u: '%s' expired at %s: it answers 410 "
+			       "Gone\n",
+			       l->source, r->line, r->alias, when);
+		else
+			printf("%s:%u: '%s' expires at %s, in %llu hours\n",
+			       l->source, r->line, r->alias, when,
+			       (unsigned long long)(r->expires - (uint64_t)now +
+			                            3599) /
+			               3600);
+	}
+}
+
+/* ---- the whole check ---- */
+
+/* The rule lines of buf: neither blank, nor a comment, nor "@host". */
+static unsigned
+rule_lines(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	unsigned n = 0;
+
+	for (; p < end; p = nl != NULL ? nl + 1 : end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		p += strspn(p, " \t\r\xef\xbb\xbf");
+		if (p < end && *p != '\n' && *p != '#' &&
+		    strncmp(p, "@host", 5) != 0)
+			n++;
+	}
+	return n;
+}
+
+/* "12 of 240 lines need features sherve does not have: ..." */
+static void
+check_lacks(const struct lint *l, const char *buf, size_t len)
+{
+	unsigned n = l->proxies + l->conditions;
+
+	if (n == 0)
+		return;
+	printf("%s: %u of %u lines need features sherve does not have:",
+	       l->source, n, rule_lines(buf, len));
+	if (l->proxies > 0)
+		printf(" %u prox%s%s", l->proxies,
+		       l->proxies == 1 ? "y" : "ies",
+		       l->conditions > 0 ? "," : "");
+	if (l->conditions > 0)
+		printf(" %u condition%s", l->conditions,
+		       l->conditions == 1 ? "" : "s");
+	printf(" (a redirect responder proxies nothing and sees no "
+	       "visitor's country, language, role or cookies)\n");
 }
 
 int
@@ -217,7 +376,7 @@ check_redirects(const struct conf *c, struct store *s, const char *source,
                 const char *buf, size_t len)
 {
 	struct redirect_map m = { 0 };
-	struct lint l = { source, 0 };
+	struct lint l = { source, 0, 0, 0 };
 	struct webroot w = { 0 };
 	struct redirects_opts o;
 	size_t i;
@@ -233,8 +392,10 @@ check_redirects(const struct conf *c, struct store *s, const char *source,
 		check_reserved(&l, &m.v[i]);
 		check_loop(&l, &m, &m.v[i]);
 	}
+	check_expiry(&l, &m, time(NULL));
 	printf("%s: %zu aliases, %u invalid lines, %u duplicates\n", source,
 	       m.n, m.invalid, m.duplicates);
+	check_lacks(&l, buf, len);
 	if (s != NULL)
 		check_diff(s, &m);
 	invalid = (int)m.invalid;

@@ -273,7 +273,17 @@ verb_lookup(const struct conf *c, struct store *s)
 	else
 		rc = SH_ENOTFOUND; /* a request for it is refused */
 	switch (rc) {
-	case SH_OK: printf("%s\n", a.location); return EXIT_OK;
+	case SH_OK:
+		/* A redirect prints its Location; a rewrite, 404 or 410 the
+		 * status and the page. */
+		if (a.status >= 300 && a.status < 400)
+			printf("%s\n", a.location);
+		else
+			printf("%d %s\n", a.status,
+			       a.url[0] != '\0'  ? a.location
+			       : a.status == 410 ? "Gone"
+			                         : "Not Found");
+		return EXIT_OK;
 	case SH_ENOTFOUND:
 	case SH_ETOOLONG:
 		fprintf(stderr, "sherve: %s: no such alias\n", arg);

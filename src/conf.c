@@ -32,7 +32,8 @@ enum ktype {
 	K_FORMAT,
 	K_FORWARD,
 	K_CASE,
-	K_DIRSLASH
+	K_DIRSLASH,
+	K_DIALECT
 };
 
 struct key {
@@ -93,6 +94,9 @@ static const struct key keys[] = {
 	  OFF(redirect_cache_control), "Cache-Control of redirects" },
 	{ "redirect-status", K_STATUS, 0, 0, "301", OFF(redirect_status),
 	  "301, 302, 303, 307 or 308" },
+	{ "redirects-dialect", K_DIALECT, 0, 0, "netlify",
+	  OFF(redirects_dialect),
+	  "whose _redirects: netlify, or cloudflare (302, rules first)" },
 	{ "redirects-url", K_STR, 0, 0, "", OFF(redirects_url),
 	  "http://, https:// or file:// URL of the redirects file" },
 	{ "refresh-interval", K_U64, 0, 604800, "300", OFF(refresh_interval),
@@ -210,6 +214,7 @@ static const char *const formats[] = { "auto", "gosherve", "redirects" };
 static const char *const forwards[] = { "merge", "drop" };
 static const char *const cases[] = { "sensitive", "insensitive" };
 static const char *const dirslashes[] = { "redirect", "serve" };
+static const char *const dialects[] = { "netlify", "cloudflare" };
 
 /* Set an enum setting of type t; returns 0, or -1 with *why set. */
 static int
@@ -236,6 +241,13 @@ set_choice(enum ktype t, const char *v, void *slot, const char **why)
 			*why = "must be redirect or serve";
 		else
 			*(enum directory_slash *)slot = (enum directory_slash)i;
+		break;
+	case K_DIALECT:
+		if (set_enum(v, dialects, 2, &i) != 0)
+			*why = "must be netlify or cloudflare";
+		else
+			*(enum redirects_dialect *)slot =
+			        (enum redirects_dialect)i;
 		break;
 	default:
 		if (set_enum(v, cases, 2, &i) != 0)
@@ -310,6 +322,7 @@ key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 	case K_FORMAT:
 	case K_FORWARD:
 	case K_DIRSLASH:
+	case K_DIALECT:
 	case K_CASE: return set_choice(k->type, v, slot, why);
 	}
 	return *why == NULL ? 0 : -1;

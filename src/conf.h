@@ -57,17 +57,18 @@ struct conf {
 	int precompressed;
 	enum directory_slash directory_slash;
 	enum sendfile_mode sendfile_mode;
-	char *sendfile_prefix;            /* nginx: "/.sherve-files" */
-	char *metrics_path;               /* "" means: not exposed */
-	enum redirects_format format;     /* of the redirects file */
-	enum forward_query forward_query; /* merge or drop */
-	int alias_fold;                   /* alias-case = insensitive */
-	int allow_relative_targets;       /* "/path" targets are allowed */
-	char *listen;            /* serve: "unix:/p", "host:port" or "" */
-	uint64_t workers;        /* serve: 0 means one per CPU */
-	char *user;              /* serve: drop to this user, or "" */
-	uint64_t shutdown_grace; /* serve: seconds */
-	char *config_file;       /* the file read, or NULL */
+	char *sendfile_prefix;                    /* nginx: "/.sherve-files" */
+	char *metrics_path;                       /* "" means: not exposed */
+	enum redirects_format format;             /* of the redirects file */
+	enum redirects_dialect redirects_dialect; /* of a _redirects file */
+	enum forward_query forward_query;         /* merge or drop */
+	int alias_fold;                           /* alias-case = insensitive */
+	int allow_relative_targets; /* "/path" targets are allowed */
+	char *listen;               /* serve: "unix:/p", "host:port" or "" */
+	uint64_t workers;           /* serve: 0 means one per CPU */
+	char *user;                 /* serve: drop to this user, or "" */
+	uint64_t shutdown_grace;    /* serve: seconds */
+	char *config_file;          /* the file read, or NULL */
 
 	/* Command-line only. */
 	int help;

@@ -23,7 +23,15 @@
 #include "util.h"
 
 #define NOT_FOUND_BODY   "Not found\n"
+#define GONE_BODY        "Gone\n"
 #define OPEN_RETRY_AFTER "5" /* seconds, after an open error */
+
+/* A 404 or 410 page: no validators, never stored by caches. */
+static int
+is_error_page(int status)
+{
+	return status == 404 || status == 410;
+}
 
 /* The webroot's directory fd, or -1 when there is none to serve from. */
 static int
@@ -251,7 +259,7 @@ rep_etag(struct handler *h, struct rep *p)
 }
 
 /*
- * Headers and body of a 200, 206 or 404 (the 404.html page). A whole
+ * Headers and body of a 200, 206, 404 or 410 (a page). A whole
  * file's first chunk is read before the headers go out, so a file that
  * shrank since its fstat (rewritten in place) is answered as it is now
  * rather than with a Content-Length its body cannot meet.
@@ -261,7 +269,8 @@ send_entity(struct handler *h, const struct request *rq, struct response *r,
             struct rep *p, int status, uint64_t off, uint64_t len)
 {
 	struct asset *f = p->file;
-	const char *cc = status == 404 ? "no-store" : h->conf->cache_control;
+	const char *cc =
+	        is_error_page(status) ? "no-store" : h->conf->cache_control;
 	char first[ASSET_CHUNK];
 	ssize_t n = 0;
 	int streamed =
@@ -280,7 +289,7 @@ send_entity(struct handler *h, const struct request *rq, struct response *r,
 
 	resp_header(r, "Content-Type", mime_type(p->type_of));
 	entity_headers(r, p);
-	if (status != 404) {
+	if (!is_error_page(status)) {
 		validators(r, p->etag, f->st.st_mtim.tv_sec, cc);
 		resp_header(r, "Accept-Ranges", "bytes");
 	} else {
@@ -307,7 +316,7 @@ send_entity(struct handler *h, const struct request *rq, struct response *r,
 		          f->path);
 }
 
-/* Send a, honouring conditionals and Range; status given for 404.html. */
+/* Send a, honouring conditionals and Range; status given for a page. */
 static int
 serve_asset(struct handler *h, const struct request *rq, struct sink *out,
             int root, struct asset *a, int status)
@@ -354,18 +363,34 @@ serve_asset(struct handler *h, const struct request *rq, struct sink *out,
 	return status;
 }
 
+/* A 404 or 410: the file page of the webroot if it has it (404.html,
+ * 410.html, or a rule's own page), else a short text. */
 static int
-serve_not_found(struct handler *h, const struct request *rq, struct sink *out)
+serve_error(struct handler *h, const struct request *rq, struct sink *out,
+            int status, const char *page)
 {
+	const char *own = status == 404 ? "/404.html" : "/410.html";
+	char rel[ASSET_PATH_MAX];
 	struct asset a;
-	int status, root = root_fd(h);
+	int root = root_fd(h), slash;
 
-	if (root >= 0 && asset_open(root, "404.html", 0, &a) == ASSET_OK) {
-		status = serve_asset(h, rq, out, root, &a, 404);
+	if (root >= 0 && page != NULL &&
+	    path_normalise(page, "", rel, sizeof(rel), &slash) == PATH_OK &&
+	    rel[0] != '\0' && asset_open(root, rel, slash, &a) == ASSET_OK) {
+		status = serve_asset(h, rq, out, root, &a, status);
 		asset_close(&a);
 		return status;
 	}
-	return serve_text(out, rq, 404, NOT_FOUND_BODY, NULL);
+	if (page != own)
+		return serve_error(h, rq, out, status, own);
+	return serve_text(out, rq, status,
+	                  status == 404 ? NOT_FOUND_BODY : GONE_BODY, NULL);
+}
+
+static int
+serve_not_found(struct handler *h, const struct request *rq, struct sink *out)
+{
+	return serve_error(h, rq, out, 404, "/404.html");
 }
 
 /* Escape &, <, >, " for the tiny HTML body of a redirect. */
@@ -488,9 +513,19 @@ handler_rule(const struct conf *c, struct store *s, const char *rel, int slash,
 		unfold(&a->m, folded, rel);
 	a->status = a->m.rule.status != 0 ? (int)a->m.rule.status
 	                                  : (int)c->redirect_status;
-	if (location_build(a->url, &a->m,
-	                   c->forward_query == FORWARD_MERGE ? query : NULL,
-	                   a->location, sizeof(a->location)) < 0)
+	if (a->m.gone) {
+		a->status = 410; /* expired: no page of its own */
+		if (!is_error_page((int)a->m.rule.status))
+			a->url[0] = '\0';
+	}
+	/* Cloudflare sends the target's query only; a rule with query
+	 * conditions has used it up, as on Netlify; a page has none. */
+	if (c->forward_query != FORWARD_MERGE ||
+	    (a->m.mapflags & MATCH_CLOUDFLARE) || a->m.rule.qlen > 0 ||
+	    a->status == 200 || is_error_page(a->status))
+		query = NULL;
+	if (location_build(a->url, &a->m, query, a->location,
+	                   sizeof(a->location)) < 0)
 		return SH_ETOOLONG;
 	return SH_OK;
 }
@@ -509,26 +544,78 @@ lookup(struct handler *h, const struct request *rq, const char *rel, int slash,
 	                      rq->query, a);
 
 	if (rc != SH_ENOTFOUND || !may_fetch || h->on_miss == NULL ||
-	    match_reserved(rel, strlen(rel)) || !h->on_miss(h->miss_ctx))
+	    rel[0] == '\0' || match_reserved(rel, strlen(rel)) ||
+	    !h->on_miss(h->miss_ctx))
 		return rc;
 	return handler_rule(h->conf, h->store, rel, slash, rq->host, rq->query,
 	                    a);
 }
 
-/* Count the redirect under the rule's alias: "go", "docs/\*" or "*". */
+/* Count a redirect or a 410 under the rule's alias: "go", "docs/\*",
+ * "*" or a pattern's from path. */
 static void
-count_redirect(struct handler *h, const struct match_result *m)
+count_rule(struct handler *h, const struct match_result *m, int gone)
 {
 	char alias[REDIRECT_KEY_MAX + 3];
 	size_t an = m->rule.klen;
+	const char *k = m->rule.key;
 
-	if (m->rule.kind != REDIRECT_PREFIX || an > REDIRECT_KEY_MAX) {
-		metrics_redirect(h->metrics, m->rule.key, an);
-		return;
+	if (m->rule.kind == REDIRECT_PREFIX && an <= REDIRECT_KEY_MAX) {
+		memcpy(alias, m->rule.key, an);
+		memcpy(alias + an, an > 0 ? "/*" : "*", an > 0 ? 2 : 1);
+		k = alias;
+		an += an > 0 ? 2 : 1;
 	}
-	memcpy(alias, m->rule.key, an);
-	memcpy(alias + an, an > 0 ? "/*" : "*", an > 0 ? 2 : 1);
-	metrics_redirect(h->metrics, alias, an + (an > 0 ? 2 : 1));
+	if (gone)
+		metrics_gone(h->metrics, k, an);
+	else
+		metrics_redirect(h->metrics, k, an);
+}
+
+/*
+ * A rewrite (status 200): the file of the webroot the target names,
+ * through the asset path (containment, conditionals, variants, sendfile
+ * modes), never a file outside it; a missing file is a 404, one that
+ * cannot be opened a 403 or 503 as for any asset.
+ */
+static int
+serve_rewrite(struct handler *h, const struct request *rq, struct sink *out,
+              const char *path)
+{
+	char rel[ASSET_PATH_MAX];
+	struct asset a;
+	int root = root_fd(h), slash, status, rc;
+
+	if (root < 0 && h->conf->webroot[0] != '\0')
+		return serve_open_error(rq, out, ASSET_ERROR, NULL, 0);
+	if (root < 0 ||
+	    path_normalise(path, "", rel, sizeof(rel), &slash) != PATH_OK ||
+	    (rc = asset_open(root, rel, slash, &a)) == ASSET_NOT_FOUND)
+		return serve_not_found(h, rq, out);
+	if (rc != ASSET_OK)
+		return serve_open_error(rq, out, rc, rel, errno);
+	status = serve_asset(h, rq, out, root, &a, 200);
+	asset_close(&a);
+	return status;
+}
+
+/* What a matched rule answers: a redirect, a rewrite, a 404 or 410. */
+static int
+serve_rule(struct handler *h, const struct request *rq, struct sink *out,
+           const struct handler_rule *a)
+{
+	const char *page = a->url[0] != '\0' ? a->location : NULL;
+
+	if (a->status == 410) {
+		count_rule(h, &a->m, 1);
+		return serve_error(h, rq, out, 410, page);
+	}
+	if (a->status == 404)
+		return serve_error(h, rq, out, 404, page);
+	if (a->status == 200)
+		return serve_rewrite(h, rq, out, a->location);
+	count_rule(h, &a->m, 0);
+	return serve_redirect(h, rq, out, a->location, a->status);
 }
 
 /*
@@ -556,8 +643,26 @@ serve_alias(struct handler *h, const struct request *rq, struct sink *out,
 	}
 	if (rc != SH_OK)
 		return 0;
-	count_redirect(h, &a.m);
-	return serve_redirect(h, rq, out, a.location, a.status);
+	return serve_rule(h, rq, out, &a);
+}
+
+/*
+ * A file of the webroot answers rel, but a forced rule ('!', or any rule
+ * of a Cloudflare map) answers before files: the rule's answer, or 0 for
+ * the file's. Only maps that have forced rules pay the lookup.
+ */
+static int
+serve_forced(struct handler *h, const struct request *rq, struct sink *out,
+             const char *rel, int slash)
+{
+	struct handler_rule a;
+
+	if (h->store == NULL || !(store_map_flags(h->store) & MATCH_FORCED) ||
+	    handler_rule(h->conf, h->store, rel, slash, rq->host, rq->query,
+	                 &a) != SH_OK ||
+	    !(a.m.rule.flags & MATCH_FORCE))
+		return 0;
+	return serve_rule(h, rq, out, &a);
 }
 
 /*
@@ -688,9 +793,11 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 	    rc != ASSET_NOT_FOUND)
 		return serve_open_error(rq, out, rc, rel, errno);
 	if (root >= 0 && rc == ASSET_OK) {
-		status = a.dir && !slash
-		                 ? serve_dir(h, rq, out, root, &a, rel)
-		                 : serve_asset(h, rq, out, root, &a, 200);
+		if ((status = serve_forced(h, rq, out, rel, slash)) == 0)
+			status = a.dir && !slash
+			                 ? serve_dir(h, rq, out, root, &a, rel)
+			                 : serve_asset(h, rq, out, root, &a,
+			                               200);
 		asset_close(&a);
 		return status;
 	}
@@ -698,7 +805,7 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 	if (h->store == NULL && h->store_why != NULL && rel[0] != '\0' &&
 	    h->conf->redirects_url[0] != '\0')
 		return serve_store_down(rq, out, h->store_why);
-	if (h->store != NULL && rel[0] != '\0' &&
+	if (h->store != NULL &&
 	    (status = serve_alias(h, rq, out, rel, slash, 1)) != 0)
 		return status;
 	return serve_not_found(h, rq, out);

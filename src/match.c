@@ -137,10 +137,12 @@ static int
 match_query(const struct match_rule *r, const struct match_request *rq,
             struct match_result *m)
 {
-	const char *c = r->query, *end = r->query + r->qlen, *v;
+	const char *c = r->query, *end, *v;
 	size_t vlen;
 
-	while (c < end) {
+	if (r->qlen == 0)
+		return 1;
+	for (end = c + r->qlen; c < end;) {
 		const char *amp = memchr(c, '&', (size_t)(end - c));
 		size_t cl = amp != NULL ? (size_t)(amp - c) : (size_t)(end - c);
 		const char *eq = memchr(c, '=', cl);
@@ -336,6 +338,29 @@ find_in(const struct match_source *src, const char *host, size_t hlen,
 	return find_prefix(src, host, hlen, depth, rq, m);
 }
 
+/*
+ * A host rule of a first-match map that an earlier default rule may take
+ * (MATCH_YIELD): the default section's candidate answers instead when its
+ * line comes first. Returns SH_OK (m holds the answer) or an error.
+ */
+static int
+yield_to_default(const struct match_source *src, const struct match_request *rq,
+                 struct match_result *m)
+{
+	struct match_result d;
+	int rc = find_in(src, "", 0, rq, &d);
+
+	if (rc == SH_ENOTFOUND)
+		return SH_OK;
+	if (rc != SH_OK)
+		return rc;
+	if (d.rule.line < m->rule.line) {
+		d.mapflags = src->flags;
+		*m = d;
+	}
+	return SH_OK;
+}
+
 /* ---- the pattern walk ---- */
 
 struct walk {
@@ -381,6 +406,7 @@ walk_patterns(const struct match_source *src, const struct match_request *rq,
 		if (!w.found)
 			continue;
 		w.try.host = sect == 0;
+		w.try.mapflags = src->flags;
 		*m = w.try;
 		have = 1;
 		below = m->rule.line;
@@ -396,15 +422,20 @@ match_resolve(const struct match_source *src, const struct match_request *rq,
 	int rc = SH_ENOTFOUND, have;
 
 	memset(m, 0, sizeof(*m));
+	m->mapflags = src->flags;
 	if (match_reserved(rq->path, rq->len))
 		return SH_ENOTFOUND;
 	if (hlen > 0 && src->hosts > 0) {
 		rc = find_in(src, rq->host, hlen, rq, m);
 		if (rc != SH_OK && rc != SH_ENOTFOUND)
 			return rc;
-		if (rc == SH_ENOTFOUND)
+		if (rc == SH_ENOTFOUND) {
 			memset(m, 0, sizeof(*m));
+			m->mapflags = src->flags;
+		}
 	}
+	if (rc == SH_OK && (m->rule.flags & MATCH_YIELD))
+		rc = yield_to_default(src, rq, m);
 	if (rc == SH_ENOTFOUND) {
 		rc = find_in(src, "", 0, rq, m);
 		if (rc != SH_OK && rc != SH_ENOTFOUND)

@@ -19,7 +19,9 @@
  *     exact rule, the default longest prefix rule: the first found is the
  *     candidate;
  *  3. in a map whose order matters (a "_redirects" file, where the first
- *     matching line wins), the pattern rules whose line comes before the
+ *     matching line wins), a host rule marked MATCH_YIELD gives way to the
+ *     default section's candidate when that has the earlier line; then
+ *     the pattern rules whose line comes before the
  *     candidate's are tried first, in line order, host section and
  *     default section; the first that matches answers instead. The parser
  *     has already dropped exact and prefix rules that an earlier exact or
@@ -48,16 +50,18 @@
 
 #define MATCH_CAPS      16 /* placeholders of one rule, query ones too */
 #define MATCH_NAMES_MAX 256
-#define MATCH_KEY_MAX   512 /* a rule key copied out: REDIRECT_KEY_MAX + 1 */
+#define MATCH_KEY_MAX   1024 /* a rule key and query copied out */
 
 /* Rule flags, as stored. */
 #define MATCH_FORCE 1u /* answers even where a file of the webroot is */
 #define MATCH_SCAN  2u /* an earlier pattern rule may answer first */
 #define MATCH_SLASH 4u /* Cloudflare: the from path ended in '/' */
+#define MATCH_YIELD 8u /* a host rule an earlier default rule may take */
 
 /* Map flags (struct match_source.flags). */
 #define MATCH_ORDERED    1u /* first line wins: a "_redirects" file */
 #define MATCH_CLOUDFLARE 2u /* no trailing-slash aliasing */
+#define MATCH_FORCED     4u /* some rule is forced: ask before a file */
 
 /* One rule as a source hands it over; nothing is NUL-terminated. */
 struct match_rule {
@@ -123,6 +127,7 @@ struct match_capture {
 
 struct match_result {
 	struct match_rule rule;
+	unsigned mapflags; /* the source's flags (MATCH_CLOUDFLARE ...) */
 	int host;          /* matched in the request host's section */
 	int gone;          /* past its expiry: answer 410 */
 	size_t alias_len;  /* path bytes the rule names (a prefix: its key) */
@@ -132,7 +137,7 @@ struct match_result {
 	struct match_capture cap[MATCH_CAPS];
 	size_t ncap;
 	char names[MATCH_NAMES_MAX];
-	char key[MATCH_KEY_MAX]; /* for a source that copies the key out */
+	char key[MATCH_KEY_MAX]; /* for a source that copies key, query out */
 };
 
 /*

@@ -19,15 +19,15 @@
 #include "util.h"
 
 #define METRICS_MAGIC   0x7368657276656d31ULL /* "shervem1" */
-#define METRICS_VERSION 2
+#define METRICS_VERSION 3
 /* Bytes of an alias kept for its label: a whole rule ("docs/\*" and a
  * 500-byte alias), so two aliases never share a label. */
 #define ALIAS_KEEP   512
 #define ALIAS_PROBES 16
 
 /* The statuses sherve answers with; anything else counts as "other". */
-static const int statuses[] = { 200, 206, 301, 302, 303, 304, 307, 308,
-	                        400, 404, 405, 412, 414, 416, 500, 0 };
+static const int statuses[] = { 200, 206, 301, 302, 303, 304, 307, 308, 400,
+	                        404, 405, 410, 412, 414, 416, 500, 0 };
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 
 /* Upper bounds in seconds, as Prometheus le labels. */
@@ -49,7 +49,8 @@ struct alias_count {
 	_Atomic uint64_t hash; /* 0: free */
 	_Atomic uint32_t ready;
 	uint32_t len;
-	_Atomic uint64_t count;
+	_Atomic uint64_t count; /* redirects */
+	_Atomic uint64_t gone;  /* 410s: the rule is gone or expired */
 	char alias[ALIAS_KEEP];
 } __attribute__((aligned(64)));
 
@@ -59,6 +60,7 @@ struct shm {
 	struct slot slots[METRICS_SLOTS];
 	struct alias_count aliases[METRICS_ALIASES];
 	_Atomic uint64_t aliases_other;
+	_Atomic uint64_t gone_other;
 };
 
 struct metrics {
@@ -297,14 +299,13 @@ fnv1a(const char *s, size_t n)
 	return h != 0 ? h : 1;
 }
 
-void
-metrics_redirect(struct metrics *m, const char *alias, size_t len)
+/* The alias table's entry of alias (claimed if new), or NULL: full. */
+static struct alias_count *
+alias_entry(struct metrics *m, const char *alias, size_t len)
 {
 	uint64_t h, cur;
 	size_t i, keep = len < ALIAS_KEEP ? len : ALIAS_KEEP;
 
-	if (m == NULL)
-		return;
 	/* Never cut a UTF-8 sequence: a label must stay valid UTF-8. */
 	if (keep < len)
 		while (keep > 0 && ((unsigned char)alias[keep] & 0xc0) == 0x80)
@@ -330,10 +331,35 @@ metrics_redirect(struct metrics *m, const char *alias, size_t len)
 		} else if (cur != h) {
 			continue;
 		}
-		ADD(e->count, 1);
-		return;
+		return e;
 	}
-	ADD(m->shm->aliases_other, 1);
+	return NULL;
+}
+
+void
+metrics_redirect(struct metrics *m, const char *alias, size_t len)
+{
+	struct alias_count *e;
+
+	if (m == NULL)
+		return;
+	if ((e = alias_entry(m, alias, len)) != NULL)
+		ADD(e->count, 1);
+	else
+		ADD(m->shm->aliases_other, 1);
+}
+
+void
+metrics_gone(struct metrics *m, const char *alias, size_t len)
+{
+	struct alias_count *e;
+
+	if (m == NULL)
+		return;
+	if ((e = alias_entry(m, alias, len)) != NULL)
+		ADD(e->gone, 1);
+	else
+		ADD(m->shm->gone_other, 1);
 }
 
 struct text {
@@ -472,27 +498,46 @@ render_requests(struct text *t, const struct shm *shm)
 	    (unsigned long long)req);
 }
 
+/*
+ * One counter per alias of the table: the redirects, or the 410s. An
+ * alias that has only ever answered 410 gets no redirects line.
+ */
 static void
-render_aliases(struct text *t, const struct shm *shm)
+alias_counters(struct text *t, const struct shm *shm, const char *name,
+               int gone)
 {
 	size_t i;
 
-	family(t, "sherve_redirects_served_total", "counter",
-	       "Redirects served, by alias.");
 	for (i = 0; i < METRICS_ALIASES; i++) {
 		const struct alias_count *e = &shm->aliases[i];
+		uint64_t n = atomic_load(gone ? &e->gone : &e->count);
 
-		if (!atomic_load_explicit(&e->ready, memory_order_acquire))
+		if (!atomic_load_explicit(&e->ready, memory_order_acquire) ||
+		    (n == 0 && (gone || atomic_load(&e->gone) > 0)))
 			continue;
-		put(t, "sherve_redirects_served_total{alias=\"");
+		put(t, "%s{alias=\"", name);
 		put_label(t, e->alias, e->len);
-		put(t, "\"} %llu\n",
-		    (unsigned long long)atomic_load(&e->count));
+		put(t, "\"} %llu\n", (unsigned long long)n);
 	}
+}
+
+static void
+render_aliases(struct text *t, const struct shm *shm)
+{
+	family(t, "sherve_redirects_served_total", "counter",
+	       "Redirects served, by alias.");
+	alias_counters(t, shm, "sherve_redirects_served_total", 0);
 	family(t, "sherve_redirects_served_other_total", "counter",
 	       "Redirects served for aliases beyond the per-alias table.");
 	put(t, "sherve_redirects_served_other_total %llu\n",
 	    (unsigned long long)atomic_load(&shm->aliases_other));
+	family(t, "sherve_redirects_gone_total", "counter",
+	       "410 Gone answered for gone or expired rules, by alias.");
+	alias_counters(t, shm, "sherve_redirects_gone_total", 1);
+	family(t, "sherve_redirects_gone_other_total", "counter",
+	       "410 Gone answered for aliases beyond the per-alias table.");
+	put(t, "sherve_redirects_gone_other_total %llu\n",
+	    (unsigned long long)atomic_load(&shm->gone_other));
 }
 
 static void

@@ -8,9 +8,11 @@
  * syscall and no lock. A slot whose owner died is taken over with its
  * counts, so totals survive worker restarts and, the file being on disk,
  * server restarts too (delete the file to reset; a sherve with another
- * layout of it starts a new file from zero). Per-alias redirect
- * counters are a fixed table of METRICS_ALIASES entries shared by all;
- * aliases past it are counted in sherve_redirects_served_other_total.
+ * layout of it starts a new file from zero). Per-alias redirect and
+ * 410 counters are a fixed table of METRICS_ALIASES entries shared by
+ * all; aliases past it are counted in
+ * sherve_redirects_served_other_total and
+ * sherve_redirects_gone_other_total.
  * Refresh outcomes are counted in the store's meta by refresh.c.
  *
  * Caveats: open after fork(). A NULL struct metrics * is accepted by
@@ -54,6 +56,9 @@ void metrics_request(struct metrics *m, int status, uint64_t bytes,
 
 /* One redirect served for alias (len bytes). */
 void metrics_redirect(struct metrics *m, const char *alias, size_t len);
+
+/* One 410 Gone answered for alias (len bytes): gone, or expired. */
+void metrics_gone(struct metrics *m, const char *alias, size_t len);
 
 /*
  * Render the Prometheus text exposition (format 0.0.4) of the sums over

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,35 +11,16 @@
 #include "location.h"
 #include "match.h"
 #include "redirects.h"
+#include "redirects_int.h"
 #include "util.h"
 
-#define MAX_FIELDS 8
+const char redirects_why_proxy[] =
+        "status 200 to another host is a proxy (sherve is no proxy)";
+const char redirects_why_condition[] =
+        "conditions (Country=, Language=, Role=...) are not supported";
 
-struct span {
-	const char *p;
-	size_t n;
-};
-
-/* One rule line on its way into the map. */
-struct rule {
-	struct span alias, url;
-	const char *host; /* NULL: the default section */
-	unsigned kind, status;
-	char hostbuf[LOCATION_HOST_MAX + 1];   /* a from-URL's host */
-	char aliasbuf[REDIRECT_ALIAS_MAX + 1]; /* the alias, folded */
-};
-
-struct parser {
-	const struct redirects_opts *o;
-	struct redirect_map *m;
-	redirects_warn_fn warn;
-	void *ctx;
-	char host[LOCATION_HOST_MAX + 1];
-	int in_host;     /* inside an "@host NAME" section */
-	int bad_section; /* inside one whose NAME was refused */
-};
-
-static const struct redirects_opts defaults = { REDIRECTS_GOSHERVE, 0, 0 };
+static const struct redirects_opts defaults = { REDIRECTS_GOSHERVE, 0, 0,
+	                                        DIALECT_NETLIFY };
 
 int
 redirects_url_ok(const char *url, size_t len)
@@ -73,6 +55,16 @@ redirects_format_for(enum redirects_format f, const char *name)
 	               : REDIRECTS_GOSHERVE;
 }
 
+enum redirects_lack
+redirects_lack_of(const char *reason)
+{
+	if (reason == redirects_why_proxy)
+		return REDIRECTS_LACK_PROXY;
+	if (reason == redirects_why_condition)
+		return REDIRECTS_LACK_CONDITION;
+	return REDIRECTS_LACK_NONE;
+}
+
 size_t
 redirect_key_len(const struct redirect *r)
 {
@@ -83,7 +75,7 @@ redirect_key_len(const struct redirect *r)
 	return n >= 2 ? n - 2 : 0;
 }
 
-static int
+int
 span_has(struct span s, const char *lit)
 {
 	size_t ll = strlen(lit), i;
@@ -94,7 +86,7 @@ span_has(struct span s, const char *lit)
 	return 0;
 }
 
-static int
+int
 span_is(struct span s, const char *lit)
 {
 	return strlen(lit) == s.n && memcmp(s.p, lit, s.n) == 0;
@@ -138,7 +130,7 @@ has_ctl(const char *p, size_t n)
 	return 0;
 }
 
-static void
+void
 trim_slashes(struct span *s)
 {
 	while (s->n > 0 && s->p[0] == '/') {
@@ -180,53 +172,127 @@ section_line(struct parser *ps, const struct span f[MAX_FIELDS], size_t nf)
 	return NULL;
 }
 
-static const char *
-parse_status(struct span s, unsigned *status)
+const char *
+parse_status(struct span s, unsigned allowed, unsigned *status, unsigned *flags)
 {
 	char buf[8];
 	const char *why;
 	uint64_t u;
 
-	if (s.n > 0 && s.p[s.n - 1] == '!')
-		return "forced rules ('!') are not supported";
+	if (s.n > 0 && s.p[s.n - 1] == '!') {
+		if (!(allowed & STATUS_FORCE))
+			return "forced rules ('!') are a _redirects feature";
+		*flags |= MATCH_FORCE;
+		s.n--;
+	}
 	if (s.n == 0 || s.n >= sizeof(buf))
 		return "invalid status (301, 302, 303, 307 or 308)";
 	memcpy(buf, s.p, s.n);
 	buf[s.n] = '\0';
 	if (parse_u64(buf, 100, 999, &u, &why) != 0)
 		return "invalid status (301, 302, 303, 307 or 308)";
+	*status = (unsigned)u;
 	switch (u) {
 	case 301:
 	case 302:
 	case 303:
 	case 307:
-	case 308: *status = (unsigned)u; return NULL;
-	case 200: return "status 200 (rewrite) is not supported";
+	case 308: return NULL;
 	case 404:
 	case 410:
-	case 451: return "error statuses (404, 410, 451) are not supported";
+		return (allowed & STATUS_GONE) ? NULL
+		                               : "invalid status (301, 302, "
+		                                 "303, 307 or 308)";
+	case 200:
+		return (allowed & STATUS_REWRITE)
+		               ? NULL
+		               : "status 200 (a rewrite) is a _redirects "
+		                 "feature";
 	}
-	return "invalid status (301, 302, 303, 307 or 308)";
+	return "invalid status (200, 301, 302, 303, 307, 308, 404 or 410)";
 }
 
-/* The fields of a "_redirects" line that sherve cannot honour. */
-static const char *
-netlify_fields(const struct span f[MAX_FIELDS], size_t nf)
-{
-	size_t i, n = nf < MAX_FIELDS ? nf : MAX_FIELDS;
+/* ---- expiry ---- */
 
-	if (n >= 3 && memchr(f[1].p, '=', f[1].n) != NULL && f[1].p[0] != '/' &&
-	    !redirects_url_ok(f[1].p, f[1].n))
-		return "query-parameter matching is not supported";
-	for (i = 2; i < n; i++)
-		if (memchr(f[i].p, '=', f[i].n) != NULL)
-			return "conditions (Country=, Language=, Role=...) are "
-			       "not supported";
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* n decimal digits at s into *v; 0, or -1. */
+static int
+digits(const char *s, size_t n, unsigned *v)
+{
+	size_t i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (unsigned)(s[i] - '0');
+	}
+	return 0;
+}
+
+int
+redirects_expiry(const char *s, size_t n, uint64_t *t)
+{
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30,
+		                          31, 31, 30, 31, 30, 31 };
+	unsigned y, mo, d, h = 0, mi = 0, se = 0;
+
+	if ((n != 10 && n != 20) || s[4] != '-' || s[7] != '-' ||
+	    digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400))))
+		return -1;
+	if (n == 20 &&
+	    (s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
+	     digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
+	     digits(s + 17, 2, &se) || h > 23 || mi > 59 || se > 59))
+		return -1;
+	*t = (uint64_t)days_from_civil(y, mo, d) * 86400u + h * 3600u +
+	     mi * 60u + se;
+	return 0;
+}
+
+const char *
+parse_expires_field(struct span s, struct rule *r)
+{
+	static const char key[] = "expires=";
+
+	if (s.n < sizeof(key) - 1 || strncasecmp(s.p, key, sizeof(key) - 1))
+		return "expected from to [status]";
+	if (r->expires != 0)
+		return "expires= given twice";
+	if (redirects_expiry(s.p + sizeof(key) - 1, s.n - (sizeof(key) - 1),
+	                     &r->expires) != 0 ||
+	    r->expires == 0)
+		return "invalid expires= (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, "
+		       "UTC)";
 	return NULL;
 }
 
-/* A "from" of https://host/path: the rule belongs to that host. */
-static const char *
+/* 1 if field s is "expires=...". */
+static int
+is_expires(struct span s)
+{
+	return s.n >= 8 && strncasecmp(s.p, "expires=", 8) == 0;
+}
+
+/* ---- from paths and targets ---- */
+
+const char *
 from_url(struct span *a, struct rule *r)
 {
 	size_t skip = a->p[4] == 's' || a->p[4] == 'S' ? 8 : 7, h;
@@ -242,32 +308,11 @@ from_url(struct span *a, struct rule *r)
 	return NULL;
 }
 
-/* Placeholders and inner '*' are "_redirects" syntax sherve lacks. */
+/* The alias of a gosherve line: slashes trimmed, "docs/\*" a prefix. */
 static const char *
-netlify_from(struct span a)
+gosherve_from(const struct parser *ps, struct span a, struct rule *r)
 {
-	size_t i;
-
-	if (memchr(a.p, '?', a.n) != NULL)
-		return "query-parameter matching is not supported";
-	if (memchr(a.p, '*', a.n) != NULL)
-		return "'*' is supported only as the last segment";
-	for (i = 0; i < a.n; i++)
-		if (a.p[i] == ':' && (i == 0 || a.p[i - 1] == '/'))
-			return "placeholders (:name) are not supported, only a "
-			       "trailing '*' with :splat";
-	return NULL;
-}
-
-static const char *
-parse_from(const struct parser *ps, struct span a, struct rule *r)
-{
-	int netlify = ps->o->format == REDIRECTS_NETLIFY;
-	const char *why;
-
 	r->host = ps->in_host ? ps->host : NULL;
-	if (netlify && redirects_url_ok(a.p, a.n) && (why = from_url(&a, r)))
-		return why;
 	trim_slashes(&a);
 	r->kind = REDIRECT_EXACT;
 	if (span_is(a, "*") ||
@@ -276,8 +321,6 @@ parse_from(const struct parser *ps, struct span a, struct rule *r)
 		a.n--;
 		trim_slashes(&a);
 	}
-	if (netlify && (why = netlify_from(a)) != NULL)
-		return why;
 	if (r->kind == REDIRECT_EXACT && a.n == 0)
 		return "empty alias";
 	if (a.n > REDIRECT_ALIAS_MAX)
@@ -324,24 +367,47 @@ own_path(const struct rule *r, struct span u, struct span *path)
 	return 1;
 }
 
+/* Bytes of the substitution at p (n bytes): ":splat", and with names
+ * set any ":name" ("_redirects" placeholders); 0 for none. */
+static size_t
+subst_len(const char *p, size_t n, int names)
+{
+	size_t k = 1;
+
+	if (n >= 6 && memcmp(p, ":splat", 6) == 0)
+		return 6;
+	if (!names || n < 2 || p[0] != ':' ||
+	    !((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
+	      p[1] == '_'))
+		return 0;
+	while (k < n &&
+	       ((p[k] >= 'a' && p[k] <= 'z') || (p[k] >= 'A' && p[k] <= 'Z') ||
+	        (p[k] >= '0' && p[k] <= '9') || p[k] == '_'))
+		k++;
+	return k;
+}
+
 /*
  * The target path as a request for it would be looked up: percent-decoded
- * once, slashes trimmed, each ":splat" replaced by "x" (any one segment).
- * Returns its length, or -1 (bad escape, too long: not a loop we can see).
+ * once, slashes trimmed, each substitution (subst_len()) replaced by "x"
+ * (any one segment); *subst says whether there was one. Returns its
+ * length, or -1 (bad escape, too long: not a loop we can see).
  */
 static long
-loop_probe(struct span p, char *out, size_t outsz)
+loop_probe(struct span p, int names, char *out, size_t outsz, int *subst)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, k;
 	struct span o;
 
+	*subst = 0;
 	for (i = 0; i < p.n; i++) {
 		char c = p.p[i];
 		int hi, lo;
 
-		if (p.n - i >= 6 && memcmp(p.p + i, ":splat", 6) == 0) {
+		if ((k = subst_len(p.p + i, p.n - i, names)) > 0) {
 			c = 'x';
-			i += 5;
+			i += k - 1;
+			*subst = 1;
 		} else if (c == '%') {
 			if (i + 2 >= p.n)
 				return -1;
@@ -363,32 +429,62 @@ loop_probe(struct span p, char *out, size_t outsz)
 }
 
 /*
- * An alias that redirects to itself on its own host answers forever. A
- * prefix rule loops when its target, for some request, falls under the
- * rule again: "docs/\* /docs/:splat", "docs/\* /docs/new/:splat". A
- * target without ":splat" is one fixed path, which an asset may answer
- * first ("docs/\* /docs/" with docs/index.html): sherve check warns.
+ * A rule that redirects, on its own host, to a path it takes itself
+ * answers forever. An exact rule always: "loop /loop". A prefix or
+ * pattern rule when its target, for some request, falls under the rule
+ * again: "docs/\* /docs/:splat", "docs/\* /docs/new/:splat". A target
+ * that is one fixed path ("docs/\* /docs/"), or any target of a
+ * "_redirects" rule, may be a file that answers first: only a forced
+ * rule, which no file answers first, is certain to loop then (sherve
+ * check reports the others).
  */
 static int
 self_loop(const struct parser *ps, const struct rule *r)
 {
 	char probe[REDIRECT_URL_MAX + 1];
-	struct span p, a = r->alias;
-	int (*cmp)(const char *, const char *, size_t) =
-	        ps->o->fold_case ? strncasecmp : strncmp;
+	struct span p;
+	struct match_rule mr;
+	struct match_request rq = { probe, 0, 0, NULL, NULL, 0 };
+	struct match_result m;
+	int netlify = ps->o->format == REDIRECTS_NETLIFY, subst;
+	int cf = netlify && ps->o->dialect == DIALECT_CLOUDFLARE;
 	long n;
 
-	if (!own_path(r, r->url, &p) ||
-	    (n = loop_probe(p, probe, sizeof(probe))) < 0)
+	if (r->status == 200 || r->status == 404 || r->status == 410 ||
+	    r->url.n == 0 || !own_path(r, r->url, &p) ||
+	    (n = loop_probe(p, netlify, probe, sizeof(probe), &subst)) < 0)
 		return 0;
+	if (r->kind != REDIRECT_EXACT && !(r->flags & MATCH_FORCE) &&
+	    (netlify || !subst))
+		return 0;
+	if (ps->o->fold_case)
+		location_fold(probe, (size_t)n, probe);
+	rq.len = (size_t)n;
+	/* Cloudflare tells "/a" from "/a/": so does a loop. */
+	rq.slash = cf && p.p + p.n < r->url.p + r->url.n && p.p[p.n] == '/';
+	memset(&mr, 0, sizeof(mr));
+	mr.kind = r->kind;
+	mr.flags = r->flags;
+	mr.key = r->alias.p;
+	mr.klen = r->alias.n;
+	if (r->kind == REDIRECT_EXACT && cf && mr.klen > 1 &&
+	    mr.key[mr.klen - 1] == '/') {
+		if (!rq.slash)
+			return 0;
+		mr.klen--;
+	} else if (r->kind == REDIRECT_EXACT && cf && rq.slash && n > 0) {
+		return 0;
+	}
 	if (r->kind == REDIRECT_EXACT)
-		return (size_t)n == a.n && cmp(probe, a.p, a.n) == 0;
-	if (!span_has(p, ":splat"))
-		return 0;
-	if (a.n == 0)
-		return n > 0;
-	return (size_t)n >= a.n && cmp(probe, a.p, a.n) == 0 &&
-	       ((size_t)n == a.n || probe[a.n] == '/');
+		return (size_t)n == mr.klen && memcmp(probe, mr.key, n) == 0;
+	if (r->kind == REDIRECT_PATTERN)
+		return r->query.n == 0 &&
+		       match_pattern(&mr, cf ? MATCH_CLOUDFLARE : 0, &rq, &m);
+	return mr.klen == 0 ? n > 0
+	                    : (size_t)n >= mr.klen &&
+	                              memcmp(probe, mr.key, mr.klen) == 0 &&
+	                              ((size_t)n == mr.klen ||
+	                               probe[mr.klen] == '/');
 }
 
 /* The length of u in a Location, where each non-ASCII byte is "%XX". */
@@ -402,32 +498,76 @@ encoded_len(struct span u)
 	return n;
 }
 
-static const char *
+const char *
 check_target(const struct parser *ps, const struct rule *r)
 {
+	int netlify = ps->o->format == REDIRECTS_NETLIFY;
+	int page = r->status == 200 || r->status == 404 || r->status == 410;
 	struct span u = r->url;
 
+	if (u.n == 0) /* "alias 410": no target */
+		return NULL;
 	/* Counted as sent: a target that only fits unencoded would be
 	 * stored, then refused on every request. */
 	if (encoded_len(u) > REDIRECT_URL_MAX)
 		return "URL too long";
 	if (!redirects_url_ok(u.p, u.n)) {
-		if (u.n == 0 || u.p[0] != '/')
+		if (u.p[0] != '/')
 			return "URL is not absolute http or https";
-		if (!ps->o->allow_relative)
+		if (!ps->o->allow_relative && !netlify)
 			return "relative target (allow-relative-targets is "
 			       "off)";
 		/* "//host" and "/\host" leave for another host. */
 		if (u.n > 1 && (u.p[1] == '/' || u.p[1] == '\\'))
 			return "URL is not absolute http or https";
+	} else if (r->status == 200) {
+		return redirects_why_proxy;
+	} else if (page) {
+		return "the page of a 404 or 410 is a path of this site";
 	}
-	if (ps->o->format == REDIRECTS_NETLIFY && r->kind == REDIRECT_EXACT &&
-	    span_has(u, ":splat"))
-		return "':splat' in the target of a rule without a trailing "
-		       "'*'";
+	if (netlify && r->kind != REDIRECT_PREFIX && span_has(u, ":splat") &&
+	    memchr(r->alias.p, '*', r->alias.n) == NULL)
+		return "':splat' in the target of a rule without a '*'";
 	if (self_loop(ps, r))
 		return "self-loop: the target is the alias itself";
 	return NULL;
+}
+
+/* ---- the gosherve format ---- */
+
+/* "alias URL [STATUS] [expires=DATE]", "alias 404|410 [expires=DATE]". */
+static const char *
+gosherve_line(struct parser *ps, const struct span f[MAX_FIELDS], size_t nf,
+              struct rule *r)
+{
+	static const char *const shape = "expected 2 fields: alias URL (and an "
+	                                 "optional STATUS)";
+	unsigned st = 0, fl = 0;
+	size_t i = 2;
+	const char *why;
+
+	if (nf < 2 || nf > 4)
+		return shape;
+	if (span_is(f[1], "404") || span_is(f[1], "410")) {
+		(void)parse_status(f[1], STATUS_GONE, &r->status, &fl);
+		r->url.p = "";
+		r->url.n = 0;
+	} else {
+		r->url = f[1];
+	}
+	if (i < nf && !is_expires(f[i]) && r->url.n > 0) {
+		if ((why = parse_status(f[i], STATUS_REDIRECT, &st, &fl)))
+			return why;
+		r->status = st;
+		i++;
+	}
+	if (i < nf && (why = parse_expires_field(f[i++], r)) != NULL)
+		return is_expires(f[i - 1]) ? why : shape;
+	if (i < nf)
+		return shape;
+	if ((why = gosherve_from(ps, f[0], r)) != NULL)
+		return why;
+	return check_target(ps, r);
 }
 
 /* Returns NULL if the rule line is valid, else the reason it is skipped. */
@@ -435,24 +575,23 @@ static const char *
 rule_line(struct parser *ps, const struct span f[MAX_FIELDS], size_t nf,
           struct rule *r)
 {
-	int netlify = ps->o->format == REDIRECTS_NETLIFY;
-	const char *why;
-
+	memset(r, 0, offsetof(struct rule, hostbuf));
 	if (ps->bad_section)
 		return "rule in an invalid @host section";
-	if (netlify && (why = netlify_fields(f, nf)) != NULL)
-		return why;
-	if (nf < 2 || nf > 3)
-		return netlify ? "expected from to [status]"
-		               : "expected 2 fields: alias URL (and an "
-		                 "optional STATUS)";
-	r->status = 0;
-	if (nf == 3 && (why = parse_status(f[2], &r->status)) != NULL)
-		return why;
-	if ((why = parse_from(ps, f[0], r)) != NULL)
-		return why;
-	r->url = f[1];
-	return check_target(ps, r);
+	if (ps->o->format == REDIRECTS_NETLIFY)
+		return netlify_line(ps, f, nf, r);
+	return gosherve_line(ps, f, nf, r);
+}
+
+/* ---- the map ---- */
+
+static void
+entry_free(struct redirect *r)
+{
+	free(r->alias);
+	free(r->url);
+	free(r->query);
+	free(r->host);
 }
 
 static int
@@ -476,11 +615,11 @@ map_push(struct redirect_map *m, const struct rule *r, unsigned line)
 	e->alias = malloc(an + 3);
 	e->url = strndup(r->url.p, r->url.n);
 	e->host = r->host != NULL ? strdup(r->host) : NULL;
+	e->query = r->query.n > 0 ? strndup(r->query.p, r->query.n) : NULL;
 	if (e->alias == NULL || e->url == NULL ||
-	    (r->host != NULL && e->host == NULL)) {
-		free(e->alias);
-		free(e->url);
-		free(e->host);
+	    (r->host != NULL && e->host == NULL) ||
+	    (r->query.n > 0 && e->query == NULL)) {
+		entry_free(e);
 		return SH_ENOMEM;
 	}
 	memcpy(e->alias, r->alias.p, an);
@@ -490,13 +629,17 @@ map_push(struct redirect_map *m, const struct rule *r, unsigned line)
 		e->alias[an] = '\0';
 	e->line = line;
 	e->kind = (unsigned char)r->kind;
+	e->flags = (unsigned char)r->flags;
 	e->status = (unsigned short)r->status;
+	e->expires = r->expires;
+	m->npattern += r->kind == REDIRECT_PATTERN; /* for the limit */
 	m->n++;
 	return SH_OK;
 }
 
 /* LMDB's key order: kind (database), host, then alias bytes, shorter
- * first; equal keys by line, so the first line sorts first. */
+ * first; equal keys by line, so the first line sorts first. Pattern
+ * rules are kept in line order. */
 static int
 redirect_cmp(const struct redirect *a, const struct redirect *b)
 {
@@ -507,10 +650,12 @@ redirect_cmp(const struct redirect *a, const struct redirect *b)
 		return a->kind < b->kind ? -1 : 1;
 	if ((c = strcmp(a->host ? a->host : "", b->host ? b->host : "")) != 0)
 		return c;
-	if ((c = memcmp(a->alias, b->alias, la < lb ? la : lb)) != 0)
-		return c;
-	if (la != lb)
-		return la < lb ? -1 : 1;
+	if (a->kind != REDIRECT_PATTERN) {
+		if ((c = memcmp(a->alias, b->alias, la < lb ? la : lb)) != 0)
+			return c;
+		if (la != lb)
+			return la < lb ? -1 : 1;
+	}
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
@@ -520,20 +665,12 @@ qsort_cmp(const void *a, const void *b)
 	return redirect_cmp(a, b);
 }
 
-static void
-entry_free(struct redirect *r)
-{
-	free(r->alias);
-	free(r->url);
-	free(r->host);
-}
-
 static int
 same_rule(const struct redirect *a, const struct redirect *b)
 {
 	size_t la = redirect_key_len(a);
 
-	return a->kind == b->kind &&
+	return a->kind == b->kind && a->kind != REDIRECT_PATTERN &&
 	       strcmp(a->host ? a->host : "", b->host ? b->host : "") == 0 &&
 	       la == redirect_key_len(b) && memcmp(a->alias, b->alias, la) == 0;
 }
@@ -562,12 +699,26 @@ map_dedupe(struct redirect_map *m, redirects_warn_fn warn, void *ctx)
 	m->n = o;
 }
 
+/* The map's own account of the rules it kept: patterns, forced rules. */
+static void
+map_account(struct redirect_map *m)
+{
+	size_t i;
+
+	m->npattern = 0;
+	m->flags &= ~MATCH_FORCED;
+	for (i = 0; i < m->n; i++) {
+		m->npattern += m->v[i].kind == REDIRECT_PATTERN;
+		if (m->v[i].flags & MATCH_FORCE)
+			m->flags |= MATCH_FORCED;
+	}
+}
+
 /* ---- finding a rule ---- */
 
-/* Index of the first entry not below (kind, host, key), m sorted. */
-static size_t
-lower_bound(const struct redirect_map *m, unsigned kind, const char *host,
-            const char *key, size_t kn)
+size_t
+redirects_lower_bound(const struct redirect_map *m, unsigned kind,
+                      const char *host, const char *key, size_t kn)
 {
 	struct redirect probe = { 0 };
 	char buf[REDIRECT_ALIAS_MAX + 3];
@@ -600,9 +751,9 @@ redirects_find(const struct redirect_map *m, unsigned kind, const char *host,
 	const struct redirect *r;
 	size_t i;
 
-	if (n > REDIRECT_ALIAS_MAX)
+	if (n > REDIRECT_ALIAS_MAX + 1 || kind == REDIRECT_PATTERN)
 		return NULL;
-	i = lower_bound(m, kind, host, key, n);
+	i = redirects_lower_bound(m, kind, host, key, n);
 	r = i < m->n ? &m->v[i] : NULL;
 	if (r != NULL && r->kind == kind && redirect_key_len(r) == n &&
 	    strcmp(r->host ? r->host : "", host ? host : "") == 0 &&
@@ -649,6 +800,23 @@ view_host(const char *host, size_t hlen, char buf[REDIRECTS_HOST_BUF],
 	return 0;
 }
 
+static void
+view_fill(const struct redirect *r, struct match_rule *mr)
+{
+	memset(mr, 0, sizeof(*mr));
+	mr->kind = r->kind;
+	mr->status = r->status;
+	mr->flags = r->flags;
+	mr->line = r->line;
+	mr->expires = r->expires;
+	mr->key = r->alias;
+	mr->klen = redirect_key_len(r);
+	mr->query = r->query != NULL ? r->query : "";
+	mr->qlen = r->query != NULL ? strlen(r->query) : 0;
+	mr->url = r->url;
+	mr->ulen = strlen(r->url);
+}
+
 static int
 view_rule(void *ctx, const char *host, size_t hlen, unsigned kind,
           const char *key, size_t klen, struct match_rule *mr)
@@ -658,18 +826,11 @@ view_rule(void *ctx, const char *host, size_t hlen, unsigned kind,
 	const struct redirect *r;
 	const char *h;
 
-	if (view_host(host, hlen, hb, &h) != 0 ||
+	if (view_host(host, hlen, hb, &h) != 0 || (h == NULL && v->host_only) ||
 	    (r = redirects_find(v->m, kind, h, key, klen)) == NULL ||
 	    !view_shows(v, r))
 		return SH_ENOTFOUND;
-	memset(mr, 0, sizeof(*mr));
-	mr->kind = r->kind;
-	mr->status = r->status;
-	mr->line = r->line;
-	mr->key = r->alias;
-	mr->klen = redirect_key_len(r);
-	mr->url = r->url;
-	mr->ulen = strlen(r->url);
+	view_fill(r, mr);
 	return SH_OK;
 }
 
@@ -691,11 +852,13 @@ in_section(const struct redirect_map *m, size_t i, unsigned kind,
 static int
 section_depth(const struct redirect_map *m, const char *host, unsigned *depth)
 {
-	size_t e = lower_bound(m, REDIRECT_EXACT, host, "", 0);
-	size_t i = lower_bound(m, REDIRECT_PREFIX, host, "", 0);
-	int any = in_section(m, e, REDIRECT_EXACT, host) ||
-	          in_section(m, i, REDIRECT_PREFIX, host);
+	size_t i = redirects_lower_bound(m, REDIRECT_PREFIX, host, "", 0);
+	unsigned k;
+	int any = in_section(m, i, REDIRECT_PREFIX, host);
 
+	for (k = REDIRECT_EXACT; k <= REDIRECT_PATTERN; k += 2)
+		any |= in_section(m, redirects_lower_bound(m, k, host, "", 0),
+		                  k, host);
 	for (*depth = 0; in_section(m, i, REDIRECT_PREFIX, host); i++)
 		if (redirect_depth(&m->v[i]) > *depth)
 			*depth = redirect_depth(&m->v[i]);
@@ -721,6 +884,31 @@ view_section(void *ctx, const char *host, size_t hlen, unsigned *depth)
 	return v->any ? SH_OK : SH_ENOTFOUND;
 }
 
+static int
+view_patterns(void *ctx, const char *host, size_t hlen, unsigned below,
+              match_walk_fn fn, void *arg)
+{
+	const struct redirects_view *v = ctx;
+	char hb[REDIRECTS_HOST_BUF];
+	struct match_rule mr;
+	const char *h;
+	size_t i;
+
+	if (view_host(host, hlen, hb, &h) != 0)
+		return SH_ENOTFOUND;
+	for (i = redirects_lower_bound(v->m, REDIRECT_PATTERN, h, "", 0);
+	     in_section(v->m, i, REDIRECT_PATTERN, h) &&
+	     v->m->v[i].line < below;
+	     i++) {
+		if (!view_shows(v, &v->m->v[i]))
+			continue;
+		view_fill(&v->m->v[i], &mr);
+		if (fn(arg, &mr))
+			break;
+	}
+	return SH_OK;
+}
+
 void
 redirects_view(const struct redirect_map *m, unsigned below, unsigned kinds,
                struct redirects_view *v, struct match_source *src)
@@ -735,100 +923,12 @@ redirects_view(const struct redirect_map *m, unsigned below, unsigned kinds,
 	src->ctx = v;
 	src->rule = view_rule;
 	src->section = view_section;
+	src->patterns = view_patterns;
+	src->npattern = m->npattern;
+	src->flags = m->flags;
 	for (i = 0; i < m->n && src->hosts == 0; i++)
 		src->hosts += m->v[i].host != NULL;
 	(void)section_depth(m, NULL, &src->depth);
-}
-
-/* ---- "_redirects": rules that first-match order treats differently ---- */
-
-/* Earliest line of a default-section rule under prefix key (kn bytes). */
-static unsigned
-earlier_under(const struct redirect_map *m, const char *key, size_t kn)
-{
-	unsigned best = UINT_MAX, kind;
-	size_t i;
-
-	for (kind = REDIRECT_EXACT; kind <= REDIRECT_PREFIX; kind++) {
-		for (i = lower_bound(m, kind, NULL, key, kn); i < m->n; i++) {
-			const struct redirect *r = &m->v[i];
-			size_t rl = redirect_key_len(r);
-
-			if (r->kind != kind || r->host != NULL || rl < kn ||
-			    memcmp(r->alias, key, kn) != 0)
-				break;
-			if ((rl == kn || kn == 0 || r->alias[kn] == '/') &&
-			    r->line < best)
-				best = r->line;
-		}
-	}
-	return best;
-}
-
-/*
- * 1 if first-match order ("_redirects") would answer part of r's paths
- * with an earlier line, where sherve's order (host, exact, longest
- * prefix) would answer with r. match_resolve() over the earlier lines
- * says whether one takes r's own path (an exact rule) or a path just
- * below its key (a prefix rule: "\001" is a segment no rule can name);
- * a host prefix also loses the default rules of earlier lines below it.
- */
-static int
-shadowed(struct redirects_view *v, const struct match_source *src,
-         const struct redirect *r)
-{
-	char probe[REDIRECT_ALIAS_MAX + 3];
-	size_t kn = redirect_key_len(r);
-	int exact = r->kind == REDIRECT_EXACT;
-	struct match_request rq = { probe, kn, 0, r->host, NULL, 0 };
-	struct match_result res;
-
-	memcpy(probe, r->alias, kn);
-	if (!exact) {
-		memcpy(probe + kn, kn > 0 ? "/\001" : "\001", 1 + (kn > 0));
-		rq.len += 1 + (kn > 0);
-	}
-	v->below = r->line;
-	v->kinds = exact ? 1u << REDIRECT_EXACT | 1u << REDIRECT_PREFIX
-	                 : 1u << REDIRECT_PREFIX;
-	if (match_resolve(src, &rq, &res) == SH_OK)
-		return 1;
-	return !exact && r->host != NULL &&
-	       earlier_under(v->m, r->alias, kn) < r->line;
-}
-
-static int
-drop_shadowed(struct redirect_map *m, redirects_warn_fn warn, void *ctx)
-{
-	struct redirects_view v;
-	struct match_source src;
-	unsigned char *drop;
-	size_t i, o = 0;
-
-	if (m->n == 0)
-		return SH_OK;
-	/* Decide on the whole map first: a dropped rule still took its
-	 * paths from the rules after it in the file's own order. */
-	if ((drop = calloc(m->n, 1)) == NULL)
-		return SH_ENOMEM;
-	redirects_view(m, UINT_MAX, 0, &v, &src);
-	for (i = 0; i < m->n; i++)
-		drop[i] = (unsigned char)shadowed(&v, &src, &m->v[i]);
-	for (i = 0; i < m->n; i++) {
-		if (drop[i]) {
-			if (warn != NULL)
-				warn(ctx, m->v[i].line,
-				     "an earlier line takes these paths first "
-				     "in _redirects order");
-			m->invalid++;
-			entry_free(&m->v[i]);
-			continue;
-		}
-		m->v[o++] = m->v[i];
-	}
-	m->n = o;
-	free(drop);
-	return SH_OK;
 }
 
 /* ---- lines ---- */
@@ -845,7 +945,13 @@ parse_line(struct parser *ps, const char *p, size_t n, unsigned line)
 		why = "control character";
 	else if ((nf = split_fields(p, n, f)) > 0 && span_is(f[0], "@host"))
 		why = section_line(ps, f, nf);
-	else if ((why = rule_line(ps, f, nf, &r)) == NULL)
+	else if ((why = rule_line(ps, f, nf, &r)) != NULL)
+		;
+	else if (r.kind == REDIRECT_PATTERN &&
+	         ps->m->npattern >= REDIRECT_PATTERNS_MAX)
+		why = "more than 1000 pattern rules (placeholders, '*' inside, "
+		      "query conditions)";
+	else
 		return map_push(ps->m, &r, line);
 	if (why != NULL) {
 		ps->m->invalid++;
@@ -866,6 +972,13 @@ redirects_parse_opts(const char *buf, size_t len,
 	const char *p = buf, *end = buf + len;
 	unsigned line = 0;
 
+	/* A byte order mark is no part of the first alias. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	if (ps.o->format == REDIRECTS_NETLIFY)
+		m->flags |= MATCH_ORDERED | (ps.o->dialect == DIALECT_CLOUDFLARE
+		                                     ? MATCH_CLOUDFLARE
+		                                     : 0);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
@@ -882,8 +995,10 @@ redirects_parse_opts(const char *buf, size_t len,
 		p = nl != NULL ? nl + 1 : end;
 	}
 	map_dedupe(m, warn, ctx);
-	if (ps.o->format == REDIRECTS_NETLIFY)
-		return drop_shadowed(m, warn, ctx);
+	if (ps.o->format == REDIRECTS_NETLIFY &&
+	    netlify_order(m, warn, ctx) != SH_OK)
+		return SH_ENOMEM;
+	map_account(m);
 	return SH_OK;
 }
 

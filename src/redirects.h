@@ -2,15 +2,17 @@
  * redirects.h - parse the redirects file: a superset of gosherve's
  * "alias URL" lines, or a Netlify/Cloudflare "_redirects" file.
  *
- * The format is documented in sherve.redirects(5). In short: blank lines
- * and lines starting with '#' are ignored, fields are separated by runs
- * of spaces or tabs, CRLF line ends are accepted, and a line is
+ * The formats are documented in sherve.redirects(5). In short: a leading
+ * UTF-8 byte order mark, blank lines and lines starting with '#' are
+ * ignored, fields are separated by runs of spaces or tabs, CRLF line ends
+ * are accepted, and in the gosherve format a line is
  *
- *     alias URL [STATUS]      STATUS: 301, 302, 303, 307 or 308
- *     docs/\* URL [STATUS]    a prefix rule; ":splat" in URL is the rest
- *     * URL [STATUS]          the catch-all prefix rule
- *     @host example.org       rules below apply to that Host only
- *     @host *                 back to the default section
+ *     alias URL [STATUS] [expires=DATE]   STATUS: 301..303, 307, 308
+ *     alias 404|410 [expires=DATE]        the alias answers that status
+ *     docs/\* URL [STATUS]                a prefix rule; ":splat" in URL
+ *     * URL [STATUS]                      the catch-all prefix rule
+ *     @host example.org                   rules below apply to that Host
+ *     @host *                             back to the default section
  *
  * Leading and trailing '/' of an alias are trimmed, as they are of
  * request paths. An invalid line is skipped and reported with its number
@@ -18,14 +20,15 @@
  * character, an over-long alias or URL, a self-loop, ...). When a rule
  * appears twice (same host, same kind, same alias) the first line wins.
  *
- * In the "_redirects" format (REDIRECTS_NETLIFY) the same parser runs,
- * and what sherve cannot do exactly is skipped with a warning, never
- * approximated: placeholders (":name" segments), '*' anywhere but at the
- * end, status 200/404/410/451, forced rules ("301!"), conditions
- * (Country=, Language=, Role=), query-parameter matching, and rules that
- * first-match order would never reach or would reach differently than
- * sherve's exact-then-longest-prefix order. A "from" that is a full URL
- * (https://host/path) is a rule of that host's section.
+ * In the "_redirects" format (redirects_netlify.c) a line is
+ * "from [query conditions] to [status[!]] [expires=DATE]", in the
+ * dialect of Netlify or Cloudflare: relative targets, placeholders, '*'
+ * anywhere, 200 rewrites, 404 and 410 pages, forced rules; the first
+ * matching line wins, which the map keeps (REDIRECT_PATTERN rules in line
+ * order, MATCH_SCAN on rules an earlier pattern may take, lines that an
+ * earlier one always takes first skipped with a warning). What has no
+ * meaning for a redirect responder (proxies, Country=/Language= ...) is
+ * skipped with a warning.
  *
  * Caveats: pure; no I/O. The map owns its strings.
  */
@@ -33,18 +36,29 @@
 #define SHERVE_REDIRECTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "match.h"
 
-#define REDIRECT_ALIAS_MAX 500  /* LMDB's key limit is 511 bytes */
-#define REDIRECT_URL_MAX   8192 /* the longest Location sherve sends */
-#define REDIRECT_KEY_MAX   511  /* host, NUL and alias, as stored */
-#define REDIRECT_DEPTH_MAX 32   /* segments of the longest prefix rule */
+#define REDIRECT_ALIAS_MAX    500  /* LMDB's key limit is 511 bytes */
+#define REDIRECT_URL_MAX      8192 /* the longest Location sherve sends */
+#define REDIRECT_KEY_MAX      511  /* host, NUL and alias, as stored */
+#define REDIRECT_DEPTH_MAX    32   /* segments of the longest prefix rule */
+#define REDIRECT_QUERY_MAX    500  /* the query conditions of a rule */
+#define REDIRECT_PATTERNS_MAX 1000 /* pattern rules of a map */
 
 enum redirects_format {
 	REDIRECTS_AUTO = 0, /* by name, see redirects_format_for() */
 	REDIRECTS_GOSHERVE,
-	REDIRECTS_NETLIFY, /* "_redirects" */
+	REDIRECTS_NETLIFY, /* "_redirects", in either dialect */
+};
+
+/* Whose "_redirects" a file is: where the two platforms differ. */
+enum redirects_dialect {
+	DIALECT_NETLIFY = 0,
+	/* 302 by default, rules before files, no trailing-slash aliasing,
+	 * the target's query only, no query conditions */
+	DIALECT_CLOUDFLARE,
 };
 
 enum redirect_kind {
@@ -54,26 +68,36 @@ enum redirect_kind {
 };
 
 struct redirect {
-	char *alias; /* as listed: "go", "docs/\*", or "*": the catch-all */
-	char *url;
+	/* as listed: "go", "docs/\*", "*" the catch-all, "/" the root, or a
+	 * pattern's from path ("news/:year/\*"); a Cloudflare rule whose
+	 * from path ends in '/' keeps it ("a/") */
+	char *alias;
+	char *url;   /* "" for a rule with no target ("alias 410") */
+	char *query; /* a pattern's query conditions ("id=:id"), or NULL */
 	unsigned line;
 	char *host;            /* NULL: the default section */
 	unsigned char kind;    /* enum redirect_kind */
-	unsigned short status; /* 301..308, or 0: redirect-status */
+	unsigned char flags;   /* MATCH_FORCE, MATCH_SCAN, MATCH_SLASH, ... */
+	unsigned short status; /* 0: redirect-status; 200, 301..308, 404, 410 */
+	uint64_t expires;      /* unix seconds: answers 410 from then; 0 */
 };
 
 struct redirect_map {
-	/* sorted by kind, host, then alias in LMDB key order */
+	/* sorted by kind, host, then alias in LMDB key order (a pattern:
+	 * by line) */
 	struct redirect *v;
 	size_t n, cap;
 	unsigned invalid;    /* lines skipped */
 	unsigned duplicates; /* later lines of a repeated rule */
+	unsigned npattern;   /* REDIRECT_PATTERN rules */
+	unsigned flags;      /* MATCH_ORDERED, MATCH_CLOUDFLARE, MATCH_FORCED */
 };
 
 struct redirects_opts {
 	enum redirects_format format; /* AUTO parses as GOSHERVE */
 	int fold_case;                /* alias-case = insensitive */
-	int allow_relative;           /* allow-relative-targets = yes */
+	int allow_relative; /* allow-relative-targets = yes (gosherve) */
+	enum redirects_dialect dialect; /* of a "_redirects" file */
 };
 
 /* Called once per skipped line; reason is a static string. */
@@ -97,6 +121,19 @@ int redirects_parse(const char *buf, size_t len, struct redirect_map *m,
 int redirects_url_ok(const char *url, size_t len);
 
 /*
+ * What a skipped line would need that sherve does not have (a redirect
+ * responder cannot proxy, and sees no visitor's country, language, role
+ * or cookies), for `sherve check`'s summary; REDIRECTS_LACK_NONE for a
+ * line that is simply invalid. reason is one a warn callback was given.
+ */
+enum redirects_lack {
+	REDIRECTS_LACK_NONE = 0,
+	REDIRECTS_LACK_PROXY,
+	REDIRECTS_LACK_CONDITION,
+};
+enum redirects_lack redirects_lack_of(const char *reason);
+
+/*
  * f itself unless it is REDIRECTS_AUTO; then REDIRECTS_NETLIFY when name
  * (a URL or file name, NULL allowed) ends in "_redirects" before any
  * '?' or '#', else REDIRECTS_GOSHERVE.
@@ -107,7 +144,7 @@ enum redirects_format redirects_format_for(enum redirects_format f,
 /*
  * The rule of m (sorted, as parsed) of this kind and host (NULL: the
  * default section) whose key is key (n bytes; a prefix without its
- * "/" "*"), or NULL.
+ * "/" "*"), or NULL. Pattern rules are found by line only: NULL.
  */
 const struct redirect *redirects_find(const struct redirect_map *m,
                                       unsigned kind, const char *host,
@@ -119,6 +156,12 @@ size_t redirect_key_len(const struct redirect *r);
 /* 1 + the segments of prefix rule r: how deep a prefix walk must go. */
 unsigned redirect_depth(const struct redirect *r);
 
+/*
+ * Parse an expiry: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ"
+ * (n bytes) into *t, unix seconds. Returns 0, or -1 (no such date).
+ */
+int redirects_expiry(const char *s, size_t n, uint64_t *t);
+
 #define REDIRECTS_HOST_BUF 256 /* a section name: LOCATION_HOST_MAX + 1 */
 
 /* A parsed map seen as a match source (redirects_view()). */
@@ -126,6 +169,7 @@ struct redirects_view {
 	const struct redirect_map *m;
 	unsigned below; /* only rules of a line below this */
 	unsigned kinds; /* only rules of these kinds (bit 1 << kind) */
+	int host_only;  /* a host's request sees its own section only */
 	int cached, any;
 	unsigned depth;
 	char host[REDIRECTS_HOST_BUF]; /* the section last asked about */

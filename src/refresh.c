@@ -159,6 +159,7 @@ refresh_parse_opts(const struct conf *c, const char *source,
 	o->format = redirects_format_for(c->format, source);
 	o->fold_case = c->alias_fold;
 	o->allow_relative = c->allow_relative_targets;
+	o->dialect = c->redirects_dialect;
 }
 
 /* How the stored map was parsed, kept in the meta as "parse_options". */
@@ -168,10 +169,11 @@ parse_options(const struct conf *c, const char *source, char *out, size_t outsz)
 	struct redirects_opts o;
 
 	refresh_parse_opts(c, source, &o);
-	snprintf(out, outsz, "format=%s alias-case=%s relative=%s",
+	snprintf(out, outsz, "format=%s alias-case=%s relative=%s dialect=%s",
 	         o.format == REDIRECTS_NETLIFY ? "redirects" : "gosherve",
 	         o.fold_case ? "insensitive" : "sensitive",
-	         o.allow_relative ? "yes" : "no");
+	         o.allow_relative ? "yes" : "no",
+	         o.dialect == DIALECT_CLOUDFLARE ? "cloudflare" : "netlify");
 }
 
 /*

@@ -24,6 +24,7 @@ resp_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 410: return "Gone";
 	case 412: return "Precondition Failed";
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";

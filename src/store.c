@@ -30,9 +30,14 @@
 #define STORE_MAP_LIMIT   (16ULL << 30)
 #define STORE_OPEN_TRIES  5
 #define STORE_LOCK_BYTES  (64 << 10) /* the lock file, allocated at open */
-/* The key layout of "map" and "prefix"; an older store reads as empty. */
-#define STORE_LAYOUT 2
+/* The key and value layout of the rule databases; an older store reads
+ * as empty. */
+#define STORE_LAYOUT 3
 #define LAYOUT_KEY   "layout"
+/* A rule's value: flags, status (2 bytes), line (4), expires (8), all
+ * big-endian; a pattern's key and query (each a 2-byte length and the
+ * bytes); then the URL. */
+#define VAL_HDR 15
 /* The digest of the map, written with it: "sha256:HEX". */
 #define CHECKSUM_KEY "checksum"
 /* Damaged files set aside: STORE_FILE DAMAGED_TAG STAMP; the newest kept. */
@@ -48,16 +53,19 @@ struct layout {
 	unsigned hosts; /* host sections */
 	unsigned depth; /* default section: 0, or 1 + deepest prefix */
 	size_t rules;
+	unsigned patterns; /* REDIRECT_PATTERN rules */
+	unsigned flags;    /* MATCH_ORDERED, MATCH_CLOUDFLARE, MATCH_FORCED */
 };
 
 struct store {
 	MDB_env *env;
-	MDB_dbi map, prefix, meta;
-	MDB_txn *rtxn; /* reused read transaction, reset between uses */
-	int clone;     /* shares another handle's env; does not close it */
-	int warned;    /* the stale layout was logged */
-	int rdonly;    /* opened MDB_RDONLY: the state dir is not writable */
-	int last_rc;   /* LMDB's code for the last failed write */
+	MDB_dbi map, prefix, pattern, meta;
+	MDB_txn *rtxn;    /* reused read transaction, reset between uses */
+	MDB_cursor *pcur; /* the pattern walk's cursor, renewed with rtxn */
+	int clone;        /* shares another handle's env; does not close it */
+	int warned;       /* the stale layout was logged */
+	int rdonly;       /* opened MDB_RDONLY: the state dir is not writable */
+	int last_rc;      /* LMDB's code for the last failed write */
 	struct layout lay;
 	char dir[4096]; /* the state dir, to tell a full disk from EIO */
 
@@ -160,6 +168,9 @@ abandon_cursors(struct store *s)
 			mdb_cursor_close(s->cur[i]);
 		s->cur[i] = NULL;
 	}
+	if (s->pcur != NULL)
+		mdb_cursor_close(s->pcur);
+	s->pcur = NULL;
 }
 
 /* After a jump: let go of what the cut-short call held. */
@@ -405,11 +416,15 @@ store_dbis(struct store *s)
 	MDB_txn *txn = NULL;
 	int rc;
 
-	/* Read-only first, so a busy writer elsewhere does not block us. */
+	/* Read-only first, so a busy writer elsewhere does not block us. A
+	 * store of an older layout has no "pattern" database: a reader sees
+	 * it empty (the layout says so) and a writer creates it. */
 	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
 	if (rc == 0 && (rc = mdb_dbi_open(txn, "map", 0, &s->map)) == 0 &&
 	    (rc = mdb_dbi_open(txn, "prefix", 0, &s->prefix)) == 0 &&
-	    (rc = mdb_dbi_open(txn, "meta", 0, &s->meta)) == 0)
+	    (rc = mdb_dbi_open(txn, "meta", 0, &s->meta)) == 0 &&
+	    ((rc = mdb_dbi_open(txn, "pattern", 0, &s->pattern)) == 0 ||
+	     (rc == MDB_NOTFOUND && s->rdonly)))
 		return mdb_txn_commit(txn);
 	if (txn != NULL)
 		mdb_txn_abort(txn);
@@ -420,6 +435,7 @@ store_dbis(struct store *s)
 	s->wtxn = txn;
 	if ((rc = mdb_dbi_open(txn, "map", MDB_CREATE, &s->map)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "prefix", MDB_CREATE, &s->prefix)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "pattern", MDB_CREATE, &s->pattern)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0) {
 		s->wtxn = NULL;
 		mdb_txn_abort(txn);
@@ -528,7 +544,7 @@ store_env(struct store *s, const char *path, unsigned flags)
 
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return rc;
-	if ((rc = mdb_env_set_maxdbs(s->env, 3)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(s->env, 4)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, STORE_MAP_INITIAL)) != 0)
 		return rc;
 	(void)mdb_env_set_assert(s->env, on_assert);
@@ -755,6 +771,7 @@ store_clone(struct store *s, struct store **out)
 	c->env = s->env;
 	c->map = s->map;
 	c->prefix = s->prefix;
+	c->pattern = s->pattern;
 	c->meta = s->meta;
 	c->clone = 1;
 	c->rdonly = s->rdonly;
@@ -840,9 +857,10 @@ digest_len(struct sha256 *c, size_t n)
 }
 
 /*
- * The digest of the map as txn sees it: every entry of "map" and
- * "prefix" in key order (database number, key and value, each framed by
- * its length), then the "layout" record, which says how to read them.
+ * The digest of the map as txn sees it: every entry of "map", "prefix"
+ * and "pattern" in key order (database number, key and value, each
+ * framed by its length), then the "layout" record, which says how to
+ * read them.
  * Generic over the key layout: whatever rules are stored, all are summed.
  * With track, the cursors sit in s->cur for abandon() (a read txn).
  * Returns 0 or an LMDB code.
@@ -850,7 +868,7 @@ digest_len(struct sha256 *c, size_t n)
 static int
 map_digest(struct store *s, MDB_txn *txn, int track, char hex[SHA256_HEX + 8])
 {
-	MDB_dbi dbis[2] = { s->map, s->prefix };
+	MDB_dbi dbis[3] = { s->map, s->prefix, s->pattern };
 	MDB_val lk = { sizeof(LAYOUT_KEY) - 1, (void *)LAYOUT_KEY }, k, v;
 	unsigned char d[SHA256_LEN], tag;
 	struct sha256 c;
@@ -859,11 +877,11 @@ map_digest(struct store *s, MDB_txn *txn, int track, char hex[SHA256_HEX + 8])
 	size_t i;
 
 	sha256_init(&c);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if ((rc = mdb_cursor_open(txn, dbis[i], &cur)) != 0)
 			return rc;
 		if (track)
-			s->cur[i] = cur;
+			s->cur[i % 2] = cur;
 		tag = (unsigned char)i;
 		for (op = MDB_FIRST;
 		     (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
@@ -875,12 +893,12 @@ map_digest(struct store *s, MDB_txn *txn, int track, char hex[SHA256_HEX + 8])
 			sha256_update(&c, v.mv_data, v.mv_size);
 		}
 		if (track)
-			s->cur[i] = NULL;
+			s->cur[i % 2] = NULL;
 		mdb_cursor_close(cur);
 		if (rc != MDB_NOTFOUND)
 			return rc;
 	}
-	tag = 2;
+	tag = 3;
 	sha256_update(&c, &tag, 1);
 	if ((rc = mdb_get(txn, s->meta, &lk, &v)) == 0)
 		sha256_update(&c, v.mv_data, v.mv_size);
@@ -1026,15 +1044,18 @@ copy_val(const MDB_val *v, char *out, size_t outsz)
 	return SH_OK;
 }
 
-/* "VERSION HOSTS DEPTH RULES" -> l; 0, or -1 for another layout. */
+/*
+ * "VERSION HOSTS DEPTH RULES PATTERNS FLAGS" -> l; 0, or -1 for another
+ * layout.
+ */
 static int
 layout_parse(const MDB_val *v, struct layout *l)
 {
-	unsigned long long f[4] = { 0 };
+	unsigned long long f[6] = { 0 };
 	const char *p = v->mv_data, *end = p + v->mv_size;
 	size_t i = 0;
 
-	for (; p < end && i < 4; p++) {
+	for (; p < end && i < 6; p++) {
 		if (*p == ' ') {
 			i++;
 			continue;
@@ -1043,12 +1064,15 @@ layout_parse(const MDB_val *v, struct layout *l)
 			return -1;
 		f[i] = f[i] * 10 + (unsigned)(*p - '0');
 	}
-	if (i != 3 || f[0] != STORE_LAYOUT || f[1] > UINT32_MAX ||
-	    f[2] > REDIRECT_DEPTH_MAX + 1)
+	if (i != 5 || f[0] != STORE_LAYOUT || f[1] > UINT32_MAX ||
+	    f[2] > REDIRECT_DEPTH_MAX + 1 || f[4] > REDIRECT_PATTERNS_MAX ||
+	    f[5] > 0xff)
 		return -1;
 	l->hosts = (unsigned)f[1];
 	l->depth = (unsigned)f[2];
 	l->rules = (size_t)f[3];
+	l->patterns = (unsigned)f[4];
+	l->flags = (unsigned)f[5];
 	return 0;
 }
 
@@ -1099,29 +1123,89 @@ make_key(char key[REDIRECT_KEY_MAX], const char *host, size_t hlen,
 	return hlen + 1 + alen;
 }
 
-/* One rule's value: a status byte, then the URL. */
+/* n big-endian bytes at p. */
+static uint64_t
+be_get(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | *p++;
+	return v;
+}
+
+static void
+be_put(unsigned char *p, uint64_t v, size_t n)
+{
+	while (n-- > 0) {
+		p[n] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+/* A 2-byte length and that many bytes at *p (end e); 0, or -1. */
+static int
+val_field(const unsigned char **p, const unsigned char *e, const char **f,
+          size_t *n)
+{
+	if (e - *p < 2)
+		return -1;
+	*n = (size_t)be_get(*p, 2);
+	*p += 2;
+	if ((size_t)(e - *p) < *n)
+		return -1;
+	*f = (const char *)*p;
+	*p += *n;
+	return 0;
+}
+
+/* Decode a rule's value (VAL_HDR) into r; a pattern's key and query too. */
+static int
+val_decode(const MDB_val *v, unsigned kind, struct match_rule *r)
+{
+	const unsigned char *p = v->mv_data, *e = p + v->mv_size;
+
+	if (v->mv_size < VAL_HDR)
+		return SH_ENOTFOUND;
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->flags = p[0];
+	r->status = (unsigned)be_get(p + 1, 2);
+	r->line = (unsigned)be_get(p + 3, 4);
+	r->expires = be_get(p + 7, 8);
+	p += VAL_HDR;
+	if (kind == REDIRECT_PATTERN &&
+	    (val_field(&p, e, &r->key, &r->klen) != 0 ||
+	     val_field(&p, e, &r->query, &r->qlen) != 0))
+		return SH_ENOTFOUND;
+	r->url = (const char *)p;
+	r->ulen = (size_t)(e - p);
+	return SH_OK;
+}
+
+/* One rule as store_get_rule() gives it: its URL copied into url. */
 static int
 get_rule_val(struct store *s, MDB_dbi dbi, const char *key, size_t klen,
-             unsigned *status, char *url, size_t urlsz)
+             struct match_rule *r, char *url, size_t urlsz)
 {
-	MDB_val k = { klen, (void *)key }, v;
-	unsigned char b;
+	MDB_val k = { klen, (void *)key }, v, u;
 	int rc;
 
 	if ((rc = mdb_get(s->rtxn, dbi, &k, &v)) != 0)
 		return rd_err(s, rc);
-	if (v.mv_size < 1)
-		return SH_ENOTFOUND;
-	b = *(const unsigned char *)v.mv_data;
-	*status = b != 0 ? 300u + b : 0;
-	v.mv_data = (char *)v.mv_data + 1;
-	v.mv_size--;
-	return copy_val(&v, url, urlsz);
+	if ((rc = val_decode(&v, REDIRECT_EXACT, r)) != SH_OK)
+		return rc;
+	u.mv_data = (void *)r->url;
+	u.mv_size = r->ulen;
+	r->url = url;
+	r->key = NULL;
+	r->klen = 0;
+	return copy_val(&u, url, urlsz);
 }
 
 static int
 get_rule(struct store *s, const char *host, unsigned kind, const char *alias,
-         size_t len, unsigned *status, char *url, size_t urlsz)
+         size_t len, struct match_rule *r, char *url, size_t urlsz)
 {
 	char key[REDIRECT_KEY_MAX];
 	size_t hlen = host != NULL ? strlen(host) : 0, klen;
@@ -1129,21 +1213,23 @@ get_rule(struct store *s, const char *host, unsigned kind, const char *alias,
 
 	if (urlsz > 0)
 		url[0] = '\0';
-	*status = 0;
-	if ((kind == REDIRECT_EXACT && len == 0) ||
+	memset(r, 0, sizeof(*r));
+	if ((kind == REDIRECT_EXACT && len == 0) || kind > REDIRECT_PREFIX ||
 	    (klen = make_key(key, host, hlen, alias, len)) == 0)
 		return SH_ENOTFOUND;
 	if (read_begin(s) != 0)
 		return SH_ESTORE;
 	rc = get_rule_val(s, kind == REDIRECT_PREFIX ? s->prefix : s->map, key,
-	                  klen, status, url, urlsz);
+	                  klen, r, url, urlsz);
+	r->kind = kind;
 	mdb_txn_reset(s->rtxn);
 	return rc;
 }
 
 struct get_rule_call {
 	const char *host, *alias;
-	unsigned kind, *status;
+	unsigned kind;
+	struct match_rule *r;
 	size_t len, urlsz;
 	char *url;
 };
@@ -1153,20 +1239,20 @@ get_rule_fn(struct store *s, void *arg)
 {
 	struct get_rule_call *c = arg;
 
-	return get_rule(s, c->host, c->kind, c->alias, c->len, c->status,
-	                c->url, c->urlsz);
+	return get_rule(s, c->host, c->kind, c->alias, c->len, c->r, c->url,
+	                c->urlsz);
 }
 
 int
 store_get_rule(struct store *s, const char *host, unsigned kind,
-               const char *alias, size_t len, unsigned *status, char *url,
+               const char *alias, size_t len, struct match_rule *r, char *url,
                size_t urlsz)
 {
-	struct get_rule_call c = { host, alias, kind, status, len, urlsz, url };
+	struct get_rule_call c = { host, alias, kind, r, len, urlsz, url };
 
 	if (urlsz > 0)
 		url[0] = '\0';
-	*status = 0;
+	memset(r, 0, sizeof(*r));
 	return guarded(s, get_rule_fn, &c);
 }
 
@@ -1174,27 +1260,10 @@ int
 store_lookup(struct store *s, const char *alias, size_t len, char *url,
              size_t urlsz)
 {
-	unsigned status;
+	struct match_rule r;
 
-	return store_get_rule(s, NULL, REDIRECT_EXACT, alias, len, &status, url,
+	return store_get_rule(s, NULL, REDIRECT_EXACT, alias, len, &r, url,
 	                      urlsz);
-}
-
-/* Decode a rule's value (a status byte, then the URL) into r. */
-static int
-rule_of(const MDB_val *v, unsigned kind, struct match_rule *r)
-{
-	unsigned char b;
-
-	if (v->mv_size < 1)
-		return SH_ENOTFOUND;
-	memset(r, 0, sizeof(*r));
-	b = *(const unsigned char *)v->mv_data;
-	r->kind = kind;
-	r->status = b != 0 ? 300u + b : 0;
-	r->url = (const char *)v->mv_data + 1;
-	r->ulen = v->mv_size - 1;
-	return SH_OK;
 }
 
 /* match_source.rule over the read transaction. */
@@ -1214,7 +1283,7 @@ src_rule(void *ctx, const char *host, size_t hlen, unsigned kind,
 	             &v);
 	if (rc != 0)
 		return rd_err(s, rc);
-	if ((rc = rule_of(&v, kind, r)) == SH_OK) {
+	if ((rc = val_decode(&v, kind, r)) == SH_OK) {
 		r->key = key;
 		r->klen = klen;
 	}
@@ -1239,6 +1308,41 @@ src_section(void *ctx, const char *host, size_t hlen, unsigned *depth)
 	return SH_OK;
 }
 
+/* match_source.patterns: a cursor over HOST NUL LINE keys, in line order. */
+static int
+src_patterns(void *ctx, const char *host, size_t hlen, unsigned below,
+             match_walk_fn fn, void *arg)
+{
+	struct store *s = ctx;
+	char k[REDIRECT_KEY_MAX];
+	MDB_cursor *c = NULL;
+	MDB_val mk, v;
+	struct match_rule r;
+	int rc;
+
+	if ((mk.mv_size = make_key(k, host, hlen, "", 0)) == 0)
+		return SH_ENOTFOUND;
+	mk.mv_data = k;
+	/* One cursor, renewed: opening one per walk would allocate. */
+	if ((rc = s->pcur != NULL ? mdb_cursor_renew(s->rtxn, s->pcur)
+	                          : mdb_cursor_open(s->rtxn, s->pattern,
+	                                            &s->pcur)) != 0)
+		return rd_err(s, rc);
+	c = s->pcur;
+	rc = mdb_cursor_get(c, &mk, &v, MDB_SET_RANGE);
+	for (; rc == 0; rc = mdb_cursor_get(c, &mk, &v, MDB_NEXT)) {
+		const unsigned char *kp = mk.mv_data;
+
+		if (mk.mv_size != hlen + 5 || memcmp(kp, k, hlen + 1) != 0 ||
+		    be_get(kp + hlen + 1, 4) >= below)
+			break;
+		if (val_decode(&v, REDIRECT_PATTERN, &r) == SH_OK &&
+		    fn(arg, &r))
+			break;
+	}
+	return rc == 0 || rc == MDB_NOTFOUND ? SH_OK : rd_err(s, rc);
+}
+
 static int
 resolve(struct store *s, const struct match_request *rq, char *url,
         size_t urlsz, struct match_result *m)
@@ -1258,10 +1362,15 @@ resolve(struct store *s, const struct match_request *rq, char *url,
 		goto out;
 	src.hosts = s->lay.hosts;
 	src.depth = s->lay.depth;
+	src.npattern = s->lay.patterns;
+	src.flags = s->lay.flags;
+	if (s->lay.patterns > 0)
+		src.patterns = src_patterns;
 	if ((rc = match_resolve(&src, rq, m)) != SH_OK)
 		goto out;
 	/* The rule's bytes live in the transaction: copy them out. */
-	if (m->rule.ulen >= urlsz || m->rule.klen >= sizeof(m->key)) {
+	if (m->rule.ulen >= urlsz ||
+	    m->rule.klen + 1 + m->rule.qlen + 1 > sizeof(m->key)) {
 		rc = SH_ETOOLONG;
 		goto out;
 	}
@@ -1271,8 +1380,10 @@ resolve(struct store *s, const struct match_request *rq, char *url,
 	memcpy(m->key, m->rule.key, m->rule.klen);
 	m->key[m->rule.klen] = '\0';
 	m->rule.key = m->key;
-	m->rule.query = NULL;
-	m->rule.qlen = 0;
+	if (m->rule.qlen > 0)
+		memcpy(m->key + m->rule.klen + 1, m->rule.query, m->rule.qlen);
+	m->key[m->rule.klen + 1 + m->rule.qlen] = '\0';
+	m->rule.query = m->key + m->rule.klen + 1;
 out:
 	mdb_txn_reset(s->rtxn);
 	return rc;
@@ -1398,28 +1509,63 @@ put_meta(MDB_txn *txn, MDB_dbi dbi, const struct store_kv *kv, size_t nkv)
 	return 0;
 }
 
+/* The value of rule r (VAL_HDR, a pattern's key and query, the URL)
+ * into the reserved v. */
+static void
+val_encode(const struct redirect *r, MDB_val *v)
+{
+	unsigned char *p = v->mv_data;
+	size_t n;
+
+	p[0] = r->flags;
+	be_put(p + 1, r->status, 2);
+	be_put(p + 3, r->line, 4);
+	be_put(p + 7, r->expires, 8);
+	p += VAL_HDR;
+	if (r->kind == REDIRECT_PATTERN) {
+		n = strlen(r->alias);
+		be_put(p, n, 2);
+		memcpy(p + 2, r->alias, n);
+		p += 2 + n;
+		n = r->query != NULL ? strlen(r->query) : 0;
+		be_put(p, n, 2);
+		if (n > 0)
+			memcpy(p + 2, r->query, n);
+		p += 2 + n;
+	}
+	memcpy(p, r->url, strlen(r->url));
+}
+
+/*
+ * Store rule r: exact and prefix rules keyed HOST NUL KEY, pattern rules
+ * HOST NUL LINE (4 bytes, big-endian: a cursor walks them in line order).
+ */
 static int
 put_rule(MDB_txn *txn, MDB_dbi dbi, const struct redirect *r)
 {
 	const char *host = r->host != NULL ? r->host : "";
-	size_t ulen = strlen(r->url);
+	size_t hl = strlen(host);
 	char key[REDIRECT_KEY_MAX];
-	MDB_val k, v = { ulen + 1, NULL };
+	unsigned char line[4];
+	MDB_val k, v = { VAL_HDR + strlen(r->url), NULL };
 	int rc;
 
 	k.mv_data = key;
-	k.mv_size = make_key(key, host, strlen(host), r->alias,
-	                     redirect_key_len(r));
+	if (r->kind == REDIRECT_PATTERN) {
+		be_put(line, r->line, 4);
+		k.mv_size = make_key(key, host, hl, (const char *)line, 4);
+		v.mv_size += 4 + strlen(r->alias) +
+		             (r->query != NULL ? strlen(r->query) : 0);
+	} else {
+		k.mv_size =
+		        make_key(key, host, hl, r->alias, redirect_key_len(r));
+	}
 	if (k.mv_size == 0)
 		return MDB_BAD_VALSIZE;
 	/* Sorted input lets LMDB append without searching. */
 	if ((rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND | MDB_RESERVE)) != 0)
 		return rc;
-	*(unsigned char *)v.mv_data =
-	        (unsigned char)(r->status >= 301 && r->status <= 308
-	                                ? r->status - 300
-	                                : 0);
-	memcpy((char *)v.mv_data + 1, r->url, ulen);
+	val_encode(r, &v);
 	return 0;
 }
 
@@ -1476,26 +1622,30 @@ put_map(MDB_txn *txn, struct store *s, const struct redirect_map *m)
 	unsigned hosts = 0, depth = 0, d;
 	char layout[96];
 	MDB_val k = { sizeof(LAYOUT_KEY) - 1, (void *)LAYOUT_KEY }, v;
+	MDB_dbi dbi[3] = { s->map, s->prefix, s->pattern };
 	size_t i;
 	int rc;
 
 	if ((rc = mdb_drop(txn, s->map, 0)) != 0 ||
-	    (rc = mdb_drop(txn, s->prefix, 0)) != 0)
+	    (rc = mdb_drop(txn, s->prefix, 0)) != 0 ||
+	    (rc = mdb_drop(txn, s->pattern, 0)) != 0)
 		return rc;
 	for (i = 0; i < m->n; i++) {
 		const struct redirect *r = &m->v[i];
-		int prefix = r->kind == REDIRECT_PREFIX;
 
-		if ((rc = put_rule(txn, prefix ? s->prefix : s->map, r)) != 0)
+		if (r->kind > REDIRECT_PATTERN)
+			return MDB_BAD_VALSIZE;
+		if ((rc = put_rule(txn, dbi[r->kind], r)) != 0)
 			return rc;
-		if (prefix && r->host == NULL &&
+		if (r->kind == REDIRECT_PREFIX && r->host == NULL &&
 		    (d = redirect_depth(r)) > depth)
 			depth = d;
 	}
 	if ((rc = put_markers(txn, s->map, m, &hosts)) != 0)
 		return rc;
-	v.mv_size = (size_t)snprintf(layout, sizeof(layout), "%d %u %u %zu",
-	                             STORE_LAYOUT, hosts, depth, m->n);
+	v.mv_size = (size_t)snprintf(layout, sizeof(layout),
+	                             "%d %u %u %zu %u %u", STORE_LAYOUT, hosts,
+	                             depth, m->n, m->npattern, m->flags & 0xff);
 	v.mv_data = layout;
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
@@ -1783,16 +1933,19 @@ static int
 emit(struct store *s, int (*fn)(void *ctx, const struct store_rule *r),
      void *ctx, unsigned kind, const MDB_val *k, const MDB_val *v)
 {
+	MDB_val cv = { v->mv_size, NULL };
 	const char *kp, *nul;
 	struct store_rule r;
-	unsigned char b;
+	struct match_rule m;
 
 	if (k->mv_size + v->mv_size > sizeof(s->rbuf))
 		return damage(s, "a record longer than any rule");
 	memcpy(s->rbuf, k->mv_data, k->mv_size);
 	memcpy(s->rbuf + k->mv_size, v->mv_data, v->mv_size);
 	kp = s->rbuf;
-	if ((nul = memchr(kp, '\0', k->mv_size)) == NULL || v->mv_size < 1)
+	cv.mv_data = s->rbuf + k->mv_size;
+	if ((nul = memchr(kp, '\0', k->mv_size)) == NULL ||
+	    val_decode(&cv, kind, &m) != SH_OK)
 		return 0;
 	r.host = kp;
 	r.hlen = (size_t)(nul - kp);
@@ -1800,11 +1953,19 @@ emit(struct store *s, int (*fn)(void *ctx, const struct store_rule *r),
 	r.alen = k->mv_size - r.hlen - 1;
 	if (kind == REDIRECT_EXACT && r.alen == 0)
 		return 0; /* a host section's marker */
+	if (kind == REDIRECT_PATTERN) {
+		r.alias = m.key;
+		r.alen = m.klen;
+	}
 	r.kind = kind;
-	b = *(const unsigned char *)(s->rbuf + k->mv_size);
-	r.status = b != 0 ? 300u + b : 0;
-	r.url = s->rbuf + k->mv_size + 1;
-	r.ulen = v->mv_size - 1;
+	r.status = m.status;
+	r.flags = m.flags;
+	r.line = m.line;
+	r.expires = m.expires;
+	r.query = m.query;
+	r.qlen = m.qlen;
+	r.url = m.url;
+	r.ulen = m.ulen;
 	return fn(ctx, &r);
 }
 
@@ -1812,6 +1973,30 @@ struct foreach_call {
 	int (*fn)(void *ctx, const struct store_rule *r);
 	void *ctx;
 };
+
+/* The pattern rules after the others, section by section, each in line
+ * order; in s->cur[0], which the caller closes. */
+static int
+foreach_patterns(struct store *s, const struct foreach_call *c)
+{
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	if (s->lay.patterns == 0)
+		return 0;
+	if (s->cur[0] != NULL)
+		mdb_cursor_close(s->cur[0]);
+	s->cur[0] = NULL;
+	if ((rc = mdb_cursor_open(s->rtxn, s->pattern, &s->cur[0])) != 0)
+		return rd_err(s, rc);
+	for (rc = mdb_cursor_get(s->cur[0], &k, &v, MDB_FIRST);
+	     rc == 0 && ret == 0;
+	     rc = mdb_cursor_get(s->cur[0], &k, &v, MDB_NEXT))
+		ret = emit(s, c->fn, c->ctx, REDIRECT_PATTERN, &k, &v);
+	if (ret == 0 && rc != MDB_NOTFOUND)
+		ret = rd_err(s, rc);
+	return ret;
+}
 
 static int
 foreach_fn(struct store *s, void *arg)
@@ -1848,6 +2033,8 @@ foreach_fn(struct store *s, void *arg)
 		ret = rd_err(s, ra);
 	else if (rb != MDB_NOTFOUND)
 		ret = rd_err(s, rb);
+	else
+		ret = foreach_patterns(s, c);
 out:
 	abandon_cursors(s);
 	mdb_txn_reset(s->rtxn);
@@ -1861,6 +2048,16 @@ store_foreach_rule(struct store *s,
 	struct foreach_call c = { fn, ctx };
 
 	return guarded(s, foreach_fn, &c);
+}
+
+unsigned
+store_map_flags(struct store *s)
+{
+	struct layout l;
+
+	if (guarded(s, layout_fn, &l) != SH_OK || !l.ok)
+		return 0;
+	return l.flags;
 }
 
 struct pairs {

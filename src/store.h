@@ -1,18 +1,29 @@
 /*
  * store.h - the redirect map in LMDB, shared by every process.
  *
- * One environment, STATE_DIR/redirects.mdb, with three databases:
+ * One environment, STATE_DIR/redirects.mdb, with four databases:
  *  - "map": exact rules, key HOST NUL ALIAS (HOST is "" for the default
- *    section), value one status byte (0: redirect-status, else
- *    status - 300) and the target URL. A key HOST NUL with no alias
- *    marks a host section; its one-byte value is that section's prefix
- *    depth (0: no prefix rules, else 1 + the most segments of one).
+ *    section; ALIAS "/" for the root), value a 15-byte header (flags:
+ *    MATCH_FORCE, MATCH_SCAN, MATCH_SLASH; the status, 0 for
+ *    redirect-status; the line; the expiry, unix seconds, 0 for none;
+ *    big-endian) and the target URL ("" for none). A key HOST NUL with no
+ *    alias marks a host section; its one-byte value is that section's
+ *    prefix depth (0: no prefix rules, else 1 + the most segments of one).
  *  - "prefix": prefix rules, same keys and values, the alias without its
  *    trailing "/" "*" ("" for the catch-all).
+ *  - "pattern": the "_redirects" rules with placeholders, a '*' inside
+ *    or query conditions, key HOST NUL LINE (4 bytes, big-endian, so a
+ *    cursor meets them in file order), value the header, the from path
+ *    and the query conditions (each a 2-byte length and its bytes), the
+ *    URL. Read only when the layout says the map has some, and never
+ *    more than REDIRECT_PATTERNS_MAX (match.h states the walk's cost).
  *  - "meta": refresh bookkeeping (source, ETag, Last-Modified,
- *    timestamps, results) and "layout": "VERSION HOSTS DEPTH RULES",
- *    written with the map so a reader knows, with one get, whether to
- *    look in host sections and how deep a prefix walk may go.
+ *    timestamps, results) and "layout": "VERSION HOSTS DEPTH RULES
+ *    PATTERNS FLAGS", written with the map so a reader knows, with one
+ *    get, whether to look in host sections, how deep a prefix walk may
+ *    go, whether there are pattern rules to walk and forced rules to ask
+ *    before a file (FLAGS: MATCH_ORDERED, MATCH_CLOUDFLARE,
+ *    MATCH_FORCED).
  * A whole new map replaces the old in one write transaction, so a reader
  * sees the old map or the new one, never a mix.
  *
@@ -58,6 +69,7 @@
 #define SHERVE_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "match.h"
 #include "redirects.h"
@@ -159,20 +171,21 @@ int store_lookup(struct store *s, const char *alias, size_t len, char *url,
                  size_t urlsz);
 
 /*
- * One rule, as store_get_rule() finds it: host (NULL or "" for the
- * default section), kind and alias (len bytes; a prefix without "/" "*").
- * Sets *status (0: redirect-status) and copies the URL into url.
+ * One exact or prefix rule, as store_get_rule() finds it: host (NULL or ""
+ * for the default section), kind and alias (len bytes; a prefix without
+ * "/" "*"). Fills r (status, flags, line, expiry; no key) and copies the
+ * URL into url, where r->url points.
  * Returns SH_OK, SH_ENOTFOUND, SH_ETOOLONG or SH_ESTORE.
  */
 int store_get_rule(struct store *s, const char *host, unsigned kind,
-                   const char *alias, size_t len, unsigned *status, char *url,
-                   size_t urlsz);
+                   const char *alias, size_t len, struct match_rule *r,
+                   char *url, size_t urlsz);
 
 /*
  * The rule that answers rq (match.h: precedence and cost are there), in
  * the map's current snapshot. Copies the rule's target into url and its
- * key into m->key, and points m->rule at those copies (the query
- * conditions are not kept). Cost: one get for the layout when the map
+ * key and query conditions into m->key, and points m->rule at those
+ * copies. Cost: one get for the layout when the map
  * changed since the last call, then match_resolve()'s lookups, one get
  * each: a gosherve map costs one get.
  * Returns SH_OK, SH_ENOTFOUND, SH_ETOOLONG (url too small) or SH_ESTORE.
@@ -211,17 +224,31 @@ struct store_rule {
 	const char *host; /* hlen 0: the default section */
 	size_t hlen;
 	unsigned kind;     /* enum redirect_kind */
-	unsigned status;   /* 0: redirect-status */
-	const char *alias; /* a prefix without "/" "*": "" is the catch-all */
+	unsigned status;   /* 0: redirect-status; 200, 301..308, 404, 410 */
+	unsigned flags;    /* MATCH_FORCE, MATCH_SCAN, MATCH_SLASH */
+	unsigned line;     /* in the file the map came from */
+	uint64_t expires;  /* 0: never */
+	const char *alias; /* a prefix without "/" "*": "" is the catch-all;
+	                      a pattern's from path */
 	size_t alen;
-	const char *url;
+	const char *query; /* a pattern's query conditions */
+	size_t qlen;
+	const char *url; /* "" for a rule with no target */
 	size_t ulen;
 };
 
 /*
+ * The map's flags (match.h: MATCH_ORDERED, MATCH_CLOUDFLARE,
+ * MATCH_FORCED), 0 on error or an empty store. Costs a read transaction
+ * renewal and one get when the map changed since the last read.
+ */
+unsigned store_map_flags(struct store *s);
+
+/*
  * Call fn for each rule inside one read transaction: sections in host
  * order (the default first), in each the exact rules, then the prefix
- * rules, each in key order. A nonzero return from fn stops the walk and
+ * rules, each in key order; then the pattern rules, sections in host
+ * order, each in line order. A nonzero return from fn stops the walk and
  * is returned; SH_ESTORE on a read error.
  */
 int store_foreach_rule(struct store *s,

@@ -160,7 +160,7 @@ fixture_store(const char *state)
 	        "gh https://github.com/org\n"
 	        "* https://www.example.org/:splat 302\n"
 	        "@host *\n";
-	static const struct redirects_opts opts = { REDIRECTS_GOSHERVE, 0, 1 };
+	static const struct redirects_opts opts = { REDIRECTS_GOSHERVE, 0, 1, DIALECT_NETLIFY };
 	struct redirect_map m;
 	char err[512];
 

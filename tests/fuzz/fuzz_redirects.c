@@ -4,16 +4,20 @@
  * send as a Location.
  *
  * Input: the body of a redirects file, as fetched (not NUL-terminated).
- * It is parsed three ways: gosherve (the default), "_redirects"
- * (Netlify), and gosherve with alias-case = insensitive and
- * allow-relative-targets = yes.
+ * It is parsed four ways: gosherve (the default), "_redirects"
+ * (Netlify), "_redirects" (Cloudflare) with alias-case = insensitive,
+ * and gosherve with alias-case = insensitive and allow-relative-targets
+ * = yes. Each exact rule that no earlier pattern may take must answer a
+ * request for its own path (match_resolve() over the parsed map).
  */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
 #include "fuzz.h"
+#include "match.h"
 #include "redirects.h"
 #include "util.h"
 
@@ -40,39 +44,88 @@ has_upper(const char *s)
 	return 0;
 }
 
+/* The alias of r, by its kind: as listed, never with a leading '/' but
+ * for the root; a Cloudflare key may keep its trailing '/'. */
+static void
+check_alias(const struct redirect *r, const struct redirects_opts *o)
+{
+	size_t al = strlen(r->alias), kl = redirect_key_len(r);
+	int cf = o->format == REDIRECTS_NETLIFY &&
+	         o->dialect == DIALECT_CLOUDFLARE;
+
+	/* Only a pattern (the root with query conditions) has no alias. */
+	FUZZ_ASSERT((al > 0 || r->kind == REDIRECT_PATTERN) &&
+	            kl <= REDIRECT_ALIAS_MAX + 1);
+	FUZZ_ASSERT(r->alias[0] != '/' || strcmp(r->alias, "/") == 0);
+	switch (r->kind) {
+	case REDIRECT_EXACT:
+		FUZZ_ASSERT(kl == al);
+		FUZZ_ASSERT(r->alias[al - 1] != '/' || al == 1 || cf);
+		FUZZ_ASSERT(al == 1 || r->alias[al - 1] != '/' ||
+		            r->alias[al - 2] != '/');
+		break;
+	case REDIRECT_PREFIX:
+		/* "*", or "docs/\*" whose key is "docs". */
+		FUZZ_ASSERT(strcmp(r->alias, "*") == 0 ||
+		            (al >= 3 && strcmp(r->alias + al - 2, "/*") == 0 &&
+		             kl == al - 2 && r->alias[kl - 1] != '/'));
+		break;
+	case REDIRECT_PATTERN:
+		/* Only "_redirects" has them: one '*' at most. */
+		FUZZ_ASSERT(o->format == REDIRECTS_NETLIFY && kl == al);
+		FUZZ_ASSERT(strchr(r->alias, '*') == strrchr(r->alias, '*'));
+		FUZZ_ASSERT(al == 0 || r->alias[al - 1] != '/');
+		break;
+	default: FUZZ_ASSERT(0);
+	}
+	if (o->fold_case)
+		FUZZ_ASSERT(!has_upper(r->alias));
+}
+
+/* A target sherve may send as a Location, or a page of the site. */
+static void
+check_target(const struct redirect *r, const struct redirects_opts *o)
+{
+	size_t ul = strlen(r->url);
+	int page = r->status == 200 || r->status == 404 || r->status == 410;
+
+	FUZZ_ASSERT(ul <= REDIRECT_URL_MAX);
+	FUZZ_ASSERT(ul > 0 || r->status == 404 || r->status == 410);
+	if (ul == 0)
+		return;
+	if (!redirects_url_ok(r->url, ul)) {
+		/* Only a same-site path, never "//host" or "/\host". */
+		FUZZ_ASSERT(o->allow_relative ||
+		            o->format == REDIRECTS_NETLIFY);
+		FUZZ_ASSERT(r->url[0] == '/' && r->url[1] != '/' &&
+		            r->url[1] != '\\');
+	} else {
+		FUZZ_ASSERT(!page);
+		FUZZ_ASSERT(strncasecmp(r->url, "http://", 7) == 0 ||
+		            strncasecmp(r->url, "https://", 8) == 0);
+	}
+}
+
 static void
 check_entry(const struct redirect_map *m, const struct redirect *r,
             const struct redirects_opts *o, unsigned lines)
 {
 	size_t al = strlen(r->alias), ul = strlen(r->url);
 	size_t kl = redirect_key_len(r);
+	int netlify = o->format == REDIRECTS_NETLIFY;
 
-	FUZZ_ASSERT(al > 0 && kl <= REDIRECT_ALIAS_MAX);
-	FUZZ_ASSERT(r->alias[0] != '/' || strcmp(r->alias, "/*") == 0);
-	FUZZ_ASSERT(r->kind == REDIRECT_EXACT || r->kind == REDIRECT_PREFIX);
-	if (r->kind == REDIRECT_EXACT) {
-		FUZZ_ASSERT(kl == al && r->alias[al - 1] != '/');
-	} else {
-		/* "*", or "docs/\*" whose key is "docs". */
-		FUZZ_ASSERT(strcmp(r->alias, "*") == 0 ||
-		            (al >= 3 && strcmp(r->alias + al - 2, "/*") == 0 &&
-		             kl == al - 2 && r->alias[kl - 1] != '/'));
-	}
-	if (o->fold_case)
-		FUZZ_ASSERT(!has_upper(r->alias));
-	FUZZ_ASSERT(ul > 0 && ul <= REDIRECT_URL_MAX);
-	if (!redirects_url_ok(r->url, ul)) {
-		/* Only a same-site path, never "//host" or "/\host". */
-		FUZZ_ASSERT(o->allow_relative && r->url[0] == '/');
-		FUZZ_ASSERT(r->url[1] != '/' && r->url[1] != '\\');
-	} else {
-		FUZZ_ASSERT(strncasecmp(r->url, "http://", 7) == 0 ||
-		            strncasecmp(r->url, "https://", 8) == 0);
-	}
+	check_alias(r, o);
+	check_target(r, o);
 	/* No CTL (so no CR/LF for a Location header), no blank. */
 	FUZZ_ASSERT(!str_has_ctl(r->alias, al) && !str_has_ctl(r->url, ul));
-	FUZZ_ASSERT(strpbrk(r->alias, " \t") == NULL);
+	/* A "_redirects" from path is percent-decoded: "a%20b" is "a b". */
+	FUZZ_ASSERT(netlify || strpbrk(r->alias, " \t") == NULL);
 	FUZZ_ASSERT(strpbrk(r->url, " \t") == NULL);
+	FUZZ_ASSERT(r->query == NULL ||
+	            (r->kind == REDIRECT_PATTERN && r->query[0] != '\0' &&
+	             strlen(r->query) <= REDIRECT_QUERY_MAX &&
+	             !str_has_ctl(r->query, strlen(r->query)) &&
+	             strpbrk(r->query, " \t") == NULL));
 	FUZZ_ASSERT(r->line >= 1 && r->line <= lines);
 	/* A host section's name is lower case, without port or CTL. */
 	FUZZ_ASSERT(r->host == NULL ||
@@ -82,9 +135,49 @@ check_entry(const struct redirect_map *m, const struct redirect *r,
 	FUZZ_ASSERT(r->host == NULL ||
 	            strlen(r->host) + 1 + kl <= REDIRECT_KEY_MAX);
 	FUZZ_ASSERT(r->status == 0 || r->status == 301 || r->status == 302 ||
-	            r->status == 303 || r->status == 307 || r->status == 308);
-	/* The map finds each of its rules by its key. */
-	FUZZ_ASSERT(redirects_find(m, r->kind, r->host, r->alias, kl) == r);
+	            r->status == 303 || r->status == 307 || r->status == 308 ||
+	            r->status == 404 || r->status == 410 ||
+	            (r->status == 200 && netlify));
+	FUZZ_ASSERT((r->flags & ~(MATCH_FORCE | MATCH_SCAN | MATCH_SLASH |
+	                          MATCH_YIELD)) == 0);
+	FUZZ_ASSERT(!(r->flags & MATCH_YIELD) || r->host != NULL);
+	FUZZ_ASSERT(netlify || r->flags == 0);
+	FUZZ_ASSERT(!(r->flags & MATCH_SLASH) ||
+	            (r->kind == REDIRECT_PATTERN &&
+	             o->dialect == DIALECT_CLOUDFLARE));
+	FUZZ_ASSERT(!(m->flags & MATCH_CLOUDFLARE) || (r->flags & MATCH_FORCE));
+	/* The map finds each of its exact and prefix rules by its key. */
+	FUZZ_ASSERT(r->kind == REDIRECT_PATTERN ||
+	            redirects_find(m, r->kind, r->host, r->alias, kl) == r);
+}
+
+/*
+ * An exact rule that no earlier pattern (MATCH_SCAN) or default rule
+ * (MATCH_YIELD) may take answers a request for its own path:
+ * match_resolve() over the map agrees with the parser.
+ */
+static void
+check_answers(const struct match_source *src, const struct redirect *r)
+{
+	char probe[REDIRECT_ALIAS_MAX + 2];
+	struct match_request rq = { probe, 0, 0, r->host, NULL, 0 };
+	struct match_result res;
+	size_t kl = strlen(r->alias);
+
+	if (r->kind != REDIRECT_EXACT || (r->flags & (MATCH_SCAN | MATCH_YIELD)))
+		return;
+	if (strcmp(r->alias, "/") != 0) {
+		memcpy(probe, r->alias, kl);
+		rq.len = kl;
+		if (kl > 1 && probe[kl - 1] == '/') {
+			rq.len--;
+			rq.slash = 1;
+		}
+	}
+	if (match_reserved(probe, rq.len))
+		return;
+	FUZZ_ASSERT(match_resolve(src, &rq, &res) == SH_OK);
+	FUZZ_ASSERT(res.rule.line == r->line && res.rule.kind == r->kind);
 }
 
 /*
@@ -101,6 +194,8 @@ key_cmp(const struct redirect *ra, const struct redirect *rb)
 	if (ra->kind != rb->kind)
 		return ra->kind < rb->kind ? -1 : 1;
 	c = strcmp(ra->host ? ra->host : "", rb->host ? rb->host : "");
+	if (c == 0 && ra->kind == REDIRECT_PATTERN)
+		return (ra->line > rb->line) - (ra->line < rb->line);
 	if (c == 0)
 		c = memcmp(a, b, la < lb ? la : lb);
 	return c != 0 ? c : (la > lb) - (la < lb);
@@ -112,6 +207,9 @@ parse_and_check(const uint8_t *data, size_t size,
 {
 	struct redirect_map m, m2;
 	struct warns w = { 0, lines };
+	struct redirects_view v;
+	struct match_source src;
+	unsigned npattern = 0, forced = 0;
 	size_t i;
 
 	memset(&m, 0, sizeof(m));
@@ -120,12 +218,22 @@ parse_and_check(const uint8_t *data, size_t size,
 	FUZZ_ASSERT(m.n <= lines);
 	FUZZ_ASSERT(w.calls == m.invalid + m.duplicates);
 	FUZZ_ASSERT(m.n + m.invalid + m.duplicates <= lines);
+	redirects_view(&m, UINT_MAX, ~0u, &v, &src);
 	for (i = 0; i < m.n; i++) {
 		check_entry(&m, &m.v[i], o, lines);
+		check_answers(&src, &m.v[i]);
+		npattern += m.v[i].kind == REDIRECT_PATTERN;
+		forced |= m.v[i].flags & MATCH_FORCE;
 		/* Sorted and unique: strictly increasing. */
 		if (i > 0)
 			FUZZ_ASSERT(key_cmp(&m.v[i - 1], &m.v[i]) < 0);
 	}
+	/* The map's own account of itself, which the store's layout keeps. */
+	FUZZ_ASSERT(m.npattern == npattern &&
+	            npattern <= REDIRECT_PATTERNS_MAX);
+	FUZZ_ASSERT(((m.flags & MATCH_FORCED) != 0) == (forced != 0));
+	FUZZ_ASSERT(((m.flags & MATCH_ORDERED) != 0) ==
+	            (o->format == REDIRECTS_NETLIFY));
 	/* Parsing is deterministic and needs no warn callback. */
 	memset(&m2, 0, sizeof(m2));
 	FUZZ_ASSERT(redirects_parse_opts((const char *)data, size, o, &m2, NULL,
@@ -143,9 +251,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct redirects_opts opts[] = {
-		{ REDIRECTS_GOSHERVE, 0, 0 },
-		{ REDIRECTS_NETLIFY, 0, 0 },
-		{ REDIRECTS_GOSHERVE, 1, 1 },
+		{ REDIRECTS_GOSHERVE, 0, 0, DIALECT_NETLIFY },
+		{ REDIRECTS_NETLIFY, 0, 0, DIALECT_NETLIFY },
+		{ REDIRECTS_NETLIFY, 1, 0, DIALECT_CLOUDFLARE },
+		{ REDIRECTS_GOSHERVE, 1, 1, DIALECT_NETLIFY },
 	};
 	unsigned lines = 1;
 	size_t i;

@@ -4,8 +4,11 @@
 # through a real lighttpd: per-line statuses, prefix rules with :splat,
 # the longest prefix, the catch-all, reserved paths, host sections with
 # their fallback, query forwarding (merge and drop), alias-case, relative
-# targets, a Netlify "_redirects" file with its unsupported lines
-# skipped, and the demo map the README's curl examples use.
+# targets, "_redirects" files (a Netlify one with every syntax of
+# sherve.redirects(5), tests/integration/netlify_redirects, a Cloudflare
+# one, tests/integration/cloudflare_redirects, read in that dialect), gone
+# and expiring links (410, expires= switching at request time), and the
+# demo map the README's curl examples use.
 #
 # Renders contrib/lighttpd/sherve.conf for each instance on a free
 # 127.0.0.1 port (settings through bin-environment), with the redirects
@@ -192,9 +195,8 @@ if start_lighttpd rules; then
 fi
 
 note "instance 'netlify': a _redirects file, detected by its name"
-if start_lighttpd netlify REDIRECTS_URL="file://$T_TMP/_redirects" \
-	ENV_SHERVE_ALLOW_RELATIVE_TARGETS=yes; then
-	redirect "_redirects: relative target" /old 301 /new
+if start_lighttpd netlify REDIRECTS_URL="file://$T_TMP/_redirects"; then
+	redirect "_redirects: relative target, by default" /old 301 /new
 	redirect "_redirects: splat" /blog/2024/hello 301 \
 		https://news.example/2024/hello
 	http "$B/blog/special"
@@ -203,16 +205,235 @@ if start_lighttpd netlify REDIRECTS_URL="file://$T_TMP/_redirects" \
 	redirect "_redirects: host from-URL" /cart/1 308 \
 		https://store.example/cart/1 -H 'Host: shop.example'
 	redirect "_redirects: plain line" /plain 301 https://plain.example/
-	for p in /posts/2024/x /spa/app /gone /force /fr; do
-		http "$B$p"
-		expect_status "_redirects: unsupported rule $p is not applied" 404
-	done
+	redirect "_redirects: a placeholder" /posts/2024/x 301 \
+		https://news.example/x
+	redirect "_redirects: a forced rule" /force 301 https://f.example/
+	http "$B/spa/app"
+	expect_status "_redirects: a 200 rewrite serves the file" 200
+	expect_body_contains "... the index" "INDEX"
+	http "$B/gone"
+	expect_status "_redirects: 410 on a line" 410
+	http "$B/fr"
+	expect_status "_redirects: a Country= line is not applied" 404
 	sleep 0.2
-	for n in 4 5 6 7 8 9; do
-		expect_file_contains "_redirects: line $n is skipped with a warning" \
+	expect_file_contains "_redirects: the Country= line is skipped" \
+		"$L_RUN/sherve.log" "_redirects: line 9 skipped: conditions"
+	expect_no_5xx "no 5xx from the _redirects instance"
+	stop_pid "$L_PID"
+fi
+
+# ---------------------------------------------------------------- _redirects
+
+# The project's own _redirects files (tests/integration/*_redirects):
+# every syntax of sherve.redirects(5), THE _REDIRECTS FORMAT, each line
+# probed as the platform documents it.
+NW=$T_TMP/www-netlify
+mkdir -p "$NW/manual" "$NW/legacy" "$NW/app"
+printf '<p>SITE-INDEX</p>\n' >"$NW/index.html"
+printf '<p>TERMS-FILE</p>\n' >"$NW/terms.html"
+printf '<p>MANUAL-INTRO</p>\n' >"$NW/manual/intro.html"
+printf '<p>LEGACY-MISSING</p>\n' >"$NW/legacy/missing.html"
+printf '<p>RETIRED-PAGE</p>\n' >"$NW/retired.html"
+printf '<p>APP-INDEX</p>\n' >"$NW/app/index.html"
+cp "$T_LIB_DIR/netlify_redirects" "$T_TMP/netlify_redirects"
+
+# page DESC PATH STATUS MARKER [CURL OPTION...]: a page, not a redirect.
+page() {
+	local desc=$1 path=$2 status=$3 marker=$4
+	shift 4
+	http "$@" "$B$path"
+	expect_status "$desc: status $status" "$status"
+	expect_no_header "$desc: no Location" Location
+	expect_body_contains "$desc: body" "$marker"
+}
+
+note "instance 'netlify-own': tests/integration/netlify_redirects"
+if start_lighttpd netlify-own WEBROOT="$NW" \
+	REDIRECTS_URL="file://$T_TMP/netlify_redirects"; then
+	N=netlify_redirects
+	redirect "$N: relative target" /home 301 /
+	redirect "$N: no status is 301" /old-page 301 /pages/new-page
+	redirect "$N: /press/ is also /press" /press 302 /news/press
+	redirect "$N: ... and /press/" /press/ 302 /news/press
+	redirect "$N: a forced rule beats the file" /terms.html 301 \
+		/legal/terms
+	page "$N: a file beats an unforced rule" /manual/intro.html 200 \
+		MANUAL-INTRO
+	redirect "$N: splat" /manual/x/y 301 /guide/x/y
+	redirect "$N: the splat keeps the trailing slash" /manual/x/ 301 \
+		/guide/x/
+	redirect "$N: placeholders" /blog/2024/05/hello 302 \
+		/posts/2024-05-hello.html
+	redirect "$N: first match: the splat rule next" /blog/2024/hello 301 \
+		/posts/2024/hello
+	redirect "$N: '*' in the last segment" /v2/docs 301 /versions/2/docs
+	redirect "$N: '*' inside a segment, a suffix after" \
+		/releases/sherve-1.0.tar.gz 302 \
+		https://dl.example.org/sherve/sherve-1.0.tar.gz
+	redirect "$N: '*' between segments" /wiki/Install/Guide/edit 302 \
+		https://git.example.org/wiki/Install/Guide/edit
+	redirect "$N: a query parameter" '/store?id=42&ref=mail' 301 \
+		/shop/items/42
+	page "$N: the parameter missing: the next rule (the fallback)" \
+		/store 200 SITE-INDEX
+	redirect "$N: a query parameter to another host" '/search?q=sherve' \
+		302 'https://search.example.org/?q=sherve'
+	redirect "$N: a percent-encoded from path" \
+		'/team/j%C3%A9r%C3%B4me' 301 /team/jerome
+	page "$N: 404 with its page" /legacy/old/thing 404 LEGACY-MISSING
+	page "$N: 410 with its page" /retired 410 RETIRED-PAGE
+	expect_header "$N: ... not cached" Cache-Control no-store
+	page "$N: 410 with no page and no 410.html" /withdrawn 410 Gone
+	printf '<p>SITE-GONE</p>\n' >"$NW/410.html"
+	page "$N: 410 with 410.html" /withdrawn 410 SITE-GONE
+	page "$N: expires= in the past: 410" /promo 410 SITE-GONE
+	redirect "$N: expires= ahead" /later 302 https://later.example.org/
+	redirect "$N: a host's own forced rules" /any/path 301 \
+		https://www.example.org/any/path -H 'Host: old.example.org'
+	page "$N: a Country= line is skipped" /shop 200 SITE-INDEX
+	page "$N: a proxy line is skipped" /api/v1 200 SITE-INDEX
+	page "$N: a rewrite to a page of the site" /app/dashboard 200 \
+		APP-INDEX
+	page "$N: the single-page fallback" /some/client/route 200 \
+		SITE-INDEX
+	etag=$(header ETag)
+	http "$B/index.html"
+	expect_header "$N: a rewrite has the file's own ETag" ETag "$etag"
+	http -H "If-None-Match: $etag" "$B/another/route"
+	expect_status "$N: ... and answers its conditionals (304)" 304
+	http "$B/robots.txt"
+	expect_status "$N: a reserved path is no rule's (404)" 404
+	sleep 0.2
+	for n in 40 41; do
+		expect_file_contains "$N: line $n is skipped with a warning" \
 			"$L_RUN/sherve.log" "_redirects: line $n skipped"
 	done
-	expect_no_5xx "no 5xx from the _redirects instance"
+	check_exit "sherve check sums up what sherve lacks (exit 1)" 1 "$SHERVE_BIN" \
+		--state-dir "$T_TMP/state-netlify-own" --webroot "$NW" check \
+		"$T_TMP/netlify_redirects"
+	expect_file_contains "... 2 of the lines" "$C_OUT" \
+		"2 of 23 lines need features sherve does not have: 1 proxy, 1 condition"
+	expect_no_5xx "no 5xx from the netlify-own instance"
+	stop_pid "$L_PID"
+fi
+
+CW=$T_TMP/www-cloudflare
+mkdir -p "$CW"
+printf 'body {}\n' >"$CW/style.css"
+printf 'FILE-B\n' >"$CW/b"
+printf '<p>FILE-C</p>\n' >"$CW/c.html"
+cp "$T_LIB_DIR/cloudflare_redirects" "$T_TMP/cloudflare_redirects"
+
+note "instance 'cloudflare': redirects-dialect = cloudflare"
+if start_lighttpd cloudflare WEBROOT="$CW" \
+	REDIRECTS_URL="file://$T_TMP/cloudflare_redirects" \
+	ENV_SHERVE_REDIRECTS_DIALECT=cloudflare; then
+	C=cloudflare
+	redirect "$C: a status" /home301 301 /
+	redirect "$C: 302 by default" /home302 302 /
+	redirect "$C: the target's query" /querystrings 301 /?query=string
+	redirect "$C: ... only" '/querystrings?utm=x' 301 /?query=string
+	redirect "$C: no query of the request" '/twitch?ref=a' 302 \
+		https://twitch.tv
+	redirect "$C: /trailing" /trailing 301 /trailing/
+	http "$B/trailing/"
+	expect_status "$C: no trailing-slash aliasing: /trailing/ is no rule" 404
+	redirect "$C: /notrailing/" /notrailing/ 301 /nottrailing
+	http "$B/notrailing"
+	expect_status "$C: ... and /notrailing is none" 404
+	redirect "$C: a fragment" /page/ 301 '/page2/#fragment'
+	redirect "$C: a greedy splat" /blog/a/b/ 302 \
+		https://blog.example.org/a/b/
+	http "$B/blog"
+	expect_status "$C: /blog/* needs the '/'" 404
+	redirect "$C: placeholders into a query" /products/123/shoe 302 \
+		'/products?code=123&name=shoe'
+	redirect "$C: a placeholder" /movies/alien 302 /media/alien
+	redirect "$C: rules come before files" /style.css 301 /other.css
+	page "$C: a rewrite renders its file" /a 200 FILE-B
+	page "$C: ... and /b its own" /b 200 FILE-C
+	expect_no_5xx "no 5xx from the cloudflare instance"
+	stop_pid "$L_PID"
+fi
+
+# ---------------------------------------------------------------- gone
+
+# Gone and expiring links in the gosherve format: "alias 410" and
+# expires=. The expiry is read at request time: no refresh switches it.
+GW=$T_TMP/www-gone
+mkdir -p "$GW"
+printf '<p>INDEX</p>\n' >"$GW/index.html"
+soon=$(($(date +%s) + 8))
+soon_at=$(date -u -d "@$soon" +%Y-%m-%dT%H:%M:%SZ)
+cat >"$T_TMP/gone.txt" <<EOG
+gh      https://github.com/
+gone    410
+lost    404
+old     https://old.example/    301 expires=2000-01-01
+soon    https://soon.example/   301 expires=$soon_at
+docs/*  https://docs.example/:splat expires=2099-01-01
+EOG
+
+# state LABEL: the refresh bookkeeping of the gone instance.
+gone_state() {
+	"$SHERVE_BIN" --state-dir "$T_TMP/state-gone" status |
+		grep -E '^(last attempt|last success|aliases)'
+}
+
+note "instance 'gone': 410 lines and expires="
+if start_lighttpd gone WEBROOT="$GW" REDIRECTS_URL="file://$T_TMP/gone.txt"; then
+	http "$B/gone"
+	expect_status "alias 410: 410 Gone" 410
+	expect_body_contains "... a short text without 410.html" Gone
+	expect_header "... not cached, as a 404" Cache-Control no-store
+	printf '<p>GONE-PAGE</p>\n' >"$GW/410.html"
+	http "$B/gone"
+	expect_status "alias 410 with 410.html: 410" 410
+	expect_body_contains "... with the page" GONE-PAGE
+	http "$B/lost"
+	expect_status "alias 404: 404" 404
+	http "$B/old"
+	expect_status "expires= in the past: 410" 410
+	expect_body_contains "... the 410 page" GONE-PAGE
+	redirect "expires= on a prefix rule, ahead" /docs/a 301 \
+		https://docs.example/a
+	before=$(gone_state)
+	t0=$(date +%s)
+	redirect "an alias expiring at $soon_at: before, 301" /soon 301 \
+		https://soon.example/
+	if [ "$t0" -ge "$soon" ]; then
+		fail "the first request came before the expiry" \
+			"it started at $t0, the expiry is $soon (a slow machine)"
+	fi
+	while [ "$(date +%s)" -le "$soon" ]; do sleep 0.2; done
+	http "$B/soon"
+	expect_status "... after, 410, with no refresh" 410
+	expect_eq "no refresh ran meanwhile" "$(gone_state)" "$before"
+	check_exit "sherve metrics" 0 "$SHERVE_BIN" \
+		--state-dir "$T_TMP/state-gone" metrics
+	expect_file_contains "sherve_redirects_gone_total counts 'gone'" \
+		"$C_OUT" 'sherve_redirects_gone_total{alias="gone"} 2'
+	expect_file_contains "... and 'soon', once" "$C_OUT" \
+		'sherve_redirects_gone_total{alias="soon"} 1'
+	expect_file_contains "... whose redirect was counted too" "$C_OUT" \
+		'sherve_redirects_served_total{alias="soon"} 1'
+	expect_file_not_contains "... a rule only ever gone has no redirects" \
+		"$C_OUT" 'sherve_redirects_served_total{alias="gone"}'
+	check_exit "sherve lookup of an expired alias exits 0" 0 \
+		"$SHERVE_BIN" --state-dir "$T_TMP/state-gone" lookup soon
+	expect_eq "... and says it is gone" "$(cat "$C_OUT")" "410 Gone"
+	in3d=$(date -u -d "@$(($(date +%s) + 3 * 86400))" +%Y-%m-%d)
+	printf 'a https://a/ expires=2001-02-03\nb https://b/ expires=%s\nc https://c/ expires=2099-01-01\n' \
+		"$in3d" >"$T_TMP/expiring.txt"
+	check_exit "sherve check of expiring rules" 0 "$SHERVE_BIN" \
+		--state-dir "$T_TMP/state-gone" check "$T_TMP/expiring.txt"
+	expect_file_contains "... lists the expired one" "$C_OUT" \
+		"expiring.txt:1: 'a' expired at 2001-02-03T00:00:00Z: it answers 410 Gone"
+	expect_file_contains "... and the one expiring within 7 days" \
+		"$C_OUT" "expiring.txt:2: 'b' expires at ${in3d}T00:00:00Z, in"
+	expect_file_not_contains "... not the one expiring later" "$C_OUT" \
+		"'c' expire"
+	expect_no_5xx "no 5xx from the gone instance"
 	stop_pid "$L_PID"
 fi
 

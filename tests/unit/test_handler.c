@@ -1927,7 +1927,8 @@ static const struct row rule_rows[] = {
 static int
 fill_store(struct store *s, const char *text, int fold)
 {
-	struct redirects_opts o = { REDIRECTS_GOSHERVE, fold, 0 };
+	struct redirects_opts o = { REDIRECTS_GOSHERVE, fold, 0,
+		                    DIALECT_NETLIFY };
 	struct redirect_map m;
 	int rc;
 

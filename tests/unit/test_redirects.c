@@ -551,17 +551,18 @@ struct rrow {
 
 #define GOSHERVE                                                               \
 	{                                                                      \
-		REDIRECTS_GOSHERVE, 0, 0                                       \
+		REDIRECTS_GOSHERVE, 0, 0, DIALECT_NETLIFY                      \
 	}
 #define GOSHERVE_REL                                                           \
 	{                                                                      \
-		REDIRECTS_GOSHERVE, 0, 1                                       \
+		REDIRECTS_GOSHERVE, 0, 1, DIALECT_NETLIFY                      \
 	}
 #define NETLIFY_REL                                                            \
 	{                                                                      \
-		REDIRECTS_NETLIFY, 0, 1                                        \
+		REDIRECTS_NETLIFY, 0, 1, DIALECT_NETLIFY                       \
 	}
 #define P REDIRECT_PREFIX
+#define T REDIRECT_PATTERN
 
 static const struct rrow rrows[] = {
 	{ __LINE__,
@@ -687,7 +688,7 @@ static const struct rrow rrows[] = {
 	  0 },
 	{ __LINE__,
 	  "alias-case insensitive",
-	  { REDIRECTS_GOSHERVE, 1, 0 },
+	  { REDIRECTS_GOSHERVE, 1, 0, DIALECT_NETLIFY },
 	  "GitHub https://GitHub.com/X\n"
 	  "github https://dup/\n"
 	  "@host EX.org\n"
@@ -697,7 +698,7 @@ static const struct rrow rrows[] = {
 	  { 2 },
 	  1 },
 	{ __LINE__,
-	  "_redirects: what sherve cannot do is skipped",
+	  "_redirects: every rule kind; what sherve cannot do is skipped",
 	  NETLIFY_REL,
 	  "/old /new\n"
 	  "/blog/:year/:slug /news/:slug\n"
@@ -714,15 +715,23 @@ static const struct rrow rrows[] = {
 	  "/lang /x Language=en\n"
 	  "/foo* /x\n"
 	  "/ok/* /ok2/:splat\n",
-	  { { NULL, "old", "/new", 1, 0, 0 },
+	  { { NULL, "force", "/x", 6, 301, 0 },
+	    { NULL, "gone", "/x", 5, 410, 0 },
+	    { NULL, "old", "/new", 1, 0, 0 },
 	    { "example.org", "h", "https://h.example/", 12, 0, 0 },
 	    { NULL, "docs/*", "https://d.example/:splat", 10, 302, P },
-	    { NULL, "ok/*", "/ok2/:splat", 15, 0, P } },
-	  { 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 14 },
+	    { NULL, "ok/*", "/ok2/:splat", 15, 0, P },
+	    { NULL, "spa/*", "/index.html", 4, 200, P },
+	    { NULL, "blog/:year/:slug", "/news/:slug", 2, 0, T },
+	    { NULL, "a/*/b", "/x", 3, 0, T },
+	    { NULL, "store", "/x", 8, 301, T },
+	    { NULL, "foo*", "/x", 14, 0, T } },
+	  { 7, 9, 11, 13 },
 	  0 },
 	{ __LINE__,
-	  "_redirects: first match order is kept or the line skipped",
-	  { REDIRECTS_NETLIFY, 0, 0 },
+	  "_redirects: first match order is kept, a host rule yields, or "
+	  "the line is skipped",
+	  { REDIRECTS_NETLIFY, 0, 0, DIALECT_NETLIFY },
 	  "/blog/* https://b/:splat\n"
 	  "/blog/special https://s/\n"
 	  "/x https://x1/\n"
@@ -738,13 +747,15 @@ static const struct rrow rrows[] = {
 	  { { NULL, "exact", "https://e1/", 11, 0, 0 },
 	    { NULL, "x", "https://x1/", 3, 0, 0 },
 	    { NULL, "y/z", "https://yz/", 6, 0, 0 },
+	    { "h.example", "x", "https://x2/", 4, 0, 0 },
 	    { NULL, "blog/*", "https://b/:splat", 1, 0, P },
 	    { NULL, "docs/*", "https://d/", 10, 0, P },
 	    { NULL, "docs/a/*", "https://da/", 9, 0, P },
 	    { NULL, "exact/*", "https://e2/", 12, 0, P },
 	    { NULL, "k/*", "https://k/", 7, 0, P },
+	    { "h.example", "*", "https://all/", 8, 0, P },
 	    { "h.example", "y/*", "https://y/", 5, 0, P } },
-	  { 2, 4, 8 },
+	  { 2 },
 	  0 },
 };
 

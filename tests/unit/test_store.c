@@ -1098,7 +1098,8 @@ test_cost(void)
 static void
 test_fold(void)
 {
-	static const struct redirects_opts fold = { REDIRECTS_GOSHERVE, 1, 0 };
+	static const struct redirects_opts fold = { REDIRECTS_GOSHERVE, 1, 0,
+		                                    DIALECT_NETLIFY };
 	char url[512], path[64];
 	struct match_result m;
 	struct store *s = open_in("fold");
