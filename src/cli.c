@@ -14,6 +14,7 @@
 #include "export.h"
 #include "fetch.h"
 #include "handler.h"
+#include "listing.h"
 #include "metrics.h"
 #include "path.h"
 #include "redirects.h"
@@ -193,47 +194,27 @@ verb_import(const struct conf *c, struct store *s)
 	return report(rc, &rep);
 }
 
-/* The section being listed: "" for the default one. */
-struct listing {
-	char host[LOCATION_HOST_MAX + 1];
-	size_t hlen;
-	int lines;
-};
-
-/* One rule in the redirects-file format, "@host" lines between sections. */
-static int
-print_rule(void *ctx, const struct store_rule *r)
-{
-	struct listing *l = ctx;
-	size_t hl = r->hlen < sizeof(l->host) ? r->hlen : sizeof(l->host) - 1;
-
-	if (hl != l->hlen || memcmp(r->host, l->host, hl) != 0) {
-		printf("%s@host %.*s\n", l->lines > 0 ? "\n" : "", (int)hl,
-		       r->host);
-		memcpy(l->host, r->host, hl);
-		l->hlen = hl;
-	}
-	printf("%.*s%s %.*s", (int)r->alen, r->alias,
-	       r->kind != REDIRECT_PREFIX ? ""
-	       : r->alen > 0              ? "/*"
-	                                  : "*",
-	       (int)r->ulen, r->url);
-	if (r->status != 0)
-		printf(" %u", r->status);
-	putchar('\n');
-	l->lines++;
-	return ferror(stdout) ? -1 : 0;
-}
-
+/*
+ * `list`: the stored map in the format it was read in: a "_redirects"
+ * map as a "_redirects" file, in its order; else the gosherve superset.
+ */
 static int
 verb_list(const struct conf *c, struct store *s)
 {
-	struct listing l = { "", 0, 0 };
+	struct listing l;
+	int rc;
 
-	(void)c;
-	if (verified(s) != 0 || store_foreach_rule(s, print_rule, &l) != 0)
+	memset(&l, 0, sizeof(l));
+	l.redirect_status = c->redirect_status;
+	if (verified(s) != 0 || listing_collect(s, &l) != SH_OK) {
+		listing_free(&l);
 		return store_failed("list", s);
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+	}
+	rc = listing_write(stdout, &l,
+	                   (l.flags & MATCH_ORDERED) ? LISTING_REDIRECTS
+	                                             : LISTING_GOSHERVE);
+	listing_free(&l);
+	return rc == 0 && fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "location.h"
 #include "util.h"
 
 #ifndef LOCALSTATEDIR
@@ -75,6 +76,8 @@ static const struct key keys[] = {
 	  "redirects file format: auto, gosherve or redirects (_redirects)" },
 	{ "forward-query", K_FORWARD, 0, 0, "merge", OFF(forward_query),
 	  "merge the request's query into redirect targets, or drop it" },
+	{ "hostnames", K_STR, 0, 0, "", OFF(hostnames),
+	  "names this site answers to, for chains and loops" },
 	{ "listen", K_STR, 0, 0, "", OFF(listen),
 	  "serve: unix:/path or HOST:PORT (systemd sockets need none)" },
 	{ "log-level", K_LEVEL, 0, 0, "info", OFF(log_level),
@@ -593,6 +596,8 @@ conf_flag(struct conf *c, const char *a)
 		c->probe = 1;
 	else if (strcmp(a, "--json") == 0)
 		c->json = 1;
+	else if (strcmp(a, "--resolve-chains") == 0)
+		c->resolve_chains = 1;
 	else
 		return 0;
 	return 1;
@@ -635,7 +640,8 @@ next_operand(int argc, char **argv, int *i)
 		if (strcmp(a, "-h") == 0 || strcmp(a, "-V") == 0 ||
 		    strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0 ||
 		    strcmp(a, "--force") == 0 || strcmp(a, "--probe") == 0 ||
-		    strcmp(a, "--json") == 0)
+		    strcmp(a, "--json") == 0 ||
+		    strcmp(a, "--resolve-chains") == 0)
 			continue;
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
 			return a;
@@ -749,11 +755,34 @@ nomem:
 	return -1;
 }
 
+/* Each name of hostnames is a host name (location_host()). */
+static int
+hostnames_valid(const char *v, char *err, size_t errsz)
+{
+	char h[256];
+	size_t n;
+
+	while (*v != '\0') {
+		v += strspn(v, ", \t");
+		if ((n = strcspn(v, ", \t")) == 0)
+			break;
+		if (location_host(v, n, h, sizeof(h)) < 0) {
+			snprintf(err, errsz, "hostnames: %.*s: not a host name",
+			         (int)n, v);
+			return -1;
+		}
+		v += n;
+	}
+	return 0;
+}
+
 static int
 conf_validate(struct conf *c, char *err, size_t errsz)
 {
 	struct stat st;
 
+	if (hostnames_valid(c->hostnames, err, errsz) != 0)
+		return -1;
 	if (c->webroot[0] != '\0' &&
 	    (stat(c->webroot, &st) != 0 || !S_ISDIR(st.st_mode))) {
 		snprintf(err, errsz, "webroot: %s: not a directory",
@@ -865,6 +894,8 @@ key_arg(const struct key *k)
 		return "FILE";
 	if (strcmp(k->name, "listen") == 0)
 		return "ADDR";
+	if (strcmp(k->name, "hostnames") == 0)
+		return "NAMES";
 	return strcmp(k->name, "user") == 0 ? "USER" : "VALUE";
 }
 

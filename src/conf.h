@@ -64,6 +64,7 @@ struct conf {
 	enum forward_query forward_query;         /* merge or drop */
 	int alias_fold;                           /* alias-case = insensitive */
 	int allow_relative_targets; /* "/path" targets are allowed */
+	char *hostnames;            /* names this site answers to, for chains */
 	char *listen;               /* serve: "unix:/p", "host:port" or "" */
 	uint64_t workers;           /* serve: 0 means one per CPU */
 	char *user;                 /* serve: drop to this user, or "" */
@@ -76,6 +77,7 @@ struct conf {
 	int force;
 	int probe;           /* check --probe: ask the targets */
 	int json;            /* check --probe --json */
+	int resolve_chains;  /* `check --resolve-chains` */
 	char *export_format; /* `export --format F`: not the file format */
 	int nargs;
 	char *args[CONF_MAX_ARGS]; /* positional: verb and its operands */

@@ -41,8 +41,13 @@ static const struct command_help commands[] = {
 	{ "check", "[FILE|URL]",
 	  "lint a redirects file; diff it with the store",
 	  "Lint FILE or URL (default: redirects-url): invalid lines, shadowed\n"
-	  "aliases, loops; then show what would change in the stored map.\n"
-	  "Exits 1 when a line is invalid.\n"
+	  "aliases, chains and loops (hostnames), expired and soon expiring\n"
+	  "rules, what sherve lacks; then show what would change in the\n"
+	  "stored map. Exits 1 when a line is invalid or the map has a loop.\n"
+	  "\n"
+	  "check --resolve-chains [FILE|URL] prints the map instead, in the\n"
+	  "format it was read in, each chain collapsed to where it ends (the\n"
+	  "report goes to stderr).\n"
 	  "\n"
 	  "check --probe [--json] [FILE|URL] asks every distinct target of the\n"
 	  "file instead whether it still answers: HEAD (GET when refused), 4\n"
@@ -52,12 +57,14 @@ static const struct command_help commands[] = {
 	{ "import", "FILE|-", "store a local redirects file",
 	  "Store FILE (or stdin, -) as the map, with the same checks as\n"
 	  "refresh.\n" },
-	{ "list", "", "print the stored map (redirects format)",
-	  "Print the stored map in the redirects format: statuses, prefix\n"
-	  "rules (docs/*) and @host sections.\n" },
+	{ "list", "", "print the stored map (as it was read)",
+	  "Print the stored map in the format it was read in: a _redirects\n"
+	  "map as from/to lines in its file's order; a gosherve map with its\n"
+	  "statuses, prefix rules (docs/*) and @host sections.\n" },
 	{ "lookup", "PATH [HOST]", "print where a request for PATH goes",
-	  "Print the Location a request for PATH (on HOST) is redirected to;\n"
-	  "exits 1 when no rule answers it.\n" },
+	  "Print the Location a request for PATH (on HOST) is redirected to,\n"
+	  "or the status of a rule that answers otherwise (410 Gone, 404,\n"
+	  "200 and the page); exits 1 when no rule answers it.\n" },
 	{ "export", "[FILE]", "write the map for --format=WORD",
 	  "Write the stored map for a server that answers the redirects\n"
 	  "itself: --format=nginx (a map include), apache (FILE: the\n"

@@ -78,6 +78,7 @@ struct match_rule {
 	size_t qlen;
 	const char *url; /* the target; "" for a rule with no target */
 	size_t ulen;
+	const void *rec; /* the source's own record of the rule, or NULL */
 };
 
 /* A pattern rule's turn in a walk: return nonzero to stop the walk. */

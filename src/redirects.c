@@ -699,19 +699,29 @@ map_dedupe(struct redirect_map *m, redirects_warn_fn warn, void *ctx)
 	m->n = o;
 }
 
-/* The map's own account of the rules it kept: patterns, forced rules. */
+static int section_depth(const struct redirect_map *m, const char *host,
+                         unsigned *depth);
+
+/*
+ * The map's own account of the rules it kept: patterns, host rules,
+ * forced rules, the default section's depth; redirects_view() reads it
+ * rather than walking the map each time.
+ */
 static void
 map_account(struct redirect_map *m)
 {
 	size_t i;
 
 	m->npattern = 0;
+	m->nhost = 0;
 	m->flags &= ~MATCH_FORCED;
 	for (i = 0; i < m->n; i++) {
 		m->npattern += m->v[i].kind == REDIRECT_PATTERN;
+		m->nhost += m->v[i].host != NULL;
 		if (m->v[i].flags & MATCH_FORCE)
 			m->flags |= MATCH_FORCED;
 	}
+	(void)section_depth(m, NULL, &m->depth);
 }
 
 /* ---- finding a rule ---- */
@@ -815,6 +825,7 @@ view_fill(const struct redirect *r, struct match_rule *mr)
 	mr->qlen = r->query != NULL ? strlen(r->query) : 0;
 	mr->url = r->url;
 	mr->ulen = strlen(r->url);
+	mr->rec = r;
 }
 
 static int
@@ -865,6 +876,14 @@ section_depth(const struct redirect_map *m, const char *host, unsigned *depth)
 	return any;
 }
 
+int
+redirects_has_section(const struct redirect_map *m, const char *host)
+{
+	unsigned d;
+
+	return host != NULL && host[0] != '\0' && section_depth(m, host, &d);
+}
+
 static int
 view_section(void *ctx, const char *host, size_t hlen, unsigned *depth)
 {
@@ -913,8 +932,6 @@ void
 redirects_view(const struct redirect_map *m, unsigned below, unsigned kinds,
                struct redirects_view *v, struct match_source *src)
 {
-	size_t i;
-
 	memset(v, 0, sizeof(*v));
 	v->m = m;
 	v->below = below;
@@ -926,9 +943,8 @@ redirects_view(const struct redirect_map *m, unsigned below, unsigned kinds,
 	src->patterns = view_patterns;
 	src->npattern = m->npattern;
 	src->flags = m->flags;
-	for (i = 0; i < m->n && src->hosts == 0; i++)
-		src->hosts += m->v[i].host != NULL;
-	(void)section_depth(m, NULL, &src->depth);
+	src->hosts = m->nhost;
+	src->depth = m->depth;
 }
 
 /* ---- lines ---- */
@@ -995,6 +1011,7 @@ redirects_parse_opts(const char *buf, size_t len,
 		p = nl != NULL ? nl + 1 : end;
 	}
 	map_dedupe(m, warn, ctx);
+	map_account(m); /* for netlify_order()'s view */
 	if (ps.o->format == REDIRECTS_NETLIFY &&
 	    netlify_order(m, warn, ctx) != SH_OK)
 		return SH_ENOMEM;

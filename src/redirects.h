@@ -90,6 +90,8 @@ struct redirect_map {
 	unsigned invalid;    /* lines skipped */
 	unsigned duplicates; /* later lines of a repeated rule */
 	unsigned npattern;   /* REDIRECT_PATTERN rules */
+	unsigned nhost;      /* rules of @host sections */
+	unsigned depth;      /* of the default section's deepest prefix */
 	unsigned flags;      /* MATCH_ORDERED, MATCH_CLOUDFLARE, MATCH_FORCED */
 };
 
@@ -153,6 +155,9 @@ const struct redirect *redirects_find(const struct redirect_map *m,
 /* Bytes of r->alias that are its stored key: "docs/\*" -> 4, "*" -> 0. */
 size_t redirect_key_len(const struct redirect *r);
 
+/* 1 if m (sorted, as parsed) has rules in a section of host. */
+int redirects_has_section(const struct redirect_map *m, const char *host);
+
 /* 1 + the segments of prefix rule r: how deep a prefix walk must go. */
 unsigned redirect_depth(const struct redirect *r);
 
@@ -178,7 +183,9 @@ struct redirects_view {
 /*
  * Set up src (match.h) to resolve requests against m, sorted as parsed,
  * through v: check and ingest ask match_resolve() the questions a
- * request would. below and kinds may change between resolves.
+ * request would. below and kinds may change between resolves. Costs
+ * nothing but setting fields (the map keeps its own account), so a
+ * caller may set one up per rule.
  */
 void redirects_view(const struct redirect_map *m, unsigned below,
                     unsigned kinds, struct redirects_view *v,

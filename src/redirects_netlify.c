@@ -144,9 +144,6 @@ normalise_from(const struct parser *ps, struct span a, char *out, size_t outsz,
 
 	if (hash != NULL)
 		a.n = (size_t)(hash - a.p);
-	if (memchr(a.p, '?', a.n) != NULL)
-		return "a '?' in the from path (query conditions are fields: "
-		       "/store id=:id /items/:id)";
 	if (a.n + 2 > sizeof(uri))
 		return "alias too long";
 	uri[0] = '/';
@@ -210,6 +207,36 @@ make_key(const struct parser *ps, struct rule *r, const char *p, size_t n,
 	return NULL;
 }
 
+/*
+ * A query in the from path ("/p?ref=x&y") is read as query conditions
+ * ("/p ref=x y"), after those given as fields. Returns NULL or why not.
+ */
+static const char *
+from_query(const struct parser *ps, struct span *a, struct rule *r)
+{
+	const char *q = memchr(a->p, '?', a->n), *hash;
+	size_t qn, n = r->query.n;
+
+	if (q == NULL)
+		return NULL;
+	hash = memchr(q, '#', (size_t)(a->p + a->n - q));
+	qn = (size_t)((hash != NULL ? hash : a->p + a->n) - q - 1);
+	a->n = (size_t)(q - a->p);
+	if (qn == 0)
+		return NULL;
+	if (ps->o->dialect == DIALECT_CLOUDFLARE)
+		return "query conditions are not in Cloudflare's format";
+	if (n + 1 + qn > sizeof(r->querybuf) || q[1] == '&' || q[1] == '=')
+		return "invalid query condition (name=:value, name=value or "
+		       "name)";
+	if (n > 0)
+		r->querybuf[n++] = '&';
+	memcpy(r->querybuf + n, q + 1, qn);
+	r->query.p = r->querybuf;
+	r->query.n = n + qn;
+	return NULL;
+}
+
 static const char *
 netlify_from(const struct parser *ps, struct span a, struct rule *r)
 {
@@ -219,6 +246,8 @@ netlify_from(const struct parser *ps, struct span a, struct rule *r)
 
 	r->host = ps->in_host ? ps->host : NULL;
 	if (redirects_url_ok(a.p, a.n) && (why = from_url(&a, r)) != NULL)
+		return why;
+	if ((why = from_query(ps, &a, r)) != NULL)
 		return why;
 	if ((why = normalise_from(ps, a, path, sizeof(path), &slash)) ||
 	    (why = classify(r, path, strlen(path))) != NULL)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "claim.h"
 #include "fetch.h"
 #include "log.h"
@@ -162,18 +163,71 @@ refresh_parse_opts(const struct conf *c, const char *source,
 	o->dialect = c->redirects_dialect;
 }
 
-/* How the stored map was parsed, kept in the meta as "parse_options". */
+/* How the stored map was parsed, kept in the meta as "parse_options":
+ * the settings that change what a file means, hostnames included (they
+ * decide what a loop is). */
+#define POPTS_MAX 1280
 static void
 parse_options(const struct conf *c, const char *source, char *out, size_t outsz)
 {
 	struct redirects_opts o;
 
 	refresh_parse_opts(c, source, &o);
-	snprintf(out, outsz, "format=%s alias-case=%s relative=%s dialect=%s",
+	snprintf(out, outsz,
+	         "format=%s alias-case=%s relative=%s dialect=%s hostnames=%s",
 	         o.format == REDIRECTS_NETLIFY ? "redirects" : "gosherve",
 	         o.fold_case ? "insensitive" : "sensitive",
 	         o.allow_relative ? "yes" : "no",
-	         o.dialect == DIALECT_CLOUDFLARE ? "cloudflare" : "netlify");
+	         o.dialect == DIALECT_CLOUDFLARE ? "cloudflare" : "netlify",
+	         c->hostnames);
+}
+
+#define CHAINS_LOGGED 20 /* then only a count */
+
+/*
+ * A map with a loop is refused (the last good map stays), the loop that
+ * starts on the first line in the error; its chains are logged (the
+ * first CHAINS_LOGGED, then a count). Returns SH_OK or SH_ELOOP.
+ */
+static int
+chains(const struct conf *c, const struct redirect_map *m, const char *source,
+       struct refresh_report *rep)
+{
+	char path[256];
+	struct chain_files f;
+	struct chain_opts o;
+	struct chain ch;
+	unsigned n = 0, loop = 0;
+	size_t i;
+
+	chain_opts_of(c, &f, &o);
+	for (i = 0; i < m->n; i++) {
+		switch (chain_follow(m, &o, &m->v[i], &ch)) {
+		case CHAIN_NONE: break;
+		case CHAIN_CHAIN:
+			if (n++ < CHAINS_LOGGED) {
+				chain_format(&ch, CHAIN_CHAIN, path,
+				             sizeof(path));
+				log_warnx("%s: line %u: a chain: %s", source,
+				          m->v[i].line, path);
+			}
+			break;
+		case CHAIN_LOOP:
+			if (loop != 0 && m->v[i].line >= loop)
+				break;
+			loop = m->v[i].line;
+			chain_format(&ch, CHAIN_LOOP, path, sizeof(path));
+			snprintf(rep->msg, sizeof(rep->msg),
+			         "%s: refused: line %u: a redirect loop: %s",
+			         source, loop, path);
+			break;
+		}
+	}
+	if (loop == 0 && n > CHAINS_LOGGED)
+		log_warnx("%s: %u more chains (sherve check lists them)",
+		          source, n - CHAINS_LOGGED);
+	chain_files_close(&f);
+	return loop != 0 ? SH_ELOOP : SH_OK;
 }
 
 /*
@@ -222,10 +276,12 @@ apply(const struct conf *c, struct store *s, char **bufp, size_t len,
       struct refresh_report *rep, const char *now)
 {
 	struct redirect_map m = { 0 };
-	char count[32], popts[96];
+	char count[32], popts[POPTS_MAX];
 	int rc;
 
 	if ((rc = parse_body(c, bufp, len, source, &m, rep)) != SH_OK)
+		goto out;
+	if ((rc = chains(c, &m, source, rep)) != SH_OK)
 		goto out;
 	if (shrank(c, s, m.n, flags)) {
 		rc = SH_ESHRINK;
@@ -276,7 +332,7 @@ fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
                 struct refresh_report *rep, const char *now)
 {
 	char source[4096], etag[FETCH_VALIDATOR_MAX], lm[FETCH_VALIDATOR_MAX];
-	char popts[96], stored[96];
+	char popts[POPTS_MAX], stored[POPTS_MAX];
 	struct fetch_result fr;
 	struct fetch_opts o;
 	int rc, same;

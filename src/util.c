@@ -29,6 +29,7 @@ sherve_strerror(int code)
 	case SH_EDAMAGED: return "the store is damaged";
 	case SH_ESTALE: return "the store file was replaced";
 	case SH_ENOSPACE: return "not enough free space";
+	case SH_ELOOP: return "a redirect loop in the map";
 	}
 	return "unknown error";
 }

@@ -29,6 +29,7 @@ enum sherve_err {
 	SH_EDAMAGED,   /* the store file is damaged: set it aside, rebuild */
 	SH_ESTALE,     /* the store file was replaced or removed: reopen it */
 	SH_ENOSPACE,   /* refused: too little free space to write safely */
+	SH_ELOOP,      /* refused: the map has a redirect loop */
 };
 
 /* A static, human-readable text for an enum sherve_err. */

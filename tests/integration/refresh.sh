@@ -22,7 +22,10 @@
 #       without Content-Length, truncated body, empty body, no valid line,
 #       shrink) keeps the last good map and the responder serving it,
 #       records last_error, backs off (10 s doubling, capped, >= Retry-After);
-#       a good file replaces the map; --force overrides the shrink guard
+#       a good file replaces the map; --force overrides the shrink guard;
+#       a map with a redirect loop across its rules (hostnames) is refused
+#       even with --force, the loop in the error; a chain is logged
+#       with its path and stored
 #   (g) `sherve check`: invalid lines with numbers, duplicates, shadowed
 #       assets, loops, the diff against the store; exit 1 on invalid lines
 #   (f) restart on the same state dir with the upstream gone: stored map
@@ -548,6 +551,32 @@ if start_lighttpd fail ENV_SHERVE_REFRESH_INTERVAL=0 \
 	write_map foo bar
 	check_exit "[e] ... and then one more" 0 sv refresh
 	expect_eq "[e] the map now has 2 aliases" "$(sv list 2>/dev/null | wc -l | tr -d ' ')" 2
+
+	# Chains and loops across the map, the site named by hostnames: a
+	# loop refuses the map (the last good one stays, --force or not); a
+	# chain is stored and logged with its path.
+	sv list >"$T_TMP/list.base" 2>&1
+	printf 'foo https://sherve.test/bar\nbar https://Sherve.Test:8443/foo\n' \
+		>"$MAP.tmp"
+	mv -f "$MAP.tmp" "$MAP"
+	nfail=0
+	fail_case loop 10 'refused: line 1: a redirect loop: foo -> bar -> foo' \
+		SHERVE_HOSTNAMES=sherve.test
+	check_exit "[e:loop] --force does not store a loop" 1 \
+		sv SHERVE_HOSTNAMES=sherve.test refresh --force
+	expect_redirect "[e:loop] ... and the responder still serves /foo" foo
+	printf 'foo https://sherve.test/bar\nbar https://example.com/bar\n' \
+		>"$MAP.tmp"
+	mv -f "$MAP.tmp" "$MAP"
+	check_exit "[e:chain] a map with a chain: sherve refresh exits 0" 0 \
+		sv SHERVE_HOSTNAMES=sherve.test SHERVE_LOG_LEVEL=warn refresh
+	expect_file_contains "[e:chain] the chain is logged with its path" \
+		"$C_ERR" 'line 1: a chain: foo -> bar -> https://example.com/bar'
+	http "$B/foo"
+	expect_eq "[e:chain] the chain's first rule is served as written" \
+		"$H_STATUS $(header Location)" "301 https://sherve.test/bar"
+	write_map foo bar
+	check_exit "[e] the plain map again: sherve refresh exits 0" 0 sv refresh
 
 	# (g) sherve check, against this store (foo, bar).
 	section "(g) sherve check"

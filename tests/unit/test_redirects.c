@@ -725,8 +725,9 @@ static const struct rrow rrows[] = {
 	    { NULL, "blog/:year/:slug", "/news/:slug", 2, 0, T },
 	    { NULL, "a/*/b", "/x", 3, 0, T },
 	    { NULL, "store", "/x", 8, 301, T },
+	    { NULL, "q", "/x", 9, 0, T },
 	    { NULL, "foo*", "/x", 14, 0, T } },
-	  { 7, 9, 11, 13 },
+	  { 7, 11, 13 },
 	  0 },
 	{ __LINE__,
 	  "_redirects: first match order is kept, a host rule yields, or "
@@ -882,12 +883,58 @@ test_rule_limits(void)
 	}
 }
 
+/* Query conditions, in their own fields or after '?' in the from path. */
+static void
+test_query_conditions(void)
+{
+	static const struct {
+		unsigned line;
+		const char *buf, *alias, *query; /* NULL query: refused */
+	} qrows[] = {
+		{ __LINE__, "/store id=:id /x\n", "store", "id=:id" },
+		{ __LINE__, "/q?x=1 /x\n", "q", "x=1" },
+		{ __LINE__, "/q?x=1#f /x\n", "q", "x=1" },
+		{ __LINE__, "/q?a=:a b=2 /x\n", "q", "b=2&a=:a" },
+		{ __LINE__, "/q? /x\n", "q", "" },
+		{ __LINE__, "/q?=1 /x\n", NULL, NULL },
+		{ __LINE__, "/q =1 /x\n", NULL, NULL },
+	};
+	const struct redirects_opts o = NETLIFY_REL;
+	struct redirect_map m;
+	size_t i;
+
+	for (i = 0; i < NELEM(qrows); i++) {
+		memset(&m, 0, sizeof(m));
+		expect_int(qrows[i].line, "parse", SH_OK,
+		           redirects_parse_opts(qrows[i].buf,
+		                                strlen(qrows[i].buf), &o, &m,
+		                                NULL, NULL));
+		expect_int(qrows[i].line, qrows[i].buf, qrows[i].alias != NULL,
+		           m.n);
+		if (m.n == 1 && qrows[i].alias != NULL) {
+			expect_str(qrows[i].line, "alias", qrows[i].alias,
+			           m.v[0].alias);
+			expect_str(qrows[i].line, "query",
+			           qrows[i].query[0] != '\0' ? qrows[i].query
+			                                     : NULL,
+			           m.v[0].query);
+		}
+		redirects_free(&m);
+	}
+}
+
 static const struct unit_test redirects_tests[] = {
-	UNIT_TEST(test_rows),           UNIT_TEST(test_warn_null),
-	UNIT_TEST(test_lengths),        UNIT_TEST(test_url_ok),
-	UNIT_TEST(test_binary_garbage), UNIT_TEST(test_invariants),
-	UNIT_TEST(test_rule_kinds),     UNIT_TEST(test_format_for),
-	UNIT_TEST(test_rule_limits),    UNIT_END,
+	UNIT_TEST(test_rows),
+	UNIT_TEST(test_warn_null),
+	UNIT_TEST(test_lengths),
+	UNIT_TEST(test_url_ok),
+	UNIT_TEST(test_binary_garbage),
+	UNIT_TEST(test_invariants),
+	UNIT_TEST(test_rule_kinds),
+	UNIT_TEST(test_format_for),
+	UNIT_TEST(test_rule_limits),
+	UNIT_TEST(test_query_conditions),
+	UNIT_END,
 };
 
 static const struct unit_suite suites[] = {
