@@ -348,8 +348,10 @@ yield_to_default(const struct match_source *src, const struct match_request *rq,
                  struct match_result *m)
 {
 	struct match_result d;
-	int rc = find_in(src, "", 0, rq, &d);
+	int rc;
 
+	memset(&d, 0, sizeof(d)); /* all of it is copied into m */
+	rc = find_in(src, "", 0, rq, &d);
 	if (rc == SH_ENOTFOUND)
 		return SH_OK;
 	if (rc != SH_OK)

@@ -8,7 +8,9 @@
  * (Netlify), "_redirects" (Cloudflare) with alias-case = insensitive,
  * and gosherve with alias-case = insensitive and allow-relative-targets
  * = yes. Each exact rule that no earlier pattern may take must answer a
- * request for its own path (match_resolve() over the parsed map).
+ * request for its own path (match_resolve() over the parsed map). Every
+ * rule's chain (chain_follow(), x.example named as the site's) is well
+ * formed: distinct hops but for a loop's last, within CHAIN_MAX.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chain.h"
 #include "fuzz.h"
 #include "match.h"
 #include "redirects.h"
@@ -164,7 +167,8 @@ check_answers(const struct match_source *src, const struct redirect *r)
 	struct match_result res;
 	size_t kl = strlen(r->alias);
 
-	if (r->kind != REDIRECT_EXACT || (r->flags & (MATCH_SCAN | MATCH_YIELD)))
+	if (r->kind != REDIRECT_EXACT ||
+	    (r->flags & (MATCH_SCAN | MATCH_YIELD)))
 		return;
 	if (strcmp(r->alias, "/") != 0) {
 		memcpy(probe, r->alias, kl);
@@ -201,6 +205,34 @@ key_cmp(const struct redirect *ra, const struct redirect *rb)
 	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
+/* Where rule r leads through m: a well-formed chain of distinct hops. */
+static void
+check_chain(const struct redirect_map *m, const struct redirect *r)
+{
+	struct chain_opts o = { "x.example", NULL, NULL, 301, 1, 1700000000 };
+	char out[64];
+	struct chain c;
+	enum chain_kind k = chain_follow(m, &o, r, &c);
+	size_t i, j, distinct;
+
+	FUZZ_ASSERT(c.hop[0] == r && c.n >= 1 && c.n <= CHAIN_MAX + 1);
+	FUZZ_ASSERT((k == CHAIN_NONE) == (c.n == 1));
+	distinct = k == CHAIN_LOOP ? c.n - 1 : c.n;
+	for (i = 0; i < distinct; i++)
+		for (j = i + 1; j < distinct; j++)
+			FUZZ_ASSERT(c.hop[i] != c.hop[j]);
+	if (k == CHAIN_LOOP && c.n <= CHAIN_MAX) {
+		for (i = 0; i + 1 < c.n && c.hop[i] != c.hop[c.n - 1]; i++)
+			;
+		FUZZ_ASSERT(i + 1 < c.n); /* it came back to a hop */
+	}
+	if (k == CHAIN_CHAIN)
+		FUZZ_ASSERT(c.target[0] == '/' ||
+		            redirects_url_ok(c.target, strlen(c.target)));
+	chain_format(&c, k, out, sizeof(out));
+	FUZZ_ASSERT(strlen(out) < sizeof(out));
+}
+
 static void
 parse_and_check(const uint8_t *data, size_t size,
                 const struct redirects_opts *o, unsigned lines)
@@ -209,7 +241,7 @@ parse_and_check(const uint8_t *data, size_t size,
 	struct warns w = { 0, lines };
 	struct redirects_view v;
 	struct match_source src;
-	unsigned npattern = 0, forced = 0;
+	unsigned npattern = 0, forced = 0, nhost = 0;
 	size_t i;
 
 	memset(&m, 0, sizeof(m));
@@ -222,7 +254,9 @@ parse_and_check(const uint8_t *data, size_t size,
 	for (i = 0; i < m.n; i++) {
 		check_entry(&m, &m.v[i], o, lines);
 		check_answers(&src, &m.v[i]);
+		check_chain(&m, &m.v[i]);
 		npattern += m.v[i].kind == REDIRECT_PATTERN;
+		nhost += m.v[i].host != NULL;
 		forced |= m.v[i].flags & MATCH_FORCE;
 		/* Sorted and unique: strictly increasing. */
 		if (i > 0)
@@ -230,7 +264,7 @@ parse_and_check(const uint8_t *data, size_t size,
 	}
 	/* The map's own account of itself, which the store's layout keeps. */
 	FUZZ_ASSERT(m.npattern == npattern &&
-	            npattern <= REDIRECT_PATTERNS_MAX);
+	            npattern <= REDIRECT_PATTERNS_MAX && m.nhost == nhost);
 	FUZZ_ASSERT(((m.flags & MATCH_FORCED) != 0) == (forced != 0));
 	FUZZ_ASSERT(((m.flags & MATCH_ORDERED) != 0) ==
 	            (o->format == REDIRECTS_NETLIFY));

@@ -303,6 +303,54 @@ test_ordered(void)
 	           t.walked);
 }
 
+/* Leave bytes of 0xff where the next call's locals will be. */
+static __attribute__((noinline)) void
+dirty_stack(void)
+{
+	volatile unsigned char junk[16384];
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xff;
+}
+
+/*
+ * A host rule that yields (MATCH_YIELD) to an earlier default rule: the
+ * default rule's answer is whole, no capture or splat of anything else
+ * (the fuzz target found one copied from uninitialised stack).
+ */
+static void
+test_yield(void)
+{
+	static const struct trule v[] = {
+		{ "", E, "gh", NULL, 1, 0, 0, 0, "https://github.com/" },
+		{ "h.example", P, "", NULL, 2, MATCH_YIELD, 0, 0,
+		  "https://h/:splat" },
+	};
+	struct match_request rq = { "gh", 2, 0, "h.example", NULL, 0 };
+	struct match_source src;
+	struct match_result m;
+	struct tsrc t;
+
+	tsrc_init(&t, v, NELEM(v), &src, MATCH_ORDERED);
+	dirty_stack();
+	expect_int(__LINE__, "gh on h.example", SH_OK,
+	           match_resolve(&src, &rq, &m));
+	expect_true(__LINE__, "the earlier default rule",
+	            same("https://github.com/", m.rule.url, m.rule.ulen));
+	expect_true(__LINE__, "no capture, no splat",
+	            m.ncap == 0 && m.splat == NULL && m.splen == 0 &&
+	                    m.host == 0);
+	rq.path = "zz";
+	rq.len = 2;
+	dirty_stack();
+	expect_int(__LINE__, "zz on h.example", SH_OK,
+	           match_resolve(&src, &rq, &m));
+	expect_true(__LINE__, "the host rule, where no default one is",
+	            same("https://h/:splat", m.rule.url, m.rule.ulen) &&
+	                    m.ncap == 0 && m.splat != NULL && m.splen == 2);
+}
+
 /* ---- match_pattern ---- */
 
 struct pat_row {
@@ -467,9 +515,13 @@ test_order(void)
 }
 
 static const struct unit_test tests[] = {
-	UNIT_TEST(test_precedence), UNIT_TEST(test_ordered),
-	UNIT_TEST(test_pattern),    UNIT_TEST(test_reserved),
-	UNIT_TEST(test_order),      UNIT_END,
+	UNIT_TEST(test_precedence),
+	UNIT_TEST(test_ordered),
+	UNIT_TEST(test_yield),
+	UNIT_TEST(test_pattern),
+	UNIT_TEST(test_reserved),
+	UNIT_TEST(test_order),
+	UNIT_END,
 };
 
 static const struct unit_suite suites[] = {
