@@ -86,15 +86,8 @@ chain_target(const struct redirect_map *m, const struct chain_opts *o,
 static int
 depends(const struct redirect *r)
 {
-	const char *p;
-
-	if (r->kind == REDIRECT_EXACT)
-		return 0;
-	for (p = strchr(r->url, ':'); p != NULL; p = strchr(p + 1, ':'))
-		if ((p[1] >= 'a' && p[1] <= 'z') ||
-		    (p[1] >= 'A' && p[1] <= 'Z') || p[1] == '_')
-			return 1;
-	return 0;
+	return r->kind != REDIRECT_EXACT &&
+	       match_placeholder(r->url, NULL) != NULL;
 }
 
 static int

@@ -52,18 +52,9 @@ on_warn(void *ctx, unsigned line, const char *reason)
 static int
 probed(const struct redirect *r)
 {
-	const char *p = r->url;
-
-	if (p[0] == '\0')
-		return 0;
-	if (r->kind != REDIRECT_PATTERN)
-		return 1;
-	for (; (p = strchr(p, ':')) != NULL; p++)
-		if (((p[1] >= 'a' && p[1] <= 'z') ||
-		     (p[1] >= 'A' && p[1] <= 'Z') || p[1] == '_') &&
-		    strncmp(p, ":splat", 6) != 0)
-			return 0;
-	return 1;
+	return r->url[0] != '\0' &&
+	       (r->kind != REDIRECT_PATTERN ||
+	        match_placeholder(r->url, "splat") == NULL);
 }
 
 /* The Location a visitor of r's alias itself gets, as a URL to probe. */

@@ -161,22 +161,6 @@ re_str(FILE *fp, const char *s)
 	}
 }
 
-/* Length of a ":name" placeholder name at p (n bytes), or 0. */
-static size_t
-name_at(const char *p, size_t n)
-{
-	size_t i = 0;
-
-	if (n == 0 || !((p[0] >= 'a' && p[0] <= 'z') ||
-	                (p[0] >= 'A' && p[0] <= 'Z') || p[0] == '_'))
-		return 0;
-	while (i < n &&
-	       ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
-	        (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
-		i++;
-	return i;
-}
-
 /*
  * The index (from 1) of placeholder name (n bytes) among the ":name"
  * segments of pattern alias, or 0; the splat ('*') counts in order too,
@@ -195,7 +179,8 @@ group_of(const char *alias, const char *name, size_t n)
 				return k;
 		}
 		if (alias[i] != ':' || (i > 0 && alias[i - 1] != '/') ||
-		    (nl = name_at(alias + i + 1, strlen(alias + i + 1))) == 0)
+		    (nl = match_name_len(alias + i + 1,
+		                         strlen(alias + i + 1))) == 0)
 			continue;
 		k++;
 		if (nl == n && memcmp(alias + i + 1, name, n) == 0)
@@ -219,7 +204,8 @@ pattern_subst(FILE *fp, const struct listing_rule *r, int apache)
 	unsigned k;
 
 	for (; *u != '\0'; u++) {
-		if (*u == ':' && (nl = name_at(u + 1, strlen(u + 1))) > 0 &&
+		if (*u == ':' &&
+		    (nl = match_name_len(u + 1, strlen(u + 1))) > 0 &&
 		    (k = group_of(r->alias, u + 1, nl)) > 0) {
 			if (apache)
 				fprintf(fp, "$%u", k);
@@ -266,7 +252,7 @@ re_pattern(FILE *fp, const struct listing *x, const struct listing_rule *r,
 		if (a[i] == '*') {
 			fputs(apache ? "(.*)" : "(?<sherve_splat>.*)", fp);
 		} else if (a[i] == ':' && (i == 0 || a[i - 1] == '/') &&
-		           (nl = name_at(a + i + 1, n - i - 1)) > 0) {
+		           (nl = match_name_len(a + i + 1, n - i - 1)) > 0) {
 			if (apache)
 				fputs("([^/]+)", fp);
 			else

@@ -219,8 +219,7 @@ not_redirects(const struct listing_rule *r)
 		return "a literal '*' reads as a splat in _redirects";
 	for (; (p = strchr(p, ':')) != NULL; p++)
 		if ((p == r->alias || p[-1] == '/') &&
-		    ((p[1] >= 'a' && p[1] <= 'z') ||
-		     (p[1] >= 'A' && p[1] <= 'Z') || p[1] == '_'))
+		    match_name_len(p + 1, strlen(p + 1)) > 0)
 			return "a literal ':name' segment reads as a "
 			       "placeholder in _redirects";
 	return NULL;

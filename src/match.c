@@ -42,25 +42,43 @@ path_at(const struct subject *s, size_t i)
 	return i < s->len ? s->p[i] : '/';
 }
 
-static int
-name_char(char c)
+size_t
+match_name_len(const char *p, size_t n)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_';
+	size_t i = 0;
+
+	if (n == 0 || !((p[0] >= 'a' && p[0] <= 'z') ||
+	                (p[0] >= 'A' && p[0] <= 'Z') || p[0] == '_'))
+		return 0;
+	while (i < n &&
+	       ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+	        (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+		i++;
+	return i;
+}
+
+const char *
+match_placeholder(const char *s, const char *skip)
+{
+	size_t n, sl = skip != NULL ? strlen(skip) : 0;
+
+	for (s = strchr(s, ':'); s != NULL; s = strchr(s + 1, ':')) {
+		n = match_name_len(s + 1, strlen(s + 1));
+		if (n > 0 && !(n == sl && memcmp(s + 1, skip, n) == 0))
+			return s;
+	}
+	return NULL;
 }
 
 /* Length of the ":name" at p (n bytes left), ':' included; 0 if none. */
 static size_t
 placeholder_len(const char *p, size_t n)
 {
-	size_t i = 1;
+	size_t nl;
 
-	if (n < 2 || p[0] != ':' || !name_char(p[1]) ||
-	    (p[1] >= '0' && p[1] <= '9'))
+	if (n < 2 || p[0] != ':' || (nl = match_name_len(p + 1, n - 1)) == 0)
 		return 0;
-	while (i < n && name_char(p[i]))
-		i++;
-	return i;
+	return nl + 1;
 }
 
 /* Record a capture in m; 0, or -1 when m is full. */

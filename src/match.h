@@ -157,6 +157,19 @@ int match_pattern(const struct match_rule *r, unsigned flags,
                   const struct match_request *rq, struct match_result *m);
 
 /*
+ * Length of the placeholder name at p (n bytes): a letter or '_', then
+ * letters, digits and '_', as after the ':' of a "_redirects" ":name";
+ * 0 when none starts there.
+ */
+size_t match_name_len(const char *p, size_t n);
+
+/*
+ * The first ":name" in s (NUL-terminated) whose name is not skip (NULL:
+ * skip none), or NULL: where a target takes a value of the request.
+ */
+const char *match_placeholder(const char *s, const char *skip);
+
+/*
  * 1 if path (len bytes, normalised) is reserved for the site itself and
  * never answered by a rule: robots.txt, favicon.ico, and .well-known and
  * anything under it. ASCII case is ignored.

@@ -336,30 +336,30 @@ alias_entry(struct metrics *m, const char *alias, size_t len)
 	return NULL;
 }
 
-void
-metrics_redirect(struct metrics *m, const char *alias, size_t len)
+/* One redirect (gone 0) or 410 (gone 1) under alias. */
+static void
+count_alias(struct metrics *m, const char *alias, size_t len, int gone)
 {
 	struct alias_count *e;
 
 	if (m == NULL)
 		return;
 	if ((e = alias_entry(m, alias, len)) != NULL)
-		ADD(e->count, 1);
+		ADD(*(gone ? &e->gone : &e->count), 1);
 	else
-		ADD(m->shm->aliases_other, 1);
+		ADD(*(gone ? &m->shm->gone_other : &m->shm->aliases_other), 1);
+}
+
+void
+metrics_redirect(struct metrics *m, const char *alias, size_t len)
+{
+	count_alias(m, alias, len, 0);
 }
 
 void
 metrics_gone(struct metrics *m, const char *alias, size_t len)
 {
-	struct alias_count *e;
-
-	if (m == NULL)
-		return;
-	if ((e = alias_entry(m, alias, len)) != NULL)
-		ADD(e->gone, 1);
-	else
-		ADD(m->shm->gone_other, 1);
+	count_alias(m, alias, len, 1);
 }
 
 struct text {

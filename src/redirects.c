@@ -372,19 +372,14 @@ own_path(const struct rule *r, struct span u, struct span *path)
 static size_t
 subst_len(const char *p, size_t n, int names)
 {
-	size_t k = 1;
+	size_t k;
 
 	if (n >= 6 && memcmp(p, ":splat", 6) == 0)
 		return 6;
 	if (!names || n < 2 || p[0] != ':' ||
-	    !((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
-	      p[1] == '_'))
+	    (k = match_name_len(p + 1, n - 1)) == 0)
 		return 0;
-	while (k < n &&
-	       ((p[k] >= 'a' && p[k] <= 'z') || (p[k] >= 'A' && p[k] <= 'Z') ||
-	        (p[k] >= '0' && p[k] <= '9') || p[k] == '_'))
-		k++;
-	return k;
+	return k + 1;
 }
 
 /*

@@ -35,22 +35,6 @@ is_gone(struct span s)
 	       (s.n == 3 || (s.n == 4 && s.p[3] == '!'));
 }
 
-/* Length of a placeholder name at p (n bytes): [A-Za-z_][A-Za-z0-9_]*. */
-static size_t
-name_len(const char *p, size_t n)
-{
-	size_t i = 0;
-
-	if (n == 0 || !((p[0] >= 'a' && p[0] <= 'z') ||
-	                (p[0] >= 'A' && p[0] <= 'Z') || p[0] == '_'))
-		return 0;
-	while (i < n &&
-	       ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
-	        (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
-		i++;
-	return i;
-}
-
 /* 1 if name (n bytes) is already a placeholder in seen (n each). */
 static int
 seen_name(const struct span *seen, size_t ns, const char *name, size_t n)
@@ -79,7 +63,7 @@ check_names(const char *k, size_t kn, const char *q, size_t qn)
 		const char *p = i < kn ? k + i : q + (i - kn);
 		size_t left = i < kn ? kn - i : kn + qn - i;
 
-		if (*p != ':' || (nl = name_len(p + 1, left - 1)) == 0)
+		if (*p != ':' || (nl = match_name_len(p + 1, left - 1)) == 0)
 			continue;
 		if (i < kn && (i > 0 && k[i - 1] != '/'))
 			continue; /* mid-segment: a literal ':' */
@@ -107,7 +91,7 @@ has_placeholder(const char *p, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (p[i] == ':' && (i == 0 || p[i - 1] == '/') &&
-		    name_len(p + i + 1, n - i - 1) > 0)
+		    match_name_len(p + i + 1, n - i - 1) > 0)
 			return 1;
 	return 0;
 }
@@ -498,7 +482,7 @@ reaches(const char *p, size_t pn, const char *k, size_t kn)
 		if (p[i] == '*')
 			return 1;
 		if (p[i] == ':' && (i == 0 || p[i - 1] == '/') &&
-		    (nl = name_len(p + i + 1, pn - i - 1)) > 0) {
+		    (nl = match_name_len(p + i + 1, pn - i - 1)) > 0) {
 			i += 1 + nl;
 			while (j < kn && k[j] != '/')
 				j++;

@@ -137,6 +137,33 @@ sherve() {
 	"$SHERVE_BIN" --state-dir "$W/state" "${SHERVE_OPTS[@]}" "$@"
 }
 
+# accepts DESC DIR CMD...: CMD, a server's test of its config, passes
+# (its output in DIR/t.log).
+accepts() {
+	local desc=$1 d=$2
+	shift 2
+	if "$@" >"$d/t.log" 2>&1; then
+		pass "$MAP: $desc"
+	else
+		fail "$MAP: $desc" "$(cat "$d/t.log")"
+	fi
+}
+
+# serve_compare NAME DIR PORT ERRLOG CMD...: run the server CMD (on PORT,
+# its error log ERRLOG) and compare its answers with sherve's; stop it.
+serve_compare() {
+	local name=$1 d=$2 port=$3 errlog=$4
+	shift 4
+	start_bg "$d/stderr.log" "$@"
+	log_file "$errlog"
+	if wait_http "http://127.0.0.1:$port/" "$BG_PID" 100; then
+		compare "$name" "http://127.0.0.1:$port"
+		stop_pid "$BG_PID"
+	else
+		fail "$MAP: $name starts with the export" "$(cat "$d/stderr.log")"
+	fi
+}
+
 # nginx_round: export the store as an nginx include; a real nginx with
 # it (and its hint lines, if any) must answer like sherve.
 nginx_round() {
@@ -182,21 +209,12 @@ EOF
 				"$N/t.log" 'map_hash_bucket_size'
 		fi
 	fi
-	if "$NGINX" -t -p "$N" -c "$N/nginx.conf" >"$N/t.log" 2>&1; then
-		pass "$MAP: nginx -t accepts the exported map"
-	else
-		fail "$MAP: nginx -t accepts the exported map" "$(cat "$N/t.log")"
-	fi
+	accepts "nginx -t accepts the exported map" "$N" \
+		"$NGINX" -t -p "$N" -c "$N/nginx.conf"
 	expect_file_not_contains "$MAP: nginx builds the maps with no warning" \
 		"$N/t.log" 'warn'
-	start_bg "$N/stderr.log" "$NGINX" -p "$N" -c "$N/nginx.conf"
-	log_file "$N/logs/error.log"
-	if wait_http "http://127.0.0.1:$port/" "$BG_PID" 100; then
-		compare nginx "http://127.0.0.1:$port"
-		stop_pid "$BG_PID"
-	else
-		fail "$MAP: nginx starts with the exported map" "$(cat "$N/stderr.log")"
-	fi
+	serve_compare nginx "$N" "$port" "$N/logs/error.log" \
+		"$NGINX" -p "$N" -c "$N/nginx.conf"
 }
 
 # apache_round: the same through `export --format apache` and a real
@@ -234,20 +252,11 @@ Group $(id -gn "$user")
 	Include $A/rules.conf
 </VirtualHost>
 EOF
-	if "$APACHE" -t -f "$A/httpd.conf" >"$A/t.log" 2>&1; then
-		pass "$MAP: apache2 -t accepts the exported rules"
-	else
-		fail "$MAP: apache2 -t accepts the exported rules" "$(cat "$A/t.log")"
-	fi
-	start_bg "$A/stderr.log" "$APACHE" -X -f "$A/httpd.conf"
-	log_file "$A/error.log"
-	if wait_http "http://127.0.0.1:$port/" "$BG_PID" 100; then
-		# Apache makes a relative target absolute; answer() cuts it.
-		compare apache "http://127.0.0.1:$port"
-		stop_pid "$BG_PID"
-	else
-		fail "$MAP: Apache starts with the exported rules" "$(cat "$A/stderr.log")"
-	fi
+	accepts "apache2 -t accepts the exported rules" "$A" \
+		"$APACHE" -t -f "$A/httpd.conf"
+	# Apache makes a relative target absolute; answer() cuts it.
+	serve_compare apache "$A" "$port" "$A/error.log" \
+		"$APACHE" -X -f "$A/httpd.conf"
 }
 
 # lookup_answer PATH HOST [STATE]: "STATUS LOCATION" as the handler's
