@@ -265,6 +265,9 @@ match_pattern(const struct match_rule *r, unsigned flags,
 
 /* ---- exact rules, prefix rules, sections ---- */
 
+_Static_assert(MATCH_KEY_MAX >= REDIRECT_ALIAS_MAX + 2,
+               "an exact rule's key is built in match_result.key");
+
 /*
  * The exact rule of section host for rq: its key is the path, "/" for the
  * root, and on Cloudflare the path with the request's trailing '/' (a
@@ -274,7 +277,8 @@ static int
 find_exact(const struct match_source *src, const char *host, size_t hlen,
            const struct match_request *rq, struct match_result *m)
 {
-	char key[REDIRECT_ALIAS_MAX + 2];
+	/* The result's own buffer: the rule found may keep pointing at it. */
+	char *key = m->key;
 	size_t kl = rq->len;
 	int rc;
 
@@ -377,6 +381,8 @@ yield_to_default(const struct match_source *src, const struct match_request *rq,
 	if (d.rule.line < m->rule.line) {
 		d.mapflags = src->flags;
 		*m = d;
+		if (d.rule.key == d.key) /* an exact rule's: now m's copy */
+			m->rule.key = m->key;
 	}
 	return SH_OK;
 }

@@ -138,7 +138,8 @@ struct match_result {
 	struct match_capture cap[MATCH_CAPS];
 	size_t ncap;
 	char names[MATCH_NAMES_MAX];
-	char key[MATCH_KEY_MAX]; /* for a source that copies key, query out */
+	char key[MATCH_KEY_MAX]; /* the exact key looked up; a source may copy
+	                          * the rule's key and query out here */
 };
 
 /*

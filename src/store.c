@@ -1377,7 +1377,8 @@ resolve(struct store *s, const struct match_request *rq, char *url,
 	memcpy(url, m->rule.url, m->rule.ulen);
 	url[m->rule.ulen] = '\0';
 	m->rule.url = url;
-	memcpy(m->key, m->rule.key, m->rule.klen);
+	/* An exact rule's key may be m->key already (match.c built it). */
+	memmove(m->key, m->rule.key, m->rule.klen);
 	m->key[m->rule.klen] = '\0';
 	m->rule.key = m->key;
 	if (m->rule.qlen > 0)
