@@ -172,7 +172,7 @@ nginx_round() {
 	check_exit "$MAP: export --format nginx exits 0" 0 \
 		sherve export --format nginx "$N/sherve-map.conf"
 	expect_file_contains "$MAP: the include names the server snippet" \
-		"$N/sherve-map.conf" 'if ($sherve_status = 301) { return 301 $sherve_location; }'
+		"$N/sherve-map.conf" 'if ($sherve_status = 308) { return 308 $sherve_location; }'
 	hint=$(sed -n 's/^#     \(map_hash_[a-z_]* [0-9]*;\)$/\t\1/p' \
 		"$N/sherve-map.conf")
 	free_port port
