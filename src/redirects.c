@@ -541,7 +541,8 @@ gosherve_line(struct parser *ps, const struct span f[MAX_FIELDS], size_t nf,
 	size_t i = 2;
 	const char *why;
 
-	if (nf < 2 || nf > 4)
+	/* A fourth field is only ever an expiry. */
+	if (nf < 2 || nf > 4 || (nf == 4 && !is_expires(f[3])))
 		return shape;
 	if (span_is(f[1], "404") || span_is(f[1], "410")) {
 		(void)parse_status(f[1], STATUS_GONE, &r->status, &fl);

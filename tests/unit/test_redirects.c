@@ -923,6 +923,43 @@ test_query_conditions(void)
 	}
 }
 
+/* What a gosherve line with too many fields, or a bad third one, is
+ * told: a fourth field is only ever an expiry. */
+static void
+test_gosherve_reasons(void)
+{
+	static const struct {
+		unsigned line;
+		const char *buf, *why; /* NULL why: stored */
+	} grows[] = {
+		{ __LINE__, "a has three fields\n",
+		  "expected 2 fields: alias URL (and an optional STATUS)" },
+		{ __LINE__, "a https://x/ 301 302\n",
+		  "expected 2 fields: alias URL (and an optional STATUS)" },
+		{ __LINE__, "a https://x/ three\n",
+		  "invalid status (301, 302, 303, 307 or 308)" },
+		{ __LINE__, "a https://x/ 301 expires=2030-01-01\n", NULL },
+		{ __LINE__, "a https://x/ expires=2030-01-01\n", NULL },
+	};
+	struct redirect_map m;
+	struct warns w;
+	size_t i;
+
+	for (i = 0; i < NELEM(grows); i++) {
+		memset(&m, 0, sizeof(m));
+		memset(&w, 0, sizeof(w));
+		expect_int(grows[i].line, "parse", SH_OK,
+		           redirects_parse(grows[i].buf, strlen(grows[i].buf),
+		                           &m, collect, &w));
+		expect_int(grows[i].line, grows[i].buf, grows[i].why == NULL,
+		           m.n);
+		if (grows[i].why != NULL)
+			expect_str(grows[i].line, grows[i].buf, grows[i].why,
+			           w.n == 1 ? w.why[0] : "");
+		redirects_free(&m);
+	}
+}
+
 static const struct unit_test redirects_tests[] = {
 	UNIT_TEST(test_rows),
 	UNIT_TEST(test_warn_null),
@@ -934,6 +971,7 @@ static const struct unit_test redirects_tests[] = {
 	UNIT_TEST(test_format_for),
 	UNIT_TEST(test_rule_limits),
 	UNIT_TEST(test_query_conditions),
+	UNIT_TEST(test_gosherve_reasons),
 	UNIT_END,
 };
 
