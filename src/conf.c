@@ -22,6 +22,7 @@
 enum ktype {
 	K_STR,
 	K_HDR,
+	K_HOSTS,
 	K_DIR,
 	K_BASE,
 	K_U64,
@@ -76,7 +77,7 @@ static const struct key keys[] = {
 	  "redirects file format: auto, gosherve or redirects (_redirects)" },
 	{ "forward-query", K_FORWARD, 0, 0, "merge", OFF(forward_query),
 	  "merge the request's query into redirect targets, or drop it" },
-	{ "hostnames", K_STR, 0, 0, "", OFF(hostnames),
+	{ "hostnames", K_HOSTS, 0, 0, "", OFF(hostnames),
 	  "names this site answers to, for chains and loops" },
 	{ "listen", K_STR, 0, 0, "", OFF(listen),
 	  "serve: unix:/path or HOST:PORT (systemd sockets need none)" },
@@ -262,6 +263,47 @@ set_choice(enum ktype t, const char *v, void *slot, const char **why)
 	return *why == NULL ? 0 : -1;
 }
 
+/*
+ * Each name of hostnames is a host name (location_host()), checked as the
+ * value is set so that the error names the file and line it came from.
+ */
+static int
+hostnames_valid(const char *v, char *why, size_t whysz)
+{
+	char h[256];
+	size_t n;
+
+	while (*v != '\0') {
+		v += strspn(v, ", \t");
+		if ((n = strcspn(v, ", \t")) == 0)
+			break;
+		if (location_host(v, n, h, sizeof(h)) < 0) {
+			snprintf(why, whysz, "%.*s: not a host name", (int)n,
+			         v);
+			return -1;
+		}
+		v += n;
+	}
+	return 0;
+}
+
+/* Set a text setting; returns 0, or -1 with *why set. */
+static int
+set_text(struct conf *c, const struct key *k, const char *v, const char **why)
+{
+	static char bad[300]; /* conf_load is single-threaded */
+
+	if (k->type == K_HOSTS && hostnames_valid(v, bad, sizeof(bad)) != 0) {
+		*why = bad;
+		return -1;
+	}
+	if (set_string(c, k, v) != 0) {
+		*why = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
 static int
 key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 {
@@ -279,10 +321,8 @@ key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 	switch (k->type) {
 	case K_STR:
 	case K_HDR:
-	case K_DIR:
-		if (set_string(c, k, v) != 0)
-			*why = "out of memory";
-		break;
+	case K_HOSTS:
+	case K_DIR: return set_text(c, k, v, why);
 	case K_BASE: return set_base(c, k, v, why);
 	case K_U64:
 		if (parse_u64(v, k->min, k->max, &u, why) != 0) {
@@ -755,34 +795,11 @@ nomem:
 	return -1;
 }
 
-/* Each name of hostnames is a host name (location_host()). */
-static int
-hostnames_valid(const char *v, char *err, size_t errsz)
-{
-	char h[256];
-	size_t n;
-
-	while (*v != '\0') {
-		v += strspn(v, ", \t");
-		if ((n = strcspn(v, ", \t")) == 0)
-			break;
-		if (location_host(v, n, h, sizeof(h)) < 0) {
-			snprintf(err, errsz, "hostnames: %.*s: not a host name",
-			         (int)n, v);
-			return -1;
-		}
-		v += n;
-	}
-	return 0;
-}
-
 static int
 conf_validate(struct conf *c, char *err, size_t errsz)
 {
 	struct stat st;
 
-	if (hostnames_valid(c->hostnames, err, errsz) != 0)
-		return -1;
 	if (c->webroot[0] != '\0' &&
 	    (stat(c->webroot, &st) != 0 || !S_ISDIR(st.st_mode))) {
 		snprintf(err, errsz, "webroot: %s: not a directory",
@@ -858,7 +875,8 @@ conf_free(struct conf *c)
 
 	for (i = 0; i < NKEYS; i++) {
 		if (keys[i].type == K_STR || keys[i].type == K_HDR ||
-		    keys[i].type == K_DIR || keys[i].type == K_BASE) {
+		    keys[i].type == K_HOSTS || keys[i].type == K_DIR ||
+		    keys[i].type == K_BASE) {
 			char **slot = (char **)((char *)c + keys[i].off);
 
 			free(*slot);
@@ -883,6 +901,7 @@ key_arg(const struct key *k)
 	case K_STATUS: return "CODE";
 	case K_BOOL: return "yes|no";
 	case K_LEVEL: return "LEVEL";
+	case K_HOSTS: return "NAMES";
 	case K_STR: break;
 	default: return "WORD";
 	}
@@ -894,8 +913,6 @@ key_arg(const struct key *k)
 		return "FILE";
 	if (strcmp(k->name, "listen") == 0)
 		return "ADDR";
-	if (strcmp(k->name, "hostnames") == 0)
-		return "NAMES";
 	return strcmp(k->name, "user") == 0 ? "USER" : "VALUE";
 }
 
