@@ -28,7 +28,10 @@ refreshes_per_load=5
 hot_refresh() { # state-dir map-file -> prints seconds, or fails
 	local t0
 	t0=$(date +%s.%N)
-	if env SHERVE_STATE_DIR="$1" SHERVE_REDIRECTS_URL="file://$2" \
+	# As the pool's user: the pool serves from this store (start_sherve_pool).
+	mkdir -p "$1"
+	[ "$(id -u)" != 0 ] || chown www-data: "$1"
+	if as_pool_user env SHERVE_STATE_DIR="$1" SHERVE_REDIRECTS_URL="file://$2" \
 		SHERVE_MAX_SHRINK=100 SHERVE_MAX_BODY=67108864 \
 		SHERVE_LOG_LEVEL=warn nice -n "${hot_nice:-0}" "$sherve" \
 		refresh --force \
@@ -56,16 +59,20 @@ hotpath() {
 	rm -rf "$work/hot-fresh"
 
 	# b. The pool on a store holding map a, nginx in front.
-	if ! hot_refresh "$st" "$big/redirects-big-a.txt" >/dev/null; then
+	# One URL for the pool's store, as in production (a store refuses a
+	# second redirects-url): live.txt, which holds map a or map b.
+	cp "$big/redirects-big-a.txt" "$big/live.txt"
+	if ! hot_refresh "$st" "$big/live.txt" >/dev/null; then
 		echo "hotpath: could not fill $st; skipped" >&2
 		return 0
 	fi
 	port=$(free_port)
 	sock=$work/pool-hot.sock
-	# Its redirects-url is map a too, so even a miss refresh (there should
-	# be none: every path is an alias) could not swap in the small map.
+	# Its redirects-url is live.txt too, so even a miss refresh (there
+	# should be none: every path is an alias) fetches a big map, never the
+	# bench's small one.
 	if ! start_sherve_pool "$sock" SHERVE_STATE_DIR="$st" \
-		SHERVE_REDIRECTS_URL="file://$big/redirects-big-a.txt"; then
+		SHERVE_REDIRECTS_URL="file://$big/live.txt"; then
 		echo "hotpath: sherve serve did not start; skipped" >&2
 		return 0
 	fi
@@ -102,7 +109,9 @@ hotpath() {
 			if [ "$map" = a ]; then map=b; else map=a; fi
 			# At the priority sherve gives its own scheduled
 			# refreshes (nice 19), as the timer would run it.
-			t=$(hot_nice=19 hot_refresh "$st" "$big/redirects-big-$map.txt") || t=failed
+			cp "$big/redirects-big-$map.txt" "$big/live.tmp"
+			mv "$big/live.tmp" "$big/live.txt"
+			t=$(hot_nice=19 hot_refresh "$st" "$big/live.txt") || t=failed
 			printf 'hotpath\trefresh-load\t%s\n' "$t" >>"$results"
 			n=$((n + 1))
 		done

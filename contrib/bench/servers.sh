@@ -20,9 +20,13 @@
 # (contrib/lighttpd/sherve-xsendfile.conf, contrib/apache/...), so they
 # measure what ships.
 
-nginx_conf() { # port extra-http extra-server location-body
+# nginx_main PORT HTTP-BODY: nginx's main config under $work/nginx-PORT
+# around HTTP-BODY (the part inside http { }), started in the foreground.
+nginx_main() {
 	mkdir -p "$work/nginx-$1"
+	chmod 755 "$work"
 	cat >"$work/nginx-$1/nginx.conf" <<CONF
+$([ "$(id -u)" != 0 ] || echo "user www-data;")
 worker_processes 2;
 pid $work/nginx-$1/nginx.pid;
 error_log $work/nginx-$1/error.log;
@@ -39,16 +43,20 @@ http {
     uwsgi_temp_path $work/nginx-$1/uwsgi;
     scgi_temp_path $work/nginx-$1/scgi;
     $2
+}
+CONF
+	nginx -c "$work/nginx-$1/nginx.conf" -p "$work/nginx-$1" &
+	pids+=($!)
+}
+
+nginx_conf() { # port extra-http extra-server location-body
+	nginx_main "$1" "$2
     server {
         listen 127.0.0.1:$1;
         root $www;
         $3
         location / { $4 }
-    }
-}
-CONF
-	nginx -c "$work/nginx-$1/nginx.conf" -p "$work/nginx-$1" &
-	pids+=($!)
+    }"
 }
 
 FCGI_PARAMS='fastcgi_param REQUEST_METHOD $request_method;
@@ -70,16 +78,37 @@ start_nginx-direct() {
 		'if ($redir) { return 301 $redir; } try_files $uri $uri/index.html =404;'
 }
 
-start_sherve_pool() { # socket [env...]
-	local sock=$1
+# start_sherve_pool SOCKET [NAME=VALUE...]: a `sherve serve` pool on the
+# unix SOCKET with the extra settings. Its socket is 0660: run as root, the
+# pool runs as www-data (--user), whose group the web servers' workers
+# have (apache_head's User, nginx_main's user), on a state dir of its own
+# that www-data owns (the shared one may hold root's files).
+start_sherve_pool() {
+	local sock=$1 st=${1%.sock}.state i
 	shift
+	mkdir -p "$st"
+	set -- SHERVE_STATE_DIR="$st" "$@"
+	if [ "$(id -u)" = 0 ]; then
+		chmod 755 "$work"
+		chown www-data: "$st"
+		set -- "$@" SHERVE_USER=www-data
+	fi
 	env "$@" "$resp" serve --listen "unix:$sock" \
 		--workers "${POOL_WORKERS:-2}" \
 		2>>"$work/sherve-pool.log" &
 	pids+=($!)
-	local i
 	for i in $(seq 50); do [ -S "$sock" ] && return 0; sleep 0.1; done
 	return 1
+}
+
+# as_pool_user COMMAND...: COMMAND as the pool's user (www-data when run
+# as root), so that what it writes in a pool's store stays the pool's.
+as_pool_user() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid=www-data --regid=www-data --init-groups "$@"
+	else
+		"$@"
+	fi
 }
 
 # As contrib/nginx/sherve.conf: kept FastCGI connections (keepalive).
@@ -282,8 +311,12 @@ start_sherve-apache-xsendfile() {
 		"$d/sherve-site.conf" PORT="$1" SHERVE_BIN="$resp" \
 		WEBROOT="$www" REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
 		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" BASE_PATH=/ || return 1
-	sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \
-		"$d/sherve-site.conf"
+	# mod_fcgid passes sherve no environment: run's settings go in here.
+	case " ${mods[*]} " in *" fcgid "*)
+		sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \
+			"$d/sherve-site.conf"
+		;;
+	esac
 	{
 		apache_head "$d" "$1" server-error.log authz_host fcgid xsendfile
 		printf 'Include "%s/sherve-site.conf"\n' "$d"
@@ -312,4 +345,80 @@ start_sherve-apache-proxy() {
 	} >"$d/httpd.conf"
 	apache2 -f "$d/httpd.conf" -DFOREGROUND &
 	pids+=($!)
+}
+
+# The files-first recipes as shipped: the web server sends the files of
+# the webroot itself and passes the rest (aliases, misses) to sherve.
+# Each is compared with the same server serving directly; none has a
+# floor row (the floor would only answer the aliases, as sherve does).
+# contrib/nginx/sherve-static.conf, in front of a pool as sherve-nginx.
+start_sherve-nginx-static() {
+	local d=$work/nginx-$1
+	mkdir -p "$d"
+	start_sherve_pool "$work/pool-$1.sock" || return 1
+	"$top/contrib/render" "$top/contrib/nginx/sherve-static.conf" \
+		"$d/site.conf" PORT="$1" SOCKET="$work/pool-$1.sock" \
+		WEBROOT="$www" || return 1
+	nginx_main "$1" "include $d/site.conf;"
+}
+
+# contrib/lighttpd/sherve-static.conf and its sherve-static.lua (needs
+# mod_magnet: lighttpd-modules-lua); run's SHERVE_* reach sherve through
+# lighttpd's environment, as for sherve-lighttpd-xsendfile.
+start_sherve-lighttpd-static() {
+	local d=$work/lighttpd-$1
+	[ -e /usr/lib/lighttpd/mod_magnet.so ] || return 1
+	mkdir -p "$d/htdocs"
+	cp "$top/contrib/lighttpd/sherve-static.lua" "$d/"
+	"$top/contrib/render" "$top/contrib/lighttpd/sherve-static.conf" \
+		"$d/lighttpd.conf" PORT="$1" SHERVE_BIN="$resp" WEBROOT="$www" \
+		REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
+		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" MAX_PROCS=2 || return 1
+	lighttpd -D -f "$d/lighttpd.conf" &
+	pids+=($!)
+}
+
+# apache_site PORT TEMPLATE MODULE... -- NAME=VALUE...: Apache with the
+# named modules, mod_mime's types as in apache-direct, and TEMPLATE
+# rendered with the NAME=VALUE pairs (PORT and RUNDIR added) as its site.
+apache_site() {
+	local port=$1 tpl=$2 d=$work/apache-$1 mods=() m=/usr/lib/apache2/modules mod
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do mods+=("$1"); shift; done
+	shift
+	for mod in "${mods[@]}"; do [ -e "$m/mod_$mod.so" ] || return 1; done
+	mkdir -p "$d/htdocs" "$d/fcgid"
+	"$top/contrib/render" "$tpl" "$d/sherve-site.conf" PORT="$port" \
+		RUNDIR="$d" "$@" || return 1
+	# mod_fcgid passes sherve no environment: run's settings go in here.
+	case " ${mods[*]} " in *" fcgid "*)
+		sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \
+			"$d/sherve-site.conf"
+		;;
+	esac
+	{
+		apache_head "$d" "$port" server-error.log "${mods[@]}"
+		echo "TypesConfig /etc/mime.types"
+		printf 'Include "%s/sherve-site.conf"\n' "$d"
+	} >"$d/httpd.conf"
+	apache2 -f "$d/httpd.conf" -DFOREGROUND &
+	pids+=($!)
+}
+
+# contrib/apache/sherve-static.conf: mod_fcgid runs sherve.
+start_sherve-apache-static() {
+	apache_site "$1" "$top/contrib/apache/sherve-static.conf" \
+		authz_host fcgid rewrite headers mime dir -- \
+		SHERVE_BIN="$resp" WEBROOT="$www" \
+		REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
+		STATE_DIR="$SHERVE_STATE_DIR"
+}
+
+# contrib/apache/sherve-proxy-fcgi-static.conf, in front of a pool as
+# sherve-apache-proxy.
+start_sherve-apache-proxy-static() {
+	start_sherve_pool "$work/pool-$1.sock" || return 1
+	apache_site "$1" "$top/contrib/apache/sherve-proxy-fcgi-static.conf" \
+		authz_host proxy proxy_fcgi rewrite headers mime dir -- \
+		SOCKET="$work/pool-$1.sock" WEBROOT="$www"
 }
