@@ -26,7 +26,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define UNIT_MSG_MAX 1024
 
@@ -252,6 +254,44 @@ static inline int
 unit_rmtree(const char *dir)
 {
 	return nftw(dir, unit_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * Run fn(ctx) with stdout (fd 1 and the stdio stream) going to a file;
+ * its text is returned in *out (malloc'd, NUL-terminated, NULL on a
+ * failure of the capture itself). Returns fn's value.
+ */
+static inline int
+unit_capture(int (*fn)(void *), void *ctx, char **out)
+{
+	FILE *tmp = tmpfile();
+	int saved = -1, rc;
+	long n;
+
+	*out = NULL;
+	fflush(stdout);
+	if (tmp == NULL || (saved = dup(1)) < 0 || dup2(fileno(tmp), 1) < 0) {
+		if (saved >= 0)
+			close(saved);
+		if (tmp != NULL)
+			fclose(tmp);
+		return fn(ctx);
+	}
+	rc = fn(ctx);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	if ((n = ftell(tmp)) >= 0 && (*out = malloc((size_t)n + 1)) != NULL) {
+		rewind(tmp);
+		if (fread(*out, 1, (size_t)n, tmp) != (size_t)n) {
+			free(*out);
+			*out = NULL;
+		} else {
+			(*out)[n] = '\0';
+		}
+	}
+	fclose(tmp);
+	return rc;
 }
 
 #endif
