@@ -19,17 +19,6 @@ static char dir[] = "/tmp/sherve-check.XXXXXX";
 static char www[64], state[64];
 
 static int
-put_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
-static int
 suite_init(void)
 {
 	char path[128];
@@ -41,7 +30,7 @@ suite_init(void)
 	snprintf(path, sizeof(path), "%s/style.css", www);
 	if (mkdir(www, 0700) != 0 || mkdir(state, 0700) != 0)
 		return -1;
-	return put_file(path, "body {}\n");
+	return unit_write_file(path, "body {}\n");
 }
 
 static int

@@ -17,17 +17,6 @@ static char dir[] = "/tmp/sherve-cli.XXXXXX";
 static char state[64], map[64], bad[64];
 
 static int
-put_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
-static int
 suite_init(void)
 {
 	if (mkdtemp(dir) == NULL)
@@ -35,13 +24,14 @@ suite_init(void)
 	snprintf(state, sizeof(state), "%s/state", dir);
 	snprintf(map, sizeof(map), "%s/map.txt", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.txt", dir);
-	if (put_file(map, "foo https://example.com/foo\n"
-	                  "docs/* https://docs.example.com/:splat 308\n"
-	                  "gone https://example.com/g 302 "
-	                  "expires=2000-01-01\n"
-	                  "@host a.example\n"
-	                  "foo https://a.example.net/foo\n") != 0 ||
-	    put_file(bad, "foo https://example.com/foo\nnot a valid line\n"))
+	if (unit_write_file(map, "foo https://example.com/foo\n"
+	                         "docs/* https://docs.example.com/:splat 308\n"
+	                         "gone https://example.com/g 302 "
+	                         "expires=2000-01-01\n"
+	                         "@host a.example\n"
+	                         "foo https://a.example.net/foo\n") != 0 ||
+	    unit_write_file(bad,
+	                    "foo https://example.com/foo\nnot a valid line\n"))
 		return -1;
 	return 0;
 }

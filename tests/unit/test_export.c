@@ -38,35 +38,57 @@ struct out {
 };
 
 /*
- * Store map (a "_redirects" file when redirects is set) in a new state
- * directory and export it in format f. Returns export_write's code, or
- * -1 when the fixture could not be set up.
+ * A new state directory's store holding map (a "_redirects" file when
+ * redirects is set). Returns it, or NULL.
  */
-static int
-export_map(const char *map, int redirects, enum export_format f,
-           enum forward_query fq, struct out *o)
+static struct store *
+stored(const char *map, int redirects)
 {
 	static unsigned n;
 	struct redirects_opts po = { 0 };
 	struct redirect_map m;
-	struct conf c;
 	struct store *s = NULL;
 	char state[96], err[256];
-	FILE *out = NULL, *mf = NULL;
-	int rc = -1;
 
-	memset(o, 0, sizeof(*o));
 	memset(&m, 0, sizeof(m));
-	memset(&c, 0, sizeof(c));
-	c.redirect_status = 301;
-	c.forward_query = fq;
 	po.format = redirects ? REDIRECTS_NETLIFY : REDIRECTS_GOSHERVE;
 	snprintf(state, sizeof(state), "%s/%u", dir, n++);
 	if (store_open(state, &s, err, sizeof(err)) != SH_OK ||
 	    redirects_parse_opts(map, strlen(map), &po, &m, NULL, NULL) !=
 	            SH_OK ||
-	    store_replace(s, &m, NULL, 0) != SH_OK ||
-	    (out = open_memstream(&o->text, &o->tlen)) == NULL ||
+	    store_replace(s, &m, NULL, 0) != SH_OK) {
+		store_close(s);
+		s = NULL;
+	}
+	redirects_free(&m);
+	return s;
+}
+
+/* The settings export reads: redirect-status 301, forward-query fq. */
+static void
+settings(struct conf *c, enum forward_query fq)
+{
+	memset(c, 0, sizeof(*c));
+	c->redirect_status = 301;
+	c->forward_query = fq;
+}
+
+/*
+ * Store map (see stored()) and export it in format f. Returns
+ * export_write's code, or -1 when the fixture could not be set up.
+ */
+static int
+export_map(const char *map, int redirects, enum export_format f,
+           enum forward_query fq, struct out *o)
+{
+	struct store *s = stored(map, redirects);
+	struct conf c;
+	FILE *out = NULL, *mf = NULL;
+	int rc = -1;
+
+	memset(o, 0, sizeof(*o));
+	settings(&c, fq);
+	if (s == NULL || (out = open_memstream(&o->text, &o->tlen)) == NULL ||
 	    (mf = open_memstream(&o->map, &o->mlen)) == NULL)
 		goto out;
 	rc = export_write(s, &c, f, out, mf, "/etc/sherve/map.txt");
@@ -75,7 +97,6 @@ out:
 		fclose(out);
 	if (mf != NULL)
 		fclose(mf);
-	redirects_free(&m);
 	store_close(s);
 	return rc;
 }
@@ -463,22 +484,12 @@ test_write_error(void)
 {
 	static const enum export_format f[] = { EXPORT_NGINX, EXPORT_APACHE,
 		                                EXPORT_REDIRECTS };
-	struct redirect_map m;
-	struct store *s = NULL;
+	struct store *s = stored("a https://x.example/\n", 0);
 	struct conf c;
-	char state[96], err[256];
 	size_t i;
 
-	memset(&m, 0, sizeof(m));
-	memset(&c, 0, sizeof(c));
-	c.redirect_status = 301;
-	snprintf(state, sizeof(state), "%s/full", dir);
-	require_true(__LINE__, "a store",
-	             store_open(state, &s, err, sizeof(err)) == SH_OK);
-	require_true(__LINE__, "a map",
-	             redirects_parse("a https://x.example/\n", 21, &m, NULL,
-	                             NULL) == SH_OK &&
-	                     store_replace(s, &m, NULL, 0) == SH_OK);
+	settings(&c, FORWARD_MERGE);
+	require_true(__LINE__, "a store with a map", s != NULL);
 	for (i = 0; i < NELEM(f); i++) {
 		FILE *full = fopen("/dev/full", "w");
 
@@ -488,7 +499,6 @@ test_write_error(void)
 		           export_write(s, &c, f[i], full, full, "/x"));
 		fclose(full);
 	}
-	redirects_free(&m);
 	store_close(s);
 }
 

@@ -256,6 +256,21 @@ unit_rmtree(const char *dir)
 	return nftw(dir, unit_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Write text to path (created or truncated). Returns 0, or -1. */
+static inline int
+unit_write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	int rc;
+
+	if (fp == NULL)
+		return -1;
+	rc = fputs(text, fp) < 0 ? -1 : 0;
+	if (fclose(fp) != 0)
+		rc = -1;
+	return rc;
+}
+
 /*
  * Run fn(ctx) with stdout (fd 1 and the stdio stream) going to a file;
  * its text is returned in *out (malloc'd, NUL-terminated, NULL on a
