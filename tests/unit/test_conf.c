@@ -25,20 +25,6 @@ static char cfg[256];     /* the config file the tests write */
 static char cfg2[256];    /* a second one */
 static char regular[256]; /* a regular file, not a directory */
 
-static int
-write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-	int rc;
-
-	if (fp == NULL)
-		return -1;
-	rc = fputs(text, fp) < 0 ? -1 : 0;
-	if (fclose(fp) != 0)
-		rc = -1;
-	return rc;
-}
-
 /* Unset every SHERVE_* variable so the caller's setup cannot leak in. */
 static void
 clear_env(void)
@@ -72,7 +58,7 @@ suite_init(void)
 	snprintf(cfg2, sizeof(cfg2), "%s/other.conf", tmpdir);
 	snprintf(regular, sizeof(regular), "%s/regular", tmpdir);
 	clear_env();
-	return write_file(regular, "x\n");
+	return unit_write_file(regular, "x\n");
 }
 
 static int
@@ -102,7 +88,7 @@ load(struct conf *c, const char *text, const char *const *args, char *err,
 	argv[argc++] = (char *)"test";
 	argv[argc++] = (char *)"--config";
 	if (text != NULL) {
-		if (write_file(cfg, text) != 0)
+		if (unit_write_file(cfg, text) != 0)
 			return -1;
 		argv[argc++] = cfg;
 	} else {
@@ -1126,9 +1112,9 @@ test_config_env(void)
 	char err[256];
 
 	require_true(__LINE__, "write",
-	             write_file(cfg, "max-shrink = 7\n") == 0);
+	             unit_write_file(cfg, "max-shrink = 7\n") == 0);
 	require_true(__LINE__, "write",
-	             write_file(cfg2, "max-shrink = 8\n") == 0);
+	             unit_write_file(cfg2, "max-shrink = 8\n") == 0);
 	/* SHERVE_CONFIG names the file when --config does not. */
 	setenv("SHERVE_CONFIG", cfg, 1);
 	if (expect_int(__LINE__, "SHERVE_CONFIG", SH_OK,
