@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "fixture.h"
 #include "redirects.h"
 #include "store.h"
 #include "util.h"
@@ -167,26 +168,17 @@ test_diff(void)
 	        "(@host h.example)\n"
 	        "+ d https://x.example/t-d 307\n"
 	        "diff against the stored map: 1 added, 1 removed, 2 changed\n";
-	struct redirect_map m;
-	struct store *s = NULL;
+	struct store *s = fixture_store(state, stored, 0);
 	struct conf c;
-	char err[256], *out = NULL;
-	struct call k = { &c, NULL, file };
+	char *out = NULL;
+	struct call k = { &c, s, file };
 
-	memset(&m, 0, sizeof(m));
+	require_true(__LINE__, "a stored map", s != NULL);
 	require_true(__LINE__, "conf_load", load(&c, NULL) == 0);
-	require_true(__LINE__, "a store",
-	             store_open(state, &s, err, sizeof(err)) == SH_OK);
-	require_true(__LINE__, "a stored map",
-	             redirects_parse(stored, strlen(stored), &m, NULL, NULL) ==
-	                             SH_OK &&
-	                     store_replace(s, &m, NULL, 0) == SH_OK);
-	k.s = s;
 	expect_int(__LINE__, "a valid file", 0,
 	           unit_capture(call_check, &k, &out));
 	expect_str(__LINE__, "the lint and the diff", want, out);
 	free(out);
-	redirects_free(&m);
 	store_close(s);
 	conf_free(&c);
 }

@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "export.h"
+#include "fixture.h"
 #include "redirects.h"
 #include "store.h"
 #include "util.h"
@@ -37,31 +38,15 @@ struct out {
 	size_t tlen, mlen;
 };
 
-/*
- * A new state directory's store holding map (a "_redirects" file when
- * redirects is set). Returns it, or NULL.
- */
+/* A new state directory's store holding map (fixture_store()). */
 static struct store *
 stored(const char *map, int redirects)
 {
 	static unsigned n;
-	struct redirects_opts po = { 0 };
-	struct redirect_map m;
-	struct store *s = NULL;
-	char state[96], err[256];
+	char state[96];
 
-	memset(&m, 0, sizeof(m));
-	po.format = redirects ? REDIRECTS_NETLIFY : REDIRECTS_GOSHERVE;
 	snprintf(state, sizeof(state), "%s/%u", dir, n++);
-	if (store_open(state, &s, err, sizeof(err)) != SH_OK ||
-	    redirects_parse_opts(map, strlen(map), &po, &m, NULL, NULL) !=
-	            SH_OK ||
-	    store_replace(s, &m, NULL, 0) != SH_OK) {
-		store_close(s);
-		s = NULL;
-	}
-	redirects_free(&m);
-	return s;
+	return fixture_store(state, map, redirects);
 }
 
 /* The settings export reads: redirect-status 301, forward-query fq. */

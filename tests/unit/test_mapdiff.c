@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 
+#include "fixture.h"
 #include "mapdiff.h"
 #include "redirects.h"
 #include "store.h"
@@ -28,35 +29,21 @@ suite_cleanup(void)
 	return unit_rmtree(dir);
 }
 
-static int
-parse(const char *text, int redirects, struct redirect_map *m)
-{
-	struct redirects_opts o = { 0 };
-
-	memset(m, 0, sizeof(*m));
-	o.format = redirects ? REDIRECTS_NETLIFY : REDIRECTS_GOSHERVE;
-	return redirects_parse_opts(text, strlen(text), &o, m, NULL, NULL);
-}
-
 /* The diff of new against old (stored first), or NULL. */
 static char *
 diff(const char *old, const char *new, int redirects)
 {
 	static unsigned n;
 	struct redirect_map m;
-	struct store *s = NULL;
-	char state[96], err[256], *text = NULL;
+	struct store *s;
+	char state[96], *text = NULL;
 	size_t len;
 	FILE *out;
-	int ok;
 
 	snprintf(state, sizeof(state), "%s/%u", dir, n++);
-	if (store_open(state, &s, err, sizeof(err)) != SH_OK)
+	if ((s = fixture_store(state, old, redirects)) == NULL)
 		return NULL;
-	ok = parse(old, redirects, &m) == SH_OK &&
-	     store_replace(s, &m, NULL, 0) == SH_OK;
-	redirects_free(&m);
-	if (ok && parse(new, redirects, &m) == SH_OK &&
+	if (fixture_parse(new, redirects, &m) == SH_OK &&
 	    (out = open_memstream(&text, &len)) != NULL) {
 		mapdiff_print(out, s, &m);
 		fclose(out);
