@@ -77,21 +77,44 @@ listing_free(struct listing *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* 1 if byte c of a from path is written percent-encoded: as itself, it
+ * would not read back (or reach sherve) as c. */
+static int
+path_encoded(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f || c == '%' || c == '#' || c == '?';
+}
+
 int
 listing_unreachable(const struct listing_rule *r)
 {
-	char uri[REDIRECT_ALIAS_MAX + 3], rel[REDIRECT_ALIAS_MAX + 3];
-	size_t n = strlen(r->alias);
+	char uri[3 * REDIRECT_ALIAS_MAX + 2], rel[REDIRECT_ALIAS_MAX + 3];
+	size_t n = strlen(r->alias), i, o = 0;
 	int slash;
 
 	if (r->kind == REDIRECT_PATTERN || strcmp(r->alias, "/") == 0)
 		return 0;
 	if (n > 1 && r->alias[n - 1] == '/')
 		n--; /* a Cloudflare key */
-	if (strchr(r->alias, '\\') != NULL || match_reserved(r->alias, n))
+	if (n > REDIRECT_ALIAS_MAX || strchr(r->alias, '\\') != NULL ||
+	    match_reserved(r->alias, n))
 		return 1;
-	/* A request never names what normalising would change. */
-	snprintf(uri, sizeof(uri), "/%.*s", (int)n, r->alias);
+	/*
+	 * A request never names what normalising would change. It names
+	 * the alias as a client sends it: "100%" as /100%25, "q?" as
+	 * /q%3F (which reach the rule), not as the raw bytes.
+	 */
+	uri[o++] = '/';
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)r->alias[i];
+
+		if (path_encoded(c))
+			o += (size_t)snprintf(uri + o, sizeof(uri) - o,
+			                      "%%%02X", c);
+		else
+			uri[o++] = (char)c;
+	}
+	uri[o] = '\0';
 	return path_normalise(uri, "", rel, sizeof(rel), &slash) != PATH_OK ||
 	       strlen(rel) != n || memcmp(rel, r->alias, n) != 0;
 }
@@ -161,7 +184,7 @@ put_path(FILE *fp, const char *s)
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c <= 0x20 || c >= 0x7f || c == '%' || c == '#' || c == '?')
+		if (path_encoded(c))
 			fprintf(fp, "%%%02X", c);
 		else
 			fputc(c, fp);
