@@ -44,37 +44,24 @@ EOF
 check_exit "sherve refresh loads the map" 0 "$SHERVE_BIN" \
 	--config "$RUN/sherve.conf" refresh
 
-start_lighttpd() {
-	for _ in 1 2 3; do
-		PORT=$(free_port)
-		B=http://127.0.0.1:$PORT
-		cat >"$RUN/lighttpd.conf" <<EOF
+# lighttpd with mod_cgi running sherve.cgi for /go: a config of its own,
+# started by start_lighttpd like every other.
+cat >"$T_TMP/cgi-lighttpd.conf" <<'EOF'
 server.modules = ( "mod_rewrite", "mod_setenv", "mod_cgi" )
 server.bind          = "127.0.0.1"
-server.port          = $PORT
-server.pid-file      = "$RUN/lighttpd.pid"
-server.errorlog      = "$RUN/error.log"
-server.breakagelog   = "$RUN/sherve.log"
-server.document-root = "$DOCROOT"
+server.port          = @PORT@
+server.pid-file      = "@RUNDIR@/lighttpd.pid"
+server.errorlog      = "@RUNDIR@/error.log"
+server.breakagelog   = "@RUNDIR@/sherve.log"
+server.document-root = "@RUNDIR@/htdocs"
 server.max-connections = 256
-url.rewrite-once = ( "^/go(/.*)?\$" => "/sherve.cgi\$1" )
+url.rewrite-once = ( "^/go(/.*)?$" => "/sherve.cgi$1" )
 cgi.assign = ( ".cgi" => "" )
-setenv.add-environment = ( "SHERVE_CONFIG" => "$RUN/sherve.conf" )
+setenv.add-environment = ( "SHERVE_CONFIG" => "@RUNDIR@/sherve.conf" )
 EOF
-		"$LIGHTTPD" -tt -f "$RUN/lighttpd.conf" >"$RUN/syntax.log" 2>&1 ||
-			hard_error "lighttpd -tt: $(cat "$RUN/syntax.log")"
-		: >"$RUN/error.log"
-		start_bg "$RUN/stderr.log" "$LIGHTTPD" -D -f "$RUN/lighttpd.conf"
-		L_PID=$BG_PID
-		log_file "$RUN/error.log"
-		log_file "$RUN/sherve.log"
-		wait_http "$B/go/" "$L_PID" 100 && return 0
-		stop_pid "$L_PID"
-		grep -q 'in use' "$RUN/error.log" "$RUN/stderr.log" || break
-	done
-	hard_error "lighttpd does not start: $(cat "$RUN/stderr.log" "$RUN/error.log")"
-}
-start_lighttpd
+TEMPLATE=$T_TMP/cgi-lighttpd.conf L_WAIT=/go/ start_lighttpd cgi \
+	RUNDIR="$RUN" STATE_DIR="$STATE" ||
+	hard_error "lighttpd does not start"
 note "lighttpd (pid $L_PID) on $B, sherve.cgi in $DOCROOT"
 
 http "$B/go/foo"

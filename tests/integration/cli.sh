@@ -173,12 +173,7 @@ check_exit "re-import map1" 0 sherve import --force "$T_TMP/map1.txt"
 # ---------------------------------------------------------------- http upstream
 
 cp "$T_TMP/map2.txt" "$T_TMP/served.txt"
-start_bg "$T_TMP/upstream.out" python3 "$T_LIB_DIR/upstream.py" \
-	--file "$T_TMP/served.txt" --port-file "$T_TMP/upstream.port" \
-	--mode-file "$T_TMP/upstream.mode" --log "$T_TMP/upstream.log" \
-	--slow-seconds 20 --huge-bytes 3000000
-wait_file "$T_TMP/upstream.port" 100 || hard_error "the fake upstream did not start"
-UP=http://127.0.0.1:$(cat "$T_TMP/upstream.port")
+start_upstream "$T_TMP/served.txt" --slow-seconds 20 --huge-bytes 3000000
 URL=$UP/redirects.txt
 note "fake upstream on $UP"
 up() {

@@ -112,24 +112,16 @@ compare() {
 	fi
 }
 
-# start_sherve MAPFILE [NAME=VALUE...]: lighttpd with sherve serving
+# serve_map MAPFILE [NAME=VALUE...]: lighttpd with sherve serving
 # MAPFILE, state in $W/state; sets S (its base URL) and SPID.
-start_sherve() {
-	local map=$1 port
+serve_map() {
+	local map=$1
 	shift
-	free_port port
-	mkdir -p "$W/sherve" "$W/state"
-	render_lighttpd "$TEMPLATE" "$W/sherve/lighttpd.conf" "$@" \
-		PORT="$port" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$W/sherve" \
-		MAX_PROCS=1 BASE_PATH=/ WEBROOT= STATE_DIR="$W/state" \
-		REDIRECTS_URL="file://$map" ||
-		hard_error "cannot render $TEMPLATE"
-	start_bg "$W/sherve/stderr.log" "$LIGHTTPD" -D -f "$W/sherve/lighttpd.conf"
-	SPID=$BG_PID
-	log_file "$W/sherve/error.log"
-	S=http://127.0.0.1:$port
-	wait_http "$S/" "$SPID" 100 ||
+	start_lighttpd sherve "$@" RUNDIR="$W/sherve" MAX_PROCS=1 WEBROOT= \
+		STATE_DIR="$W/state" REDIRECTS_URL="file://$map" ||
 		hard_error "$MAP: lighttpd with sherve did not start"
+	SPID=$L_PID
+	S=$B
 }
 
 # sherve ARG...: the CLI on the current map's store and settings.
@@ -477,7 +469,7 @@ PATHS=(/gh /gh/ /temp /see /keep /perm /docs /docs/ /docs/a/b /docs/api
 	'/docs/.x' '/docs/%2ex' '/g%68' '/docs/a%01b')
 LEFT=()
 SHERVE_OPTS=(--allow-relative-targets yes)
-start_sherve "$W/map.txt" ENV_SHERVE_ALLOW_RELATIVE_TARGETS=yes
+serve_map "$W/map.txt" ENV_SHERVE_ALLOW_RELATIVE_TARGETS=yes
 expect_eq "sherve serves the map" "$(answer "$S" /docs/a "")" \
 	"301 https://new.example/docs/a"
 nginx_round
@@ -547,7 +539,7 @@ PATHS=(/home /home/ /blog/2024/hello /blog/2024/hello/ /blog/2024
 	/robots.txt /later /spa/x '/search?q=1' /search)
 LEFT=(/later /spa/x '/search?q=1' /search)
 SHERVE_OPTS=(--webroot "$W/www")
-start_sherve "$W/_redirects" WEBROOT="$W/www"
+serve_map "$W/_redirects" WEBROOT="$W/www"
 expect_eq "$MAP: sherve serves the map" "$(answer "$S" /blog/2024/hello "")" \
 	"301 https://blog.example/2024/hello"
 nginx_round
@@ -586,7 +578,7 @@ PATHS=(/home /home/ /docs /docs/ /blog/a /blog/a/ /news /news/ /news/x/y/
 	'/news/x?a=1' '/home?a=1' /to-home /zzz /zzz/ /bl%6fg/a '/x/../home')
 LEFT=()
 SHERVE_OPTS=(--redirects-dialect cloudflare)
-start_sherve "$W/_redirects" ENV_SHERVE_REDIRECTS_DIALECT=cloudflare
+serve_map "$W/_redirects" ENV_SHERVE_REDIRECTS_DIALECT=cloudflare
 expect_eq "$MAP: sherve serves the map" "$(answer "$S" /blog/a "")" \
 	"302 https://blog.example/a"
 nginx_round

@@ -115,35 +115,22 @@ if ! lighttpd_path >/dev/null; then
 	finish
 fi
 
-start_bg "$T_TMP/up.out" python3 "$T_LIB_DIR/upstream.py" --file "$MAP" \
-	--port-file "$T_TMP/up.port" --log "$T_TMP/up.log"
-wait_file "$T_TMP/up.port" 100 || hard_error "upstream.py did not start"
-URL=http://127.0.0.1:$(cat "$T_TMP/up.port")/redirects.txt
+start_upstream --name up "$MAP"
+URL=$UP/redirects.txt
 # start_site NAME INTERVAL: lighttpd on a fresh state dir (filled by one
 # refresh first), refresh-interval INTERVAL. Sets ST, L_RUN, L_PID, B.
 start_site() {
 	local name=$1 interval=$2
 	ST=$T_TMP/state-$name
-	L_RUN=$T_TMP/run-$name
 	mkdir -p "$ST"
 	check_exit "[$name] the first refresh stores the map" 0 sv refresh
-	lighttpd_site "$L_RUN" - ENV_SHERVE_REFRESH_INTERVAL="$interval" \
+	start_lighttpd "$name" ENV_SHERVE_REFRESH_INTERVAL="$interval" \
 		ENV_SHERVE_MISS_REFRESH_INTERVAL=1 ENV_SHERVE_LOG_LEVEL=warn \
-		MAX_PROCS=2 BASE_PATH=/ WEBROOT="$W" STATE_DIR="$ST" \
-		REDIRECTS_URL="$URL" ||
-		hard_error "lighttpd did not start: $(cat "$L_RUN/stderr.log")"
+		STATE_DIR="$ST" REDIRECTS_URL="$URL" ||
+		hard_error "lighttpd did not start"
 }
 sv() {
 	"$SHERVE_BIN" --state-dir "$ST" --redirects-url "$URL" "$@"
-}
-
-# sherve_pids: the sherve processes lighttpd runs, sorted.
-sherve_pids() {
-	local c exe
-	exe=$(readlink -f "$SHERVE_BIN")
-	for c in $(children_of "$L_PID"); do
-		[ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$exe" ] && echo "$c"
-	done | sort -n
 }
 
 # probe SECONDS LOG: requests until the site is whole again (once a damage
@@ -231,7 +218,7 @@ damage_round() {
 		# Warm: every worker maps the file and has read its pages.
 		for i in 1 2 3 4; do http "$B/t1500"; done
 		expect_status "[$name:$kind] /t1500 is 301 before" 301
-		before=$(sherve_pids)
+		before=$(sherve_procs "$L_PID" | sort -n)
 		expect_eq "[$name:$kind] lighttpd runs 2 sherve processes" \
 			"$(printf '%s\n' "$before" | grep -c .)" 2
 		log=$L_RUN/sherve.log
@@ -262,7 +249,7 @@ damage_round() {
 				"$line; $(grep -v '"info"' "$log" | tail -n 3)"
 		fi
 		expect_eq "[$name:$kind] no sherve process died (same PIDs)" \
-			"$(sherve_pids)" "$before"
+			"$(sherve_procs "$L_PID" | sort -n)" "$before"
 		expect_file_contains "[$name:$kind] the error names the set-aside copy" \
 			"$log" 'redirects.mdb.damaged-'
 		expect_eq "[$name:$kind] sherve list counts the whole map" \

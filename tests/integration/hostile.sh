@@ -55,45 +55,21 @@ printf 'foo https://example.com/foo\nbar/baz https://example.com/bar\n' \
 
 # ---------------------------------------------------------------- lighttpd
 
-L_RUN=$T_TMP/run
-L_PID=
-for try in 1 2 3; do
-	free_port L_PORT
-	render_lighttpd "$TEMPLATE" "$L_RUN/lighttpd.conf" \
-		PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$L_RUN" \
-		MAX_PROCS=2 BASE_PATH=/ WEBROOT="$W" STATE_DIR="$T_TMP/state" \
-		REDIRECTS_URL="file://$T_TMP/redirects.txt" ||
-		hard_error "cannot render $TEMPLATE"
-	"$LIGHTTPD" -tt -f "$L_RUN/lighttpd.conf" >"$L_RUN/syntax.log" 2>&1 ||
-		hard_error "lighttpd -tt: $(cat "$L_RUN/syntax.log")"
-	: >"$L_RUN/error.log"
-	start_bg "$L_RUN/stderr.log" "$LIGHTTPD" -D -f "$L_RUN/lighttpd.conf"
-	L_PID=$BG_PID
-	log_file "$L_RUN/error.log"
-	log_file "$L_RUN/sherve.log"
-	B=http://127.0.0.1:$L_PORT
-	wait_http "$B/a.txt" "$L_PID" 100 && break
-	stop_pid "$L_PID"
-	L_PID=
-	grep -q 'in use' "$L_RUN/error.log" "$L_RUN/stderr.log" || break
-done
-[ -n "$L_PID" ] ||
-	hard_error "lighttpd does not start: $(cat "$L_RUN/stderr.log" "$L_RUN/error.log")"
+L_WAIT=/a.txt start_lighttpd hostile RUNDIR="$T_TMP/run" \
+	STATE_DIR="$T_TMP/state" REDIRECTS_URL="file://$T_TMP/redirects.txt" ||
+	hard_error "lighttpd does not start"
 note "lighttpd (pid $L_PID) on $B, webroot $W"
 
 # The sherve processes lighttpd runs, as "pid:starttime" (a reused PID
 # would not match).
-sherve_procs() {
-	local c exe
-	exe=$(readlink -f "$SHERVE_BIN")
-	for c in $(children_of "$L_PID"); do
-		if [ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$exe" ]; then
-			printf '%s:%s\n' "$c" "$(t_proc_start "$c")"
-		fi
+responders() {
+	local c
+	for c in $(sherve_procs "$L_PID"); do
+		printf '%s:%s\n' "$c" "$(t_proc_start "$c")"
 	done | sort
 }
 
-PROCS_BEFORE=$(sherve_procs)
+PROCS_BEFORE=$(responders)
 expect_eq "lighttpd runs 2 sherve responders" \
 	"$(printf '%s\n' "$PROCS_BEFORE" | grep -c .)" 2
 
@@ -400,7 +376,7 @@ expect_eq "no request got a 5xx" "$N_5XX" 0
 expect_eq "every request got an HTTP answer (but those allowed none)" \
 	"$N_UNANSWERED" 0
 check "lighttpd is still running" alive "$L_PID"
-PROCS_AFTER=$(sherve_procs)
+PROCS_AFTER=$(responders)
 expect_eq "the same sherve processes are alive (none died or restarted)" \
 	"$PROCS_AFTER" "$PROCS_BEFORE"
 send GET /a.txt

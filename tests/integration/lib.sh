@@ -318,6 +318,64 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))') ||
 	T_PORTS=("${T_PORTS[@]:1}")
 }
 
+# ms_since START: milliseconds since an $EPOCHREALTIME value.
+ms_since() {
+	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }'
+}
+
+# section TITLE: a note with the seconds since the script started.
+T_T0=$EPOCHREALTIME
+section() {
+	note "$1 (at $(($(ms_since "$T_T0") / 1000)) s)"
+}
+
+# parallel_get OUT URL...: GET every URL, 16 at a time; a code a line.
+parallel_get() {
+	local out=$1 u
+	shift
+	for u in "$@"; do
+		printf 'url = "%s"\noutput = "/dev/null"\n' "$u"
+	done >"$T_TMP/curl.cfg"
+	curl --parallel --parallel-immediate --parallel-max 16 -s \
+		--no-progress-meter -m 20 -w '%{http_code}\n' \
+		-K "$T_TMP/curl.cfg" >"$out" 2>/dev/null || true
+}
+
+# start_upstream [--name N] [FILE [ARG...]]: the fake upstream,
+# upstream.py (every mode a test needs: see its header), on a free port,
+# serving FILE (default $REDIRECTS), its mode read from $T_TMP/N.mode,
+# its log in $T_TMP/N.log (N: upstream); ARGs go to upstream.py, and
+# --tls-cert among them makes it https. Sets UP (its base URL), UP_PORT
+# and UP_PID.
+UP=
+UP_PORT=
+UP_PID=
+start_upstream() {
+	local name=upstream file scheme=http
+	if [ "${1:-}" = --name ]; then
+		name=$2
+		shift 2
+	fi
+	file=${1:-${REDIRECTS:-}}
+	[ $# -eq 0 ] || shift
+	case "$*" in *--tls-cert*) scheme=https ;; esac
+	rm -f "$T_TMP/$name.port"
+	start_bg "$T_TMP/$name.out" python3 "$T_LIB_DIR/upstream.py" \
+		--file "$file" --port-file "$T_TMP/$name.port" \
+		--mode-file "$T_TMP/$name.mode" --log "$T_TMP/$name.log" "$@"
+	UP_PID=$BG_PID
+	log_file "$T_TMP/$name.log"
+	wait_file "$T_TMP/$name.port" 100 ||
+		hard_error "the fake upstream '$name' did not start"
+	UP_PORT=$(cat "$T_TMP/$name.port")
+	UP=$scheme://127.0.0.1:$UP_PORT
+}
+
+# upstream_count: the requests for the file the upstream of $UP answered.
+upstream_count() {
+	curl -s -m 5 "$UP/-/count" 2>/dev/null | tr -d '\n'
+}
+
 # wait_file FILE [TENTHS]: wait until FILE exists and is not empty.
 wait_file() {
 	local f=$1 n=${2:-100}
@@ -733,23 +791,106 @@ readme_run() {
 		"$(printf '%s\n' "${rest[@]}")") >"$T_TMP/readme-$name.log" 2>&1
 }
 
-# lighttpd_site RUNDIR USER NAME=VALUE...: render contrib/lighttpd/sherve.conf
-# into RUNDIR/lighttpd.conf (PORT, SHERVE_BIN and RUNDIR are set here, the
-# rest given, ENV_X=V as render_lighttpd takes them) and start lighttpd -D
-# on it, on another free port when that one was taken meanwhile. USER,
-# unless "-", is the user lighttpd (started as root) runs sherve as.
-# Sets L_PID and B; returns 1 if lighttpd does not answer /.
-lighttpd_site() {
-	local run=$1 user=$2 lt port
+# t_first KEY DEFAULT NAME=VALUE...: the first value given for KEY
+# (as render_lighttpd takes it), else DEFAULT.
+t_first() {
+	local k=$1 d=$2 a
 	shift 2
-	lt=$(lighttpd_path) || return 1
-	mkdir -p "$run/htdocs"
+	for a in "$@"; do
+		case $a in "$k="*)
+			printf '%s' "${a#*=}"
+			return
+			;;
+		esac
+	done
+	printf '%s' "$d"
+}
+
+# sherve_procs [-r] PID: the sherve processes PID runs, one a line: its
+# children, or with -r every descendant (Apache's go through a manager).
+sherve_procs() {
+	local c exe list=children_of
+	if [ "$1" = -r ]; then
+		list=descendants_of
+		shift
+	fi
+	exe=$(readlink -f "$SHERVE_BIN")
+	for c in $("$list" "$1"); do
+		if [ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$exe" ]; then
+			printf '%s\n' "$c"
+		fi
+	done
+}
+
+# wait_port PORT [PID]: wait (10 s at most) until 127.0.0.1:PORT accepts
+# a connection, without a request; give up early if PID died.
+wait_port() {
+	local n=100
+	while [ "$n" -gt 0 ]; do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		[ -z "${2:-}" ] || alive "$2" || return 1
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# wait_procs PID N: wait (10 s at most) until PID runs N sherve processes.
+wait_procs() {
+	local n=100
+	while [ "$n" -gt 0 ]; do
+		[ "$(sherve_procs "$1" | wc -l)" -eq "$2" ] && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# start_lighttpd [--user U] [--procs] NAME [NAME=VALUE...]: lighttpd -D
+# running sherve, from $TEMPLATE (contrib/lighttpd/sherve.conf unless
+# set) rendered into the run directory RUNDIR (default $T_TMP/run-NAME),
+# checked with -tt, on a free port (another one when that was taken
+# meanwhile). Values: those given win, then the script's own defaults in
+# the array L_DEFAULTS, then MAX_PROCS=2 BASE_PATH=/ WEBROOT=$W
+# STATE_DIR=$T_TMP/state-NAME (created) and no redirects-url; ENV_X=V
+# as render_lighttpd takes them. A template with the files-first Lua
+# script gets it in RUNDIR. The error and sherve logs start empty.
+# Ready when GET $B$L_WAIT (default /) answers; with --procs, when the
+# port accepts and MAX_PROCS responders run, no request made. With
+# --user, lighttpd (started as root) runs sherve as U, who owns RUNDIR.
+# Sets L_RUN, L_PORT, L_PID, B and SV_STATE; on failure says "not ok"
+# and returns 1.
+start_lighttpd() {
+	local user=- byprocs=0 name run state procs lt
+	local tmpl=${TEMPLATE:-$TOP_SRCDIR/contrib/lighttpd/sherve.conf}
+	while :; do
+		case $1 in
+		--user) user=$2 && shift 2 ;;
+		--procs) byprocs=1 && shift ;;
+		*) break ;;
+		esac
+	done
+	name=$1
+	shift
+	local -a vals=("$@" ${L_DEFAULTS[@]+"${L_DEFAULTS[@]}"})
+	run=$(t_first RUNDIR "$T_TMP/run-$name" "${vals[@]}")
+	state=$(t_first STATE_DIR "$T_TMP/state-$name" "${vals[@]}")
+	procs=$(t_first MAX_PROCS 2 "${vals[@]}")
+	lt=${LIGHTTPD:-$(lighttpd_path)} || hard_error "lighttpd is not installed"
+	L_RUN=$run
+	SV_STATE=$state
 	L_PID=
+	mkdir -p "$run/htdocs" "$state"
+	if grep -q sherve-static.lua "$tmpl"; then
+		cp "$TOP_SRCDIR/contrib/lighttpd/sherve-static.lua" "$run/"
+	fi
 	for _ in 1 2 3; do
-		free_port port
-		render_lighttpd "$TOP_SRCDIR/contrib/lighttpd/sherve.conf" \
-			"$run/lighttpd.conf" "$@" PORT="$port" \
-			SHERVE_BIN="$SHERVE_BIN" RUNDIR="$run" || return 1
+		free_port L_PORT
+		render_lighttpd "$tmpl" "$run/lighttpd.conf" "${vals[@]}" \
+			PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$run" \
+			MAX_PROCS="$procs" BASE_PATH=/ WEBROOT="${W:-}" \
+			STATE_DIR="$state" REDIRECTS_URL= ||
+			hard_error "cannot render $tmpl"
 		: >"$run/error.log"
 		: >"$run/sherve.log"
 		if [ "$user" != - ]; then
@@ -757,17 +898,51 @@ lighttpd_site() {
 				"$user" "$user" >>"$run/lighttpd.conf"
 			chown -R "$user:" "$run"
 		fi
+		"$lt" -tt -f "$run/lighttpd.conf" >"$run/syntax.log" 2>&1 ||
+			hard_error "lighttpd -tt: $(cat "$run/syntax.log")"
 		start_bg "$run/stderr.log" "$lt" -D -f "$run/lighttpd.conf"
 		L_PID=$BG_PID
 		log_file "$run/error.log"
 		log_file "$run/sherve.log"
-		B=http://127.0.0.1:$port
-		wait_http "$B/" "$L_PID" 100 && return 0
+		B=http://127.0.0.1:$L_PORT
+		if [ "$byprocs" = 1 ]; then
+			wait_port "$L_PORT" "$L_PID" && wait_procs "$L_PID" "$procs"
+		else
+			wait_http "$B${L_WAIT:-/}" "$L_PID" 100
+		fi && {
+			note "lighttpd '$name' (pid $L_PID) on $B"
+			return 0
+		}
 		stop_pid "$L_PID"
 		L_PID=
-		grep -q 'in use' "$run/error.log" "$run/stderr.log" || break
+		grep -q 'in use' "$run/error.log" "$run/stderr.log" 2>/dev/null ||
+			break
 	done
+	fail "lighttpd '$name' starts and answers" \
+		"$(cat "$run/stderr.log" "$run/error.log" 2>/dev/null)"
 	return 1
+}
+
+# stop_lighttpd [-d] [LABEL]: stop the lighttpd of start_lighttpd. With
+# LABEL, check that its responders are gone too; with -d also that none
+# died while it ran (lighttpd logs "child exited").
+stop_lighttpd() {
+	local procs c gone=yes deaths=0
+	if [ "${1:-}" = -d ]; then
+		deaths=1
+		shift
+	fi
+	procs=$(sherve_procs "$L_PID")
+	stop_pid "$L_PID"
+	[ $# -gt 0 ] || return 0
+	for c in $procs; do
+		t_wait_gone "$c" 50 || gone="no: $c alive"
+	done
+	expect_eq "[$1] lighttpd and its responders stopped" "$gone" yes
+	if [ "$deaths" = 1 ]; then
+		expect_file_not_contains "[$1] no responder died while running" \
+			"$L_RUN/error.log" 'child exited'
+	fi
 }
 
 # expect_no_backend_death DESC LOG: lighttpd's error LOG names no backend

@@ -24,7 +24,7 @@
 
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/servers.sh
-. "$(dirname "$0")/servers.sh" # site_checks; start_upstream is redefined below
+. "$(dirname "$0")/servers.sh" # site_checks
 
 need_cmd curl python3
 LIGHTTPD=$(lighttpd_path) ||
@@ -64,93 +64,12 @@ printf '<p>W2-INDEX</p>\n' >"$W2/index.html"
 printf '# test map\nfoo https://example.com/foo\nbar https://example.com/bar\n' \
 	>"$T_TMP/redirects.txt"
 
-# ---------------------------------------------------------------- upstream
-
-UP_PID=
-UP_PORT=
-start_upstream() {
-	rm -f "$T_TMP/upstream.port"
-	start_bg "$T_TMP/upstream.out" python3 "$T_LIB_DIR/upstream.py" \
-		--file "$T_TMP/redirects.txt" --port-file "$T_TMP/upstream.port" \
-		--mode-file "$T_TMP/upstream.mode" --log "$T_TMP/upstream.log"
-	UP_PID=$BG_PID
-	log_file "$T_TMP/upstream.log"
-	wait_file "$T_TMP/upstream.port" 100 ||
-		hard_error "the fake upstream did not start"
-	UP_PORT=$(cat "$T_TMP/upstream.port")
-	UP=http://127.0.0.1:$UP_PORT
-}
-
-upstream_count() {
-	curl -s -m 5 "$UP/-/count" 2>/dev/null | tr -d '\n'
-}
-
-# ---------------------------------------------------------------- lighttpd
-
-# start_lighttpd NAME NAME=VALUE...: render the template (values given
-# win over the defaults below) and start lighttpd -D. Sets L_RUN, L_PORT,
-# L_PID and B (the base URL). Returns 1 when it does not come up.
-# TEMPLATE=FILE start_lighttpd ... renders another recipe.
-start_lighttpd() {
-	local name=$1 _
-	shift
-	L_RUN=$T_TMP/run-$name
-	mkdir -p "$L_RUN/htdocs"
-	# The files-first recipe's script lives in its run directory.
-	if grep -q sherve-static.lua "$TEMPLATE"; then
-		cp "$ST_SCRIPT" "$L_RUN/"
-	fi
-	for _ in 1 2 3; do
-		free_port L_PORT
-		render_lighttpd "$TEMPLATE" "$L_RUN/lighttpd.conf" "$@" \
-			PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$L_RUN" \
-			MAX_PROCS=2 BASE_PATH=/ WEBROOT="$W" \
-			STATE_DIR="$T_TMP/state-$name" \
-			REDIRECTS_URL="$UP/redirects.txt" ||
-			hard_error "cannot render $TEMPLATE"
-		mkdir -p "$T_TMP/state-$name"
-		if ! "$LIGHTTPD" -tt -f "$L_RUN/lighttpd.conf" \
-			>"$L_RUN/syntax.log" 2>&1; then
-			cat "$L_RUN/syntax.log"
-			hard_error "lighttpd -tt rejects the rendered template"
-		fi
-		: >"$L_RUN/error.log"
-		start_bg "$L_RUN/stderr.log" "$LIGHTTPD" -D -f "$L_RUN/lighttpd.conf"
-		L_PID=$BG_PID
-		log_file "$L_RUN/error.log"
-		log_file "$L_RUN/sherve.log"
-		B=http://127.0.0.1:$L_PORT
-		if wait_http "$B/" "$L_PID" 100; then
-			note "lighttpd '$name' (pid $L_PID) on $B"
-			return 0
-		fi
-		# Lost the port to someone else between free_port and bind?
-		stop_pid "$L_PID"
-		grep -q 'in use' "$L_RUN/error.log" "$L_RUN/stderr.log" ||
-			break
-	done
-	fail "lighttpd '$name' starts and answers" "$(cat "$L_RUN/stderr.log" "$L_RUN/error.log" 2>/dev/null)"
-	return 1
-}
-
-stop_lighttpd() {
-	stop_pid "$L_PID"
-}
-
-# sherve_procs PID: the sherve processes lighttpd PID runs.
-sherve_procs() {
-	local c
-	for c in $(children_of "$1"); do
-		if [ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$(readlink -f "$SHERVE_BIN")" ]; then
-			printf '%s\n' "$c"
-		fi
-	done
-}
-
 # ---------------------------------------------------------------- main
 
-start_upstream
+start_upstream "$T_TMP/redirects.txt"
 note "fake upstream on $UP"
+# Every instance refreshes from it unless told otherwise.
+L_DEFAULTS=(REDIRECTS_URL="$UP/redirects.txt")
 
 note "instance 'main': webroot, upstream map, max-procs 2"
 if start_lighttpd main; then

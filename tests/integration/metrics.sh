@@ -32,19 +32,9 @@ TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve.conf
 [ -r "$TEMPLATE" ] || hard_error "$TEMPLATE: missing"
 PROMCHECK=$T_LIB_DIR/promcheck.py
 [ -r "$PROMCHECK" ] || hard_error "$PROMCHECK: missing"
-T_T0=$EPOCHREALTIME
 MPATH=/-/metrics
 
 # ---------------------------------------------------------------- helpers
-
-# section TITLE: a note with the seconds since the script started.
-section() {
-	note "$1 (at $(($(ms_since "$T_T0") / 1000)) s)"
-}
-
-ms_since() {
-	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }'
-}
 
 W=$T_TMP/www
 # sv ARGS...: the sherve CLI on $SV_STATE (no redirects-url: nothing fetches).
@@ -70,87 +60,10 @@ nlines() {
 	P=$2 awk 'index($0, ENVIRON["P"]) == 1 { n++ } END { print n + 0 }' "$1"
 }
 
-# wait_port PORT PID: wait (10 s at most) until 127.0.0.1:PORT accepts a
-# TCP connection, without sending a request (a request would be counted).
-wait_port() {
-	local n=100
-	while [ "$n" -gt 0 ]; do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		alive "$2" || return 1
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
-sherve_procs() {
-	local c exe
-	exe=$(readlink -f "$SHERVE_BIN")
-	for c in $(children_of "$1"); do
-		if [ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$exe" ]; then
-			printf '%s\n' "$c"
-		fi
-	done
-}
-
-# wait_procs PID N: wait (10 s at most) until lighttpd PID runs N responders.
-wait_procs() {
-	local n=100
-	while [ "$n" -gt 0 ]; do
-		[ "$(sherve_procs "$1" | wc -l)" -eq "$2" ] && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
-# start_lighttpd NAME STATE MAX_PROCS [NAME=VALUE...]: lighttpd with
-# sherve on STATE, no redirects-url, metrics at $MPATH. Ready when the
-# port accepts and every responder runs; no request is made. Sets L_RUN,
-# L_PID, L_PORT, B and SV_STATE.
-start_lighttpd() {
-	local name=$1 state=$2 procs=$3
-	shift 3
-	SV_STATE=$state
-	L_RUN=$T_TMP/run-$name
-	mkdir -p "$L_RUN/htdocs" "$state"
-	for _ in 1 2 3; do
-		L_PORT=$(free_port)
-		render_lighttpd "$TEMPLATE" "$L_RUN/lighttpd.conf" "$@" \
-			PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$L_RUN" \
-			MAX_PROCS="$procs" BASE_PATH=/ WEBROOT="$W" \
-			STATE_DIR="$state" REDIRECTS_URL= \
-			ENV_SHERVE_METRICS_PATH="$MPATH" ||
-			hard_error "cannot render $TEMPLATE"
-		"$LIGHTTPD" -tt -f "$L_RUN/lighttpd.conf" >"$L_RUN/syntax.log" 2>&1 ||
-			hard_error "lighttpd -tt: $(cat "$L_RUN/syntax.log")"
-		start_bg "$L_RUN/stderr.log" "$LIGHTTPD" -D -f "$L_RUN/lighttpd.conf"
-		L_PID=$BG_PID
-		log_file "$L_RUN/error.log"
-		log_file "$L_RUN/sherve.log"
-		B=http://127.0.0.1:$L_PORT
-		if wait_port "$L_PORT" "$L_PID" && wait_procs "$L_PID" "$procs"; then
-			note "lighttpd '$name' (pid $L_PID, $procs responders) on $B"
-			return 0
-		fi
-		stop_pid "$L_PID"
-		grep -q 'in use' "$L_RUN/error.log" "$L_RUN/stderr.log" 2>/dev/null ||
-			break
-	done
-	fail "lighttpd '$name' starts" \
-		"$(cat "$L_RUN/stderr.log" "$L_RUN/error.log" 2>/dev/null)"
-	return 1
-}
-
-stop_lighttpd() {
-	local procs c gone=yes
-	procs=$(sherve_procs "$L_PID")
-	stop_pid "$L_PID"
-	for c in $procs; do
-		t_wait_gone "$c" 50 || gone="no: $c alive"
-	done
-	expect_eq "[$1] lighttpd and its responders stopped" "$gone" yes
-}
+# Every lighttpd here: sherve on its own state, no redirects-url,
+# metrics at $MPATH; ready when the port accepts and every responder
+# runs (start_lighttpd --procs), no request made: it would be counted.
+L_DEFAULTS=(ENV_SHERVE_METRICS_PATH="$MPATH")
 
 # scrape OUT DESC: GET the metrics path into OUT; checks 200 and the type.
 scrape() {
@@ -166,18 +79,6 @@ cli_metrics() {
 	check_exit "sherve metrics exits 0 ($(basename "$1"))" 0 sv metrics
 	cp "$C_OUT" "$1"
 	EXPOSITIONS+=("$1")
-}
-
-# parallel_get OUT URL...: GET every URL, 16 at a time; a code a line.
-parallel_get() {
-	local out=$1 u
-	shift
-	for u in "$@"; do
-		printf 'url = "%s"\noutput = "/dev/null"\n' "$u"
-	done >"$T_TMP/curl.cfg"
-	curl --parallel --parallel-immediate --parallel-max 16 -s \
-		--no-progress-meter -m 20 -w '%{http_code}\n' \
-		-K "$T_TMP/curl.cfg" >"$out" 2>/dev/null || true
 }
 
 # syscw PID: write syscalls so far (each answered request makes some).
@@ -199,7 +100,7 @@ section "(a) exact counts after five requests (port of servy's metrics test)"
 SV_STATE=$T_TMP/state-a
 t_import=$(date +%s)
 check_exit "[a] sherve import of the map (foo, bar)" 0 sv import "$T_TMP/map.txt"
-if start_lighttpd a "$T_TMP/state-a" 2; then
+if start_lighttpd --procs a STATE_DIR="$T_TMP/state-a" MAX_PROCS=2; then
 	cli_metrics "$T_TMP/a0.prom"
 	expect_metric "[a] before any request" "$T_TMP/a0.prom" \
 		sherve_requests_total 0
@@ -298,7 +199,7 @@ expect_eq "[a] without metrics-path, $MPATH is a 404" "$out" \
 section "(b) 1,000 parallel requests over 4 processes"
 SV_STATE=$T_TMP/state-b
 check_exit "[b] sherve import of the map" 0 sv import "$T_TMP/map.txt"
-if start_lighttpd b "$T_TMP/state-b" 4; then
+if start_lighttpd --procs b STATE_DIR="$T_TMP/state-b" MAX_PROCS=4; then
 	pids=$(sherve_procs "$L_PID")
 	declare -A before
 	for p in $pids; do before[$p]=$(syscw "$p"); done
@@ -361,7 +262,7 @@ if start_lighttpd b "$T_TMP/state-b" 4; then
 	cli_metrics "$T_TMP/c0.prom"
 	expect_metric "[c] with lighttpd stopped" "$T_TMP/c0.prom" \
 		sherve_requests_total 1001
-	if start_lighttpd b2 "$T_TMP/state-b" 4; then
+	if start_lighttpd --procs b2 STATE_DIR="$T_TMP/state-b" MAX_PROCS=4; then
 		cli_metrics "$T_TMP/c1.prom"
 		expect_metric "[c] after the restart, before any request" \
 			"$T_TMP/c1.prom" sherve_requests_total 1001
@@ -429,7 +330,7 @@ LONG_U=x$(printf '\303\251%.0s' $(seq 1 60))
 check_exit "[e] sherve import of a map with odd aliases" 0 \
 	sv import "$T_TMP/map-e.txt"
 expect_file_contains "[e] all 6 aliases were stored" "$C_OUT" 'stored 6 aliases'
-if start_lighttpd e "$T_TMP/state-e" 1; then
+if start_lighttpd --procs e STATE_DIR="$T_TMP/state-e" MAX_PROCS=1; then
 	http "$B/q%22uote"
 	expect_status "[e] /q%22uote is 301" 301
 	http "$B/back%5Cslash"

@@ -31,21 +31,10 @@ sherve() {
 	"$SHERVE_BIN" --state-dir "$S" "$@"
 }
 
-# start_up NAME [ARGS...]: upstream.py on a free port; sets UP to its URL.
-start_up() {
-	local name=$1 scheme=http
-	shift
-	case "$*" in *--tls-cert*) scheme=https ;; esac
-	printf 'unused x\n' >"$T_TMP/$name.txt"
-	start_bg "$T_TMP/$name.out" python3 "$T_LIB_DIR/upstream.py" \
-		--file "$T_TMP/$name.txt" --port-file "$T_TMP/$name.port" \
-		--log "$T_TMP/$name.log" "$@"
-	wait_file "$T_TMP/$name.port" 100 ||
-		hard_error "upstream '$name' did not start"
-	UP=$scheme://127.0.0.1:$(cat "$T_TMP/$name.port")
-}
-
-start_up plain --hold-seconds 1 --slow-seconds 30
+# The fake upstreams serve their /probe/ targets; their file is unused.
+printf 'unused x\n' >"$T_TMP/unused.txt"
+start_upstream --name plain "$T_TMP/unused.txt" --hold-seconds 1 \
+	--slow-seconds 30
 U=$UP
 note "fake upstream on $U"
 free_port CLOSED
@@ -248,7 +237,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$T_TMP/key.pem" \
 	-out "$T_TMP/cert.pem" >"$T_TMP/openssl.log" 2>&1 ||
 	hard_error "openssl could not make a certificate"
-start_up tls --tls-cert "$T_TMP/cert.pem" --tls-key "$T_TMP/key.pem"
+start_upstream --name tls "$T_TMP/unused.txt" --tls-cert "$T_TMP/cert.pem" \
+	--tls-key "$T_TMP/key.pem"
 printf 'secure %s/probe/ok/t\n' "$UP" >"$T_TMP/tls.txt"
 check_exit "https with a self-signed certificate: dead, exit 1" 1 \
 	sherve check --probe --json "$T_TMP/tls.txt"

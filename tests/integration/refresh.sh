@@ -43,19 +43,8 @@ LIGHTTPD=$(lighttpd_path) ||
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve.conf
 [ -r "$TEMPLATE" ] || hard_error "$TEMPLATE: missing"
-T_T0=$EPOCHREALTIME
 
 # ---------------------------------------------------------------- helpers
-
-# ms_since START: milliseconds since an $EPOCHREALTIME value.
-# section TITLE: a note with the seconds since the script started.
-section() {
-	note "$1 (at $(($(ms_since "$T_T0") / 1000)) s)"
-}
-
-ms_since() {
-	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }'
-}
 
 # expect_le DESC GOT MAX / expect_ge DESC GOT MIN (integers)
 expect_le() {
@@ -81,23 +70,9 @@ write_map() {
 	mv -f "$MAP.tmp" "$MAP"
 }
 
-# The fake upstream (upstream.py): one for the whole script.
+# The fake upstream (start_upstream): one for the whole script.
 UP_MODE=$T_TMP/upstream.mode
 echo ok >"$UP_MODE"
-start_upstream() {
-	rm -f "$T_TMP/upstream.port"
-	start_bg "$T_TMP/upstream.out" python3 "$T_LIB_DIR/upstream.py" \
-		--file "$MAP" --port-file "$T_TMP/upstream.port" \
-		--mode-file "$UP_MODE" --log "$T_TMP/upstream.log" \
-		--slow-seconds 4 --huge-bytes 1000000 --retry-after 120 \
-		--stream-bytes 1000000
-	UP_PID=$BG_PID
-	log_file "$T_TMP/upstream.log"
-	wait_file "$T_TMP/upstream.port" 100 ||
-		hard_error "the fake upstream did not start"
-	UP=http://127.0.0.1:$(cat "$T_TMP/upstream.port")
-	URL=$UP/redirects.txt
-}
 up_get() { curl -s -m 5 "$UP/-/$1" 2>/dev/null; }
 up_count() { up_get count | tr -d '\n'; }
 up_mode() { echo "$1" >"$UP_MODE"; }
@@ -137,67 +112,10 @@ st() {
 }
 iso2epoch() { date -u -d "$1" +%s 2>/dev/null || echo 0; }
 
-# sherve_procs PID: the sherve processes lighttpd PID runs.
-sherve_procs() {
-	local c exe
-	exe=$(readlink -f "$SHERVE_BIN")
-	for c in $(children_of "$1"); do
-		if [ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$exe" ]; then
-			printf '%s\n' "$c"
-		fi
-	done
-}
-
-# start_lighttpd NAME NAME=VALUE...: render the template (given values win;
-# ENV_SHERVE_X=V adds a bin-environment entry), start lighttpd -D, wait for
-# an asset to answer (assets never fetch). Sets L_RUN, L_PID, B, SV_STATE.
-start_lighttpd() {
-	local name=$1 port state=$T_TMP/state-$1 a
-	shift
-	for a in "$@"; do
-		case $a in STATE_DIR=*) state=${a#STATE_DIR=} ;; esac
-	done
-	SV_STATE=$state
-	L_RUN=$T_TMP/run-$name
-	mkdir -p "$L_RUN/htdocs" "$state"
-	for _ in 1 2 3; do
-		port=$(free_port)
-		render_lighttpd "$TEMPLATE" "$L_RUN/lighttpd.conf" "$@" \
-			PORT="$port" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$L_RUN" \
-			MAX_PROCS=4 BASE_PATH=/ WEBROOT="$W" STATE_DIR="$state" \
-			REDIRECTS_URL="$URL" ||
-			hard_error "cannot render $TEMPLATE"
-		"$LIGHTTPD" -tt -f "$L_RUN/lighttpd.conf" >"$L_RUN/syntax.log" 2>&1 ||
-			hard_error "lighttpd -tt: $(cat "$L_RUN/syntax.log")"
-		start_bg "$L_RUN/stderr.log" "$LIGHTTPD" -D -f "$L_RUN/lighttpd.conf"
-		L_PID=$BG_PID
-		log_file "$L_RUN/error.log"
-		log_file "$L_RUN/sherve.log"
-		B=http://127.0.0.1:$port
-		if wait_http "$B/index.html" "$L_PID" 100; then
-			note "lighttpd '$name' (pid $L_PID) on $B"
-			return 0
-		fi
-		stop_pid "$L_PID"
-		grep -q 'in use' "$L_RUN/error.log" "$L_RUN/stderr.log" 2>/dev/null ||
-			break
-	done
-	fail "lighttpd '$name' starts and answers" \
-		"$(cat "$L_RUN/stderr.log" "$L_RUN/error.log" 2>/dev/null)"
-	return 1
-}
-
-stop_lighttpd() {
-	local procs c gone=yes
-	procs=$(sherve_procs "$L_PID")
-	stop_pid "$L_PID"
-	for c in $procs; do
-		t_wait_gone "$c" 50 || gone="no: $c alive"
-	done
-	expect_eq "[$1] lighttpd and its responders stopped" "$gone" yes
-	expect_file_not_contains "[$1] no responder died while running" \
-		"$L_RUN/error.log" 'child exited'
-}
+# Every lighttpd here: 4 responders, refreshing from the fake upstream;
+# ready when an asset answers (assets never fetch).
+L_DEFAULTS=(MAX_PROCS=4)
+L_WAIT=/index.html
 
 # expect_redirect DESC ALIAS: GET /ALIAS is 301 to example.com/ALIAS.
 expect_redirect() {
@@ -210,19 +128,6 @@ expect_redirect() {
 	fi
 }
 
-# parallel_get OUT URL...: GET every URL, 16 at a time; OUT gets one
-# status code per line.
-parallel_get() {
-	local out=$1 u
-	shift
-	for u in "$@"; do
-		printf 'url = "%s"\noutput = "/dev/null"\n' "$u"
-	done >"$T_TMP/curl.cfg"
-	curl --parallel --parallel-immediate --parallel-max 16 -s \
-		--no-progress-meter -m 20 -w '%{http_code}\n' \
-		-K "$T_TMP/curl.cfg" >"$out" 2>/dev/null || true
-}
-
 # ---------------------------------------------------------------- fixtures
 
 mkdir -p "$W/img"
@@ -231,7 +136,10 @@ printf 'body { margin: 0 }\n' >"$W/style.css"
 printf 'console.log(1);\n' >"$W/app.js"
 printf '<svg xmlns="http://www.w3.org/2000/svg"/>\n' >"$W/img/logo.svg"
 
-start_upstream
+start_upstream "$MAP" --slow-seconds 4 --huge-bytes 1000000 \
+	--retry-after 120 --stream-bytes 1000000
+URL=$UP/redirects.txt
+L_DEFAULTS+=(REDIRECTS_URL="$URL")
 note "fake upstream on $UP"
 
 # ---------------------------------------------------------------- (a)
@@ -316,7 +224,7 @@ if start_lighttpd sched ENV_SHERVE_REFRESH_INTERVAL=2 \
 		pass "[a] the timer recovers once the upstream does ($res)" ;;
 	*) fail "[a] the timer recovers once the upstream does" "$res" ;;
 	esac
-	stop_lighttpd a
+	stop_lighttpd -d a
 fi
 
 # ---------------------------------------------------------------- (b)
@@ -352,7 +260,7 @@ if start_lighttpd flood ENV_SHERVE_REFRESH_INTERVAL=0 \
 	expect_eq "[b] ... and does not fetch within miss-refresh-interval" \
 		"$(up_count)" "$n"
 	expect_redirect "[b] /foo still redirects" foo
-	stop_lighttpd b
+	stop_lighttpd -d b
 fi
 
 # ---------------------------------------------------------------- (c) (h)
@@ -417,7 +325,7 @@ if start_lighttpd miss0 ENV_SHERVE_REFRESH_INTERVAL=0 \
 	else
 		skip "[c] same-second miss" "could not fit 2 requests in 1 s"
 	fi
-	stop_lighttpd c
+	stop_lighttpd -d c
 fi
 
 # ---------------------------------------------------------------- (d) (e)
@@ -624,7 +532,7 @@ EOF
 
 	# (f) restart on the same state dir, with the upstream gone.
 	section "(f) restart with the upstream stopped"
-	stop_lighttpd e
+	stop_lighttpd -d e
 	stop_pid "$UP_PID"
 	if start_lighttpd restart STATE_DIR="$T_TMP/state-fail" \
 		ENV_SHERVE_REFRESH_INTERVAL=0 ENV_SHERVE_MISS_REFRESH_INTERVAL=3600; then
@@ -644,7 +552,7 @@ EOF
 		expect_match "[f] status: ... as a connection failure" \
 			"$(sf 'last error')" "*Couldn't connect*"
 		expect_eq "[f] the store still holds 2 aliases" "$(sf aliases)" 2
-		stop_lighttpd f
+		stop_lighttpd -d f
 	fi
 fi
 

@@ -72,39 +72,8 @@ EOF
 
 # ---------------------------------------------------------------- lighttpd
 
-# start_lighttpd NAME NAME=VALUE...: render the template (values given
-# win over the defaults below) and start lighttpd -D. Sets L_RUN, L_PID
-# and B (the base URL). Returns 1 when it does not come up.
-start_lighttpd() {
-	local name=$1 port _
-	shift
-	L_RUN=$T_TMP/run-$name
-	mkdir -p "$L_RUN/htdocs" "$T_TMP/state-$name"
-	for _ in 1 2 3; do
-		free_port port
-		render_lighttpd "$TEMPLATE" "$L_RUN/lighttpd.conf" "$@" \
-			PORT="$port" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$L_RUN" \
-			MAX_PROCS=1 BASE_PATH=/ WEBROOT="$W" \
-			STATE_DIR="$T_TMP/state-$name" \
-			REDIRECTS_URL="file://$T_TMP/rules.txt" ||
-			hard_error "cannot render $TEMPLATE"
-		"$LIGHTTPD" -tt -f "$L_RUN/lighttpd.conf" >"$L_RUN/syntax.log" 2>&1 ||
-			hard_error "lighttpd -tt: $(cat "$L_RUN/syntax.log")"
-		start_bg "$L_RUN/stderr.log" "$LIGHTTPD" -D -f "$L_RUN/lighttpd.conf"
-		L_PID=$BG_PID
-		log_file "$L_RUN/error.log"
-		log_file "$L_RUN/sherve.log"
-		B=http://127.0.0.1:$port
-		if wait_http "$B/" "$L_PID" 100; then
-			note "lighttpd '$name' (pid $L_PID) on $B"
-			return 0
-		fi
-		stop_pid "$L_PID"
-		grep -q 'in use' "$L_RUN/error.log" "$L_RUN/stderr.log" || break
-	done
-	fail "lighttpd '$name' starts and answers" "$(cat "$L_RUN/stderr.log" "$L_RUN/error.log" 2>/dev/null)"
-	return 1
-}
+# Every lighttpd here: one responder, the map rules.txt unless told.
+L_DEFAULTS=(MAX_PROCS=1 REDIRECTS_URL="file://$T_TMP/rules.txt")
 
 # redirect DESC PATH STATUS LOCATION [CURL OPTION...]
 redirect() {

@@ -11,7 +11,6 @@
 # It provides:
 #   - render_template TEMPLATE OUT NAME=VALUE...: @NAME@ substitution;
 #   - make_site: the webroot ($W) and redirects file ($REDIRECTS) fixtures;
-#   - start_upstream: tests/integration/upstream.py serving $REDIRECTS;
 #   - apache_* and nginx_* helpers: a private server skeleton (what
 #     Debian's apache2.conf / nginx.conf provide) around a rendered
 #     contrib template, started in the foreground on a free port;
@@ -98,24 +97,6 @@ as_child() {
 	else
 		"$@"
 	fi
-}
-
-UP=
-UP_PID=
-# start_upstream: the fake redirects upstream on a free port; sets UP.
-start_upstream() {
-	rm -f "$T_TMP/upstream.port"
-	start_bg "$T_TMP/upstream.out" python3 "$T_LIB_DIR/upstream.py" \
-		--file "$REDIRECTS" --port-file "$T_TMP/upstream.port" \
-		--log "$T_TMP/upstream.log"
-	UP_PID=$BG_PID
-	wait_file "$T_TMP/upstream.port" 100 ||
-		hard_error "the fake upstream did not start"
-	UP=http://127.0.0.1:$(cat "$T_TMP/upstream.port")
-}
-
-upstream_count() {
-	curl -s -m 5 "$UP/-/count" 2>/dev/null | tr -d '\n'
 }
 
 # ---------------------------------------------------------------- apache

@@ -139,11 +139,8 @@ done
 
 # ---------------------------------------------------------------- (e)
 
-start_bg "$T_TMP/up.out" python3 "$T_LIB_DIR/upstream.py" \
-	--file "$T_TMP/served" --port-file "$T_TMP/up.port" --log "$T_TMP/up.log"
+start_upstream --name up "$T_TMP/served"
 cp "$MAP" "$T_TMP/served"
-wait_file "$T_TMP/up.port" 100 || hard_error "upstream.py did not start"
-UP=http://127.0.0.1:$(cat "$T_TMP/up.port")
 EST=$T_TMP/state-e
 es() {
 	"$SHERVE_BIN" --state-dir "$EST" --redirects-url "$UP/r.txt" "$@"
@@ -233,10 +230,9 @@ cp "$MAP" "$T_TMP/served"
 site() {
 	local name=$1 state=$2 url=$3 user=$4
 	shift 4
-	L_RUN=$T_TMP/run-$name
-	lighttpd_site "$L_RUN" "$user" "$@" MAX_PROCS=2 BASE_PATH=/ \
-		WEBROOT="$W" STATE_DIR="$state" REDIRECTS_URL="$url" ||
-		hard_error "lighttpd '$name' did not start: $(cat "$L_RUN/stderr.log")"
+	start_lighttpd --user "$user" "$name" "$@" STATE_DIR="$state" \
+		REDIRECTS_URL="$url" ||
+		hard_error "lighttpd '$name' did not start"
 }
 
 # until_status WANT PATH: GET PATH until it answers WANT, for up to 1 s
@@ -338,11 +334,11 @@ fi
 
 printf 'aonly https://a.example/\nshared https://a.example/shared\n' >"$T_TMP/map-a"
 printf 'bonly https://b.example/\nshared https://b.example/shared\n' >"$T_TMP/map-b"
-start_bg "$T_TMP/up-b.out" python3 "$T_LIB_DIR/upstream.py" \
-	--file "$T_TMP/map-b" --port-file "$T_TMP/up-b.port" --log "$T_TMP/up-b.log"
-wait_file "$T_TMP/up-b.port" 100 || hard_error "upstream.py (b) did not start"
+UP_A=$UP
+start_upstream --name up-b "$T_TMP/map-b"
+URL_B=$UP/r.txt
+UP=$UP_A
 URL_A="file://$T_TMP/map-a"
-URL_B=http://127.0.0.1:$(cat "$T_TMP/up-b.port")/r.txt
 JST=$T_TMP/state-j
 site a "$JST" "$URL_A" -
 A_PID=$L_PID

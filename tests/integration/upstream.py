@@ -19,6 +19,14 @@ test can switch it with `echo 500 > modefile`) or set with GET /-/mode/NAME:
   stream   200 without Content-Length (the body ends when the
            connection closes): --stream-bytes of valid lines, so a
            size cap can only trip while reading, not from a header
+  drip     200 declaring Content-Length 1 MiB, then one line every
+           0.2 s (a transfer that never ends in any timeout)
+  binary   200 with 64 KiB of random bytes (NULs, CRs, 0xff...)
+  onevalid 200: random bytes around one valid "alias URL" line
+  empty    200 with an empty body
+  redirfile  302 to file:///etc/passwd (a protocol sherve refuses)
+  redirloop  302 to itself, forever
+  reset    close the connection without a byte
 
 Control endpoints (not counted):
 
@@ -72,6 +80,7 @@ import email.utils
 import hashlib
 import json
 import os
+import random
 import select
 import signal
 import socket
@@ -81,8 +90,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("ok", "500", "slow", "huge", "garbage", "429", "truncated", "stream")
+MODES = ("ok", "500", "slow", "huge", "garbage", "429", "truncated", "stream",
+         "drip", "binary", "onevalid", "empty", "redirfile", "redirloop",
+         "reset")
 LINE = b"alias%08d https://example.com/%08d\n"
+# The modes that are a broken answer, each a send_<mode> method.
+BROKEN = ("drip", "binary", "onevalid", "empty", "redirfile", "redirloop",
+          "reset")
 
 
 class State:
@@ -297,6 +311,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_truncated()
         if mode == "stream":
             return self.send_stream()
+        if mode in BROKEN:
+            try:
+                getattr(self, "send_" + mode)()
+            except (BrokenPipeError, ConnectionResetError):
+                st.write_log("%s: client went away" % mode)
+            self.close_connection = True
+            return None
         if mode == "garbage":
             body = ("this line has no url\n"
                     "also-bad ftp://example.com/x\n"
@@ -382,6 +403,48 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.write_lines(st.args.stream_bytes)
+
+    def send_head(self, status, length, extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(length))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+
+    def send_drip(self):
+        st = self.server.state
+        self.send_head(200, 1 << 20)
+        i = 0
+        while not st.stopping.is_set() and i < 600:
+            self.wfile.write(LINE % (i, i))
+            self.wfile.flush()
+            i += 1
+            time.sleep(0.2)
+
+    def send_binary(self):
+        body = random.Random(1).randbytes(65536)
+        self.send_head(200, len(body))
+        self.wfile.write(body)
+
+    def send_onevalid(self):
+        r = random.Random(2)
+        body = (r.randbytes(30000) + b"\nonly https://example.com/only\n"
+                + r.randbytes(30000))
+        self.send_head(200, len(body))
+        self.wfile.write(body)
+
+    def send_empty(self):
+        self.send_head(200, 0)
+
+    def send_redirfile(self):
+        self.send_head(302, 0, [("Location", "file:///etc/passwd")])
+
+    def send_redirloop(self):
+        self.send_head(302, 0, [("Location", self.path)])
+
+    def send_reset(self):
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def write_lines(self, total):
         """total bytes of valid lines; False if the client went away."""

@@ -17,7 +17,7 @@
 secs=${SOAK_SECONDS:-600}
 need_cmd wrk
 need_cmd curl
-lighttpd=$(lighttpd_path) || skip_all "lighttpd is not installed"
+LIGHTTPD=$(lighttpd_path) || skip_all "lighttpd is not installed"
 warm=$((secs >= 240 ? 120 : secs / 2))
 
 www=$T_TMP/www
@@ -36,18 +36,13 @@ for v in a b; do
 done
 cp "$T_TMP/map-a.txt" "$T_TMP/current.txt"
 
-port=$(free_port)
-rundir=$T_TMP/run
-mkdir -p "$rundir/htdocs"
-render_lighttpd "$TOP_SRCDIR/contrib/lighttpd/sherve.conf" "$rundir/lighttpd.conf" \
-	PORT="$port" RUNDIR="$rundir" SHERVE_BIN="$SHERVE_BIN" WEBROOT="$www" \
+start_lighttpd soak RUNDIR="$T_TMP/run" WEBROOT="$www" \
 	REDIRECTS_URL="file://$T_TMP/current.txt" STATE_DIR="$state" \
-	BASE_PATH=/ MAX_PROCS=2 ENV_SHERVE_REFRESH_INTERVAL=1 \
-	ENV_SHERVE_MISS_REFRESH_INTERVAL=3600 ENV_SHERVE_MAX_SHRINK=100 \
-	ENV_SHERVE_LOG_LEVEL=warn || hard_error "cannot render lighttpd.conf"
-start_bg "$rundir/lighttpd.out" "$lighttpd" -D -f "$rundir/lighttpd.conf"
-lpid=$BG_PID
-wait_http "http://127.0.0.1:$port/" || hard_error "lighttpd did not start"
+	ENV_SHERVE_REFRESH_INTERVAL=1 ENV_SHERVE_MISS_REFRESH_INTERVAL=3600 \
+	ENV_SHERVE_MAX_SHRINK=100 ENV_SHERVE_LOG_LEVEL=warn ||
+	hard_error "lighttpd did not start"
+port=$L_PORT
+lpid=$L_PID
 
 # The upstream flips every second (an atomic rename, as an editor saves).
 flipper() {
