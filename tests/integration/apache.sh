@@ -53,60 +53,35 @@ ln -s "$T_TMP/outside/canary.txt" "$W/link.txt"
 start_upstream
 note "fake upstream on $UP"
 
-# start_site NAME BASE_PATH: render the template into a private server
-# on a free port; sets RUN, PORT, B (the server's root URL).
-# TEMPLATE=FILE, SITE_WEBROOT=DIR (default $W) and SITE_MODULES="..."
-# (loaded as well as fcgid and authz_host) in front of it change those.
-start_site() {
-	local name=$1 base=$2
-	RUN=$T_TMP/apache-$name
-	mkdir -p "$RUN/htdocs" "$RUN/fcgid"
-	give_to_child "$RUN/fcgid" "$T_TMP/state-$name"
-	for _ in 1 2 3; do
-		PORT=$(free_port)
-		B=http://127.0.0.1:$PORT
-		render_template "$TEMPLATE" "$RUN/sherve-site.conf" \
-			PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
-			WEBROOT="${SITE_WEBROOT:-$W}" \
-			REDIRECTS_URL="$UP/redirects.txt" \
-			STATE_DIR="$T_TMP/state-$name" RUNDIR="$RUN" \
-			BASE_PATH="$base" SOCKET="${SITE_SOCKET:-}" ||
-			hard_error "cannot render $TEMPLATE"
-		{
-			# shellcheck disable=SC2086 # a list of module names
-			apache_skeleton "$RUN" "$PORT" event fcgid authz_host \
-				${SITE_MODULES:-}
-			# What Debian's fcgid.conf sets, under RUN.
-			printf 'FcgidIPCDir "%s/fcgid"\n' "$RUN"
-			printf 'FcgidProcessTableFile "%s/fcgid_shm"\n' "$RUN"
-			printf 'Include "%s/sherve-site.conf"\n' "$RUN"
-		} >"$RUN/httpd.conf"
-		log_file "$RUN/error.log"
-		if apache_start "$name" "$RUN/httpd.conf"; then
-			note "apache '$name' (pid $A_PID) on $B"
-			return 0
-		fi
-		stop_pid "$A_PID"
-		grep -qi 'in use' "$RUN/stderr.log" "$RUN/server-error.log" \
-			2>/dev/null || break
-	done
-	fail "apache '$name' starts and answers" \
-		"$(cat "$RUN/stderr.log" "$RUN/server-error.log" 2>/dev/null)"
-	return 1
+# fcgid_site RUN PORT BASE_PATH: print the httpd.conf of a private
+# server (start_apache) on PORT for the site rendered from $TEMPLATE into
+# RUN/sherve-site.conf, its state in $T_TMP/state-NAME (RUN being
+# .../apache-NAME). SITE_WEBROOT=DIR (default $W), SITE_SOCKET and
+# SITE_MODULES="..." (loaded as well as fcgid and authz_host) change
+# those.
+fcgid_site() {
+	local run=$1 port=$2 base=$3 name=${1##*/apache-}
+	mkdir -p "$run/htdocs" "$run/fcgid"
+	give_to_child "$run/fcgid" "$T_TMP/state-$name"
+	render_template "$TEMPLATE" "$run/sherve-site.conf" \
+		PORT="$port" SHERVE_BIN="$SHERVE_BIN" \
+		WEBROOT="${SITE_WEBROOT:-$W}" \
+		REDIRECTS_URL="$UP/redirects.txt" \
+		STATE_DIR="$T_TMP/state-$name" RUNDIR="$run" \
+		BASE_PATH="$base" SOCKET="${SITE_SOCKET:-}" >&2 || return 1
+	# shellcheck disable=SC2086 # a list of module names
+	apache_skeleton "$run" "$port" event fcgid authz_host \
+		${SITE_MODULES:-}
+	# What Debian's fcgid.conf sets, under RUN.
+	printf 'FcgidIPCDir "%s/fcgid"\n' "$run"
+	printf 'FcgidProcessTableFile "%s/fcgid_shm"\n' "$run"
+	printf 'Include "%s/sherve-site.conf"\n' "$run"
 }
 
-# sherve_procs: the sherve processes mod_fcgid runs for this server.
-sherve_procs() {
-	local p
-	for p in $(descendants_of "$A_PID"); do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = \
-			"$(readlink -f "$SHERVE_BIN")" ] && printf '%s\n' "$p"
-	done
-}
 
 README=$TOP_SRCDIR/contrib/apache/README.md
 
-if start_site main /; then
+if start_apache main fcgid_site /; then
 	readme_render_check apache "$README" by-hand "$RUN/sherve-site.conf" \
 		PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
 		WEBROOT="$W" REDIRECTS_URL="$UP/redirects.txt" \
@@ -133,7 +108,7 @@ if start_site main /; then
 		"$(grep -c '^301$' "$T_TMP/burst")" 40
 	expect_eq "[apache] metrics: exactly 40 more requests, summed over mod_fcgid's processes" \
 		"$(($(req_total) - m0))" 40
-	n=$(sherve_procs | wc -l)
+	n=$(sherve_procs -r "$A_PID" | wc -l)
 	if [ "$n" -ge 1 ] && [ "$n" -le 12 ]; then
 		pass "[apache] 1 to 12 sherve processes (FcgidMaxProcessesPerClass)"
 	else
@@ -141,7 +116,7 @@ if start_site main /; then
 	fi
 	u=$(child_user)
 	if [ -n "$u" ]; then
-		owner=$(ps -o user= -p "$(sherve_procs | head -n 1)" 2>/dev/null | tr -d ' ')
+		owner=$(ps -o user= -p "$(sherve_procs -r "$A_PID" | head -n 1)" 2>/dev/null | tr -d ' ')
 		expect_eq "[apache] sherve runs as Apache's User" "$owner" "$u"
 	fi
 	# sherve's stderr (JSON lines) goes to the server's ErrorLog.
@@ -152,7 +127,7 @@ if start_site main /; then
 		"$T_TMP/all-errors.log" 'fcgid:error'
 	expect_file_not_contains "[apache] no sherve errors" \
 		"$T_TMP/all-errors.log" '"level":"error"'
-	procs=$(sherve_procs)
+	procs=$(sherve_procs -r "$A_PID")
 	stop_pid "$A_PID"
 	gone=yes
 	for p in $procs; do
@@ -161,7 +136,7 @@ if start_site main /; then
 	expect_eq "[apache] stopping Apache stops its sherve processes" "$gone" yes
 fi
 
-if start_site base /go; then
+if start_apache base fcgid_site /go; then
 	base_path_checks apache "$B"
 	metrics_acl_checks "apache /go" "$B/go"
 	stop_pid "$A_PID"
@@ -175,7 +150,7 @@ if [ ! -r "$APACHE_MODDIR/mod_xsendfile.so" ]; then
 else
 	ln -s "$W" "$T_TMP/www-live"
 	if TEMPLATE=$XS_TEMPLATE SITE_WEBROOT=$T_TMP/www-live \
-		SITE_MODULES=xsendfile start_site main-xsendfile /; then
+		SITE_MODULES=xsendfile start_apache main-xsendfile fcgid_site /; then
 		site_checks apache-xsendfile "$B"
 		sendfile_checks apache-xsendfile "$B" "$T_TMP/www-live" \
 			"$T_TMP/state-main-xsendfile" "$RUN/server-error.log" \
@@ -233,11 +208,11 @@ kept_connections_check() {
 	fi
 }
 
-# start_pool NAME WEBROOT: a `sherve serve` pool of 2 workers on
+# fcgi_pool NAME WEBROOT: start_pool, a `sherve serve` pool of 2 workers on
 # $T_TMP/pool-NAME/sherve.sock with its settings in its sherve.conf, as
 # the mod_proxy_fcgi recipes say; sets SOCK and POOL_PID. Returns 1
 # (after a failed check) when it does not listen.
-start_pool() {
+fcgi_pool() {
 	local d=$T_TMP/pool-$1 u
 	SOCK=$d/sherve.sock
 	mkdir -p "$d"
@@ -246,10 +221,13 @@ start_pool() {
 		"state-dir = $T_TMP/state-$1" "metrics-path = /-/metrics" \
 		>"$d/sherve.conf"
 	u=$(child_user)
-	start_bg "$d/pool.log" "$SHERVE_BIN" serve --config "$d/sherve.conf" \
-		--listen "unix:$SOCK" --workers 2 ${u:+--user "$u"}
-	POOL_PID=$BG_PID
-	wait_socket "$SOCK" 50 && return 0
+	if start_pool "$SOCK" 0 "$d/pool.log" "$SHERVE_BIN" serve \
+		--config "$d/sherve.conf" --listen "unix:$SOCK" --workers 2 \
+		${u:+--user "$u"}; then
+		POOL_PID=$M_PID
+		return 0
+	fi
+	POOL_PID=$M_PID
 	fail "[apache] sherve serve listens on $SOCK" "$(cat "$d/pool.log")"
 	return 1
 }
@@ -265,9 +243,9 @@ if ! [ -r "$APACHE_MODDIR/mod_proxy_fcgi.so" ] ||
 	! [ -r "$APACHE_MODDIR/mod_proxy.so" ]; then
 	skip "[apache-proxy-fcgi] contrib/apache/sherve-proxy-fcgi.conf" \
 		"mod_proxy_fcgi is missing ($APACHE_MODDIR)"
-elif start_pool proxy "$W"; then
+elif fcgi_pool proxy "$W"; then
 	if TEMPLATE=$PROXY_TEMPLATE SITE_SOCKET=$SOCK \
-		SITE_MODULES="proxy proxy_fcgi" start_site proxy-fcgi /; then
+		SITE_MODULES="proxy proxy_fcgi" start_apache proxy-fcgi fcgid_site /; then
 		readme_render_check apache-proxy-fcgi "$README" by-hand-proxy \
 			"$RUN/sherve-site.conf" PORT="$PORT" SOCKET="$SOCK" RUNDIR="$RUN"
 		proxy_checks
@@ -283,7 +261,7 @@ fi
 ST_W=$T_TMP/static-www
 static_site "$ST_W"
 if TEMPLATE=$ST_TEMPLATE SITE_WEBROOT=$ST_W SITE_MODULES="rewrite headers" \
-	start_site static /; then
+	start_apache static fcgid_site /; then
 	readme_render_check apache-static "$README" by-hand-static \
 		"$RUN/sherve-site.conf" PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
 		WEBROOT="$ST_W" REDIRECTS_URL="$UP/redirects.txt" \
@@ -300,7 +278,7 @@ fi
 # is served.
 ln -s "$ST_W" "$T_TMP/static-live"
 if TEMPLATE=$ST_TEMPLATE SITE_WEBROOT=$T_TMP/static-live \
-	SITE_MODULES="rewrite headers" start_site static-live /; then
+	SITE_MODULES="rewrite headers" start_apache static-live fcgid_site /; then
 	http "$B/style.css"
 	expect_status "[apache-static] a symlinked webroot: a file is 200" 200
 	expect_body_file "[apache-static] ... with its bytes" "$ST_W/style.css"
@@ -311,10 +289,10 @@ fi
 if ! [ -r "$APACHE_MODDIR/mod_proxy_fcgi.so" ]; then
 	skip "[apache-proxy-static] contrib/apache/sherve-proxy-fcgi-static.conf" \
 		"mod_proxy_fcgi is missing ($APACHE_MODDIR)"
-elif start_pool static "$ST_W"; then
+elif fcgi_pool static "$ST_W"; then
 	if TEMPLATE=$PROXY_ST_TEMPLATE SITE_SOCKET=$SOCK SITE_WEBROOT=$ST_W \
 		SITE_MODULES="proxy proxy_fcgi rewrite headers" \
-		start_site proxy-static /; then
+		start_apache proxy-static fcgid_site /; then
 		readme_render_check apache-proxy-static "$README" \
 			by-hand-proxy-static "$RUN/sherve-site.conf" PORT="$PORT" \
 			SOCKET="$SOCK" WEBROOT="$ST_W" RUNDIR="$RUN"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # variables for the scripts that source this
 #
 # tests/integration/lib.sh - shared helpers for sherve's integration tests.
 #
@@ -13,6 +14,8 @@
 #     started with start_bg (and the processes those spawned), by PID, and
 #     removes T_TMP (KEEP_TMP=1 keeps it);
 #   - free_port, wait_http, wait_file, alive, stop_pid, children_of;
+#   - start_upstream (the one fake upstream, upstream.py) and
+#     start_lighttpd / stop_lighttpd (the one way lighttpd is run);
 #   - http / raw_http (one request, remembered for the expect_* checks);
 #   - check, check_exit, expect_* (each prints "ok - DESC" or
 #     "not ok - DESC (got ...)"), skip, skip_all and finish.
@@ -872,10 +875,10 @@ start_lighttpd() {
 	done
 	name=$1
 	shift
-	local -a vals=("$@" ${L_DEFAULTS[@]+"${L_DEFAULTS[@]}"})
-	run=$(t_first RUNDIR "$T_TMP/run-$name" "${vals[@]}")
-	state=$(t_first STATE_DIR "$T_TMP/state-$name" "${vals[@]}")
-	procs=$(t_first MAX_PROCS 2 "${vals[@]}")
+	local -a given=("$@" ${L_DEFAULTS[@]+"${L_DEFAULTS[@]}"})
+	run=$(t_first RUNDIR "$T_TMP/run-$name" "${given[@]}")
+	state=$(t_first STATE_DIR "$T_TMP/state-$name" "${given[@]}")
+	procs=$(t_first MAX_PROCS 2 "${given[@]}")
 	lt=${LIGHTTPD:-$(lighttpd_path)} || hard_error "lighttpd is not installed"
 	L_RUN=$run
 	SV_STATE=$state
@@ -886,7 +889,7 @@ start_lighttpd() {
 	fi
 	for _ in 1 2 3; do
 		free_port L_PORT
-		render_lighttpd "$tmpl" "$run/lighttpd.conf" "${vals[@]}" \
+		render_lighttpd "$tmpl" "$run/lighttpd.conf" "${given[@]}" \
 			PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$run" \
 			MAX_PROCS="$procs" BASE_PATH=/ WEBROOT="${W:-}" \
 			STATE_DIR="$state" REDIRECTS_URL= ||

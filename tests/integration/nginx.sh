@@ -44,29 +44,29 @@ U=$(child_user)
 # so a master that dropped privileges can still remove its socket.
 SOCKDIR=$T_TMP/run
 give_to_child "$SOCKDIR"
-# start_pool NAME ARGS...: sherve serve on $SOCKDIR/NAME.sock; sets P_PID.
-start_pool() {
-	local name=$1
+# nginx_pool NAME ARGS...: start_pool of 2 on $SOCKDIR/NAME.sock; sets P_PID.
+nginx_pool() {
+	local name=$1 rc=0
 	shift
 	give_to_child "$T_TMP/state-$name"
-	start_bg "$T_TMP/pool-$name.log" "$SHERVE_BIN" serve \
-		--listen "unix:$SOCKDIR/$name.sock" --workers 2 \
-		${U:+--user "$U"} --webroot "$W" \
+	start_pool "$SOCKDIR/$name.sock" 2 "$T_TMP/pool-$name.log" \
+		"$SHERVE_BIN" serve --listen "unix:$SOCKDIR/$name.sock" \
+		--workers 2 ${U:+--user "$U"} --webroot "$W" \
 		--redirects-url "$UP/redirects.txt" \
-		--state-dir "$T_TMP/state-$name" --metrics-path /-/metrics "$@"
-	P_PID=$BG_PID
-	wait_socket "$SOCKDIR/$name.sock" 50 ||
+		--state-dir "$T_TMP/state-$name" --metrics-path /-/metrics "$@" ||
+		rc=$?
+	P_PID=$M_PID
+	[ "$rc" -ne 1 ] ||
 		hard_error "sherve serve '$name' did not create its socket"
-	wait_workers "$P_PID" 2 50 ||
-		fail "sherve serve '$name' runs 2 workers" \
-			"$(sherve_workers "$P_PID" | wc -l)"
+	[ "$rc" -ne 2 ] || fail "sherve serve '$name' runs 2 workers" \
+		"$(sherve_workers "$P_PID" | wc -l)"
 }
 
-start_pool root
+nginx_pool root
 ROOT_PID=$P_PID
-start_pool go --base-path /go
+nginx_pool go --base-path /go
 GO_PID=$P_PID
-start_pool xaccel --sendfile-mode nginx
+nginx_pool xaccel --sendfile-mode nginx
 XA_PID=$P_PID
 note "pools: root (pid $ROOT_PID), go (pid $GO_PID)"
 if [ -n "$U" ]; then
@@ -75,41 +75,36 @@ if [ -n "$U" ]; then
 		"$(ps -o user= -p "$w" | tr -d ' ')" "$U"
 fi
 
-PRE=$T_TMP/nginx
-mkdir -p "$PRE"
-started=
-for _ in 1 2 3; do
+# four_sites PREFIX: print an nginx.conf (start_nginx) with the pure,
+# static, /go and X-Accel recipes on free ports P1..P4; B is P1's.
+four_sites() {
+	local pre=$1
 	P1=$(free_port)
 	P2=$(free_port)
 	P3=$(free_port)
-	render_template "$PURE" "$PRE/pure.conf" PORT="$P1" \
-		SOCKET="$SOCKDIR/root.sock" BASE_PATH=/ ||
-		hard_error "cannot render $PURE"
-	render_template "$STATIC" "$PRE/static.conf" PORT="$P2" \
-		SOCKET="$SOCKDIR/root.sock" WEBROOT="$W" ||
-		hard_error "cannot render $STATIC"
-	render_template "$PURE" "$PRE/go.conf" PORT="$P3" \
-		SOCKET="$SOCKDIR/go.sock" BASE_PATH=/go ||
-		hard_error "cannot render $PURE"
 	P4=$(free_port)
-	render_template "$XACCEL" "$PRE/xaccel.conf" PORT="$P4" \
-		SOCKET="$SOCKDIR/xaccel.sock" WEBROOT="$W" ||
-		hard_error "cannot render $XACCEL"
-	nginx_skeleton "$PRE" "$PRE/pure.conf" "$PRE/static.conf" \
-		"$PRE/go.conf" "$PRE/xaccel.conf" >"$PRE/nginx.conf"
 	B=http://127.0.0.1:$P1
-	if nginx_start "$PRE" && wait_http "http://127.0.0.1:$P3/" "$N_PID" 50; then
-		started=yes
-		break
-	fi
-	stop_pid "$N_PID"
-	grep -qi 'in use' "$PRE/error.log" "$PRE/stderr.log" 2>/dev/null ||
-		break
-done
-[ -n "$started" ] || {
-	fail "nginx starts and answers" "$(cat "$PRE/stderr.log" "$PRE/error.log" 2>/dev/null)"
-	finish
+	{
+		render_template "$PURE" "$pre/pure.conf" PORT="$P1" \
+			SOCKET="$SOCKDIR/root.sock" BASE_PATH=/ &&
+			render_template "$STATIC" "$pre/static.conf" PORT="$P2" \
+				SOCKET="$SOCKDIR/root.sock" WEBROOT="$W" &&
+			render_template "$PURE" "$pre/go.conf" PORT="$P3" \
+				SOCKET="$SOCKDIR/go.sock" BASE_PATH=/go &&
+			render_template "$XACCEL" "$pre/xaccel.conf" PORT="$P4" \
+				SOCKET="$SOCKDIR/xaccel.sock" WEBROOT="$W"
+	} >&2 || return 1
+	nginx_skeleton "$pre" "$pre/pure.conf" "$pre/static.conf" \
+		"$pre/go.conf" "$pre/xaccel.conf"
 }
+
+PRE=$T_TMP/nginx
+if ! start_nginx "$PRE" four_sites ||
+	! wait_http "http://127.0.0.1:$P3/" "$N_PID" 50; then
+	fail "nginx answers on every port" \
+		"$(cat "$PRE/stderr.log" "$PRE/error.log" 2>/dev/null)"
+	finish
+fi
 note "nginx (pid $N_PID): pure :$P1, static :$P2, /go :$P3"
 
 # ---- sherve.conf: everything through sherve

@@ -46,12 +46,10 @@ SOCK=$T_TMP/run/sherve.sock
 give_to_child "$T_TMP/run" "$T_TMP/state"
 LOG=$T_TMP/sherve.log
 
-start_bg "$LOG" "$SHERVE_BIN" serve --listen "unix:$SOCK" --workers 1 \
-	--webroot "$W" --redirects-url "$UP/redirects.txt" \
-	--state-dir "$T_TMP/state" ${U:+--user "$U"}
-M_PID=$BG_PID
-wait_socket "$SOCK" 50 || hard_error "sherve serve did not create $SOCK"
-wait_workers "$M_PID" 1 50 || hard_error "sherve serve did not start"
+start_pool "$SOCK" 1 "$LOG" "$SHERVE_BIN" serve --listen "unix:$SOCK" \
+	--workers 1 --webroot "$W" --redirects-url "$UP/redirects.txt" \
+	--state-dir "$T_TMP/state" ${U:+--user "$U"} ||
+	hard_error "sherve serve did not start (exit $?: socket 1, workers 2)"
 WORKER=$(sherve_workers "$M_PID")
 
 PRE=$T_TMP/nginx

@@ -58,19 +58,15 @@ shutdown-grace = ${2:-10}
 EOF
 }
 
-# start_pool NAME: sherve serve --config $CONF (as the children's user
-# when root); sets M_PID and waits for its 2 workers.
-start_pool() {
-	local name=$1
-	rm -f "$SOCK"
-	start_bg "$T_TMP/pool-$name.log" "$SHERVE_BIN" serve --config "$CONF" \
-		${U:+--user "$U"}
-	M_PID=$BG_PID
+# main_pool NAME: start_pool, sherve serve --config $CONF (as the
+# children's user when root); sets M_PID and waits for its 2 workers.
+main_pool() {
+	local name=$1 rc=0
 	POOL_LOG=$T_TMP/pool-$name.log
-	wait_socket "$SOCK" 50 ||
-		hard_error "sherve serve '$name' did not create $SOCK"
-	wait_workers "$M_PID" 2 50 ||
-		hard_error "sherve serve '$name' did not start 2 workers"
+	start_pool "$SOCK" 2 "$POOL_LOG" "$SHERVE_BIN" serve --config "$CONF" \
+		${U:+--user "$U"} || rc=$?
+	[ "$rc" -ne 1 ] || hard_error "sherve serve '$name' did not create $SOCK"
+	[ "$rc" -ne 2 ] || hard_error "sherve serve '$name' did not start 2 workers"
 }
 
 # load_loop NAME N URL: N sequential requests in the background (one
@@ -99,7 +95,7 @@ tnote() {
 
 U=$(child_user)
 write_conf 301
-start_pool main
+main_pool main
 
 # nginx in front, from the contrib template.
 PRE=$T_TMP/nginx
@@ -342,7 +338,7 @@ T_5XX=0 # requests after the stop get nginx's 502 by design
 
 tnote "(b) a download longer than a 1 s shutdown-grace"
 write_conf 301 1
-start_pool grace
+main_pool grace
 rm -f "$T_TMP/dl2.started"
 start_bg "$T_TMP/dl2.out" "${FCGI_GET[@]}" "$SOCK" /big.bin --rate 500000 \
 	--out "$T_TMP/dl2.body" --started "$T_TMP/dl2.started" --timeout 30

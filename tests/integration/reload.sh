@@ -46,26 +46,25 @@ U=$(child_user)
 NOKEEP=$T_TMP/sherve-nokeep.conf
 nginx_nokeep_template "$NOKEEP"
 
-# start_sherve MODE WORKERS DIR: a pool on DIR/sherve.sock, as the web
-# server's user when root; sets M_PID.
-start_sherve() {
-	local mode=$1 n=$2 dir=$3 as=()
+# reload_pool MODE WORKERS DIR: start_pool, a pool on DIR/sherve.sock,
+# as the web server's user when root; sets M_PID.
+reload_pool() {
+	local mode=$1 n=$2 dir=$3 as=() cmd
 	give_to_child "$dir/run" "$dir/state"
 	if [ "$mode" = systemd ]; then
 		[ -n "$U" ] && as=(setpriv --reuid="$U" --regid="$U" --init-groups --)
-		start_bg "$dir/sherve.log" "${as[@]}" systemd-socket-activate \
+		cmd=("${as[@]}" systemd-socket-activate \
 			-l "$dir/run/sherve.sock" -E SHERVE_CONFIG=/dev/null \
 			-E "SHERVE_WORKERS=$n" -E "SHERVE_WEBROOT=$W" \
 			-E "SHERVE_REDIRECTS_URL=$UP/redirects.txt" \
-			-E "SHERVE_STATE_DIR=$dir/state" "$SHERVE_BIN" serve
+			-E "SHERVE_STATE_DIR=$dir/state" "$SHERVE_BIN" serve)
 	else
-		start_bg "$dir/sherve.log" "$SHERVE_BIN" serve \
+		cmd=("$SHERVE_BIN" serve \
 			--listen "unix:$dir/run/sherve.sock" --workers "$n" \
 			--webroot "$W" --redirects-url "$UP/redirects.txt" \
-			--state-dir "$dir/state" ${U:+--user "$U"}
+			--state-dir "$dir/state" ${U:+--user "$U"})
 	fi
-	M_PID=$BG_PID
-	wait_socket "$dir/run/sherve.sock" 50 ||
+	start_pool "$dir/run/sherve.sock" 0 "$dir/sherve.log" "${cmd[@]}" ||
 		hard_error "[$mode/$n] no socket $dir/run/sherve.sock"
 }
 
@@ -75,7 +74,7 @@ reload_case() {
 	dir=$T_TMP/$mode-$n
 	mkdir -p "$dir"
 	[ "$mode" = nokeep ] && tmpl=$NOKEEP
-	start_sherve "$mode" "$n" "$dir"
+	reload_pool "$mode" "$n" "$dir"
 	nginx_in_front "$tmpl" "$dir/nginx" "$dir/run/sherve.sock"
 	# (systemd: nginx's first probe was the connection that started it)
 	wait_workers "$M_PID" "$n" 100 ||

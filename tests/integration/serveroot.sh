@@ -41,11 +41,10 @@ start_upstream
 TOP=$T_TMP/srv
 RUN=$TOP/run/sherve
 STATE=$TOP/lib/sherve
-start_bg "$T_TMP/pool.log" "$SHERVE_BIN" serve --listen "unix:$RUN/sherve.sock" \
-	--workers 1 --user "$U" --webroot "$W" \
-	--redirects-url "$UP/redirects.txt" --state-dir "$STATE"
-M_PID=$BG_PID
-if wait_socket "$RUN/sherve.sock" 50 && wait_workers "$M_PID" 1 50; then
+if start_pool "$RUN/sherve.sock" 1 "$T_TMP/pool.log" "$SHERVE_BIN" serve \
+	--listen "unix:$RUN/sherve.sock" --workers 1 --user "$U" \
+	--webroot "$W" --redirects-url "$UP/redirects.txt" \
+	--state-dir "$STATE"; then
 	pass "sherve serve --user $U starts on directories it had to create"
 else
 	fail "sherve serve --user $U starts on directories it had to create" \

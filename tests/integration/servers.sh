@@ -14,6 +14,10 @@
 #   - apache_* and nginx_* helpers: a private server skeleton (what
 #     Debian's apache2.conf / nginx.conf provide) around a rendered
 #     contrib template, started in the foreground on a free port;
+#   - start_apache and start_nginx: the one way each is started (a
+#     script's function prints the configuration), start_pool the one
+#     way a `sherve serve` pool is (lib.sh has start_lighttpd and
+#     start_upstream);
 #   - site_checks, base_path_checks: the HTTP checks every recipe runs.
 
 # ---------------------------------------------------------------- templates
@@ -195,6 +199,35 @@ apache_start() {
 	wait_http "$B/" "$A_PID" 100
 }
 
+# start_apache NAME WRITE [ARG...]: Apache in the foreground on a free
+# port (another one when that was taken meanwhile), configured by what
+# `WRITE RUN PORT ARG...` prints, RUN being $T_TMP/apache-NAME. Sets
+# RUN, PORT, B and A_PID; says "not ok" and returns 1 when it does not
+# answer.
+start_apache() {
+	local name=$1 write=$2 _
+	shift 2
+	RUN=$T_TMP/apache-$name
+	mkdir -p "$RUN"
+	for _ in 1 2 3; do
+		PORT=$(free_port)
+		B=http://127.0.0.1:$PORT
+		"$write" "$RUN" "$PORT" "$@" >"$RUN/httpd.conf" ||
+			hard_error "cannot write the configuration of apache '$name'"
+		log_file "$RUN/error.log"
+		if apache_start "$name" "$RUN/httpd.conf"; then
+			note "apache '$name' (pid $A_PID) on $B"
+			return 0
+		fi
+		stop_pid "$A_PID"
+		grep -qi 'in use' "$RUN/stderr.log" "$RUN/server-error.log" \
+			2>/dev/null || break
+	done
+	fail "apache '$name' starts and answers" \
+		"$(cat "$RUN/stderr.log" "$RUN/server-error.log" 2>/dev/null)"
+	return 1
+}
+
 # ---------------------------------------------------------------- nginx
 
 nginx_path() {
@@ -256,25 +289,45 @@ nginx_start() {
 	wait_http "$B/" "$N_PID" 100
 }
 
-# nginx_in_front TEMPLATE PREFIX SOCKET: nginx with its files under
-# PREFIX, in front of SOCKET through TEMPLATE (a contrib/nginx recipe,
-# BASE_PATH /) on a free port, tried thrice in case another process
-# takes the port first. Sets PORT, B and N_PID.
-nginx_in_front() {
-	local tmpl=$1 pre=$2 sock=$3 _
+# start_nginx PREFIX WRITE [ARG...]: nginx in the foreground with its
+# files under PREFIX, configured by what `WRITE PREFIX ARG...` prints (it
+# takes its ports with free_port and sets B, where nginx must answer);
+# tried thrice in case another process takes a port first. Sets N_PID;
+# says "not ok" and returns 1 when nginx does not answer.
+start_nginx() {
+	local pre=$1 write=$2 _
+	shift 2
 	mkdir -p "$pre"
 	for _ in 1 2 3; do
-		PORT=$(free_port)
-		B=http://127.0.0.1:$PORT
-		render_template "$tmpl" "$pre/site.conf" PORT="$PORT" \
-			SOCKET="$sock" BASE_PATH=/ || hard_error "cannot render $tmpl"
-		nginx_skeleton "$pre" "$pre/site.conf" >"$pre/nginx.conf"
+		"$write" "$pre" "$@" >"$pre/nginx.conf" ||
+			hard_error "cannot write the nginx configuration in $pre"
 		nginx_start "$pre" && return 0
 		stop_pid "$N_PID"
 		grep -qi 'in use' "$pre/error.log" "$pre/stderr.log" 2>/dev/null ||
-			hard_error "nginx does not start: $(cat "$pre/stderr.log")"
+			break
 	done
-	hard_error "nginx: no free port in 3 tries"
+	fail "nginx starts and answers" \
+		"$(cat "$pre/stderr.log" "$pre/error.log" 2>/dev/null)"
+	return 1
+}
+
+# front_site PREFIX TEMPLATE SOCKET: print an nginx.conf (start_nginx)
+# in front of SOCKET through TEMPLATE (a contrib/nginx recipe, BASE_PATH
+# /) on a free port. Sets PORT and B.
+front_site() {
+	local pre=$1 tmpl=$2 sock=$3
+	PORT=$(free_port)
+	B=http://127.0.0.1:$PORT
+	render_template "$tmpl" "$pre/site.conf" PORT="$PORT" \
+		SOCKET="$sock" BASE_PATH=/ >&2 || return 1
+	nginx_skeleton "$pre" "$pre/site.conf"
+}
+
+# nginx_in_front TEMPLATE PREFIX SOCKET: start_nginx with front_site;
+# a script cannot go on without it.
+nginx_in_front() {
+	start_nginx "$2" front_site "$1" "$3" ||
+		hard_error "nginx does not start in front of $3"
 }
 
 # nginx_nokeep_template OUT: contrib/nginx/sherve.conf without kept
@@ -311,6 +364,21 @@ wait_socket() {
 		n=$((n - 1))
 	done
 	return 1
+}
+
+# start_pool SOCKET WORKERS LOG CMD...: CMD (`sherve serve ...`, or
+# systemd-socket-activate running it) in the background, its output in
+# LOG; ready when SOCKET exists and, for WORKERS > 0, the master runs
+# that many workers (5 s for each). Sets M_PID. Returns 1 when the
+# socket did not come, 2 when the workers did not.
+start_pool() {
+	local sock=$1 n=$2 log=$3
+	shift 3
+	rm -f "$sock"
+	start_bg "$log" "$@"
+	M_PID=$BG_PID
+	wait_socket "$sock" 50 || return 1
+	[ "$n" -eq 0 ] || wait_workers "$M_PID" "$n" 50 || return 2
 }
 
 # sherve_workers MASTER: the live worker PIDs of a `sherve serve` master.

@@ -100,45 +100,24 @@ FETCHES=$(upstream_count)
 
 # ---------------------------------------------------------------- apache
 
-# start_apache NAME DOCROOT ALLOWOVERRIDE: Apache with mod_cgi serving
-# an account's DOCROOT as a shared host would, granting ALLOWOVERRIDE;
-# sets RUN ($T_TMP/apache-NAME), PORT, B and A_PID.
-start_apache() {
-	local name=$1
-	shift
-	RUN=$T_TMP/apache-$name
-	mkdir -p "$RUN"
-	for _ in 1 2 3; do
-		PORT=$(free_port)
-		B=http://127.0.0.1:$PORT
-		{
-			apache_skeleton "$RUN" "$PORT" prefork cgi rewrite authz_host \
-				alias headers
-			cat <<EOF
-DocumentRoot "$1"
-<Directory "$1">
+# shared_host RUN PORT DOCROOT ALLOWOVERRIDE: print the httpd.conf of
+# an Apache (start_apache) with mod_cgi serving an account's DOCROOT as a
+# shared host would, granting ALLOWOVERRIDE.
+shared_host() {
+	apache_skeleton "$1" "$2" prefork cgi rewrite authz_host alias headers
+	cat <<EOF
+DocumentRoot "$3"
+<Directory "$3">
     # What a shared host typically grants its users.
-    AllowOverride $2
+    AllowOverride $4
     Options FollowSymLinks
     Require all granted
 </Directory>
 AccessFileName .htaccess
 EOF
-		} >"$RUN/httpd.conf"
-		if apache_start shared "$RUN/httpd.conf"; then
-			note "apache (pid $A_PID) on $B"
-			return 0
-		fi
-		stop_pid "$A_PID"
-		grep -qi 'in use' "$RUN/stderr.log" "$RUN/server-error.log" \
-			2>/dev/null || break
-	done
-	fail "apache starts and answers" \
-		"$(cat "$RUN/stderr.log" "$RUN/server-error.log" 2>/dev/null)"
-	return 1
 }
 
-if start_apache go "$DOCROOT" 'FileInfo AuthConfig Options=ExecCGI,Indexes'; then
+if start_apache go shared_host "$DOCROOT" 'FileInfo AuthConfig Options=ExecCGI,Indexes'; then
 	# Requests that need no fetch: the CGI must use the cron-filled store.
 	http "$B/go/foo"
 	expect_status "[shared] /go/foo is 301 from the cron-loaded store" 301
@@ -212,7 +191,7 @@ give_to_child "$HOME2"
 GO2=$HOME2/public_html/.sherve
 check_exit "[shared-static] the cron command loads the map" 0 as_child \
 	env -u SHERVE_CONFIG "$GO2/sherve.cgi" --config "$GO2/sherve.conf" refresh
-if start_apache static "$HOME2/public_html" \
+if start_apache static shared_host "$HOME2/public_html" \
 	'FileInfo AuthConfig Indexes Options=ExecCGI,Indexes,FollowSymLinks,SymLinksIfOwnerMatch'; then
 	static_checks shared-static "$B" "$HOME2/public_html" \
 		"$HOME2/sherve/state" 403 siblings methods
@@ -229,7 +208,7 @@ if start_apache static "$HOME2/public_html" \
 fi
 # Without the Options it needs, the host answers 500 for every request
 # (loud, never a silent fallback to following links).
-if start_apache narrow "$HOME2/public_html" \
+if start_apache narrow shared_host "$HOME2/public_html" \
 	'FileInfo AuthConfig Indexes Options=ExecCGI,Indexes'; then
 	http "$B/style.css"
 	expect_status "[shared-static] a host that forbids the Options: 500" 500

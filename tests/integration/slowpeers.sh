@@ -41,12 +41,11 @@ U=$(child_user)
 SOCK=$T_TMP/run/sherve.sock
 give_to_child "$T_TMP/run" "$T_TMP/state"
 
-start_bg "$T_TMP/sherve.log" "$SHERVE_BIN" serve --listen "unix:$SOCK" \
-	--workers 2 --webroot "$W" --redirects-url "$UP/redirects.txt" \
-	--state-dir "$T_TMP/state" ${U:+--user "$U"}
-M_PID=$BG_PID
-wait_socket "$SOCK" 50 || hard_error "sherve serve did not create $SOCK"
-wait_workers "$M_PID" 2 50 || hard_error "sherve serve did not start 2 workers"
+start_pool "$SOCK" 2 "$T_TMP/sherve.log" "$SHERVE_BIN" serve \
+	--listen "unix:$SOCK" --workers 2 --webroot "$W" \
+	--redirects-url "$UP/redirects.txt" --state-dir "$T_TMP/state" \
+	${U:+--user "$U"} ||
+	hard_error "sherve serve did not start (exit $?: socket 1, workers 2)"
 
 expect_eq "the socket is mode 0660 (srw-rw----)" "$(stat -c %A "$SOCK")" \
 	srw-rw----

@@ -128,10 +128,9 @@ as=()
 if [ -n "$U" ]; then
 	as=(setpriv --reuid="$U" --regid="$U" --init-groups --)
 fi
-start_bg "$T_TMP/activate.log" "${as[@]}" systemd-socket-activate \
-	-l "$SOCK" "${envs[@]}" "${cmd[@]}"
-M_PID=$BG_PID
-wait_socket "$SOCK" 50 || hard_error "systemd-socket-activate did not listen"
+start_pool "$SOCK" 0 "$T_TMP/activate.log" "${as[@]}" \
+	systemd-socket-activate -l "$SOCK" "${envs[@]}" "${cmd[@]}" ||
+	hard_error "systemd-socket-activate did not listen"
 ino=$(stat -c %i "$SOCK")
 sleep 0.3
 expect_eq "nothing runs before the first connection" \
