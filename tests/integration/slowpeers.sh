@@ -72,11 +72,6 @@ wait_exists "$T_TMP/half.started" 100 ||
 t_open=$EPOCHREALTIME
 note "$HALF half-open connections on the pool; now the requests"
 
-# ms_since T: milliseconds from EPOCHREALTIME value T to now.
-ms_since() {
-	echo $(((${EPOCHREALTIME/./} - ${1/./}) / 1000))
-}
-
 # Meanwhile: 1.5 s of requests through nginx (2 clients), and 20 FastCGI
 # requests straight on the socket, each request timed.
 rm -f "$T_TMP/load.stop"
