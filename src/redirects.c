@@ -581,13 +581,64 @@ rule_line(struct parser *ps, const struct span f[MAX_FIELDS], size_t nf,
 
 /* ---- the map ---- */
 
-static void
-entry_free(struct redirect *r)
+/* Strings are packed in chunks of this size (one that is longer gets a
+ * chunk of its own); big enough that the chunks are few and a refresh
+ * gives them back to the system when it frees the map. */
+#define CHUNK_SIZE (1u << 20)
+
+struct redirects_chunk {
+	struct redirects_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+/* A copy of n bytes of p and n + extra + 1 bytes of room (NUL at n)
+ * among m's strings, or NULL. */
+static char *
+chunk_dup(struct redirect_map *m, const char *p, size_t n, size_t extra)
 {
+	struct redirects_chunk *c = m->chunks;
+	size_t need = n + extra + 1;
+	char *s;
+
+	if (c == NULL || c->cap - c->used < need) {
+		size_t cap = need > CHUNK_SIZE ? need : CHUNK_SIZE;
+
+		if ((c = malloc(sizeof(*c) + cap)) == NULL)
+			return NULL;
+		c->next = m->chunks;
+		c->used = 0;
+		c->cap = cap;
+		m->chunks = c;
+	}
+	s = c->data + c->used;
+	c->used += need;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+void
+map_entry_free(const struct redirect_map *m, struct redirect *r)
+{
+	if (m->chunks != NULL)
+		return; /* redirects_free() frees the chunks */
 	free(r->alias);
 	free(r->url);
 	free(r->query);
 	free(r->host);
+}
+
+/* The host of the rule before, if it is the same: a section's rules
+ * share one copy. */
+static char *
+map_host(struct redirect_map *m, const char *host)
+{
+	char *prev = m->n > 0 ? m->v[m->n - 1].host : NULL;
+
+	if (prev != NULL && strcmp(prev, host) == 0)
+		return prev;
+	return chunk_dup(m, host, strlen(host), 0);
 }
 
 static int
@@ -597,6 +648,9 @@ map_push(struct redirect_map *m, const struct rule *r, unsigned line)
 	size_t an = r->alias.n;
 
 	if (m->n == m->cap) {
+		/* Capacity never touched costs no memory, only address
+		 * space: doubling is cheap, and glibc moves a large block
+		 * by remapping its pages, not by copying them. */
 		size_t cap = m->cap ? m->cap * 2 : 64;
 		struct redirect *v = reallocarray(m->v, cap, sizeof(*v));
 
@@ -608,21 +662,17 @@ map_push(struct redirect_map *m, const struct rule *r, unsigned line)
 	e = &m->v[m->n];
 	memset(e, 0, sizeof(*e));
 	/* Listed as written: "docs/\*", or "*" for the catch-all. */
-	e->alias = malloc(an + 3);
-	e->url = strndup(r->url.p, r->url.n);
-	e->host = r->host != NULL ? strdup(r->host) : NULL;
-	e->query = r->query.n > 0 ? strndup(r->query.p, r->query.n) : NULL;
+	e->alias = chunk_dup(m, r->alias.p, an, 2);
+	e->url = chunk_dup(m, r->url.p, r->url.n, 0);
+	e->host = r->host != NULL ? map_host(m, r->host) : NULL;
+	e->query =
+	        r->query.n > 0 ? chunk_dup(m, r->query.p, r->query.n, 0) : NULL;
 	if (e->alias == NULL || e->url == NULL ||
 	    (r->host != NULL && e->host == NULL) ||
-	    (r->query.n > 0 && e->query == NULL)) {
-		entry_free(e);
-		return SH_ENOMEM;
-	}
-	memcpy(e->alias, r->alias.p, an);
+	    (r->query.n > 0 && e->query == NULL))
+		return SH_ENOMEM; /* the chunks are freed with the map */
 	if (r->kind == REDIRECT_PREFIX)
 		memcpy(e->alias + an, an > 0 ? "/*" : "*", an > 0 ? 3 : 2);
-	else
-		e->alias[an] = '\0';
 	e->line = line;
 	e->kind = (unsigned char)r->kind;
 	e->flags = (unsigned char)r->flags;
@@ -687,7 +737,7 @@ map_dedupe(struct redirect_map *m, redirects_warn_fn warn, void *ctx)
 				warn(ctx, m->v[i].line,
 				     "duplicate alias (first line wins)");
 			m->duplicates++;
-			entry_free(&m->v[i]);
+			map_entry_free(m, &m->v[i]);
 			continue;
 		}
 		m->v[o++] = m->v[i];
@@ -1025,10 +1075,15 @@ redirects_parse(const char *buf, size_t len, struct redirect_map *m,
 void
 redirects_free(struct redirect_map *m)
 {
+	struct redirects_chunk *c, *next;
 	size_t i;
 
 	for (i = 0; i < m->n; i++)
-		entry_free(&m->v[i]);
+		map_entry_free(m, &m->v[i]);
+	for (c = m->chunks; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
 	free(m->v);
 	memset(m, 0, sizeof(*m));
 }

@@ -82,6 +82,10 @@ const char *netlify_line(struct parser *ps, const struct span *f, size_t nf,
  */
 int netlify_order(struct redirect_map *m, redirects_warn_fn warn, void *ctx);
 
+/* Free what entry r of m owns (nothing when m's strings are packed in
+ * its chunks: redirects_free() frees those). */
+void map_entry_free(const struct redirect_map *m, struct redirect *r);
+
 /* Index of the first entry of m not below (kind, host, key, kn bytes). */
 size_t redirects_lower_bound(const struct redirect_map *m, unsigned kind,
                              const char *host, const char *key, size_t kn);

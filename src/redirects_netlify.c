@@ -458,10 +458,7 @@ drop_shadowed(struct redirect_map *m, redirects_warn_fn warn, void *ctx)
 			     "an earlier line takes these paths first in "
 			     "_redirects order");
 		m->invalid++;
-		free(m->v[i].alias);
-		free(m->v[i].url);
-		free(m->v[i].query);
-		free(m->v[i].host);
+		map_entry_free(m, &m->v[i]);
 	}
 	m->n = o;
 	free(how);

@@ -353,6 +353,9 @@ test_replace_whole(void)
 	}
 	expect_int(__LINE__, "failing replace", SH_ESTORE,
 	           store_replace(s, &m, kv, 1));
+	/* A parsed map owns the strings of its chunks only. */
+	free(m.v[m.n - 1].alias);
+	free(m.v[m.n - 1].url);
 	redirects_free(&m);
 	expect_int(__LINE__, "old map intact", 2, store_count(s));
 	expect_int(__LINE__, "old map intact", SH_OK,
