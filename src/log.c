@@ -15,6 +15,13 @@
 static enum log_level threshold = LOG_INFO;
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
+/*
+ * What a cut line still needs, kept free while it is written: the quote
+ * that closes a cut value, the marker, "}\n" and a NUL. A cut line is
+ * still one valid JSON object.
+ */
+#define LOG_TAIL (sizeof("\",\"truncated\":\"1\"}\n"))
+
 struct line {
 	char buf[LOG_LINE_MAX];
 	size_t len;
@@ -47,11 +54,19 @@ log_enabled(enum log_level lvl)
 	return lvl >= threshold;
 }
 
+/* Room left before the tail; nothing is added once the line is cut. */
+static size_t
+line_room(const struct line *l)
+{
+	if (l->truncated || l->len + LOG_TAIL >= sizeof(l->buf))
+		return 0;
+	return sizeof(l->buf) - LOG_TAIL - l->len;
+}
+
 static void
 line_raw(struct line *l, const char *s, size_t n)
 {
-	/* Keep 3 bytes for the closing "}\n" and NUL. */
-	if (l->len + n + 3 > sizeof(l->buf)) {
+	if (n > line_room(l)) {
 		l->truncated = 1;
 		return;
 	}
@@ -59,20 +74,34 @@ line_raw(struct line *l, const char *s, size_t n)
 	l->len += n;
 }
 
+/* Append from the room kept by LOG_TAIL: the closing bytes of a line. */
+static void
+line_tail(struct line *l, const char *s, size_t n)
+{
+	if (l->len + n < sizeof(l->buf)) {
+		memcpy(l->buf + l->len, s, n);
+		l->len += n;
+	}
+}
+
 /*
  * A piece of an escaped value: a run of plain bytes is cut where the
  * line is full (the value then ends there), an escape ("\n", "\u001b")
- * goes whole or not at all: never half an escape in a line.
+ * goes whole or not at all: never half an escape, nor half a UTF-8
+ * sequence, in a line.
  */
 static int
 line_put(void *ctx, const char *s, size_t n)
 {
 	struct line *l = ctx;
-	size_t room =
-	        l->len + 3 < sizeof(l->buf) ? sizeof(l->buf) - 3 - l->len : 0;
+	size_t room = line_room(l);
 
-	if (n > room && s[0] != '\\')
+	if (n > room && s[0] != '\\') {
+		/* Never half a UTF-8 sequence: cut before its lead byte. */
+		while (room > 0 && ((unsigned char)s[room] & 0xC0) == 0x80)
+			room--;
 		line_raw(l, s, room);
+	}
 	line_raw(l, s, n);
 	return l->truncated ? -1 : 0;
 }
@@ -85,14 +114,24 @@ line_escaped(struct line *l, const char *s)
 		(void)json_escape(s, line_put, l);
 }
 
+/*
+ * A field whose key does not fit is left out whole; a value that does not
+ * fit is cut, and its string still closed.
+ */
 static void
 line_field(struct line *l, const char *key, const char *val)
 {
+	size_t start = l->len;
+
 	line_raw(l, ",\"", 2);
 	line_escaped(l, key);
 	line_raw(l, "\":\"", 3);
+	if (l->truncated) {
+		l->len = start;
+		return;
+	}
 	line_escaped(l, val);
-	line_raw(l, "\"", 1);
+	line_tail(l, "\"", 1);
 }
 
 static void
@@ -126,12 +165,30 @@ line_end(struct line *l)
 	ssize_t w;
 
 	if (l->truncated)
-		line_raw(l, ",\"truncated\":\"1\"", 16);
-	l->buf[l->len++] = '}';
-	l->buf[l->len++] = '\n';
+		line_tail(l, ",\"truncated\":\"1\"", 16);
+	line_tail(l, "}\n", 2);
 	/* One write per line; a short write to a log is not worth a retry. */
 	w = write(STDERR_FILENO, l->buf, l->len);
 	(void)w;
+}
+
+/* Drop a UTF-8 sequence that vsnprintf() cut short at the end of s. */
+static void
+utf8_trim_end(char *s, size_t len)
+{
+	size_t i = len, cont = 0, need;
+	unsigned char lead;
+
+	while (i > 0 && cont < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+		i--;
+		cont++;
+	}
+	if (i == 0)
+		return;
+	lead = (unsigned char)s[i - 1];
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (need > 1 && cont + 1 < need)
+		s[i - 1] = '\0';
 }
 
 static void log_vmsg(enum log_level lvl, int with_errno, const char *fmt,
@@ -150,6 +207,8 @@ log_vmsg(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
 		str_copy(msg, "(unformattable message)", sizeof(msg));
+	else if ((size_t)n >= sizeof(msg))
+		utf8_trim_end(msg, sizeof(msg) - 1);
 	if (with_errno && n >= 0 && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
 		         strerror(saved));

@@ -126,6 +126,60 @@ hex_value(char c)
 	return -1;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. A NUL is never a
+ * continuation byte, so p may end anywhere.
+ */
+static size_t
+utf8_seq(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t n, i;
+
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		n = 2;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		n = 3;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	if (p[0] == 0xE0)
+		lo = 0xA0;
+	else if (p[0] == 0xED)
+		hi = 0x9F;
+	else if (p[0] == 0xF0)
+		lo = 0x90;
+	else if (p[0] == 0xF4)
+		hi = 0x8F;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* The bytes at p that go out as they are: ASCII text and whole UTF-8. */
+static size_t
+json_run(const unsigned char *p)
+{
+	size_t run = 0, n;
+
+	for (;;) {
+		if (p[run] == '"' || p[run] == '\\' || p[run] < 0x20 ||
+		    p[run] == 0x7f)
+			return run;
+		if (p[run] < 0x80)
+			run++;
+		else if ((n = utf8_seq(p + run)) > 0)
+			run += n;
+		else
+			return run;
+	}
+}
+
 int
 json_escape(const char *s, json_put_fn put, void *ctx)
 {
@@ -134,11 +188,8 @@ json_escape(const char *s, json_put_fn put, void *ctx)
 
 	while (*p != '\0') {
 		char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
-		size_t run = 0;
+		size_t run = json_run(p);
 
-		while (p[run] != '\0' && p[run] != '"' && p[run] != '\\' &&
-		       p[run] >= 0x20 && p[run] != 0x7f)
-			run++;
 		if (run > 0 && put(ctx, (const char *)p, run) != 0)
 			return -1;
 		p += run;
@@ -149,6 +200,8 @@ json_escape(const char *s, json_put_fn put, void *ctx)
 			if (put(ctx, esc, 2) != 0)
 				return -1;
 		} else {
+			/* A control character, DEL or a byte that is not UTF-8.
+			 */
 			esc[4] = hex[*p >> 4];
 			esc[5] = hex[*p & 0xf];
 			if (put(ctx, esc, 6) != 0)

@@ -66,8 +66,11 @@ typedef int (*json_put_fn)(void *ctx, const char *p, size_t n);
 
 /*
  * Write s as the body of a JSON string (RFC 8259), without the quotes:
- * '"' and '\' escaped, control characters (and DEL) as \u00XX, other
- * bytes as they are, in runs. Returns 0, or -1 when put stopped it.
+ * '"' and '\' escaped, control characters (and DEL) as \u00XX, ASCII
+ * and well-formed UTF-8 as they are, in runs that never split a
+ * sequence; a byte that is not UTF-8 (a request path may hold any) goes
+ * as \u00XX too, so the output is always valid JSON. Returns 0, or -1
+ * when put stopped it.
  */
 int json_escape(const char *s, json_put_fn put, void *ctx);
 /*

@@ -40,6 +40,14 @@ static const struct {
 	{ __LINE__, "DEL", "x\x7fy", "x\\u007fy", 3 },
 	{ __LINE__, "UTF-8 as it is", "caf\xc3\xa9 \xe2\x82\xac",
 	  "caf\xc3\xa9 \xe2\x82\xac", 1 },
+	{ __LINE__, "a byte that is not UTF-8 as \\u00XX",
+	  "a\xff"
+	  "b",
+	  "a\\u00ffb", 3 },
+	{ __LINE__, "an overlong form and a surrogate are not UTF-8",
+	  "\xc0\xaf\xed\xa0\x80", "\\u00c0\\u00af\\u00ed\\u00a0\\u0080", 5 },
+	{ __LINE__, "a sequence cut by the end of the string", "x\xe2\x82",
+	  "x\\u00e2\\u0082", 3 },
 	{ __LINE__, "a forged log field stays a string",
 	  "x\",\"level\":\"error", "x\\\",\\\"level\\\":\\\"error", 9 },
 };
