@@ -247,8 +247,9 @@ note "a 250k import takes ${IMPORT_MS} ms here"
 
 # kill_state: "A" or "B" if the store holds exactly one of the maps.
 kill_state() {
-	local n u1 u2 last
-	n=$(ks list 2>/dev/null | wc -l) || return 1
+	local n u1 u2 last rc=0
+	ks list >"$T_TMP/kill-list.out" 2>"$T_TMP/kill-list.err" || rc=$?
+	n=$(wc -l <"$T_TMP/kill-list.out")
 	u1=$(ks lookup x000001 2>/dev/null)
 	u2=$(ks lookup x123456 2>/dev/null)
 	last=$(ks lookup x299999 2>/dev/null)
@@ -260,7 +261,8 @@ kill_state() {
 		[ "$u2" = https://b.example/123456 ] && [ -z "$last" ]; then
 		echo B
 	else
-		echo "mixed: $n aliases, x000001=$u1 x123456=$u2 x299999=$last"
+		echo "mixed: $n aliases, x000001=$u1 x123456=$u2 x299999=$last" \
+			"(list exit $rc: $(head -c 300 "$T_TMP/kill-list.err"))"
 	fi
 }
 
