@@ -50,3 +50,9 @@ request_from_params(struct request *rq, request_param_fn get, void *ctx)
 	rq->if_range = param(get, ctx, "HTTP_IF_RANGE");
 	rq->accept_encoding = param(get, ctx, "HTTP_ACCEPT_ENCODING");
 }
+
+int
+request_is_head(const struct request *rq)
+{
+	return rq->method != NULL && strcmp(rq->method, "HEAD") == 0;
+}

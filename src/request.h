@@ -31,4 +31,7 @@ struct request {
 /* Fill rq from the parameters get() returns. Never fails. */
 void request_from_params(struct request *rq, request_param_fn get, void *ctx);
 
+/* 1 if rq is a HEAD request (headers only, no body), else 0. */
+int request_is_head(const struct request *rq);
+
 #endif
