@@ -38,11 +38,11 @@ log_request(const struct request *rq, int status, const char *key,
 {
 	char st[8];
 
-	if (!log_enabled(LOG_INFO))
+	if (!log_enabled(SH_LOG_INFO))
 		return;
 	snprintf(st, sizeof(st), "%d", status);
-	log_fields(LOG_INFO, "request", "method", rq->method, "path", rq->uri,
-	           "status", st, key, val, (const char *)NULL);
+	log_fields(SH_LOG_INFO, "request", "method", rq->method, "path",
+	           rq->uri, "status", st, key, val, (const char *)NULL);
 }
 
 /* A short text/plain answer, with one more header if name is set. */

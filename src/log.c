@@ -12,7 +12,7 @@
 
 #define LOG_LINE_MAX 4096
 
-static enum log_level threshold = LOG_INFO;
+static enum log_level threshold = SH_LOG_INFO;
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 /*
@@ -227,11 +227,11 @@ log_vmsg(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 		va_end(ap);                                                    \
 	}
 
-LOG_FN(log_debug, LOG_DEBUG, 0)
-LOG_FN(log_info, LOG_INFO, 0)
-LOG_FN(log_warn, LOG_WARN, 1)
-LOG_FN(log_warnx, LOG_WARN, 0)
-LOG_FN(log_error, LOG_ERROR, 0)
+LOG_FN(log_debug, SH_LOG_DEBUG, 0)
+LOG_FN(log_info, SH_LOG_INFO, 0)
+LOG_FN(log_warn, SH_LOG_WARN, 1)
+LOG_FN(log_warnx, SH_LOG_WARN, 0)
+LOG_FN(log_error, SH_LOG_ERROR, 0)
 
 void
 log_fields(enum log_level lvl, const char *msg, ...)

@@ -13,7 +13,12 @@
 
 #include <stdarg.h>
 
-enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+/*
+ * Prefixed SH_ because <syslog.h> defines LOG_DEBUG, LOG_INFO and
+ * LOG_WARNING as macros: a file that includes both must compile and mean
+ * what it says (tests/unit/test_conf.c includes both to keep it so).
+ */
+enum log_level { SH_LOG_DEBUG = 0, SH_LOG_INFO, SH_LOG_WARN, SH_LOG_ERROR };
 
 /* Set the threshold; lines below it are dropped. */
 void log_set_level(enum log_level lvl);

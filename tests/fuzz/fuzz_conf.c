@@ -100,7 +100,7 @@ check_ok(const struct conf *c)
 	FUZZ_ASSERT(c->redirect_status == 301 || c->redirect_status == 302 ||
 	            c->redirect_status == 303 || c->redirect_status == 307 ||
 	            c->redirect_status == 308);
-	FUZZ_ASSERT(c->log_level >= LOG_DEBUG && c->log_level <= LOG_ERROR);
+	FUZZ_ASSERT(c->log_level >= SH_LOG_DEBUG && c->log_level <= SH_LOG_ERROR);
 	FUZZ_ASSERT(c->etag_inode == 0 || c->etag_inode == 1);
 	FUZZ_ASSERT(c->precompressed == 0 || c->precompressed == 1);
 	FUZZ_ASSERT(c->sendfile_mode <= SENDFILE_NGINX);

@@ -273,7 +273,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	fixture_store(state);
 	fixture_confs(state);
-	log_set_level(LOG_ERROR);
+	log_set_level(SH_LOG_ERROR);
 	return 0;
 }
 

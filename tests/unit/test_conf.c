@@ -9,6 +9,9 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+/* Before conf.h (and so log.h): log.h's level names must not collide
+ * with syslog's LOG_* macros, or this file stops compiling. */
+#include <syslog.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -123,7 +126,7 @@ test_defaults(void)
 	expect_str(__LINE__, "redirect_cache_control", "public, max-age=3600",
 	           c.redirect_cache_control);
 	expect_str(__LINE__, "base_path", "", c.base_path);
-	expect_int(__LINE__, "log_level", LOG_INFO, c.log_level);
+	expect_int(__LINE__, "log_level", SH_LOG_INFO, c.log_level);
 	expect_u64(__LINE__, "refresh_interval", 300, c.refresh_interval);
 	expect_u64(__LINE__, "miss_refresh_interval", 30,
 	           c.miss_refresh_interval);
@@ -1081,7 +1084,7 @@ test_file_syntax(void)
 	expect_int(__LINE__, "spaces around =", 302, c.redirect_status);
 	expect_str(__LINE__, "quotes stripped", "no-cache, no-store",
 	           c.cache_control);
-	expect_int(__LINE__, "no spaces around =", LOG_DEBUG, c.log_level);
+	expect_int(__LINE__, "no spaces around =", SH_LOG_DEBUG, c.log_level);
 	expect_str(__LINE__, "empty value", "", c.webroot);
 	expect_str(__LINE__, "last line without newline",
 	           "https://example.com/r.txt", c.redirects_url);
@@ -1164,7 +1167,7 @@ test_args_and_flags(void)
 		           c.nargs > 1 ? c.args[1] : "");
 		expect_str(__LINE__, "dash operand", "-",
 		           c.nargs > 2 ? c.args[2] : "");
-		expect_int(__LINE__, "option between operands", LOG_WARN,
+		expect_int(__LINE__, "option between operands", SH_LOG_WARN,
 		           c.log_level);
 		conf_free(&c);
 	}

@@ -330,7 +330,7 @@ suite_init(void)
 
 	/* A FIFO that blocked the worker would hang here, not pass. */
 	alarm(120);
-	log_set_level(LOG_ERROR);
+	log_set_level(SH_LOG_ERROR);
 	if (mkdtemp(base) == NULL)
 		return -1;
 	snprintf(www, sizeof(www), "%s/www", base);

@@ -174,7 +174,7 @@ test_rows(void)
 {
 	size_t i;
 
-	log_set_level(LOG_DEBUG);
+	log_set_level(SH_LOG_DEBUG);
 	for (i = 0; i < NELEM(rows); i++) {
 		const struct row *r = &rows[i];
 		char *key = repeat("k", r->keylen),
@@ -189,7 +189,7 @@ test_rows(void)
 			free(val);
 			continue;
 		}
-		log_fields(LOG_WARN, "a message", key, val, "after", "tail",
+		log_fields(SH_LOG_WARN, "a message", key, val, "after", "tail",
 		           (char *)NULL);
 		capture_end(tmp, saved);
 		expect_true(r->line, r->desc, one_json_line());
