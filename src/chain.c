@@ -11,6 +11,7 @@
 #include "match.h"
 #include "path.h"
 #include "redirects.h"
+#include "url.h"
 #include "util.h"
 
 /* 1 if host (normalised) is one of o->hostnames. */
@@ -56,20 +57,19 @@ chain_target(const struct redirect_map *m, const struct chain_opts *o,
              struct match_request *rq)
 {
 	const char *p = url;
+	struct url_parts u;
 	int own = 1;
-	size_t h;
 
 	host[0] = '\0';
 	if (url[0] == '/' && url[1] != '/' && url[1] != '\\') {
 		if (cur_host != NULL)
 			str_copy(host, cur_host, LOCATION_HOST_MAX + 1);
-	} else if (redirects_url_ok(url, strlen(url))) {
-		p = strstr(url, "://") + 3;
-		h = strcspn(p, "/?#");
-		if (location_host(p, h, host, LOCATION_HOST_MAX + 1) < 0)
+	} else if (url_split(url, strlen(url), &u)) {
+		if (location_host(u.host, u.hostlen, host,
+		                  LOCATION_HOST_MAX + 1) < 0)
 			return -1;
 		own = named(o, host) || redirects_has_section(m, host);
-		p += h;
+		p = u.path;
 	} else {
 		return -1;
 	}
@@ -118,14 +118,15 @@ passed(const struct chain *c, const struct redirect *t)
 static void
 absolute(const char *from, const char *loc, char *out, size_t outsz)
 {
-	const char *auth = strstr(from, "://");
+	struct url_parts u;
 	size_t n;
 
-	if (loc[0] != '/' || loc[1] == '/' || auth == NULL) {
+	if (loc[0] != '/' || loc[1] == '/' ||
+	    !url_split(from, strlen(from), &u)) {
 		str_copy(out, loc, outsz);
 		return;
 	}
-	n = (size_t)(auth + 3 - from) + strcspn(auth + 3, "/?#");
+	n = (size_t)(u.host + u.hostlen - from);
 	if (n + strlen(loc) >= outsz) {
 		str_copy(out, loc, outsz);
 		return;

@@ -21,6 +21,7 @@
 #include "refresh.h"
 #include "location.h"
 #include "store.h"
+#include "url.h"
 #include "util.h"
 
 struct verb {
@@ -465,7 +466,7 @@ verb_check(const struct conf *c, struct store *s)
 		fprintf(stderr, "sherve: check: --json goes with --probe\n");
 		return EXIT_USAGE;
 	}
-	if (strstr(src, "://") != NULL)
+	if (url_has_scheme(src))
 		buf = fetch_for_check(c, src, &len);
 	else if ((buf = slurp(src, c->max_body, &len)) == NULL)
 		fprintf(stderr, "sherve: check: %s: %s\n", src,

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "fetch.h"
+#include "url.h"
 #include "util.h"
 
 struct body {
@@ -23,14 +24,6 @@ fetch_global_init(void)
 {
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? SH_OK
 	                                                         : SH_EFETCH;
-}
-
-int
-fetch_url_ok(const char *url)
-{
-	return strncasecmp(url, "http://", 7) == 0 ||
-	       strncasecmp(url, "https://", 8) == 0 ||
-	       strncasecmp(url, "file://", 7) == 0;
 }
 
 static size_t
@@ -109,19 +102,15 @@ on_header(char *line, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-/* url with cachebust=<unix seconds> added to its query, before any #. */
+/* url with cachebust=<unix seconds> added to its query, before any #;
+ * NULL if out of memory or libcurl cannot parse url. */
 static char *
 busted_url(const char *url)
 {
-	size_t base = strcspn(url, "#"), n = strlen(url) + 40;
-	const char *q = memchr(url, '?', base);
-	char *u = malloc(n);
+	char param[40];
 
-	if (u != NULL)
-		snprintf(u, n, "%.*s%ccachebust=%lld%s", (int)base, url,
-		         q != NULL ? '&' : '?', (long long)time(NULL),
-		         url + base);
-	return u;
+	snprintf(param, sizeof(param), "cachebust=%lld", (long long)time(NULL));
+	return url_with_query(url, param);
 }
 
 #define SET(opt, val) ok &= curl_easy_setopt(c, opt, val) == CURLE_OK
@@ -223,18 +212,24 @@ fetch_url(const struct fetch_opts *o, struct fetch_result *r)
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL;
 	CURL *c = NULL;
-	int rc = SH_EFETCH;
+	int rc = SH_EFETCH, bust;
 
 	memset(r, 0, sizeof(*r));
 	r->retry_after = -1;
-	if (!fetch_url_ok(o->url)) {
+	if (!url_fetchable(o->url)) {
 		snprintf(r->err, sizeof(r->err),
 		         "not an http, https or file URL");
 		return SH_EINVAL;
 	}
-	url = o->cachebust && strncasecmp(o->url, "file:", 5) != 0
-	              ? busted_url(o->url)
-	              : strdup(o->url);
+	bust = o->cachebust && strncasecmp(o->url, "file:", 5) != 0;
+	url = bust ? busted_url(o->url) : strdup(o->url);
+	if (url == NULL && bust) {
+		rc = SH_EINVAL;
+		snprintf(r->err, sizeof(r->err),
+		         "cannot add cachebust= to the URL (out of memory, or "
+		         "not a URL libcurl parses)");
+		goto out;
+	}
 	if (url == NULL || (c = curl_easy_init()) == NULL) {
 		rc = SH_ENOMEM;
 		snprintf(r->err, sizeof(r->err), "out of memory");

@@ -41,9 +41,6 @@ struct fetch_result {
 /* Initialise libcurl; returns SH_OK or SH_EFETCH. */
 int fetch_global_init(void);
 
-/* 1 if url is http://, https:// or file:// (case-insensitive). */
-int fetch_url_ok(const char *url);
-
 /*
  * Fetch o->url into r (zeroed by this call).
  * Returns SH_OK (status 200 with a body), SH_EUNCHANGED (304),

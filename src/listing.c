@@ -9,6 +9,7 @@
 #include "match.h"
 #include "path.h"
 #include "redirects.h"
+#include "url.h"
 #include "util.h"
 
 int
@@ -108,11 +109,12 @@ listing_unreachable(const struct listing_rule *r)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)r->alias[i];
 
-		if (path_encoded(c))
-			o += (size_t)snprintf(uri + o, sizeof(uri) - o,
-			                      "%%%02X", c);
-		else
+		if (path_encoded(c)) {
+			url_pct_encode(c, uri + o);
+			o += 3;
+		} else {
 			uri[o++] = (char)c;
+		}
 	}
 	uri[o] = '\0';
 	return path_normalise(uri, "", rel, sizeof(rel), &slash) != PATH_OK ||
@@ -183,11 +185,14 @@ put_path(FILE *fp, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
+		char e[3];
 
-		if (path_encoded(c))
-			fprintf(fp, "%%%02X", c);
-		else
+		if (path_encoded(c)) {
+			url_pct_encode(c, e);
+			fwrite(e, 1, sizeof(e), fp);
+		} else {
 			fputc(c, fp);
+		}
 	}
 }
 

@@ -7,6 +7,7 @@
 #include "location.h"
 #include "match.h"
 #include "redirects.h"
+#include "url.h"
 #include "util.h"
 
 #define SPLAT     ":splat"
@@ -119,17 +120,6 @@ path_safe(unsigned char c)
 	return c != '\0' && strchr("-._~!$'()*,;:@/", c) != NULL;
 }
 
-/* "%XX" for c into e[0..2]. */
-static void
-pct_encode(unsigned char c, char *e)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	e[0] = '%';
-	e[1] = hex[c >> 4];
-	e[2] = hex[c & 15];
-}
-
 static void
 put_encoded(struct out *o, const char *s, size_t n)
 {
@@ -138,7 +128,7 @@ put_encoded(struct out *o, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		char e[3];
 
-		pct_encode((unsigned char)s[i], e);
+		url_pct_encode((unsigned char)s[i], e);
 		if (path_safe((unsigned char)s[i]))
 			put(o, s + i, 1);
 		else
@@ -146,8 +136,15 @@ put_encoded(struct out *o, const char *s, size_t n)
 	}
 }
 
-/* The next byte of s[*i, n), percent-decoded; advances *i. */
-static int next_decoded(const char *s, size_t n, size_t *i);
+/* The next byte of s[*i, n), percent-decoded (a '%' that starts no
+ * escape is itself); advances *i. */
+static int
+next_decoded(const char *s, size_t n, size_t *i)
+{
+	int c = url_pct_next(s, n, i);
+
+	return c >= 0 ? c : (unsigned char)s[(*i)++];
+}
 
 /* A capture's value, percent-encoded as a path (decoded first if it came
  * from the query, where it is still encoded). */
@@ -221,19 +218,6 @@ put_target(struct out *o, const char *t, const struct match_result *m)
 		t = p + n;
 	}
 	put(o, t, strlen(t));
-}
-
-static int
-next_decoded(const char *s, size_t n, size_t *i)
-{
-	int hi, lo;
-
-	if (s[*i] == '%' && *i + 2 < n && (hi = hex_value(s[*i + 1])) >= 0 &&
-	    (lo = hex_value(s[*i + 2])) >= 0) {
-		*i += 3;
-		return hi * 16 + lo;
-	}
-	return (unsigned char)s[(*i)++];
 }
 
 /* Two parameter names, equal once percent-decoded ("%72ef" = "ref"). */
@@ -379,7 +363,7 @@ escape_non_ascii(struct out *o)
 
 		if (c & 0x80) {
 			w -= 3;
-			pct_encode(c, o->p + w);
+			url_pct_encode(c, o->p + w);
 		} else {
 			o->p[--w] = (char)c;
 		}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "path.h"
+#include "url.h"
 #include "util.h"
 
 /*
@@ -13,24 +14,16 @@
 static int
 path_decode(const char *uri, char *buf, size_t bufsz, size_t *lenp)
 {
-	const char *p;
-	size_t n = 0;
+	size_t i = 0, len = strcspn(uri, "?#"), n = 0;
 	int refused = 0;
 
-	for (p = uri; *p != '\0' && *p != '?' && *p != '#'; p++) {
-		unsigned char c = (unsigned char)*p;
+	while (i < len) {
+		int escaped = uri[i] == '%', c = url_pct_next(uri, len, &i);
 
-		if (c == '%') {
-			int hi = hex_value(p[1]),
-			    lo = hi < 0 ? -1 : hex_value(p[2]);
-
-			if (hi < 0 || lo < 0)
-				return PATH_BAD_REQUEST;
-			c = (unsigned char)(hi * 16 + lo);
-			p += 2;
-			if (c == '/')
-				refused = 1;
-		}
+		if (c < 0)
+			return PATH_BAD_REQUEST;
+		if (escaped && c == '/')
+			refused = 1;
 		/* RFC 3986 has no raw CTLs; refuse NUL, CTL, DEL and '\'. */
 		if (c < 0x20 || c == 0x7f || c == '\\')
 			refused = 1;

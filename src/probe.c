@@ -15,6 +15,7 @@
 #include "location.h"
 #include "probe.h"
 #include "redirects.h"
+#include "url.h"
 #include "util.h"
 
 /* One request in flight: its handle is reused for the next one. */
@@ -87,13 +88,6 @@ no_body(char *data, size_t size, size_t nmemb, void *ud)
 	(void)nmemb;
 	s->aborted = 1;
 	return 0;
-}
-
-static int
-is_http(const char *url)
-{
-	return strncasecmp(url, "http://", 7) == 0 ||
-	       strncasecmp(url, "https://", 8) == 0;
 }
 
 /* Options for one request of s for url; 0, or -1 if one was refused. */
@@ -179,7 +173,8 @@ follow(struct run *r, struct slot *s, struct probe_target *t)
 		dead(t, "a Location over 8 KiB or with a control character");
 		return SH_OK;
 	}
-	if (t->redirects >= r->o->max_redirects && is_http(clean)) {
+	if (t->redirects >= r->o->max_redirects &&
+	    url_split(clean, strlen(clean), NULL)) {
 		dead(t, "more than %u redirects", r->o->max_redirects);
 		return SH_OK;
 	}
@@ -188,7 +183,7 @@ follow(struct run *r, struct slot *s, struct probe_target *t)
 	free(t->final_url);
 	t->final_url = copy;
 	t->redirects++;
-	if (!is_http(copy)) {
+	if (!url_split(copy, strlen(copy), NULL)) {
 		/* mailto:, ftp:, ...: where it goes, not whether it lives. */
 		t->verdict = PROBE_REDIRECTED;
 		snprintf(t->error, sizeof(t->error),

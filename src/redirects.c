@@ -12,6 +12,7 @@
 #include "match.h"
 #include "redirects.h"
 #include "redirects_int.h"
+#include "url.h"
 #include "util.h"
 
 const char redirects_why_proxy[] =
@@ -21,22 +22,6 @@ const char redirects_why_condition[] =
 
 static const struct redirects_opts defaults = { REDIRECTS_GOSHERVE, 0, 0,
 	                                        DIALECT_NETLIFY };
-
-int
-redirects_url_ok(const char *url, size_t len)
-{
-	size_t skip;
-
-	if (len >= 8 && strncasecmp(url, "https://", 8) == 0)
-		skip = 8;
-	else if (len >= 7 && strncasecmp(url, "http://", 7) == 0)
-		skip = 7;
-	else
-		return 0;
-	/* A host must follow: "http:///x" and "http://" are not URLs. */
-	return len > skip && url[skip] != '/' && url[skip] != '?' &&
-	       url[skip] != '#';
-}
 
 enum redirects_format
 redirects_format_for(enum redirects_format f, const char *name)
@@ -295,16 +280,18 @@ is_expires(struct span s)
 const char *
 from_url(struct span *a, struct rule *r)
 {
-	size_t skip = a->p[4] == 's' || a->p[4] == 'S' ? 8 : 7, h;
+	struct url_parts u;
 
-	for (h = skip; h < a->n && a->p[h] != '/'; h++)
-		;
-	if (location_host(a->p + skip, h - skip, r->hostbuf,
-	                  sizeof(r->hostbuf)) < 0)
+	/* The from path follows the host; a '?' or '#' straight after the
+	 * host is no from path (and was always refused as a bad host). */
+	if (!url_split(a->p, a->n, &u) ||
+	    (u.pathlen == 0 && u.host + u.hostlen < a->p + a->n) ||
+	    location_host(u.host, u.hostlen, r->hostbuf, sizeof(r->hostbuf)) <
+	            0)
 		return "invalid host in the from URL";
 	r->host = r->hostbuf;
-	a->p += h;
-	a->n -= h;
+	a->n -= (size_t)(u.path - a->p);
+	a->p = u.path;
 	return NULL;
 }
 
@@ -342,27 +329,23 @@ static int
 own_path(const struct rule *r, struct span u, struct span *path)
 {
 	char host[LOCATION_HOST_MAX + 1];
-	size_t skip, h;
+	struct url_parts parts;
+	size_t h;
 
 	if (u.p[0] != '/') {
-		if (r->host == NULL)
-			return 0;
-		skip = u.p[4] == 's' || u.p[4] == 'S' ? 8 : 7;
-		for (h = skip;
-		     h < u.n && u.p[h] != '/' && u.p[h] != '?' && u.p[h] != '#';
-		     h++)
-			;
-		if (location_host(u.p + skip, h - skip, host, sizeof(host)) <
-		            0 ||
+		if (r->host == NULL || !url_split(u.p, u.n, &parts) ||
+		    location_host(parts.host, parts.hostlen, host,
+		                  sizeof(host)) < 0 ||
 		    strcmp(host, r->host) != 0)
 			return 0;
-		u.p += h;
-		u.n -= h;
+		path->p = parts.path;
+		path->n = parts.pathlen;
+	} else {
+		for (h = 0; h < u.n && u.p[h] != '?' && u.p[h] != '#'; h++)
+			;
+		path->p = u.p;
+		path->n = h;
 	}
-	for (h = 0; h < u.n && u.p[h] != '?' && u.p[h] != '#'; h++)
-		;
-	path->p = u.p;
-	path->n = h;
 	trim_slashes(path);
 	return 1;
 }
@@ -395,26 +378,19 @@ loop_probe(struct span p, int names, char *out, size_t outsz, int *subst)
 	struct span o;
 
 	*subst = 0;
-	for (i = 0; i < p.n; i++) {
-		char c = p.p[i];
-		int hi, lo;
+	for (i = 0; i < p.n;) {
+		int c;
 
 		if ((k = subst_len(p.p + i, p.n - i, names)) > 0) {
 			c = 'x';
-			i += k - 1;
+			i += k;
 			*subst = 1;
-		} else if (c == '%') {
-			if (i + 2 >= p.n)
-				return -1;
-			if ((hi = hex_value(p.p[i + 1])) < 0 ||
-			    (lo = hex_value(p.p[i + 2])) < 0)
-				return -1;
-			c = (char)(hi * 16 + lo);
-			i += 2;
+		} else if ((c = url_pct_next(p.p, p.n, &i)) < 0) {
+			return -1;
 		}
 		if (n + 1 >= outsz)
 			return -1;
-		out[n++] = c;
+		out[n++] = (char)c;
 	}
 	o.p = out;
 	o.n = n;
@@ -506,7 +482,7 @@ check_target(const struct parser *ps, const struct rule *r)
 	 * stored, then refused on every request. */
 	if (encoded_len(u) > REDIRECT_URL_MAX)
 		return "URL too long";
-	if (!redirects_url_ok(u.p, u.n)) {
+	if (!url_split(u.p, u.n, NULL)) {
 		if (u.p[0] != '/')
 			return "URL is not absolute http or https";
 		if (!ps->o->allow_relative && !netlify)

@@ -128,9 +128,6 @@ int redirects_parse_opts(const char *buf, size_t len,
 int redirects_parse(const char *buf, size_t len, struct redirect_map *m,
                     redirects_warn_fn warn, void *ctx);
 
-/* 1 if url (len bytes) is an absolute http or https URL with a host. */
-int redirects_url_ok(const char *url, size_t len);
-
 /*
  * What a skipped line would need that sherve does not have (a redirect
  * responder cannot proxy, and sees no visitor's country, language, role

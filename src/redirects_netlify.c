@@ -15,6 +15,7 @@
 #include "path.h"
 #include "redirects.h"
 #include "redirects_int.h"
+#include "url.h"
 #include "util.h"
 
 #define SHAPE "expected from to [status]"
@@ -23,7 +24,7 @@
 static int
 is_target(struct span s)
 {
-	return s.p[0] == '/' || redirects_url_ok(s.p, s.n);
+	return s.p[0] == '/' || url_split(s.p, s.n, NULL);
 }
 
 /* 1 if s is a 404 or 410 standing where the target would: no page. */
@@ -229,7 +230,7 @@ netlify_from(const struct parser *ps, struct span a, struct rule *r)
 	int slash;
 
 	r->host = ps->in_host ? ps->host : NULL;
-	if (redirects_url_ok(a.p, a.n) && (why = from_url(&a, r)) != NULL)
+	if (url_split(a.p, a.n, NULL) && (why = from_url(&a, r)) != NULL)
 		return why;
 	if ((why = from_query(ps, &a, r)) != NULL)
 		return why;

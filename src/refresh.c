@@ -20,6 +20,7 @@
 #include "redirects.h"
 #include "refresh.h"
 #include "sniff.h"
+#include "url.h"
 #include "util.h"
 
 /* Per-line warnings logged for one file; the rest are counted. A file
@@ -639,7 +640,7 @@ refresh_url_check(const struct conf *c, char *msg, size_t msgsz)
 		snprintf(msg, msgsz, "redirects-url: not set");
 		return SH_EINVAL;
 	}
-	if (!fetch_url_ok(c->redirects_url)) {
+	if (!url_fetchable(c->redirects_url)) {
 		snprintf(msg, msgsz,
 		         "redirects-url: %s: not an http, https or file URL",
 		         c->redirects_url);

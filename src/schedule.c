@@ -16,6 +16,7 @@
 #include "log.h"
 #include "refresh.h"
 #include "schedule.h"
+#include "url.h"
 #include "util.h"
 
 #define SCHEDULE_MAX_SLEEP 60 /* re-read the meta at least this often */
@@ -175,7 +176,7 @@ schedule_start(const struct conf *c, struct store *s)
 
 	/* A bad URL is logged once by refresh_startup(), a read-only store
 	 * by store_open(); a timer would only fail again every second. */
-	if (c->refresh_interval == 0 || !fetch_url_ok(c->redirects_url) ||
+	if (c->refresh_interval == 0 || !url_fetchable(c->redirects_url) ||
 	    store_readonly(s) || timer.running)
 		return SH_OK;
 	if (store_clone(s, &timer.store) != SH_OK)
@@ -258,7 +259,7 @@ schedule_after_cgi(const struct conf *c, struct store *s)
 	pid_t pid;
 	int st;
 
-	if (c->refresh_interval == 0 || !fetch_url_ok(c->redirects_url) ||
+	if (c->refresh_interval == 0 || !url_fetchable(c->redirects_url) ||
 	    store_readonly(s))
 		return;
 	due = refresh_next_due(c, s);
@@ -288,7 +289,7 @@ schedule_on_miss(void *ctx)
 
 	/* A read-only store could not keep what a fetch brings, nor the
 	 * rate limit's timestamp. */
-	if (!fetch_url_ok(c->redirects_url) || store_readonly(m->store))
+	if (!url_fetchable(c->redirects_url) || store_readonly(m->store))
 		return 0;
 	/* Upstream failing: misses wait out its backoff like the timer. */
 	if (refresh_backoff_until(m->store) > (uint64_t)time(NULL))

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "refresh.h"
 #include "statedir.h"
+#include "url.h"
 #include "util.h"
 
 /* A seam for tests, as in webroot.c; the coarse clock is read from the
@@ -51,7 +52,7 @@ start_refreshing(struct statedir *sd)
 {
 	const struct conf *c = sd->conf;
 
-	sd->refreshing = sd->store != NULL && fetch_url_ok(c->redirects_url) &&
+	sd->refreshing = sd->store != NULL && url_fetchable(c->redirects_url) &&
 	                 !store_readonly(sd->store) &&
 	                 (!sd->fastcgi || sd->claim_fd >= 0);
 	if (!sd->refreshing || !sd->fastcgi || sd->timer)
@@ -72,7 +73,7 @@ claim(struct statedir *sd)
 
 	/* A read-only store is refreshed by someone else, if at all. */
 	if (!sd->fastcgi || sd->claim_fd >= 0 ||
-	    !fetch_url_ok(c->redirects_url) || sd->store == NULL ||
+	    !url_fetchable(c->redirects_url) || sd->store == NULL ||
 	    store_readonly(sd->store))
 		return;
 	rc = claim_hold(c->state_dir, c->redirects_url, &sd->claim_fd, other,

@@ -473,6 +473,21 @@ if start_lighttpd fail ENV_SHERVE_REFRESH_INTERVAL=0 \
 	check_exit "[e:loop] --force does not store a loop" 1 \
 		sv SHERVE_HOSTNAMES=sherve.test refresh --force
 	expect_redirect "[e:loop] ... and the responder still serves /foo" foo
+	# The same loop with its targets percent-encoded: a refresh and
+	# sherve check split and decode them in one place (url.c), so both
+	# see the loop.
+	printf 'foo https://sherve.test/%%62ar\nbar https://sherve.test/%%66oo\n' \
+		>"$MAP.tmp"
+	mv -f "$MAP.tmp" "$MAP"
+	check_exit "[e:loop%] --force does not store a percent-encoded loop" 1 \
+		sv SHERVE_HOSTNAMES=sherve.test refresh --force
+	expect_file_contains "[e:loop%] ... the refresh names it" "$C_ERR" \
+		'refused: line 1: a redirect loop: foo -> bar -> foo'
+	check_exit "[e:loop%] sherve check of that file exits 1" 1 \
+		sv SHERVE_HOSTNAMES=sherve.test check "$MAP"
+	expect_file_contains "[e:loop%] ... and names the same loop" "$C_OUT" \
+		'a redirect loop: foo -> bar -> foo'
+	expect_redirect "[e:loop%] the responder still serves /foo" foo
 	printf 'foo https://sherve.test/bar\nbar https://example.com/bar\n' \
 		>"$MAP.tmp"
 	mv -f "$MAP.tmp" "$MAP"

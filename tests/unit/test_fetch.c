@@ -534,29 +534,7 @@ test_request(void)
 	}
 }
 
-static void
-test_url_ok(void)
-{
-	static const struct {
-		unsigned line;
-		const char *url;
-		int ok;
-	} rows[] = {
-		{ __LINE__, "http://a/", 1 },   { __LINE__, "HTTPS://a/", 1 },
-		{ __LINE__, "file:///x", 1 },   { __LINE__, "ftp://a/", 0 },
-		{ __LINE__, "gopher://a/", 0 }, { __LINE__, "http:/a", 0 },
-		{ __LINE__, "/etc/passwd", 0 }, { __LINE__, "", 0 },
-		{ __LINE__, "dict://a/", 0 },   { __LINE__, "httpx://a/", 0 },
-	};
-	size_t i;
-
-	for (i = 0; i < NELEM(rows); i++)
-		expect_int(rows[i].line, rows[i].url, rows[i].ok,
-		           fetch_url_ok(rows[i].url));
-}
-
 static const struct unit_test tests[] = {
-	UNIT_TEST(test_url_ok),
 	UNIT_TEST(test_http),
 	UNIT_TEST(test_request),
 	UNIT_TEST(test_tls),

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "redirects.h"
+#include "url.h"
 #include "util.h"
 
 #define MAXWARN 64
@@ -370,51 +371,6 @@ test_lengths(void)
 	utf8_lengths();
 }
 
-struct url_row {
-	unsigned line;
-	const char *url;
-	int want;
-};
-
-static const struct url_row url_rows[] = {
-	{ __LINE__, "http://a", 1 },
-	{ __LINE__, "https://a/b?c#d", 1 },
-	{ __LINE__, "HtTpS://A", 1 },
-	{ __LINE__, "http://[::1]:8080/", 1 },
-	{ __LINE__, "http://user@host/", 1 },
-	{ __LINE__, "http://", 0 },
-	{ __LINE__, "https://", 0 },
-	{ __LINE__, "http:///x", 0 },
-	{ __LINE__, "http://?x", 0 },
-	{ __LINE__, "http://#x", 0 },
-	{ __LINE__, "http:/a", 0 },
-	{ __LINE__, "http:a", 0 },
-	{ __LINE__, "ftp://a", 0 },
-	{ __LINE__, "file:///etc/passwd", 0 },
-	{ __LINE__, "//a", 0 },
-	{ __LINE__, "/a", 0 },
-	{ __LINE__, "", 0 },
-	{ __LINE__, "javascript:alert(1)", 0 },
-	{ __LINE__, "data:text/html,x", 0 },
-	{ __LINE__, " http://a", 0 },
-};
-
-static void
-test_url_ok(void)
-{
-	size_t i;
-
-	for (i = 0; i < NELEM(url_rows); i++)
-		expect_int(url_rows[i].line, url_rows[i].url, url_rows[i].want,
-		           redirects_url_ok(url_rows[i].url,
-		                            strlen(url_rows[i].url)));
-	/* len bounds the read: a prefix of a valid URL is judged alone. */
-	expect_int(__LINE__, "length stops before the host", 0,
-	           redirects_url_ok("http://a", 7));
-	expect_int(__LINE__, "length includes the host", 1,
-	           redirects_url_ok("http://ab", 8));
-}
-
 /* xorshift64: the same "random" bytes on every run. */
 static uint64_t
 next_rand(uint64_t *s)
@@ -517,7 +473,7 @@ test_invariants(void)
 			                    !str_has_ctl(a, al) &&
 			                    strpbrk(a, " \t") == NULL);
 			expect_true(__LINE__, u,
-			            redirects_url_ok(u, strlen(u)) &&
+			            url_split(u, strlen(u), NULL) &&
 			                    !str_has_ctl(u, strlen(u)));
 			if (i > 0)
 				expect_true(__LINE__, a,
@@ -964,7 +920,6 @@ static const struct unit_test redirects_tests[] = {
 	UNIT_TEST(test_rows),
 	UNIT_TEST(test_warn_null),
 	UNIT_TEST(test_lengths),
-	UNIT_TEST(test_url_ok),
 	UNIT_TEST(test_binary_garbage),
 	UNIT_TEST(test_invariants),
 	UNIT_TEST(test_rule_kinds),
