@@ -53,53 +53,45 @@ on_body(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-/* Copy a header value (trimmed, CTL-free) if its name matches. */
+/*
+ * Header name of the last response (the one after any redirects: request
+ * -1 of curl_easy_header()) into out, trimmed; 0 if absent, too long or
+ * holding a control character (out is then "").
+ */
 static int
-header_value(const char *line, size_t n, const char *name, char *out,
-             size_t outsz)
+header_copy(CURL *c, const char *name, char *out, size_t outsz)
 {
-	size_t nl = strlen(name), vl;
-	const char *v;
+	struct curl_header *h;
+	size_t n;
 
-	if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+	out[0] = '\0';
+	if (curl_easy_header(c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
 		return 0;
-	v = line + nl + 1;
-	vl = n - nl - 1;
-	while (vl > 0 && (*v == ' ' || *v == '\t')) {
-		v++;
-		vl--;
-	}
-	while (vl > 0 &&
-	       (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-		vl--;
-	if (vl >= outsz || str_has_ctl(v, vl))
+	n = strlen(h->value);
+	while (n > 0 && (h->value[n - 1] == ' ' || h->value[n - 1] == '\t'))
+		n--;
+	if (n >= outsz || str_has_ctl(h->value, n))
 		return 0;
-	memcpy(out, v, vl);
-	out[vl] = '\0';
+	memcpy(out, h->value, n);
+	out[n] = '\0';
 	return 1;
 }
 
-static size_t
-on_header(char *line, size_t size, size_t nmemb, void *ud)
+/* The validators and Retry-After of the last response, into r. */
+static void
+read_headers(CURL *c, struct fetch_result *r)
 {
-	struct fetch_result *r = ud;
-	size_t n = size * nmemb;
 	char ra[32];
 	const char *why;
 	uint64_t secs;
 
-	/* A new status line (after a redirect) forgets earlier validators. */
-	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		r->etag[0] = r->last_modified[0] = '\0';
-		r->retry_after = -1;
-	}
-	header_value(line, n, "ETag", r->etag, sizeof(r->etag));
-	header_value(line, n, "Last-Modified", r->last_modified,
-	             sizeof(r->last_modified));
-	if (header_value(line, n, "Retry-After", ra, sizeof(ra)) &&
+	header_copy(c, "ETag", r->etag, sizeof(r->etag));
+	header_copy(c, "Last-Modified", r->last_modified,
+	            sizeof(r->last_modified));
+	r->retry_after = -1;
+	if (header_copy(c, "Retry-After", ra, sizeof(ra)) &&
 	    parse_u64(ra, 0, 86400, &secs, &why) == 0)
 		r->retry_after = (long)secs;
-	return n;
 }
 
 /* url with cachebust=<unix seconds> added to its query, before any #;
@@ -144,7 +136,7 @@ fetch_set_common(void *easy, const char *ca_bundle, long connect_timeout,
 
 static int
 fetch_setup(CURL *c, const struct fetch_opts *o, struct curl_slist **hdrs,
-            struct body *b, struct fetch_result *r)
+            struct body *b)
 {
 	char h[FETCH_VALIDATOR_MAX + 32];
 	int ok = fetch_set_common(c, o->ca_bundle, o->connect_timeout,
@@ -156,8 +148,6 @@ fetch_setup(CURL *c, const struct fetch_opts *o, struct curl_slist **hdrs,
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, b);
-	SET(CURLOPT_HEADERFUNCTION, on_header);
-	SET(CURLOPT_HEADERDATA, r);
 	if (o->etag != NULL && o->etag[0] != '\0') {
 		snprintf(h, sizeof(h), "If-None-Match: %s", o->etag);
 		ok &= (*hdrs = curl_slist_append(*hdrs, h)) != NULL;
@@ -183,6 +173,7 @@ fetch_outcome(CURL *c, CURLcode cc, struct body *b, struct fetch_result *r)
 {
 	long status = 0;
 
+	read_headers(c, r);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (b->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(r->err, sizeof(r->err), "body larger than max-body");
@@ -235,7 +226,7 @@ fetch_url(const struct fetch_opts *o, struct fetch_result *r)
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		goto out;
 	}
-	if (fetch_setup(c, o, &hdrs, &b, r) != 0 ||
+	if (fetch_setup(c, o, &hdrs, &b) != 0 ||
 	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK) {
 		snprintf(r->err, sizeof(r->err), "libcurl refused an option");
 		goto out;
