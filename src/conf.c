@@ -304,13 +304,41 @@ set_text(struct conf *c, const struct key *k, const char *v, const char **why)
 	return 0;
 }
 
+/* Set a number (K_U64 within the key's bounds, or K_STATUS); returns 0,
+ * or -1 with *why set. */
+static int
+set_number(const struct key *k, const char *v, void *slot, const char **why)
+{
+	static char bounds[128]; /* conf_load is single-threaded */
+	uint64_t u;
+
+	if (k->type == K_STATUS) {
+		if (parse_u64(v, 301, 308, &u, why) != 0 ||
+		    (u != 301 && u != 302 && u != 303 && u != 307 &&
+		     u != 308)) {
+			*why = "must be 301, 302, 303, 307 or 308";
+			return -1;
+		}
+		*(unsigned *)slot = (unsigned)u;
+		return 0;
+	}
+	if (parse_u64(v, k->min, k->max, &u, why) != 0) {
+		snprintf(bounds, sizeof(bounds),
+		         "%s: must be a whole number from %llu to %llu", *why,
+		         (unsigned long long)k->min,
+		         (unsigned long long)k->max);
+		*why = bounds;
+		return -1;
+	}
+	*(uint64_t *)slot = u;
+	return 0;
+}
+
 static int
 key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 {
-	static char bounds[128]; /* conf_load is single-threaded */
 	static const char *const bust[] = { "miss", "always", "never" };
 	void *slot = (char *)c + k->off;
-	uint64_t u;
 	int i;
 
 	*why = NULL;
@@ -325,23 +353,7 @@ key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 	case K_DIR: return set_text(c, k, v, why);
 	case K_BASE: return set_base(c, k, v, why);
 	case K_U64:
-		if (parse_u64(v, k->min, k->max, &u, why) != 0) {
-			snprintf(bounds, sizeof(bounds),
-			         "%s: must be a whole number from %llu to %llu",
-			         *why, (unsigned long long)k->min,
-			         (unsigned long long)k->max);
-			*why = bounds;
-			break;
-		}
-		*(uint64_t *)slot = u;
-		break;
-	case K_STATUS:
-		if (parse_u64(v, 301, 308, &u, why) != 0 ||
-		    (u != 301 && u != 302 && u != 303 && u != 307 && u != 308))
-			*why = "must be 301, 302, 303, 307 or 308";
-		else
-			*(unsigned *)slot = (unsigned)u;
-		break;
+	case K_STATUS: return set_number(k, v, slot, why);
 	case K_LEVEL:
 		if (log_level_parse(v, (enum log_level *)slot) != 0)
 			*why = "must be debug, info, warn or error";
@@ -722,6 +734,20 @@ conf_help_args(struct conf *c, int argc, char **argv)
 	return 1;
 }
 
+/* Keep operand a (unless only_config: the first pass keeps none). */
+static int
+add_operand(struct conf *c, char *a, int only_config, char *err, size_t errsz)
+{
+	if (only_config)
+		return 0;
+	if (c->nargs == CONF_MAX_ARGS) {
+		snprintf(err, errsz, "too many arguments");
+		return -1;
+	}
+	c->args[c->nargs++] = a;
+	return 0;
+}
+
 /*
  * Apply argv. With only_config set, record --config and flags and skip
  * the rest, so the file can be read before options override it.
@@ -742,14 +768,9 @@ conf_argv(struct conf *c, int argc, char **argv, int only_config, char *err,
 		if (conf_flag(c, a))
 			continue;
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			if (!only_config) {
-				if (c->nargs == CONF_MAX_ARGS) {
-					snprintf(err, errsz,
-					         "too many arguments");
-					return -1;
-				}
-				c->args[c->nargs++] = argv[i];
-			}
+			if (add_operand(c, argv[i], only_config, err, errsz) !=
+			    0)
+				return -1;
 			continue;
 		}
 		name = a + 2;
