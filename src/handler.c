@@ -16,6 +16,7 @@
 #include "redirects.h"
 #include "location.h"
 #include "match.h"
+#include "tick.h"
 #include "util.h"
 
 #define NOT_FOUND_BODY   "Not found\n"
@@ -88,12 +89,12 @@ serve_open_error(const struct request *rq, struct sink *out, int rc,
 	static struct timespec tick403, tick503;
 
 	if (rc == ASSET_FORBIDDEN) {
-		if (webroot_tick(&tick403))
+		if (tick_new(&tick403))
 			log_warnx("asset /%s: %s: answered 403", rel,
 			          strerror(err));
 		return serve_text(out, rq, 403, "Forbidden\n", NULL);
 	}
-	if (rel != NULL && webroot_tick(&tick503))
+	if (rel != NULL && tick_new(&tick503))
 		log_warnx("asset /%s: %s: answered 503", rel, strerror(err));
 	return text_answer(out, rq, 503, "Service unavailable\n", "Retry-After",
 	                   OPEN_RETRY_AFTER);

@@ -12,27 +12,9 @@
 #include "log.h"
 #include "refresh.h"
 #include "statedir.h"
+#include "tick.h"
 #include "url.h"
 #include "util.h"
-
-/* A seam for tests, as in webroot.c; the coarse clock is read from the
- * vDSO: no system call. */
-#ifndef STATEDIR_CLOCK
-#define STATEDIR_CLOCK(ts) clock_gettime(CLOCK_MONOTONIC_COARSE, (ts))
-#endif
-
-static int
-same_tick(struct statedir *sd)
-{
-	struct timespec now;
-
-	if (STATEDIR_CLOCK(&now) != 0)
-		return 0;
-	if (now.tv_sec == sd->tick.tv_sec && now.tv_nsec == sd->tick.tv_nsec)
-		return 1;
-	sd->tick = now;
-	return 0;
-}
 
 static void
 stop_refreshing(struct statedir *sd)
@@ -218,14 +200,14 @@ statedir_open(struct statedir *sd, const struct conf *c, int fastcgi)
 		start_refreshing(sd);
 	}
 	open_metrics(sd);
-	(void)STATEDIR_CLOCK(&sd->tick); /* this tick is checked */
+	(void)tick_new(&sd->tick); /* this tick is checked */
 	return SH_OK;
 }
 
 void
 statedir_tick(struct statedir *sd)
 {
-	if (same_tick(sd))
+	if (!tick_new(&sd->tick))
 		return;
 	if (sd->store != NULL)
 		check_store(sd);

@@ -8,12 +8,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "tick.h"
 #include "webroot.h"
 
-/* Seams for tests/unit/test_webroot.c, which includes this file. */
-#ifndef WEBROOT_CLOCK
-#define WEBROOT_CLOCK(ts) clock_gettime(CLOCK_MONOTONIC_COARSE, (ts))
-#endif
+/* Seams for tests/unit/test_webroot.c, which includes this file (and
+ * sets the clock through tick.h's TICK_CLOCK). */
 #ifndef WEBROOT_STAT
 #define WEBROOT_STAT(path, st) stat((path), (st))
 #endif
@@ -27,20 +26,6 @@
 #ifndef WEBROOT_INFO
 #define WEBROOT_INFO log_info
 #endif
-
-/* CLOCK_MONOTONIC_COARSE is read from the vDSO: no system call. */
-int
-webroot_tick(struct timespec *last)
-{
-	struct timespec now;
-
-	if (WEBROOT_CLOCK(&now) != 0)
-		return 1;
-	if (now.tv_sec == last->tv_sec && now.tv_nsec == last->tv_nsec)
-		return 0;
-	*last = now;
-	return 1;
-}
 
 static int
 reopen(struct webroot *w, const char *path)
@@ -100,7 +85,7 @@ opened(struct webroot *w, const char *path, int fd)
 int
 webroot_fd(struct webroot *w, const char *path)
 {
-	if (!webroot_tick(&w->check)) {
+	if (!tick_new(&w->check)) {
 		if (w->open)
 			return w->fd;
 		if (w->failed) {

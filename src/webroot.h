@@ -49,13 +49,6 @@ struct webroot {
 int webroot_fd(struct webroot *w, const char *path);
 
 /*
- * 1 if the coarse monotonic clock has ticked since *last (and records the
- * new tick there), else 0: for work done at most once per tick, such as a
- * log line. No system call.
- */
-int webroot_tick(struct timespec *last);
-
-/*
  * 1 if path names, right now, the directory w holds (with the same mode
  * and owner): for an answer that the web server opens again by its name
  * (sendfile-mode), which must be the file whose headers were taken from

@@ -55,7 +55,7 @@ count_info(const char *fmt, ...)
 	recovered++;
 }
 
-#define WEBROOT_CLOCK(ts)      fake_clock(ts)
+#define TICK_CLOCK(ts)         fake_clock(ts)
 #define WEBROOT_STAT(path, st) counted_stat((path), (st))
 #define WEBROOT_OPEN(path, fl) counted_open((path), (fl))
 #define WEBROOT_WARN           count_warn
