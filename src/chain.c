@@ -248,22 +248,6 @@ chain_format(const struct chain *c, enum chain_kind k, char *out, size_t outsz)
 }
 
 int
-chain_find_loop(const struct redirect_map *m, const struct chain_opts *o,
-                char *out, size_t outsz)
-{
-	struct chain c;
-	size_t i;
-
-	for (i = 0; i < m->n; i++) {
-		if (chain_follow(m, o, &m->v[i], &c) == CHAIN_LOOP) {
-			chain_format(&c, CHAIN_LOOP, out, outsz);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-int
 chain_is_file(void *ctx, const char *rel, int slash)
 {
 	struct chain_files *f = ctx;

@@ -105,11 +105,4 @@ void chain_files_close(struct chain_files *f);
 void chain_format(const struct chain *c, enum chain_kind k, char *out,
                   size_t outsz);
 
-/*
- * The first loop of m into out (chain_format()), for a refusal. Returns
- * 1 if m has one, else 0.
- */
-int chain_find_loop(const struct redirect_map *m, const struct chain_opts *o,
-                    char *out, size_t outsz);
-
 #endif

@@ -528,12 +528,6 @@ verb_find(const char *name)
 }
 
 int
-cli_is_verb(const char *name)
-{
-	return verb_find(name) != NULL;
-}
-
-int
 cli_main(const struct conf *c)
 {
 	const struct verb *v = verb_find(c->args[0]);

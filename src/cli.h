@@ -21,7 +21,4 @@ enum {
 /* Run the verb in c->args[0]. Returns an exit status. */
 int cli_main(const struct conf *c);
 
-/* 1 if name is a verb cli_main() knows. */
-int cli_is_verb(const char *name);
-
 #endif
