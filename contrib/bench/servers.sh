@@ -311,12 +311,8 @@ start_sherve-apache-xsendfile() {
 		"$d/sherve-site.conf" PORT="$1" SHERVE_BIN="$resp" \
 		WEBROOT="$www" REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
 		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" BASE_PATH=/ || return 1
-	# mod_fcgid passes sherve no environment: run's settings go in here.
-	case " ${mods[*]} " in *" fcgid "*)
-		sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \
-			"$d/sherve-site.conf"
-		;;
-	esac
+	sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \
+		"$d/sherve-site.conf"
 	{
 		apache_head "$d" "$1" server-error.log authz_host fcgid xsendfile
 		printf 'Include "%s/sherve-site.conf"\n' "$d"
