@@ -228,6 +228,26 @@ start_apache() {
 	return 1
 }
 
+# shared_host RUN PORT DOCROOT ALLOWOVERRIDE [LINE...]: print the
+# httpd.conf of an Apache (start_apache) with mod_cgi serving an
+# account's DOCROOT as a shared host would, granting ALLOWOVERRIDE
+# (shared-hosting.sh, shared-group.sh); each LINE is added to the
+# server's configuration (e.g. "Group #GID").
+shared_host() {
+	apache_skeleton "$1" "$2" prefork cgi rewrite authz_host alias headers
+	[ "$#" -le 4 ] || printf '%s\n' "${@:5}"
+	cat <<EOF
+DocumentRoot "$3"
+<Directory "$3">
+    # What a shared host typically grants its users.
+    AllowOverride $4
+    Options FollowSymLinks
+    Require all granted
+</Directory>
+AccessFileName .htaccess
+EOF
+}
+
 # ---------------------------------------------------------------- nginx
 
 nginx_path() {

@@ -125,42 +125,6 @@ expect_eq "... and owned by the user" \
 
 # ---------------------------------------------------------------- apache
 
-# start_apache: Apache with mod_cgi serving the account's public_html as
-# a shared host would; its children run as www-data in the shared group
-# only. Sets RUN, PORT, B and A_PID.
-start_apache() {
-	RUN=$T_TMP/apache
-	mkdir -p "$RUN"
-	for _ in 1 2 3; do
-		PORT=$(free_port)
-		B=http://127.0.0.1:$PORT
-		{
-			apache_skeleton "$RUN" "$PORT" prefork cgi rewrite authz_host \
-				alias headers
-			cat <<EOF
-Group #$SHGID
-DocumentRoot "$DOCROOT"
-<Directory "$DOCROOT">
-    AllowOverride FileInfo AuthConfig Options=ExecCGI,Indexes
-    Options FollowSymLinks
-    Require all granted
-</Directory>
-AccessFileName .htaccess
-EOF
-		} >"$RUN/httpd.conf"
-		if apache_start group "$RUN/httpd.conf"; then
-			note "apache (pid $A_PID) on $B"
-			return 0
-		fi
-		stop_pid "$A_PID"
-		grep -qi 'in use' "$RUN/stderr.log" "$RUN/server-error.log" \
-			2>/dev/null || break
-	done
-	fail "apache starts and answers" \
-		"$(cat "$RUN/stderr.log" "$RUN/server-error.log" 2>/dev/null)"
-	return 1
-}
-
 # cgi_ids: "UID GID GROUPS" of Apache's children (the CGI's user).
 cgi_ids() {
 	local p
@@ -171,7 +135,10 @@ cgi_ids() {
 	done | sort -u
 }
 
-start_apache || finish
+# Apache serves the account's public_html as a shared host would; its
+# children run as www-data in the shared group only.
+start_apache group shared_host "$DOCROOT" \
+	'FileInfo AuthConfig Options=ExecCGI,Indexes' "Group #$SHGID" || finish
 expect_eq "Apache's children run as $CHILD_USER in the shared group only" \
 	"$(cgi_ids)" "$CGI_UID $SHGID  $SHGID"
 

@@ -100,23 +100,6 @@ FETCHES=$(upstream_count)
 
 # ---------------------------------------------------------------- apache
 
-# shared_host RUN PORT DOCROOT ALLOWOVERRIDE: print the httpd.conf of
-# an Apache (start_apache) with mod_cgi serving an account's DOCROOT as a
-# shared host would, granting ALLOWOVERRIDE.
-shared_host() {
-	apache_skeleton "$1" "$2" prefork cgi rewrite authz_host alias headers
-	cat <<EOF
-DocumentRoot "$3"
-<Directory "$3">
-    # What a shared host typically grants its users.
-    AllowOverride $4
-    Options FollowSymLinks
-    Require all granted
-</Directory>
-AccessFileName .htaccess
-EOF
-}
-
 if start_apache go shared_host "$DOCROOT" 'FileInfo AuthConfig Options=ExecCGI,Indexes'; then
 	# Requests that need no fetch: the CGI must use the cron-filled store.
 	http "$B/go/foo"
