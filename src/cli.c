@@ -507,13 +507,17 @@ verb_metrics(const struct conf *c, struct store *s)
 
 static const struct verb verbs[] = {
 	{ "check", 0, 1, verb_check, 0, 1, NULL },
+	{ "diff", 0, 2, cli_diff, 0, 0, NULL },
 	{ "export", 0, 1, verb_export, 0, 0, NULL },
 	{ "import", 1, 1, verb_import, 1, 0, import_validate },
 	{ "list", 0, 0, verb_list, 0, 0, NULL },
 	{ "lookup", 1, 2, verb_lookup, 0, 0, NULL },
 	{ "metrics", 0, 0, verb_metrics, 0, 1, NULL },
 	{ "refresh", 0, 0, verb_refresh, 1, 0, refresh_validate },
+	{ "rollback", 0, 1, cli_rollback, 1, 0, NULL },
 	{ "status", 0, 0, verb_status, 0, 0, NULL },
+	{ "unpin", 0, 0, cli_unpin, 1, 0, NULL },
+	{ "versions", 0, 0, cli_versions, 0, 0, NULL },
 };
 
 static const struct verb *

@@ -59,6 +59,8 @@ struct conf {
 	enum sendfile_mode sendfile_mode;
 	char *sendfile_prefix;                    /* nginx: "/.sherve-files" */
 	char *metrics_path;                       /* "" means: not exposed */
+	char *health_path;                        /* "" means: not exposed */
+	uint64_t keep_versions;                   /* map versions kept */
 	enum redirects_format format;             /* of the redirects file */
 	enum redirects_dialect redirects_dialect; /* of a _redirects file */
 	enum forward_query forward_query;         /* merge or drop */

@@ -10,6 +10,8 @@
 #include "asset.h"
 #include "entity.h"
 #include "handler.h"
+#include "health.h"
+#include "httpdate.h"
 #include "log.h"
 #include "metrics.h"
 #include "path.h"
@@ -482,15 +484,15 @@ serve_metrics(struct handler *h, const struct request *rq, struct sink *out)
 }
 
 /*
- * The metrics answer only the exact path as sent, base-path included: the
- * web server's access rule for that path (an allow-list) must not be
- * dodged by a spelling that normalises to it ("//-/metrics", "/-/metrics/",
- * "/%2D/metrics").
+ * The metrics and the health check answer only the exact path as sent,
+ * base-path included: the web server's access rule for that path (an
+ * allow-list) must not be dodged by a spelling that normalises to it
+ * ("//-/metrics", "/-/metrics/", "/%2D/metrics").
  */
 static int
-is_metrics_path(const struct conf *c, const char *uri)
+is_exact_path(const struct conf *c, const char *uri, const char *path)
 {
-	size_t bl = strlen(c->base_path), ml = strlen(c->metrics_path);
+	size_t bl = strlen(c->base_path), ml = strlen(path);
 
 	if (ml == 0 || uri == NULL)
 		return 0;
@@ -499,8 +501,33 @@ is_metrics_path(const struct conf *c, const char *uri)
 	if (strncmp(uri, c->base_path, bl) != 0)
 		return 0;
 	uri += bl;
-	return strncmp(uri, c->metrics_path, ml) == 0 &&
+	return strncmp(uri, path, ml) == 0 &&
 	       (uri[ml] == '\0' || uri[ml] == '?');
+}
+
+/* health.h: never a redirect, a miss, or a refresh. */
+static int
+serve_health(struct handler *h, const struct request *rq, struct sink *out)
+{
+	struct response r;
+	size_t len = 0;
+	int status = 503;
+	char *text =
+	        health_render(h->conf, h->store, "the store cannot be opened",
+	                      (uint64_t)time(NULL), &len, &status);
+
+	if (text == NULL)
+		return serve_text(out, rq, 503, "Health unavailable\n", NULL);
+	resp_begin(&r, out, status);
+	resp_header(&r, "Content-Type", "application/health+json");
+	resp_header_u64(&r, "Content-Length", len);
+	resp_header(&r, "Cache-Control", "no-store");
+	if (!is_head(rq))
+		resp_body(&r, text, len);
+	resp_finish(&r);
+	free(text);
+	log_request(rq, status, "health", h->conf->health_path);
+	return status;
 }
 
 /*
@@ -537,8 +564,10 @@ route(struct handler *h, const struct request *rq, struct sink *out)
 	                    &slash);
 	if (rc != PATH_OK)
 		return refuse_path(h, rq, out, rc);
-	if (is_metrics_path(h->conf, rq->uri))
+	if (is_exact_path(h->conf, rq->uri, h->conf->metrics_path))
 		return serve_metrics(h, rq, out);
+	if (is_exact_path(h->conf, rq->uri, h->conf->health_path))
+		return serve_health(h, rq, out);
 	root = root_fd(h);
 	if (root < 0 && h->conf->webroot[0] != '\0')
 		return serve_no_webroot(h, rq, out, rel, slash);

@@ -76,6 +76,21 @@ static const struct command_help commands[] = {
 	  "Show the config file and state dir used, redirects-url, the\n"
 	  "stored map's source and size, the last refresh and its error, and\n"
 	  "when the next one is due.\n" },
+	{ "versions", "[--json]", "list the kept versions of the map",
+	  "List the kept versions of the map, newest first: number, time\n"
+	  "(UTC), rules, SHA-256 (short), source, and which is current and\n"
+	  "pinned. --json prints a JSON array.\n" },
+	{ "rollback", "[N]", "serve version N (default: the previous), pinned",
+	  "Make version N (default: the one before the current) current in\n"
+	  "one transaction and pin it: refreshes keep storing new versions\n"
+	  "but serve none until unpin. Exits 65 when N is not kept.\n" },
+	{ "unpin", "", "remove the pin; serve the newest version",
+	  "Remove the pin set by rollback: the newest version becomes\n"
+	  "current.\n" },
+	{ "diff", "[A [B]]", "aliases added, removed, changed from A to B",
+	  "Print the aliases added (+), removed (-) and changed (~) from\n"
+	  "version A to version B (default: the previous and the current).\n"
+	  "Exits 0 when they are equal, 1 when they differ.\n" },
 	{ "help", "[COMMAND]", "show this help, or COMMAND's",
 	  "Show the general help, or the help of COMMAND.\n" },
 };

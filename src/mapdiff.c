@@ -146,29 +146,60 @@ on_stored(void *ctx, const struct store_rule *sr)
 	return 0;
 }
 
+/* The rules of m not matched: added. */
+static void
+print_added(struct diff *d)
+{
+	struct store_rule nr;
+	size_t i;
+
+	for (i = 0; i < d->m->n; i++) {
+		if (d->matched[i])
+			continue;
+		from_map(&d->m->v[i], &nr);
+		print_rule(d->out, '+', &nr, NULL, 0);
+		d->added++;
+	}
+}
+
 /* "+", "-" and "~" lines against the store, rules found by their key. */
 void
 mapdiff_print(FILE *out, struct store *s, const struct redirect_map *m)
 {
 	struct diff d = { out, m, NULL, 0, 0, 0 };
-	struct store_rule nr;
-	size_t i;
 
 	if (m->n > 0 && (d.matched = calloc(m->n, 1)) == NULL) {
 		fprintf(out, "diff against the stored map: out of memory\n");
 		return;
 	}
 	(void)store_foreach_rule(s, on_stored, &d);
-	for (i = 0; i < m->n; i++) {
-		if (d.matched[i])
-			continue;
-		from_map(&m->v[i], &nr);
-		print_rule(out, '+', &nr, NULL, 0);
-		d.added++;
-	}
+	print_added(&d);
 	fprintf(out,
 	        "diff against the stored map: %u added, %u removed, %u "
 	        "changed\n",
 	        d.added, d.removed, d.changed);
 	free(d.matched);
+}
+
+int
+mapdiff_maps(FILE *out, const struct redirect_map *a,
+             const struct redirect_map *b, struct mapdiff_counts *n)
+{
+	struct diff d = { out, b, NULL, 0, 0, 0 };
+	struct store_rule ar;
+	size_t i;
+
+	memset(n, 0, sizeof(*n));
+	if (b->n > 0 && (d.matched = calloc(b->n, 1)) == NULL)
+		return SH_ENOMEM;
+	for (i = 0; i < a->n; i++) {
+		from_map(&a->v[i], &ar);
+		(void)on_stored(&d, &ar);
+	}
+	print_added(&d);
+	n->added = d.added;
+	n->removed = d.removed;
+	n->changed = d.changed;
+	free(d.matched);
+	return SH_OK;
 }

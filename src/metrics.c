@@ -564,6 +564,25 @@ render_store(struct text *t, struct store *s)
 	    (unsigned long long)(s ? refresh_meta_u64(s, "last_success") : 0));
 }
 
+/* The kept versions (store.h): which is current, a pin, how many. */
+static void
+render_versions(struct text *t, struct store *s)
+{
+	struct store_vstate st;
+
+	if (s == NULL || store_versions_state(s, &st) != SH_OK)
+		memset(&st, 0, sizeof(st));
+	family(t, "sherve_map_version", "gauge",
+	       "The version of the map being served (0: none kept).");
+	put(t, "sherve_map_version %llu\n", (unsigned long long)st.current);
+	family(t, "sherve_map_pinned", "gauge",
+	       "1 while sherve rollback pins the version served.");
+	put(t, "sherve_map_pinned %d\n", st.pinned ? 1 : 0);
+	family(t, "sherve_map_versions", "gauge",
+	       "Versions of the map kept (keep-versions bounds them).");
+	put(t, "sherve_map_versions %llu\n", (unsigned long long)st.count);
+}
+
 char *
 metrics_render(struct metrics *m, struct store *s, size_t *len)
 {
@@ -575,6 +594,7 @@ metrics_render(struct metrics *m, struct store *s, size_t *len)
 	render_requests(&t, m->shm);
 	render_aliases(&t, m->shm);
 	render_store(&t, s);
+	render_versions(&t, s);
 	family(&t, "sherve_build_info", "gauge", "The running sherve.");
 	put(&t, "sherve_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	if (t.failed) {

@@ -7,6 +7,7 @@
 #include <malloc.h>
 #endif
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "redirects.h"
 #include "refresh.h"
+#include "sha256.h"
 #include "sniff.h"
 #include "url.h"
 #include "util.h"
@@ -82,6 +84,23 @@ lock_release(int fd)
 {
 	if (fd != -1)
 		close(fd); /* closing drops the flock */
+}
+
+int
+refresh_lock(const struct conf *c, char *msg, size_t msgsz)
+{
+	int fd, busy;
+
+	if ((fd = lock_take(c, 0, &busy)) < 0)
+		snprintf(msg, msgsz, "state-dir: cannot take refresh.lock: %s",
+		         strerror(errno));
+	return fd;
+}
+
+void
+refresh_unlock(int fd)
+{
+	lock_release(fd);
 }
 
 uint64_t
@@ -185,6 +204,15 @@ parse_options(const struct conf *c, const char *source, char *out, size_t outsz)
 
 #define CHAINS_LOGGED 20 /* then only a count */
 
+/* A file to store: a download or an import. */
+struct incoming {
+	const char *body;
+	size_t len;
+	const char *source; /* the URL, or "import:PATH" */
+	const char *etag, *lastmod;
+	time_t now;
+};
+
 /*
  * A map with a loop is refused (the last good map stays), the loop that
  * starts on the first line in the error; its chains are logged (the
@@ -232,30 +260,28 @@ chains(const struct conf *c, const struct redirect_map *m, const char *source,
 }
 
 /*
- * Sniff and parse *bufp (malloc'd, len bytes) into m; *bufp is freed
- * (and set to NULL) once parsed: the map holds copies, and the body need
- * not stay beside the new map's pages while they are written. Returns
- * SH_OK (at least one rule), SH_EPARSE or SH_ENOMEM, with rep set.
+ * Sniff and parse buf (len bytes) into m. The body stays: it is kept as
+ * the new version, written with the map. Returns SH_OK (at least one
+ * rule), SH_EPARSE or SH_ENOMEM, with rep set.
  */
 static int
-parse_body(const struct conf *c, char **bufp, size_t len, const char *source,
-           struct redirect_map *m, struct refresh_report *rep)
+parse_body(const struct conf *c, const char *buf, size_t len,
+           const char *source, struct redirect_map *m,
+           struct refresh_report *rep)
 {
 	struct warns w = { source, 0 };
 	struct redirects_opts o;
 	const char *what;
 	int rc;
 
-	if ((what = sniff_body(*bufp, len)) != NULL) {
+	if ((what = sniff_body(buf, len)) != NULL) {
 		snprintf(rep->msg, sizeof(rep->msg), "%s: refused: %s", source,
 		         what);
 		return SH_EPARSE;
 	}
 	refresh_parse_opts(c, source, &o);
-	rc = redirects_parse_opts(*bufp, len, &o, m, warn_line, &w);
+	rc = redirects_parse_opts(buf, len, &o, m, warn_line, &w);
 	warn_rest(&w);
-	free(*bufp);
-	*bufp = NULL;
 	if (rc != SH_OK) {
 		snprintf(rep->msg, sizeof(rep->msg), "out of memory");
 		return rc;
@@ -269,39 +295,75 @@ parse_body(const struct conf *c, char **bufp, size_t len, const char *source,
 	return SH_EPARSE;
 }
 
-/* Parse *bufp (see parse_body) and replace the map; the caller holds
- * the lock. */
+/* The shrink guard's refusal, in rep. */
 static int
-apply(const struct conf *c, struct store *s, char **bufp, size_t len,
-      const char *source, const char *etag, const char *lastmod, unsigned flags,
-      struct refresh_report *rep, const char *now)
+refuse_shrink(const struct conf *c, struct store *s, const char *source,
+              size_t n, struct refresh_report *rep)
 {
-	struct redirect_map m = { 0 };
-	char count[32], popts[POPTS_MAX];
+	snprintf(rep->msg, sizeof(rep->msg),
+	         "%s: refused: %zu aliases, %zu stored, max-shrink "
+	         "%llu%%%s (refresh --force takes it)",
+	         source, n, store_count(s), (unsigned long long)c->max_shrink,
+	         store_count(s) < SMALL_MAP ? ", one at a time under "
+	                                      "10 aliases"
+	                                    : "");
+	return SH_ESHRINK;
+}
+
+/* What a stored map became, in rep. */
+static void
+stored_msg(const struct incoming *in, const struct redirect_map *m,
+           const struct store_vstate *st, struct refresh_report *rep)
+{
+	char ver[96] = "";
+
+	if (st->added && st->pinned)
+		snprintf(ver, sizeof(ver),
+		         "; kept as version %llu, not served: version %llu is "
+		         "pinned (sherve unpin)",
+		         (unsigned long long)st->newest,
+		         (unsigned long long)st->current);
+	else if (st->added)
+		snprintf(ver, sizeof(ver), " as version %llu",
+		         (unsigned long long)st->newest);
+	else if (st->newest != 0)
+		snprintf(ver, sizeof(ver), " (the file of version %llu)",
+		         (unsigned long long)st->newest);
+	snprintf(rep->msg, sizeof(rep->msg),
+	         "%s: stored %zu aliases (%u invalid lines skipped)%s",
+	         in->source, m->n, m->invalid, ver);
+}
+
+/* Store m from in as a new version, with the meta of a success. */
+static int
+put_version(const struct conf *c, struct store *s, const struct incoming *in,
+            const struct redirect_map *m, struct refresh_report *rep)
+{
+	char count[32], now[32], popts[POPTS_MAX];
+	struct store_version *v;
+	struct store_vput vp = {
+		STORE_VADD, NULL, in->body, in->len, (unsigned)c->keep_versions,
+		0,          0
+	};
+	struct store_vstate st;
 	int rc;
 
-	if ((rc = parse_body(c, bufp, len, source, &m, rep)) != SH_OK)
-		goto out;
-	if ((rc = chains(c, &m, source, rep)) != SH_OK)
-		goto out;
-	if (shrank(c, s, m.n, flags)) {
-		rc = SH_ESHRINK;
-		snprintf(rep->msg, sizeof(rep->msg),
-		         "%s: refused: %zu aliases, %zu stored, max-shrink "
-		         "%llu%%%s (refresh --force takes it)",
-		         source, m.n, store_count(s),
-		         (unsigned long long)c->max_shrink,
-		         store_count(s) < SMALL_MAP ? ", one at a time under "
-		                                      "10 aliases"
-		                                    : "");
-		goto out;
-	}
-	parse_options(c, source, popts, sizeof(popts));
-	snprintf(count, sizeof(count), "%zu", m.n);
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return SH_ENOMEM;
+	v->stored_at = (uint64_t)in->now;
+	v->rules = m->n;
+	sha256(in->body, in->len, v->sha);
+	(void)str_copy(v->source, in->source, sizeof(v->source));
+	(void)str_copy(v->etag, in->etag, sizeof(v->etag));
+	(void)str_copy(v->last_modified, in->lastmod, sizeof(v->last_modified));
+	vp.v = v;
+	parse_options(c, in->source, popts, sizeof(popts));
+	snprintf(count, sizeof(count), "%zu", m->n);
+	snprintf(now, sizeof(now), "%lld", (long long)in->now);
 	{
-		struct store_kv kv[] = { { "source", source },
-			                 { "etag", etag },
-			                 { "last_modified", lastmod },
+		struct store_kv kv[] = { { "source", in->source },
+			                 { "etag", in->etag },
+			                 { "last_modified", in->lastmod },
 			                 { "last_attempt", now },
 			                 { "last_success", now },
 			                 { "last_result", "updated" },
@@ -311,18 +373,39 @@ apply(const struct conf *c, struct store *s, char **bufp, size_t len,
 			                 { "retry_at", "" },
 			                 { "parse_options", popts } };
 
-		rc = store_replace(s, &m, kv, sizeof(kv) / sizeof(kv[0]));
+		rc = store_replace_version(s, m, kv, sizeof(kv) / sizeof(kv[0]),
+		                           &vp, &st);
 	}
+	free(v);
 	if (rc == SH_OK)
-		snprintf(rep->msg, sizeof(rep->msg),
-		         "%s: stored %zu aliases (%u invalid lines skipped)",
-		         source, m.n, m.invalid);
-	else
+		stored_msg(in, m, &st, rep);
+	return rc;
+}
+
+/* Parse in's body (see parse_body) and store it; the caller holds the
+ * lock. */
+static int
+apply(const struct conf *c, struct store *s, const struct incoming *in,
+      unsigned flags, struct refresh_report *rep)
+{
+	struct redirect_map m = { 0 };
+	int rc;
+
+	if ((rc = parse_body(c, in->body, in->len, in->source, &m, rep)) !=
+	    SH_OK)
+		goto out;
+	if ((rc = chains(c, &m, in->source, rep)) != SH_OK)
+		goto out;
+	if (shrank(c, s, m.n, flags)) {
+		rc = refuse_shrink(c, s, in->source, m.n, rep);
+		goto out;
+	}
+	if ((rc = put_version(c, s, in, &m, rep)) != SH_OK)
 		snprintf(
 		        rep->msg, sizeof(rep->msg),
 		        "%s: store write failed (%zu aliases): %s; the old map "
 		        "is kept",
-		        source, m.n, store_write_error(s));
+		        in->source, m.n, store_write_error(s));
 out:
 	redirects_free(&m);
 	return rc;
@@ -330,7 +413,7 @@ out:
 
 static int
 fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
-                struct refresh_report *rep, const char *now)
+                struct refresh_report *rep, const char *now, time_t start)
 {
 	char source[4096], etag[FETCH_VALIDATOR_MAX], lm[FETCH_VALIDATOR_MAX];
 	char popts[POPTS_MAX], stored[POPTS_MAX];
@@ -382,8 +465,11 @@ fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
 		         fr.err);
 		rep->retry_after = fr.retry_after;
 	} else {
-		rc = apply(c, s, &fr.body, fr.len, c->redirects_url, fr.etag,
-		           fr.last_modified, flags, rep, now);
+		struct incoming in = { fr.body,          fr.len,
+			               c->redirects_url, fr.etag,
+			               fr.last_modified, start };
+
+		rc = apply(c, s, &in, flags, rep);
 	}
 	fetch_result_free(&fr);
 	return rc;
@@ -585,7 +671,8 @@ claimed(const struct conf *c, struct refresh_report *rep)
  */
 static int
 locked(const struct conf *c, struct store *s, unsigned flags,
-       struct refresh_report *rep, char **bufp, size_t len, const char *source)
+       struct refresh_report *rep, const char *buf, size_t len,
+       const char *source)
 {
 	uint64_t start_us = now_us();
 	time_t start = (time_t)(start_us / 1000000u);
@@ -605,7 +692,7 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 		         strerror(errno));
 		return busy ? SH_EBUSY : SH_EIO;
 	}
-	if (bufp == NULL && (rc = claimed(c, rep)) != SH_OK) {
+	if (buf == NULL && (rc = claimed(c, rep)) != SH_OK) {
 		lock_release(fd);
 		return rc;
 	}
@@ -615,13 +702,16 @@ locked(const struct conf *c, struct store *s, unsigned flags,
 		lock_release(fd);
 		return SH_EBUSY;
 	}
-	if (bufp != NULL)
-		rc = apply(c, s, bufp, len, source, "", "", flags, rep, now);
-	else
-		rc = fetch_and_apply(c, s, flags, rep, now);
+	if (buf != NULL) {
+		struct incoming in = { buf, len, source, "", "", start };
+
+		rc = apply(c, s, &in, flags, rep);
+	} else {
+		rc = fetch_and_apply(c, s, flags, rep, now, start);
+	}
 	/* An import is the admin's own act: its failure is reported to them
 	 * and must not move the upstream schedule or its backoff. */
-	if (rc != SH_OK && rc != SH_EUNCHANGED && bufp == NULL)
+	if (rc != SH_OK && rc != SH_EUNCHANGED && buf == NULL)
 		record_failure(c, s, start, rep);
 	count_result(s, rc);
 	lock_release(fd);
@@ -670,8 +760,8 @@ refresh_import(const struct conf *c, struct store *s, char *buf, size_t len,
 
 	memset(rep, 0, sizeof(*rep));
 	rep->retry_after = -1;
-	rc = locked(c, s, flags, rep, &buf, len, source);
-	free(buf); /* unless apply() freed it, once parsed */
+	rc = locked(c, s, flags, rep, buf, len, source);
+	free(buf);
 	return rc;
 }
 

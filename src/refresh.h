@@ -17,6 +17,10 @@
  * allow-relative-targets skips the conditional GET once). Times are unix
  * seconds.
  *
+ * Each map stored is kept as a version with its file (store.h): a file
+ * whose SHA-256 is the newest version's adds none, and while a pin is
+ * set (sherve rollback) a new version is kept but not served.
+ *
  * Before storing anything a refresh checks, under the lock:
  *  - that the state dir serves its redirects-url (claim.h): a running
  *    instance for another URL makes it refuse (SH_EINVAL);
@@ -76,9 +80,9 @@ int refresh_url_check(const struct conf *c, char *msg, size_t msgsz);
 
 /*
  * Replace the store from a local buffer (sherve import) with the same
- * validation; source names it in the meta. buf is malloc'd and freed by
- * this call, as soon as it is parsed (a refresh frees its download so
- * too). Same returns as refresh_run.
+ * validation; source names it in the meta and the version. buf is
+ * malloc'd and freed by this call, once the map and the file (kept as
+ * the new version) are stored. Same returns as refresh_run.
  */
 int refresh_import(const struct conf *c, struct store *s, char *buf, size_t len,
                    const char *source, unsigned flags,
@@ -106,6 +110,14 @@ uint64_t refresh_backoff_until(struct store *s);
 
 /* A numeric meta value, or 0 when absent or not a number. */
 uint64_t refresh_meta_u64(struct store *s, const char *key);
+
+/*
+ * Take the refresh lock (waiting for a refresh under way), for a command
+ * that changes which version is current. Returns the fd to pass to
+ * refresh_unlock(), or -1 with the reason in msg.
+ */
+int refresh_lock(const struct conf *c, char *msg, size_t msgsz);
+void refresh_unlock(int fd);
 
 /*
  * At responder start: fetch once if the store has never held a map, so a

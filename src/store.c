@@ -21,6 +21,7 @@
 #include "match.h"
 #include "sha256.h"
 #include "store.h"
+#include "store_int.h"
 #include "util.h"
 
 #define STORE_FILE "redirects.mdb"
@@ -44,52 +45,12 @@
 #define DAMAGED_TAG  ".damaged-"
 #define DAMAGED_KEEP 2
 
-/* The "layout" meta value, cached for one snapshot of the store. */
-struct layout {
-	size_t txnid;   /* the snapshot it was read in */
-	int valid;      /* holds txnid's layout */
-	int ok;         /* the current layout: the map can be read */
-	int stale;      /* rules of an older layout, read as empty */
-	unsigned hosts; /* host sections */
-	unsigned depth; /* default section: 0, or 1 + deepest prefix */
-	size_t rules;
-	unsigned patterns; /* REDIRECT_PATTERN rules */
-	unsigned flags;    /* MATCH_ORDERED, MATCH_CLOUDFLARE, MATCH_FORCED */
-};
-
-struct store {
-	MDB_env *env;
-	MDB_dbi map, prefix, pattern, meta;
-	MDB_txn *rtxn;    /* reused read transaction, reset between uses */
-	MDB_cursor *pcur; /* the pattern walk's cursor, renewed with rtxn */
-	int clone;        /* shares another handle's env; does not close it */
-	int warned;       /* the stale layout was logged */
-	int rdonly;       /* opened MDB_RDONLY: the state dir is not writable */
-	int last_rc;      /* LMDB's code for the last failed write */
-	struct layout lay;
-	char dir[4096]; /* the state dir, to tell a full disk from EIO */
-
-	/* Integrity: see "The fault guard" and "Checks" below. */
-	char path[4096]; /* dir/STORE_FILE */
-	dev_t dev;       /* the file env maps, to see it replaced */
-	ino_t ino;
-	int damaged;          /* found damaged: no call reads it again */
-	char why[192];        /* what was found */
-	MDB_txn *wtxn;        /* the write transaction under way */
-	MDB_cursor *cur[2];   /* cursors of rtxn under way */
-	struct store *orig;   /* a clone's original */
-	unsigned clones;      /* live clones of this handle */
-	char space_err[4400]; /* why the last write was refused for room */
-	/* A rule copied out of the map for store_foreach_rule()'s callback. */
-	char rbuf[REDIRECT_KEY_MAX + 16384 + 16];
-};
-
 /*
  * The fault guard. Every public call that reads or writes the map runs
  * under guard_run() (guard.h): a read past the end of a file truncated
  * under us (SIGBUS), a scribbled page that sends LMDB outside the map
  * (SIGSEGV), or one of LMDB's assertions (its assert hook) returns to
- * guarded() instead of killing the process. The store is then marked
+ * store_guarded() instead of killing the process. The store is then marked
  * damaged: every later call answers SH_EDAMAGED without touching the map,
  * and its owner sets the file aside (store_set_aside(), store_heal()).
  *
@@ -144,8 +105,8 @@ damage_rc(int rc)
 }
 
 /* A read's LMDB code as ours: SH_ENOTFOUND, SH_EDAMAGED or SH_ESTORE. */
-static int
-rd_err(struct store *s, int rc)
+int
+store_rd_err(struct store *s, int rc)
 {
 	char why[96];
 
@@ -187,8 +148,8 @@ abandon(struct store *s)
 }
 
 /* Run fn(s, arg) under the fault guard. */
-static int
-guarded(struct store *s, int (*fn)(struct store *s, void *arg), void *arg)
+int
+store_guarded(struct store *s, int (*fn)(struct store *s, void *arg), void *arg)
 {
 	struct call c = { s, fn, arg };
 	char why[160];
@@ -202,7 +163,7 @@ guarded(struct store *s, int (*fn)(struct store *s, void *arg), void *arg)
 	return damage(s, why);
 }
 
-/* LMDB's assertion hook: inside guarded(), leave as a fault would. */
+/* LMDB's assertion hook: inside store_guarded(), leave as a fault would. */
 static void
 on_assert(MDB_env *env, const char *msg)
 {
@@ -424,8 +385,12 @@ store_dbis(struct store *s)
 	    (rc = mdb_dbi_open(txn, "prefix", 0, &s->prefix)) == 0 &&
 	    (rc = mdb_dbi_open(txn, "meta", 0, &s->meta)) == 0 &&
 	    ((rc = mdb_dbi_open(txn, "pattern", 0, &s->pattern)) == 0 ||
-	     (rc == MDB_NOTFOUND && s->rdonly)))
+	     (rc == MDB_NOTFOUND && s->rdonly)) &&
+	    ((rc = mdb_dbi_open(txn, "versions", 0, &s->versions)) == 0 ||
+	     (rc == MDB_NOTFOUND && s->rdonly))) {
+		s->has_versions = rc == 0;
 		return mdb_txn_commit(txn);
+	}
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	if (rc != MDB_NOTFOUND)
@@ -436,16 +401,19 @@ store_dbis(struct store *s)
 	if ((rc = mdb_dbi_open(txn, "map", MDB_CREATE, &s->map)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "prefix", MDB_CREATE, &s->prefix)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "pattern", MDB_CREATE, &s->pattern)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0) {
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "versions", MDB_CREATE, &s->versions)) !=
+	            0) {
 		s->wtxn = NULL;
 		mdb_txn_abort(txn);
 		return rc;
 	}
 	s->wtxn = NULL;
+	s->has_versions = 1;
 	return mdb_txn_commit(txn);
 }
 
-/* store_dbis() for guarded(): its LMDB code is kept in s->last_rc. */
+/* store_dbis() for store_guarded(): its LMDB code is kept in s->last_rc. */
 static int
 dbis_fn(struct store *s, void *arg)
 {
@@ -455,7 +423,7 @@ dbis_fn(struct store *s, void *arg)
 	if ((rc = store_dbis(s)) == 0)
 		return SH_OK;
 	if (damage_rc(rc))
-		return rd_err(s, rc);
+		return store_rd_err(s, rc);
 	s->last_rc = rc;
 	return SH_ESTORE;
 }
@@ -544,7 +512,7 @@ store_env(struct store *s, const char *path, unsigned flags)
 
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return rc;
-	if ((rc = mdb_env_set_maxdbs(s->env, 4)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(s->env, 5)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, STORE_MAP_INITIAL)) != 0)
 		return rc;
 	(void)mdb_env_set_assert(s->env, on_assert);
@@ -561,14 +529,14 @@ store_env(struct store *s, const char *path, unsigned flags)
 	s->ino = st.st_ino;
 	(void)str_copy(s->path, path, sizeof(s->path));
 	/* Whole, before any page past the header is read. */
-	rc = guarded(s, check_file, NULL);
+	rc = store_guarded(s, check_file, NULL);
 	if (rc == SH_ESTALE)
 		return EAGAIN;
 	if (rc != SH_OK)
 		return rc == SH_EDAMAGED ? MDB_CORRUPTED : EIO;
 	/* Free slots of readers that were killed (mod_fcgid, SIGKILL). */
 	(void)mdb_reader_check(s->env, &dead);
-	if ((rc = guarded(s, dbis_fn, NULL)) == SH_OK)
+	if ((rc = store_guarded(s, dbis_fn, NULL)) == SH_OK)
 		return 0;
 	return rc == SH_EDAMAGED ? MDB_CORRUPTED : s->last_rc;
 }
@@ -790,7 +758,7 @@ store_clone(struct store *s, struct store **out)
 int
 store_check(struct store *s)
 {
-	return guarded(s, check_file, NULL);
+	return store_guarded(s, check_file, NULL);
 }
 
 const char *
@@ -963,9 +931,6 @@ struct verify_call {
 	size_t sumsz;
 };
 
-static int read_begin(struct store *s);
-static int copy_val(const MDB_val *v, char *out, size_t outsz);
-
 static int
 verify_fn(struct store *s, void *arg)
 {
@@ -974,14 +939,15 @@ verify_fn(struct store *s, void *arg)
 	char want[SHA256_HEX + 8], got[SHA256_HEX + 8];
 	int rc;
 
-	if ((rc = read_begin(s)) != 0)
-		return rd_err(s, rc);
+	if ((rc = store_read_begin(s)) != 0)
+		return store_rd_err(s, rc);
 	/* The free list and the meta records are not summed (they change
 	 * without the map), but their pages must read. */
 	if ((rc = walk_all(s, 0)) != 0 || (rc = walk_all(s, s->meta)) != 0 ||
+	    (s->has_versions && (rc = walk_all(s, s->versions)) != 0) ||
 	    (rc = mdb_get(s->rtxn, s->meta, &ck, &v)) != 0)
 		goto out;
-	if (copy_val(&v, want, sizeof(want)) != SH_OK) {
+	if (store_copy_val(&v, want, sizeof(want)) != SH_OK) {
 		rc = MDB_CORRUPTED;
 		goto out;
 	}
@@ -995,7 +961,7 @@ verify_fn(struct store *s, void *arg)
 out:
 	mdb_txn_reset(s->rtxn);
 	drop_pages(s);
-	return rc == 0 ? SH_OK : rd_err(s, rc);
+	return rc == 0 ? SH_OK : store_rd_err(s, rc);
 }
 
 int
@@ -1005,12 +971,12 @@ store_verify(struct store *s, char *sum, size_t sumsz)
 
 	if (sumsz > 0)
 		sum[0] = '\0';
-	return guarded(s, verify_fn, &vc);
+	return store_guarded(s, verify_fn, &vc);
 }
 
 /* Begin (or renew) the shared read transaction. */
-static int
-read_begin(struct store *s)
+int
+store_read_begin(struct store *s)
 {
 	int rc;
 
@@ -1034,8 +1000,8 @@ read_begin(struct store *s)
 	return rc;
 }
 
-static int
-copy_val(const MDB_val *v, char *out, size_t outsz)
+int
+store_copy_val(const MDB_val *v, char *out, size_t outsz)
 {
 	if (v->mv_size >= outsz)
 		return SH_ETOOLONG;
@@ -1096,7 +1062,7 @@ layout_load(struct store *s)
 		return;
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND) {
-		(void)rd_err(s, rc); /* a damaged file reads as empty */
+		(void)store_rd_err(s, rc); /* a damaged file reads as empty */
 		return;
 	}
 	s->lay.stale = mdb_stat(s->rtxn, s->map, &st) == 0 && st.ms_entries > 0;
@@ -1124,8 +1090,8 @@ make_key(char key[REDIRECT_KEY_MAX], const char *host, size_t hlen,
 }
 
 /* n big-endian bytes at p. */
-static uint64_t
-be_get(const unsigned char *p, size_t n)
+uint64_t
+store_be_get(const unsigned char *p, size_t n)
 {
 	uint64_t v = 0;
 
@@ -1134,8 +1100,8 @@ be_get(const unsigned char *p, size_t n)
 	return v;
 }
 
-static void
-be_put(unsigned char *p, uint64_t v, size_t n)
+void
+store_be_put(unsigned char *p, uint64_t v, size_t n)
 {
 	while (n-- > 0) {
 		p[n] = (unsigned char)v;
@@ -1150,7 +1116,7 @@ val_field(const unsigned char **p, const unsigned char *e, const char **f,
 {
 	if (e - *p < 2)
 		return -1;
-	*n = (size_t)be_get(*p, 2);
+	*n = (size_t)store_be_get(*p, 2);
 	*p += 2;
 	if ((size_t)(e - *p) < *n)
 		return -1;
@@ -1170,9 +1136,9 @@ val_decode(const MDB_val *v, unsigned kind, struct match_rule *r)
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
 	r->flags = p[0];
-	r->status = (unsigned)be_get(p + 1, 2);
-	r->line = (unsigned)be_get(p + 3, 4);
-	r->expires = be_get(p + 7, 8);
+	r->status = (unsigned)store_be_get(p + 1, 2);
+	r->line = (unsigned)store_be_get(p + 3, 4);
+	r->expires = store_be_get(p + 7, 8);
 	p += VAL_HDR;
 	if (kind == REDIRECT_PATTERN &&
 	    (val_field(&p, e, &r->key, &r->klen) != 0 ||
@@ -1192,7 +1158,7 @@ get_rule_val(struct store *s, MDB_dbi dbi, const char *key, size_t klen,
 	int rc;
 
 	if ((rc = mdb_get(s->rtxn, dbi, &k, &v)) != 0)
-		return rd_err(s, rc);
+		return store_rd_err(s, rc);
 	if ((rc = val_decode(&v, REDIRECT_EXACT, r)) != SH_OK)
 		return rc;
 	u.mv_data = (void *)r->url;
@@ -1200,7 +1166,7 @@ get_rule_val(struct store *s, MDB_dbi dbi, const char *key, size_t klen,
 	r->url = url;
 	r->key = NULL;
 	r->klen = 0;
-	return copy_val(&u, url, urlsz);
+	return store_copy_val(&u, url, urlsz);
 }
 
 static int
@@ -1217,7 +1183,7 @@ get_rule(struct store *s, const char *host, unsigned kind, const char *alias,
 	if ((kind == REDIRECT_EXACT && len == 0) || kind > REDIRECT_PREFIX ||
 	    (klen = make_key(key, host, hlen, alias, len)) == 0)
 		return SH_ENOTFOUND;
-	if (read_begin(s) != 0)
+	if (store_read_begin(s) != 0)
 		return SH_ESTORE;
 	rc = get_rule_val(s, kind == REDIRECT_PREFIX ? s->prefix : s->map, key,
 	                  klen, r, url, urlsz);
@@ -1253,7 +1219,7 @@ store_get_rule(struct store *s, const char *host, unsigned kind,
 	if (urlsz > 0)
 		url[0] = '\0';
 	memset(r, 0, sizeof(*r));
-	return guarded(s, get_rule_fn, &c);
+	return store_guarded(s, get_rule_fn, &c);
 }
 
 int
@@ -1282,7 +1248,7 @@ src_rule(void *ctx, const char *host, size_t hlen, unsigned kind,
 	rc = mdb_get(s->rtxn, kind == REDIRECT_PREFIX ? s->prefix : s->map, &mk,
 	             &v);
 	if (rc != 0)
-		return rd_err(s, rc);
+		return store_rd_err(s, rc);
 	if ((rc = val_decode(&v, kind, r)) == SH_OK) {
 		r->key = key;
 		r->klen = klen;
@@ -1303,7 +1269,7 @@ src_section(void *ctx, const char *host, size_t hlen, unsigned *depth)
 		return SH_ENOTFOUND;
 	mk.mv_data = k;
 	if ((rc = mdb_get(s->rtxn, s->map, &mk, &v)) != 0)
-		return rd_err(s, rc);
+		return store_rd_err(s, rc);
 	*depth = v.mv_size > 0 ? *(const unsigned char *)v.mv_data : 0;
 	return SH_OK;
 }
@@ -1327,20 +1293,20 @@ src_patterns(void *ctx, const char *host, size_t hlen, unsigned below,
 	if ((rc = s->pcur != NULL ? mdb_cursor_renew(s->rtxn, s->pcur)
 	                          : mdb_cursor_open(s->rtxn, s->pattern,
 	                                            &s->pcur)) != 0)
-		return rd_err(s, rc);
+		return store_rd_err(s, rc);
 	c = s->pcur;
 	rc = mdb_cursor_get(c, &mk, &v, MDB_SET_RANGE);
 	for (; rc == 0; rc = mdb_cursor_get(c, &mk, &v, MDB_NEXT)) {
 		const unsigned char *kp = mk.mv_data;
 
 		if (mk.mv_size != hlen + 5 || memcmp(kp, k, hlen + 1) != 0 ||
-		    be_get(kp + hlen + 1, 4) >= below)
+		    store_be_get(kp + hlen + 1, 4) >= below)
 			break;
 		if (val_decode(&v, REDIRECT_PATTERN, &r) == SH_OK &&
 		    fn(arg, &r))
 			break;
 	}
-	return rc == 0 || rc == MDB_NOTFOUND ? SH_OK : rd_err(s, rc);
+	return rc == 0 || rc == MDB_NOTFOUND ? SH_OK : store_rd_err(s, rc);
 }
 
 static int
@@ -1355,7 +1321,7 @@ resolve(struct store *s, const struct match_request *rq, char *url,
 	memset(m, 0, sizeof(*m));
 	if (urlsz > 0)
 		url[0] = '\0';
-	if (read_begin(s) != 0)
+	if (store_read_begin(s) != 0)
 		return SH_ESTORE;
 	layout_load(s);
 	if (!s->lay.ok)
@@ -1414,7 +1380,7 @@ store_resolve(struct store *s, const struct match_request *rq, char *url,
 	memset(m, 0, sizeof(*m));
 	if (urlsz > 0)
 		url[0] = '\0';
-	return guarded(s, resolve_fn, &c);
+	return store_guarded(s, resolve_fn, &c);
 }
 
 static int
@@ -1427,13 +1393,13 @@ meta_get(struct store *s, const char *key, char *val, size_t valsz)
 		val[0] = '\0';
 	if (k.mv_size == 0 || k.mv_size > REDIRECT_ALIAS_MAX)
 		return SH_ENOTFOUND;
-	if (read_begin(s) != 0)
+	if (store_read_begin(s) != 0)
 		return SH_ESTORE;
 	rc = mdb_get(s->rtxn, s->meta, &k, &v);
 	if (rc == 0)
-		rc = copy_val(&v, val, valsz);
+		rc = store_copy_val(&v, val, valsz);
 	else
-		rc = rd_err(s, rc);
+		rc = store_rd_err(s, rc);
 	mdb_txn_reset(s->rtxn);
 	return rc;
 }
@@ -1459,7 +1425,7 @@ store_meta_get(struct store *s, const char *key, char *val, size_t valsz)
 
 	if (valsz > 0)
 		val[0] = '\0';
-	return guarded(s, meta_get_fn, &c);
+	return store_guarded(s, meta_get_fn, &c);
 }
 
 /* The layout of the current snapshot, for store_count()/store_stale(). */
@@ -1468,7 +1434,7 @@ layout_fn(struct store *s, void *arg)
 {
 	struct layout *l = arg;
 
-	if (read_begin(s) != 0)
+	if (store_read_begin(s) != 0)
 		return SH_ESTORE;
 	layout_load(s);
 	*l = s->lay;
@@ -1481,7 +1447,7 @@ store_count(struct store *s)
 {
 	struct layout l;
 
-	if (guarded(s, layout_fn, &l) != SH_OK || !l.ok)
+	if (store_guarded(s, layout_fn, &l) != SH_OK || !l.ok)
 		return 0;
 	return l.rules;
 }
@@ -1491,7 +1457,7 @@ store_stale(struct store *s)
 {
 	struct layout l;
 
-	return guarded(s, layout_fn, &l) == SH_OK && l.stale;
+	return store_guarded(s, layout_fn, &l) == SH_OK && l.stale;
 }
 
 static int
@@ -1519,17 +1485,17 @@ val_encode(const struct redirect *r, MDB_val *v)
 	size_t n;
 
 	p[0] = r->flags;
-	be_put(p + 1, r->status, 2);
-	be_put(p + 3, r->line, 4);
-	be_put(p + 7, r->expires, 8);
+	store_be_put(p + 1, r->status, 2);
+	store_be_put(p + 3, r->line, 4);
+	store_be_put(p + 7, r->expires, 8);
 	p += VAL_HDR;
 	if (r->kind == REDIRECT_PATTERN) {
 		n = strlen(r->alias);
-		be_put(p, n, 2);
+		store_be_put(p, n, 2);
 		memcpy(p + 2, r->alias, n);
 		p += 2 + n;
 		n = r->query != NULL ? strlen(r->query) : 0;
-		be_put(p, n, 2);
+		store_be_put(p, n, 2);
 		if (n > 0)
 			memcpy(p + 2, r->query, n);
 		p += 2 + n;
@@ -1553,7 +1519,7 @@ put_rule(MDB_txn *txn, MDB_dbi dbi, const struct redirect *r)
 
 	k.mv_data = key;
 	if (r->kind == REDIRECT_PATTERN) {
-		be_put(line, r->line, 4);
+		store_be_put(line, r->line, 4);
 		k.mv_size = make_key(key, host, hl, (const char *)line, 4);
 		v.mv_size += 4 + strlen(r->alias) +
 		             (r->query != NULL ? strlen(r->query) : 0);
@@ -1688,9 +1654,28 @@ grow(struct store *s)
 	return mdb_env_set_mapsize(s->env, info.me_mapsize * 2) == 0 ? 0 : -1;
 }
 
+/* The version step vp (if any) and the map m (if any, and unless the
+ * step keeps the map), in txn. */
+static int
+put_all(MDB_txn *txn, struct store *s, const struct redirect_map *m,
+        const struct store_vput *vp, struct store_vstate *out)
+{
+	int rc, write_map = 1;
+
+	if (vp != NULL &&
+	    (rc = store_versions_step(txn, s, vp, &write_map, out)) != 0)
+		return rc;
+	if (m == NULL || !write_map)
+		return 0;
+	if ((rc = put_map(txn, s, m)) != 0)
+		return rc;
+	return put_checksum(txn, s);
+}
+
 static int
 write_txn(struct store *s, const struct redirect_map *m,
-          const struct store_kv *kv, size_t nkv)
+          const struct store_kv *kv, size_t nkv, const struct store_vput *vp,
+          struct store_vstate *out)
 {
 	MDB_txn *txn = NULL;
 	int rc;
@@ -1704,8 +1689,7 @@ write_txn(struct store *s, const struct redirect_map *m,
 		if (rc != 0)
 			return rc;
 		s->wtxn = txn; /* for abandon() after a fault */
-		if ((m == NULL || ((rc = put_map(txn, s, m)) == 0 &&
-		                   (rc = put_checksum(txn, s)) == 0)) &&
+		if ((rc = put_all(txn, s, m, vp, out)) == 0 &&
 		    (rc = put_meta(txn, s->meta, kv, nkv)) == 0)
 			rc = mdb_txn_commit(
 			        txn); /* frees txn, even on failure */
@@ -1745,6 +1729,8 @@ struct write_call {
 	const struct redirect_map *m;
 	const struct store_kv *kv;
 	size_t nkv;
+	const struct store_vput *vp;
+	struct store_vstate *out;
 };
 
 static int
@@ -1752,9 +1738,12 @@ write_fn(struct store *s, void *arg)
 {
 	struct write_call *c = arg;
 
-	if ((s->last_rc = write_txn(s, c->m, c->kv, c->nkv)) == 0)
+	if ((s->last_rc = write_txn(s, c->m, c->kv, c->nkv, c->vp, c->out)) ==
+	    0)
 		return SH_OK;
-	return damage_rc(s->last_rc) ? rd_err(s, s->last_rc) : SH_ESTORE;
+	if (s->last_rc == MDB_NOTFOUND)
+		return SH_ENOTFOUND; /* a version step's number */
+	return damage_rc(s->last_rc) ? store_rd_err(s, s->last_rc) : SH_ESTORE;
 }
 
 /*
@@ -1763,23 +1752,23 @@ write_fn(struct store *s, void *arg)
  * (store_heal()); the map it held comes back with the next refresh.
  */
 static int
-write_healing(struct store *s, const struct redirect_map *m,
-              const struct store_kv *kv, size_t nkv)
+write_healing(struct store *s, struct write_call *c)
 {
-	struct write_call c = { m, kv, nkv };
 	int rc;
 
 	if (s->rdonly) {
 		s->last_rc = EROFS;
 		return SH_ESTORE;
 	}
-	rc = guarded(s, write_fn, &c);
+	rc = store_guarded(s, write_fn, c);
 	if (rc == SH_EDAMAGED && store_heal(s) == SH_OK && !s->damaged)
-		rc = guarded(s, write_fn, &c);
+		rc = store_guarded(s, write_fn, c);
 	if (rc == SH_EDAMAGED) {
 		s->last_rc = MDB_CORRUPTED;
 		return SH_ESTORE;
 	}
+	if (rc == SH_ENOTFOUND)
+		return rc;
 	return rc == SH_OK ? SH_OK : write_done(s);
 }
 
@@ -1824,7 +1813,7 @@ reserve_bytes(const struct statfs *sf)
 static int
 free_in_file(struct store *s, void *arg)
 {
-	MDB_dbi dbis[5] = { 0, 1, s->map, s->prefix, s->meta };
+	MDB_dbi dbis[6] = { 0, 1, s->map, s->prefix, s->meta, s->versions };
 	unsigned long long *bytes = arg, used = 2; /* the two header pages */
 	MDB_envinfo info;
 	MDB_stat st;
@@ -1832,9 +1821,9 @@ free_in_file(struct store *s, void *arg)
 	int rc;
 
 	*bytes = 0;
-	if ((rc = read_begin(s)) != 0)
-		return rd_err(s, rc);
-	for (i = 0; i < 5; i++) {
+	if ((rc = store_read_begin(s)) != 0)
+		return store_rd_err(s, rc);
+	for (i = 0; i < (s->has_versions ? 6u : 5u); i++) {
 		if ((rc = mdb_stat(s->rtxn, dbis[i], &st)) != 0)
 			break;
 		used += st.ms_branch_pages + st.ms_leaf_pages +
@@ -1845,7 +1834,7 @@ free_in_file(struct store *s, void *arg)
 		*bytes = ((unsigned long long)info.me_last_pgno + 1 - used) *
 		         st.ms_psize;
 	mdb_txn_reset(s->rtxn);
-	return rc == 0 ? SH_OK : rd_err(s, rc);
+	return rc == 0 ? SH_OK : store_rd_err(s, rc);
 }
 
 static double
@@ -1856,15 +1845,15 @@ mib(unsigned long long n)
 
 /* SH_OK if a map of m fits with the reserve left over, else SH_ENOSPACE. */
 static int
-room_for(struct store *s, const struct redirect_map *m)
+room_for(struct store *s, const struct redirect_map *m, size_t extra)
 {
-	unsigned long long need = map_bytes(m), avail, inside = 0, keep;
+	unsigned long long need = map_bytes(m) + extra, avail, inside = 0, keep;
 	struct statfs sf;
 
 	if (statfs(s->dir, &sf) != 0)
 		return SH_OK; /* cannot tell: let the write say */
 	avail = (unsigned long long)sf.f_bavail * sf.f_bsize;
-	(void)guarded(s, free_in_file, &inside);
+	(void)store_guarded(s, free_in_file, &inside);
 	keep = reserve_bytes(&sf);
 	if (avail + inside >= need + keep)
 		return SH_OK;
@@ -1877,20 +1866,38 @@ room_for(struct store *s, const struct redirect_map *m)
 }
 
 int
+store_replace_version(struct store *s, const struct redirect_map *m,
+                      const struct store_kv *kv, size_t nkv,
+                      const struct store_vput *vp, struct store_vstate *out)
+{
+	struct write_call c = { m, kv, nkv, vp, out };
+	/* A kept file in overflow pages of its own, and its header. */
+	size_t extra = vp != NULL && vp->step == STORE_VADD
+	                       ? vp->len + 2 * 4096 + strlen(vp->v->source)
+	                       : 0;
+
+	s->space_err[0] = '\0';
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (!s->rdonly && room_for(s, m, extra) != SH_OK)
+		return SH_ENOSPACE;
+	return write_healing(s, &c);
+}
+
+int
 store_replace(struct store *s, const struct redirect_map *m,
               const struct store_kv *kv, size_t nkv)
 {
-	s->space_err[0] = '\0';
-	if (!s->rdonly && room_for(s, m) != SH_OK)
-		return SH_ENOSPACE;
-	return write_healing(s, m, kv, nkv);
+	return store_replace_version(s, m, kv, nkv, NULL, NULL);
 }
 
 int
 store_meta_put(struct store *s, const struct store_kv *kv, size_t nkv)
 {
+	struct write_call c = { NULL, kv, nkv, NULL, NULL };
+
 	s->space_err[0] = '\0';
-	return write_healing(s, NULL, kv, nkv);
+	return write_healing(s, &c);
 }
 
 const char *
@@ -1989,13 +1996,13 @@ foreach_patterns(struct store *s, const struct foreach_call *c)
 		mdb_cursor_close(s->cur[0]);
 	s->cur[0] = NULL;
 	if ((rc = mdb_cursor_open(s->rtxn, s->pattern, &s->cur[0])) != 0)
-		return rd_err(s, rc);
+		return store_rd_err(s, rc);
 	for (rc = mdb_cursor_get(s->cur[0], &k, &v, MDB_FIRST);
 	     rc == 0 && ret == 0;
 	     rc = mdb_cursor_get(s->cur[0], &k, &v, MDB_NEXT))
 		ret = emit(s, c->fn, c->ctx, REDIRECT_PATTERN, &k, &v);
 	if (ret == 0 && rc != MDB_NOTFOUND)
-		ret = rd_err(s, rc);
+		ret = store_rd_err(s, rc);
 	return ret;
 }
 
@@ -2006,7 +2013,7 @@ foreach_fn(struct store *s, void *arg)
 	MDB_val ka, va, kb, vb;
 	int ra, rb, a, ret = 0;
 
-	if (read_begin(s) != 0)
+	if (store_read_begin(s) != 0)
 		return SH_ESTORE;
 	layout_load(s);
 	if (!s->lay.ok)
@@ -2031,9 +2038,9 @@ foreach_fn(struct store *s, void *arg)
 			rb = mdb_cursor_get(s->cur[1], &kb, &vb, MDB_NEXT);
 	}
 	if (ra != MDB_NOTFOUND)
-		ret = rd_err(s, ra);
+		ret = store_rd_err(s, ra);
 	else if (rb != MDB_NOTFOUND)
-		ret = rd_err(s, rb);
+		ret = store_rd_err(s, rb);
 	else
 		ret = foreach_patterns(s, c);
 out:
@@ -2048,7 +2055,7 @@ store_foreach_rule(struct store *s,
 {
 	struct foreach_call c = { fn, ctx };
 
-	return guarded(s, foreach_fn, &c);
+	return store_guarded(s, foreach_fn, &c);
 }
 
 unsigned
@@ -2056,7 +2063,7 @@ store_map_flags(struct store *s)
 {
 	struct layout l;
 
-	if (guarded(s, layout_fn, &l) != SH_OK || !l.ok)
+	if (store_guarded(s, layout_fn, &l) != SH_OK || !l.ok)
 		return 0;
 	return l.flags;
 }

@@ -264,4 +264,91 @@ int store_foreach(struct store *s,
                             const char *url, size_t ulen),
                   void *ctx);
 
+/*
+ * Versions (store_versions.c). Every map a refresh or an import stores
+ * is kept as a numbered version: the file as fetched and what it came
+ * with, in the "versions" database (key: the number, 8 bytes big-endian;
+ * number 0 holds the state: current, pinned, newest). The rule databases
+ * always hold the current version's map, so a lookup costs what it did
+ * (one get for a gosherve map); a rollback parses the kept file and
+ * writes its map and the new state in one transaction, so every reader
+ * sees the old current map or the new one at its next read transaction.
+ */
+#define STORE_VERSIONS_MAX 1000
+#define STORE_SHA_LEN      32
+
+/* One kept version, as store_versions_list() and _get() give it. */
+struct store_version {
+	uint64_t n;                       /* 1, 2, ...: never reused */
+	uint64_t stored_at;               /* unix seconds */
+	uint64_t rules;                   /* rules of its map */
+	unsigned char sha[STORE_SHA_LEN]; /* of the file as fetched */
+	char source[4096];                /* the URL, or "import:PATH" */
+	char etag[256];
+	char last_modified[256];
+	int current, pinned; /* markers, filled when listed */
+};
+
+/* The versions' state. */
+struct store_vstate {
+	uint64_t current; /* 0: no version yet (a map of an older sherve) */
+	uint64_t newest;
+	uint64_t count; /* kept */
+	int pinned;     /* current is pinned: new versions are not served */
+	int added;      /* store_replace_version(): a new version was kept */
+};
+
+enum store_vstep {
+	STORE_VADD = 1, /* keep v (body, len) as the newest version */
+	STORE_VSWITCH,  /* make version n current, pinned or not */
+};
+
+/* A version step for store_replace_version(). */
+struct store_vput {
+	enum store_vstep step;
+	const struct store_version *v; /* STORE_VADD: its fields but n */
+	const char *body;              /* STORE_VADD: the file */
+	size_t len;
+	unsigned keep; /* STORE_VADD: versions kept, 1..STORE_VERSIONS_MAX */
+	uint64_t n;    /* STORE_VSWITCH */
+	int pin;       /* STORE_VSWITCH */
+};
+
+/*
+ * store_replace() with a version step in the same write transaction:
+ *  - STORE_VADD: a file whose SHA-256 is the newest version's adds none;
+ *    else it becomes version newest + 1 and the oldest versions beyond
+ *    keep are dropped (never the current one). While a pin is set the
+ *    map is not written (the pinned version stays current): only kv is.
+ *  - STORE_VSWITCH: version n becomes current with the map m (parsed
+ *    from its file), pinned if pin.
+ * out (may be NULL) receives the state after the step.
+ * Returns store_replace()'s codes, and SH_ENOTFOUND (no version n).
+ */
+int store_replace_version(struct store *s, const struct redirect_map *m,
+                          const struct store_kv *kv, size_t nkv,
+                          const struct store_vput *vp,
+                          struct store_vstate *out);
+
+/* The versions' state in one read transaction. Returns SH_OK or
+ * SH_ESTORE (a store without versions reads as all zeros). */
+int store_versions_state(struct store *s, struct store_vstate *st);
+
+/*
+ * Call fn for each kept version, newest first, in one read transaction
+ * (st, if not NULL, receives the state). A nonzero return from fn stops
+ * the walk and is returned; SH_ESTORE on a read error.
+ */
+int store_versions_list(struct store *s,
+                        int (*fn)(void *ctx, const struct store_version *v),
+                        void *ctx, struct store_vstate *st);
+
+/*
+ * Version n and a malloc'd copy of its file (*body, *len; the caller
+ * frees it), in one read transaction. Returns SH_OK, SH_ENOTFOUND,
+ * SH_ENOMEM or SH_ESTORE.
+ */
+int store_version_get(struct store *s, uint64_t n, struct store_version *v,
+                      char **body, size_t *len);
+
 #endif

@@ -106,7 +106,7 @@ static const struct row rows[] = {
 	  { "import", "/nonexistent/map.txt" }, EXIT_FAILED, "", NULL },
 	{ __LINE__, "... creates no store", { "list" }, EXIT_IOERR, "", NULL },
 	{ __LINE__, "import", { "import", "@MAP" }, EXIT_OK, NULL,
-	  "map.txt: stored 4 aliases (0 invalid lines skipped)\n" },
+	  "map.txt: stored 4 aliases (0 invalid lines skipped) as version 1\n" },
 	{ __LINE__, "list", { "list" }, EXIT_OK,
 	  "foo https://example.com/foo\n"
 	  "gone https://example.com/g 302 expires=2000-01-01\n"
