@@ -336,10 +336,8 @@ print_epoch(const char *label, uint64_t t)
 }
 
 static void
-print_time(const char *label, struct store *s, const char *key)
+print_time(const char *label, uint64_t t)
 {
-	uint64_t t = refresh_meta_u64(s, key);
-
 	if (t == 0)
 		printf("%-15s never\n", label);
 	else
@@ -347,19 +345,15 @@ print_time(const char *label, struct store *s, const char *key)
 }
 
 static void
-print_meta(const char *label, struct store *s, const char *key)
+print_str(const char *label, const char *v)
 {
-	char v[4096];
-
-	if (store_meta_get(s, key, v, sizeof(v)) != SH_OK || v[0] == '\0')
-		str_copy(v, "-", sizeof(v));
-	printf("%-15s %s\n", label, v);
+	printf("%-15s %s\n", label, v[0] != '\0' ? v : "-");
 }
 
 static void
-print_next(const struct conf *c, struct store *s)
+print_next(const struct conf *c, const struct refresh_state *st)
 {
-	uint64_t due = refresh_next_due(c, s);
+	uint64_t due = refresh_due(c, st);
 	if (due == UINT64_MAX) {
 		printf("%-15s %s\n", "next due",
 		       "never (refresh-interval 0 "
@@ -367,6 +361,30 @@ print_next(const struct conf *c, struct store *s)
 		return;
 	}
 	print_epoch("next due", due);
+}
+
+/* The refresh bookkeeping (one read of the state). */
+static void
+print_state(const struct conf *c, struct store *s)
+{
+	struct refresh_state *st = calloc(1, sizeof(*st));
+
+	if (st == NULL || refresh_state_load(s, st) != SH_OK) {
+		printf("%-15s %s\n", "source", "(cannot read the state)");
+		free(st);
+		return;
+	}
+	print_str("source", st->source);
+	printf("%-15s %zu\n", "aliases", store_count(s));
+	print_time("last attempt", st->last_attempt);
+	print_str("last result", refresh_result_name(st->last_result));
+	print_str("last error", st->last_error);
+	print_time("last success", st->last_success);
+	printf("%-15s %llu\n", "failures", (unsigned long long)st->failures);
+	print_next(c, st);
+	print_str("etag", st->etag);
+	print_str("last modified", st->last_modified);
+	free(st);
 }
 
 /*
@@ -409,16 +427,7 @@ verb_status(const struct conf *c, struct store *s)
 	printf("%-15s %s\n", "configured",
 	       c->redirects_url[0] != '\0' ? c->redirects_url
 	                                   : "(redirects-url not set)");
-	print_meta("source", s, "source");
-	printf("%-15s %zu\n", "aliases", store_count(s));
-	print_time("last attempt", s, "last_attempt");
-	print_meta("last result", s, "last_result");
-	print_meta("last error", s, "last_error");
-	print_time("last success", s, "last_success");
-	print_meta("failures", s, "failures");
-	print_next(c, s);
-	print_meta("etag", s, "etag");
-	print_meta("last modified", s, "last_modified");
+	print_state(c, s);
 	damaged = print_health(s);
 	if (fflush(stdout) != 0)
 		return EXIT_FAILED;

@@ -459,28 +459,37 @@ refuse_path(struct handler *h, const struct request *rq, struct sink *out,
 	return serve_not_found(h, rq, out);
 }
 
+/* A generated answer (metrics, health): never cached; text is freed. */
 static int
-serve_metrics(struct handler *h, const struct request *rq, struct sink *out)
+serve_generated(const struct request *rq, struct sink *out, int status,
+                const char *type, char *text, size_t len)
 {
 	struct response r;
-	size_t len = 0;
-	char *text;
 
-	if (h->metrics == NULL ||
-	    (text = metrics_render(h->metrics, h->store, &len)) == NULL)
-		return serve_text(out, rq, 503, "Metrics unavailable\n", NULL);
-	resp_begin(&r, out, 200);
-	resp_header(&r, "Content-Type",
-	            "text/plain; version=0.0.4; "
-	            "charset=utf-8");
+	resp_begin(&r, out, status);
+	resp_header(&r, "Content-Type", type);
 	resp_header_u64(&r, "Content-Length", len);
 	resp_header(&r, "Cache-Control", "no-store");
 	if (!request_is_head(rq))
 		resp_body(&r, text, len);
 	resp_finish(&r);
 	free(text);
+	return status;
+}
+
+static int
+serve_metrics(struct handler *h, const struct request *rq, struct sink *out)
+{
+	size_t len = 0;
+	char *text;
+
+	if (h->metrics == NULL ||
+	    (text = metrics_render(h->metrics, h->store, &len)) == NULL)
+		return serve_text(out, rq, 503, "Metrics unavailable\n", NULL);
 	log_request(rq, 200, "metrics", h->conf->metrics_path);
-	return 200;
+	return serve_generated(rq, out, 200,
+	                       "text/plain; version=0.0.4; charset=utf-8", text,
+	                       len);
 }
 
 /*
@@ -509,7 +518,6 @@ is_exact_path(const struct conf *c, const char *uri, const char *path)
 static int
 serve_health(struct handler *h, const struct request *rq, struct sink *out)
 {
-	struct response r;
 	size_t len = 0;
 	int status = 503;
 	char *text =
@@ -518,16 +526,9 @@ serve_health(struct handler *h, const struct request *rq, struct sink *out)
 
 	if (text == NULL)
 		return serve_text(out, rq, 503, "Health unavailable\n", NULL);
-	resp_begin(&r, out, status);
-	resp_header(&r, "Content-Type", "application/health+json");
-	resp_header_u64(&r, "Content-Length", len);
-	resp_header(&r, "Cache-Control", "no-store");
-	if (!is_head(rq))
-		resp_body(&r, text, len);
-	resp_finish(&r);
-	free(text);
 	log_request(rq, status, "health", h->conf->health_path);
-	return status;
+	return serve_generated(rq, out, status, "application/health+json", text,
+	                       len);
 }
 
 /*

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "health.h"
-#include "refresh.h"
+#include "refresh_state.h"
 #include "util.h"
 
 /* What the checks say, read from the store. */
@@ -24,15 +24,12 @@ file_put(void *ctx, const char *p, size_t n)
 	return fwrite(p, 1, n, ctx) == n ? 0 : -1;
 }
 
-/* The last error without the upstream's URL (see health.h). */
+/* The last error e without the upstream's URL (see health.h). */
 static void
-error_text(const struct conf *c, struct store *s, char *out, size_t outsz)
+error_text(const struct conf *c, const char *e, char *out, size_t outsz)
 {
-	char e[320];
 	size_t ul = strlen(c->redirects_url);
 
-	if (store_meta_get(s, "last_error", e, sizeof(e)) != SH_OK)
-		e[0] = '\0';
 	if (ul > 0 && strncmp(e, c->redirects_url, ul) == 0)
 		snprintf(out, outsz, "redirects-url%s", e + ul);
 	else
@@ -48,11 +45,11 @@ verdict(struct health *h, const char *status, const char *output)
 
 /* The store's state into h, and the verdict. */
 static void
-assess(const struct conf *c, struct store *s, uint64_t now, struct health *h)
+assess(const struct conf *c, struct store *s, const struct refresh_state *rs,
+       uint64_t now, struct health *h)
 {
 	struct store_vstate st;
-	char res[32];
-	uint64_t last = refresh_meta_u64(s, "last_success");
+	uint64_t last = rs->last_success;
 	int url = c->redirects_url[0] != '\0';
 
 	h->rules = store_count(s);
@@ -65,10 +62,8 @@ assess(const struct conf *c, struct store *s, uint64_t now, struct health *h)
 	h->pinned = st.pinned;
 	h->has_success = last != 0;
 	h->age = last != 0 && now > last ? now - last : 0;
-	h->failed =
-	        store_meta_get(s, "last_result", res, sizeof(res)) == SH_OK &&
-	        strcmp(res, "failed") == 0;
-	error_text(c, s, h->error, sizeof(h->error));
+	h->failed = rs->last_result == REFRESH_FAILED;
+	error_text(c, rs->last_error, h->error, sizeof(h->error));
 	if (url && h->rules == 0)
 		verdict(h, "fail", "no map is stored");
 	else if (url && h->failed)
@@ -117,20 +112,27 @@ char *
 health_render(const struct conf *c, struct store *s, const char *why,
               uint64_t now, size_t *len, int *status)
 {
+	struct refresh_state *rs = NULL;
 	struct health h;
 	char *text = NULL;
 	FILE *f;
 
 	memset(&h, 0, sizeof(h));
-	if (s != NULL)
-		assess(c, s, now, &h);
+	if (s != NULL && (rs = malloc(sizeof(*rs))) == NULL)
+		return NULL;
+	if (s != NULL && refresh_state_load(s, rs) != SH_OK)
+		verdict(&h, "fail", "the store cannot be read");
+	else if (s != NULL)
+		assess(c, s, rs, now, &h);
 	else if (c->redirects_url[0] != '\0')
 		verdict(&h, "fail", why != NULL ? why : "no store");
 	else
 		verdict(&h, "pass", NULL);
 	*status = strcmp(h.status, "fail") == 0 ? 503 : 200;
-	if ((f = open_memstream(&text, len)) == NULL)
+	if ((f = open_memstream(&text, len)) == NULL) {
+		free(rs);
 		return NULL;
+	}
 	fprintf(f,
 	        "{\"status\":\"%s\",\"serviceId\":\"sherve\","
 	        "\"releaseId\":\"%s\"",
@@ -143,6 +145,7 @@ health_render(const struct conf *c, struct store *s, const char *why,
 	if (s != NULL)
 		print_checks(f, &h);
 	fputs("}\n", f);
+	free(rs);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
-#include "refresh.h"
+#include "refresh_state.h"
 #include "util.h"
 
 #define METRICS_MAGIC   0x7368657276656d31ULL /* "shervem1" */
@@ -543,25 +543,28 @@ render_aliases(struct text *t, const struct shm *shm)
 static void
 render_store(struct text *t, struct store *s)
 {
-	static const char *const results[] = { "updated", "not_modified",
-		                               "failed" };
-	char key[64];
-	size_t i;
+	struct refresh_state *st = calloc(1, sizeof(*st));
 
+	if (st != NULL && s != NULL && refresh_state_load(s, st) != SH_OK)
+		memset(st, 0, sizeof(*st));
 	family(t, "sherve_redirects_defined", "gauge",
 	       "Aliases in the stored redirect map.");
 	put(t, "sherve_redirects_defined %zu\n", s ? store_count(s) : 0);
 	family(t, "sherve_refresh_total", "counter",
 	       "Refreshes of the redirect map, by result.");
-	for (i = 0; i < 3; i++) {
-		snprintf(key, sizeof(key), "refresh_%s_total", results[i]);
-		put(t, "sherve_refresh_total{result=\"%s\"} %llu\n", results[i],
-		    (unsigned long long)(s ? refresh_meta_u64(s, key) : 0));
-	}
+	put(t, "sherve_refresh_total{result=\"updated\"} %llu\n",
+	    (unsigned long long)(st ? st->updated_total : 0));
+	put(t, "sherve_refresh_total{result=\"not_modified\"} %llu\n",
+	    (unsigned long long)(st ? st->not_modified_total : 0));
+	put(t, "sherve_refresh_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)(st ? st->failed_total : 0));
 	family(t, "sherve_refresh_last_success_timestamp_seconds", "gauge",
 	       "Unix time of the last refresh that stored a map.");
 	put(t, "sherve_refresh_last_success_timestamp_seconds %llu\n",
-	    (unsigned long long)(s ? refresh_meta_u64(s, "last_success") : 0));
+	    (unsigned long long)(st ? st->last_success : 0));
+	if (st == NULL)
+		t->failed = 1;
+	free(st);
 }
 
 /* The kept versions (store.h): which is current, a pin, how many. */

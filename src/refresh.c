@@ -20,6 +20,7 @@
 #include "log.h"
 #include "redirects.h"
 #include "refresh.h"
+#include "refresh_state.h"
 #include "sha256.h"
 #include "sniff.h"
 #include "url.h"
@@ -103,19 +104,6 @@ refresh_unlock(int fd)
 	lock_release(fd);
 }
 
-uint64_t
-refresh_meta_u64(struct store *s, const char *key)
-{
-	char v[32];
-	const char *why;
-	uint64_t n;
-
-	if (store_meta_get(s, key, v, sizeof(v)) != SH_OK ||
-	    parse_u64(v, 0, UINT64_MAX, &n, &why) != 0)
-		return 0;
-	return n;
-}
-
 /*
  * Back off exponentially from 10 s, capped at the interval, but never
  * sooner than the upstream's Retry-After.
@@ -134,25 +122,17 @@ backoff(const struct conf *c, uint64_t failures, long retry_after)
 	return d;
 }
 
+/* A failed refresh into st: the error, the backoff. */
 static void
-record_failure(const struct conf *c, struct store *s, time_t now,
+record_failure(const struct conf *c, struct refresh_state *st, time_t now,
                const struct refresh_report *rep)
 {
-	char at[32], fails[32], retry[32];
-	uint64_t f = refresh_meta_u64(s, "failures") + 1;
-	struct store_kv kv[] = { { "last_attempt", at },
-		                 { "last_result", "failed" },
-		                 { "last_error", rep->msg },
-		                 { "failures", fails },
-		                 { "retry_at", retry } };
-
-	snprintf(at, sizeof(at), "%lld", (long long)now);
-	snprintf(fails, sizeof(fails), "%llu", (unsigned long long)f);
-	snprintf(retry, sizeof(retry), "%llu",
-	         (unsigned long long)now + backoff(c, f, rep->retry_after));
-	if (store_meta_put(s, kv, 5) != SH_OK)
-		log_warnx("store: could not record the failed refresh: %s",
-		          store_write_error(s));
+	st->failures++;
+	st->last_attempt = (uint64_t)now;
+	st->last_result = REFRESH_FAILED;
+	(void)str_copy(st->last_error, rep->msg, sizeof(st->last_error));
+	st->retry_at =
+	        (uint64_t)now + backoff(c, st->failures, rep->retry_after);
 }
 
 /*
@@ -186,7 +166,7 @@ refresh_parse_opts(const struct conf *c, const char *source,
 /* How the stored map was parsed, kept in the meta as "parse_options":
  * the settings that change what a file means, hostnames included (they
  * decide what a loop is). */
-#define POPTS_MAX 1280
+#define POPTS_MAX REFRESH_POPTS_MAX
 static void
 parse_options(const struct conf *c, const char *source, char *out, size_t outsz)
 {
@@ -334,22 +314,48 @@ stored_msg(const struct incoming *in, const struct redirect_map *m,
 	         in->source, m->n, m->invalid, ver);
 }
 
-/* Store m from in as a new version, with the meta of a success. */
-static int
-put_version(const struct conf *c, struct store *s, const struct incoming *in,
-            const struct redirect_map *m, struct refresh_report *rep)
+/* A success into st: what was stored, and how. */
+static void
+record_success(const struct conf *c, struct refresh_state *st,
+               const struct incoming *in, size_t count)
 {
-	char count[32], now[32], popts[POPTS_MAX];
-	struct store_version *v;
+	(void)str_copy(st->source, in->source, sizeof(st->source));
+	parse_options(c, in->source, st->parse_options,
+	              sizeof(st->parse_options));
+	(void)str_copy(st->etag, in->etag, sizeof(st->etag));
+	(void)str_copy(st->last_modified, in->lastmod,
+	               sizeof(st->last_modified));
+	st->last_attempt = (uint64_t)in->now;
+	st->last_success = (uint64_t)in->now;
+	st->last_result = REFRESH_UPDATED;
+	st->last_error[0] = '\0';
+	st->count = count;
+	st->failures = 0;
+	st->retry_at = 0;
+	st->updated_total++;
+}
+
+/* Store m from in as a new version, with the state of a success (st,
+ * updated only when it is written). */
+static int
+put_version(const struct conf *c, struct store *s, struct refresh_state *st,
+            const struct incoming *in, const struct redirect_map *m,
+            struct refresh_report *rep)
+{
+	unsigned char sbuf[REFRESH_STATE_MAX];
+	struct refresh_state *next = NULL;
+	struct store_version *v = NULL;
 	struct store_vput vp = {
 		STORE_VADD, NULL, in->body, in->len, (unsigned)c->keep_versions,
 		0,          0
 	};
-	struct store_vstate st;
-	int rc;
+	struct store_vstate vs;
+	struct store_kv kv;
+	int rc = SH_ENOMEM;
 
-	if ((v = calloc(1, sizeof(*v))) == NULL)
-		return SH_ENOMEM;
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    (next = malloc(sizeof(*next))) == NULL)
+		goto out;
 	v->stored_at = (uint64_t)in->now;
 	v->rules = m->n;
 	sha256(in->body, in->len, v->sha);
@@ -357,36 +363,26 @@ put_version(const struct conf *c, struct store *s, const struct incoming *in,
 	(void)str_copy(v->etag, in->etag, sizeof(v->etag));
 	(void)str_copy(v->last_modified, in->lastmod, sizeof(v->last_modified));
 	vp.v = v;
-	parse_options(c, in->source, popts, sizeof(popts));
-	snprintf(count, sizeof(count), "%zu", m->n);
-	snprintf(now, sizeof(now), "%lld", (long long)in->now);
-	{
-		struct store_kv kv[] = { { "source", in->source },
-			                 { "etag", in->etag },
-			                 { "last_modified", in->lastmod },
-			                 { "last_attempt", now },
-			                 { "last_success", now },
-			                 { "last_result", "updated" },
-			                 { "last_error", "" },
-			                 { "count", count },
-			                 { "failures", "0" },
-			                 { "retry_at", "" },
-			                 { "parse_options", popts } };
-
-		rc = store_replace_version(s, m, kv, sizeof(kv) / sizeof(kv[0]),
-		                           &vp, &st);
+	*next = *st;
+	record_success(c, next, in, m->n);
+	rc = SH_ETOOLONG;
+	if (refresh_state_kv(next, sbuf, sizeof(sbuf), &kv) != 0)
+		goto out;
+	if ((rc = store_replace_version(s, m, &kv, 1, &vp, &vs)) == SH_OK) {
+		*st = *next;
+		stored_msg(in, m, &vs, rep);
 	}
+out:
+	free(next);
 	free(v);
-	if (rc == SH_OK)
-		stored_msg(in, m, &st, rep);
 	return rc;
 }
 
 /* Parse in's body (see parse_body) and store it; the caller holds the
  * lock. */
 static int
-apply(const struct conf *c, struct store *s, const struct incoming *in,
-      unsigned flags, struct refresh_report *rep)
+apply(const struct conf *c, struct store *s, struct refresh_state *st,
+      const struct incoming *in, unsigned flags, struct refresh_report *rep)
 {
 	struct redirect_map m = { 0 };
 	int rc;
@@ -400,7 +396,7 @@ apply(const struct conf *c, struct store *s, const struct incoming *in,
 		rc = refuse_shrink(c, s, in->source, m.n, rep);
 		goto out;
 	}
-	if ((rc = put_version(c, s, in, &m, rep)) != SH_OK)
+	if ((rc = put_version(c, s, st, in, &m, rep)) != SH_OK)
 		snprintf(
 		        rep->msg, sizeof(rep->msg),
 		        "%s: store write failed (%zu aliases): %s; the old map "
@@ -411,36 +407,38 @@ out:
 	return rc;
 }
 
-static int
-fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
-                struct refresh_report *rep, const char *now, time_t start)
+/* The validators of st, if they hold for this fetch (else ""). */
+static void
+validators(const struct conf *c, struct store *s,
+           const struct refresh_state *st, unsigned flags, struct fetch_opts *o)
 {
-	char source[4096], etag[FETCH_VALIDATOR_MAX], lm[FETCH_VALIDATOR_MAX];
-	char popts[POPTS_MAX], stored[POPTS_MAX];
-	struct fetch_result fr;
-	struct fetch_opts o;
-	int rc, same;
+	char popts[POPTS_MAX];
 
 	/* Validators only hold for the URL they came from, parsed the way
 	 * the settings say now, into the store's current layout: else a 304
 	 * would keep a map that no longer means what the file says. */
 	parse_options(c, c->redirects_url, popts, sizeof(popts));
-	same = store_meta_get(s, "source", source, sizeof(source)) == SH_OK &&
-	       strcmp(source, c->redirects_url) == 0 &&
-	       store_meta_get(s, "parse_options", stored, sizeof(stored)) ==
-	               SH_OK &&
-	       strcmp(stored, popts) == 0 && !store_stale(s) &&
-	       !(flags & REFRESH_FORCE);
-	if (!same || store_meta_get(s, "etag", etag, sizeof(etag)) != SH_OK)
-		etag[0] = '\0';
-	if (!same ||
-	    store_meta_get(s, "last_modified", lm, sizeof(lm)) != SH_OK)
-		lm[0] = '\0';
+	o->etag = o->last_modified = "";
+	if (strcmp(st->source, c->redirects_url) == 0 &&
+	    strcmp(st->parse_options, popts) == 0 && !store_stale(s) &&
+	    !(flags & REFRESH_FORCE)) {
+		o->etag = st->etag;
+		o->last_modified = st->last_modified;
+	}
+}
+
+static int
+fetch_and_apply(const struct conf *c, struct store *s, struct refresh_state *st,
+                unsigned flags, struct refresh_report *rep, time_t start)
+{
+	struct fetch_result fr;
+	struct fetch_opts o;
+	int rc;
+
 	memset(&o, 0, sizeof(o));
+	validators(c, s, st, flags, &o);
 	o.url = c->redirects_url;
 	o.ca_bundle = c->ca_bundle;
-	o.etag = etag;
-	o.last_modified = lm;
 	o.connect_timeout = (long)c->connect_timeout;
 	o.timeout = (long)c->fetch_timeout;
 	o.max_body = c->max_body;
@@ -449,17 +447,14 @@ fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
 	        (c->cachebust == CACHEBUST_MISS && (flags & REFRESH_MISS));
 	rc = fetch_url(&o, &fr);
 	if (rc == SH_EUNCHANGED) {
-		struct store_kv kv[] = { { "last_attempt", now },
-			                 { "last_result", "not_modified" },
-			                 { "last_error", "" },
-			                 { "failures", "0" },
-			                 { "retry_at", "" } };
-
+		st->last_attempt = (uint64_t)start;
+		st->last_result = REFRESH_NOT_MODIFIED;
+		st->last_error[0] = '\0';
+		st->failures = 0;
+		st->retry_at = 0;
 		snprintf(rep->msg, sizeof(rep->msg), "%s: not modified",
 		         c->redirects_url);
 		rep->count = store_count(s);
-		if (store_meta_put(s, kv, 5) != SH_OK)
-			rc = SH_ESTORE;
 	} else if (rc != SH_OK) {
 		snprintf(rep->msg, sizeof(rep->msg), "%s: %s", c->redirects_url,
 		         fr.err);
@@ -469,7 +464,7 @@ fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
 			               c->redirects_url, fr.etag,
 			               fr.last_modified, start };
 
-		rc = apply(c, s, &in, flags, rep);
+		rc = apply(c, s, st, &in, flags, rep);
 	}
 	fetch_result_free(&fr);
 	return rc;
@@ -482,44 +477,21 @@ fetch_and_apply(const struct conf *c, struct store *s, unsigned flags,
  * be fetching, and after its lock it has stored.
  */
 static int
-holds_map(struct store *s)
+holds_map(struct store *s, const struct refresh_state *st)
 {
-	char last[32];
-
-	return (store_meta_get(s, "last_success", last, sizeof(last)) ==
-	                SH_OK &&
-	        last[0] != '\0' && !store_stale(s)) ||
-	       store_count(s) > 0;
+	return (st->last_success != 0 && !store_stale(s)) || store_count(s) > 0;
 }
 
-/* 1 if some process attempted a refresh at or after start. */
-static int
-tried_since(struct store *s, time_t start)
-{
-	char last[32];
-	const char *why;
-	uint64_t t;
-
-	return store_meta_get(s, "last_attempt", last, sizeof(last)) == SH_OK &&
-	       parse_u64(last, 0, UINT64_MAX, &t, &why) == 0 &&
-	       (time_t)t >= start;
-}
-
-/* The sherve_refresh_total counters; the lock makes the increment safe. */
+/* The outcome counters (sherve_refresh_total). */
 static void
-count_result(struct store *s, int rc)
+count_result(struct refresh_state *st, int rc)
 {
-	const char *key = rc == SH_OK           ? "refresh_updated_total"
-	                  : rc == SH_EUNCHANGED ? "refresh_not_modified_total"
-	                                        : "refresh_failed_total";
-	char v[32];
-	struct store_kv kv = { key, v };
-
-	snprintf(v, sizeof(v), "%llu",
-	         (unsigned long long)refresh_meta_u64(s, key) + 1);
-	if (store_meta_put(s, &kv, 1) != SH_OK)
-		log_warnx("store: could not count the refresh: %s",
-		          store_write_error(s));
+	if (rc == SH_OK)
+		st->updated_total++;
+	else if (rc == SH_EUNCHANGED)
+		st->not_modified_total++;
+	else
+		st->failed_total++;
 }
 
 /* Microseconds since the epoch, for ordering fetches within a second. */
@@ -534,37 +506,70 @@ now_us(void)
 }
 
 /*
- * Mark the start of a miss fetch: "miss_fetch_at" (seconds) for the rate
- * limit, "miss_fetch_us" for sharing it. The fetch starts after this.
+ * Mark the start of a miss fetch: miss_fetch_at (seconds) for the rate
+ * limit, miss_fetch_us for sharing it; written before the fetch starts.
  * Returns 0, or -1 if it could not be written: the rate limit would not
  * hold, so the caller must not fetch.
  */
 static int
-mark_miss_fetch(struct store *s, time_t start)
+mark_miss_fetch(struct store *s, struct refresh_state *st, time_t start)
 {
-	char at[32], us[32];
-	struct store_kv kv[] = { { "miss_fetch_at", at },
-		                 { "miss_fetch_us", us } };
-
-	snprintf(at, sizeof(at), "%lld", (long long)start);
-	snprintf(us, sizeof(us), "%llu", (unsigned long long)now_us());
-	return store_meta_put(s, kv, 2) == SH_OK ? 0 : -1;
+	st->miss_fetch_at = (uint64_t)start;
+	st->miss_fetch_us = now_us();
+	return refresh_state_save(s, st) == SH_OK ? 0 : -1;
 }
 
-/* 1 if the last refresh failed: its retry_at holds the next try. */
-static int
-last_failed(struct store *s)
+static uint64_t
+backoff_until(const struct refresh_state *st)
 {
-	char res[32];
+	return st->last_result == REFRESH_FAILED ? st->retry_at : 0;
+}
 
-	return store_meta_get(s, "last_result", res, sizeof(res)) == SH_OK &&
-	       strcmp(res, "failed") == 0;
+uint64_t
+refresh_due(const struct conf *c, const struct refresh_state *st)
+{
+	if (c->refresh_interval == 0 || c->redirects_url[0] == '\0')
+		return UINT64_MAX;
+	if (st->last_result == REFRESH_FAILED)
+		return st->retry_at;
+	return st->last_attempt + c->refresh_interval;
 }
 
 uint64_t
 refresh_backoff_until(struct store *s)
 {
-	return last_failed(s) ? refresh_meta_u64(s, "retry_at") : 0;
+	struct refresh_state st;
+
+	return refresh_state_load(s, &st) == SH_OK ? backoff_until(&st) : 0;
+}
+
+uint64_t
+refresh_next_due(const struct conf *c, struct store *s)
+{
+	struct refresh_state st;
+
+	if (refresh_state_load(s, &st) != SH_OK)
+		memset(&st, 0, sizeof(st));
+	return refresh_due(c, &st);
+}
+
+/* Why a miss refresh need not fetch (st as loaded under the lock), or
+ * NULL. */
+static const char *
+miss_skip(const struct conf *c, const struct refresh_state *st, time_t start,
+          uint64_t start_us)
+{
+	if (backoff_until(st) > (uint64_t)start)
+		return "miss refresh held off: the upstream failed, backing off";
+	if (c->miss_refresh_interval > 0 &&
+	    st->miss_fetch_at + c->miss_refresh_interval > (uint64_t)start)
+		return "miss refresh rate-limited";
+	/* Interval 0: only a fetch that began after we arrived saw what the
+	 * upstream held when our request came in; one that began earlier in
+	 * the same second may predate the edit that request is after. */
+	if (c->miss_refresh_interval == 0 && st->miss_fetch_us >= start_us)
+		return "shared the miss refresh that just ran";
+	return NULL;
 }
 
 /*
@@ -574,49 +579,28 @@ refresh_backoff_until(struct store *s)
  * Returns 1 to skip.
  */
 static int
-skip_under_lock(const struct conf *c, struct store *s, unsigned flags,
-                time_t start, uint64_t start_us, struct refresh_report *rep)
+skip_under_lock(const struct conf *c, struct store *s, struct refresh_state *st,
+                unsigned flags, time_t start, uint64_t start_us,
+                struct refresh_report *rep)
 {
 	const char *why = NULL;
 
 	/* Times are in seconds: a fetch that began in the second before we
 	 * arrived is not "since", but the map it stored is there. */
 	if ((flags & REFRESH_STARTUP) &&
-	    (tried_since(s, start) || holds_map(s)))
+	    (st->last_attempt >= (uint64_t)start || holds_map(s, st)))
 		why = "another process refreshed just now";
 	else if ((flags & REFRESH_SCHEDULED) &&
-	         refresh_next_due(c, s) > (uint64_t)start)
+	         refresh_due(c, st) > (uint64_t)start)
 		why = "not due: another process refreshed";
-	else if ((flags & REFRESH_MISS) &&
-	         refresh_backoff_until(s) > (uint64_t)start)
-		why = "miss refresh held off: the upstream failed, backing off";
-	else if ((flags & REFRESH_MISS) && c->miss_refresh_interval > 0 &&
-	         refresh_meta_u64(s, "miss_fetch_at") +
-	                         c->miss_refresh_interval >
-	                 (uint64_t)start)
-		why = "miss refresh rate-limited";
-	/* Interval 0: only a fetch that began after we arrived saw what the
-	 * upstream held when our request came in; one that began earlier in
-	 * the same second may predate the edit that request is after. */
-	else if ((flags & REFRESH_MISS) && c->miss_refresh_interval == 0 &&
-	         refresh_meta_u64(s, "miss_fetch_us") >= start_us)
-		why = "shared the miss refresh that just ran";
+	else if (flags & REFRESH_MISS)
+		why = miss_skip(c, st, start, start_us);
 	if (why == NULL && (flags & REFRESH_MISS) &&
-	    mark_miss_fetch(s, start) != 0)
+	    mark_miss_fetch(s, st, start) != 0)
 		why = "miss refresh skipped: cannot record it in the store";
 	if (why != NULL)
 		snprintf(rep->msg, sizeof(rep->msg), "%s", why);
 	return why != NULL;
-}
-
-uint64_t
-refresh_next_due(const struct conf *c, struct store *s)
-{
-	if (c->refresh_interval == 0 || c->redirects_url[0] == '\0')
-		return UINT64_MAX;
-	if (last_failed(s))
-		return refresh_meta_u64(s, "retry_at");
-	return refresh_meta_u64(s, "last_attempt") + c->refresh_interval;
 }
 
 /*
@@ -666,8 +650,48 @@ claimed(const struct conf *c, struct refresh_report *rep)
 }
 
 /*
- * Refresh (bufp NULL) or import (*bufp) under the lock and record a
- * failure; shared by run and import.
+ * Under the lock: the state loaded once, the work, the state saved once
+ * (with the map, when one is stored; else after).
+ */
+static int
+under_lock(const struct conf *c, struct store *s, struct refresh_state *st,
+           unsigned flags, struct refresh_report *rep,
+           const struct incoming *in, uint64_t start_us)
+{
+	time_t start = (time_t)(start_us / 1000000u);
+	int rc;
+
+	if (!(flags & REFRESH_MISS))
+		check_stored(s);
+	if ((rc = refresh_state_load(s, st)) != SH_OK) {
+		snprintf(rep->msg, sizeof(rep->msg), "cannot read the store");
+		return SH_ESTORE;
+	}
+	if (skip_under_lock(c, s, st, flags, start, start_us, rep))
+		return SH_EBUSY;
+	if (in != NULL)
+		rc = apply(c, s, st, in, flags, rep);
+	else
+		rc = fetch_and_apply(c, s, st, flags, rep, start);
+	if (rc == SH_OK)
+		return rc; /* the state went with the map */
+	/* An import is the admin's own act: its failure is reported to them
+	 * and must not move the upstream schedule or its backoff. */
+	if (rc != SH_EUNCHANGED && in == NULL)
+		record_failure(c, st, start, rep);
+	count_result(st, rc);
+	if (refresh_state_save(s, st) != SH_OK) {
+		log_warnx("store: could not record the refresh: %s",
+		          store_write_error(s));
+		if (rc == SH_EUNCHANGED)
+			rc = SH_ESTORE;
+	}
+	return rc;
+}
+
+/*
+ * Refresh (buf NULL) or import (buf) under the lock; shared by run and
+ * import.
  */
 static int
 locked(const struct conf *c, struct store *s, unsigned flags,
@@ -675,46 +699,33 @@ locked(const struct conf *c, struct store *s, unsigned flags,
        const char *source)
 {
 	uint64_t start_us = now_us();
-	time_t start = (time_t)(start_us / 1000000u);
-	char now[32];
+	struct incoming in = { buf, len, source,
+		               "",  "",  (time_t)(start_us / 1000000u) };
+	struct refresh_state *st;
 	int fd, busy, rc;
 
-	snprintf(now, sizeof(now), "%lld", (long long)start);
 	if (store_readonly(s)) {
 		snprintf(rep->msg, sizeof(rep->msg), "%s",
 		         store_write_error(s));
 		return SH_ESTORE;
+	}
+	if ((st = malloc(sizeof(*st))) == NULL) {
+		snprintf(rep->msg, sizeof(rep->msg), "out of memory");
+		return SH_ENOMEM;
 	}
 	if ((fd = lock_take(c, flags & REFRESH_NOWAIT, &busy)) < 0) {
 		snprintf(rep->msg, sizeof(rep->msg),
 		         busy ? "another refresh is running"
 		              : "state-dir: cannot take refresh.lock: %s",
 		         strerror(errno));
+		free(st);
 		return busy ? SH_EBUSY : SH_EIO;
 	}
-	if (buf == NULL && (rc = claimed(c, rep)) != SH_OK) {
-		lock_release(fd);
-		return rc;
-	}
-	if (!(flags & REFRESH_MISS))
-		check_stored(s);
-	if (skip_under_lock(c, s, flags, start, start_us, rep)) {
-		lock_release(fd);
-		return SH_EBUSY;
-	}
-	if (buf != NULL) {
-		struct incoming in = { buf, len, source, "", "", start };
-
-		rc = apply(c, s, &in, flags, rep);
-	} else {
-		rc = fetch_and_apply(c, s, flags, rep, now, start);
-	}
-	/* An import is the admin's own act: its failure is reported to them
-	 * and must not move the upstream schedule or its backoff. */
-	if (rc != SH_OK && rc != SH_EUNCHANGED && buf == NULL)
-		record_failure(c, s, start, rep);
-	count_result(s, rc);
+	if (buf != NULL || (rc = claimed(c, rep)) == SH_OK)
+		rc = under_lock(c, s, st, flags, rep, buf != NULL ? &in : NULL,
+		                start_us);
 	lock_release(fd);
+	free(st);
 #ifdef HAVE_MALLOC_TRIM
 	/* A refresh in a worker parses the whole map; give that memory back
 	 * so the worker's private RSS stays small between refreshes. */
@@ -769,18 +780,21 @@ void
 refresh_startup(const struct conf *c, struct store *s, int once)
 {
 	struct refresh_report rep;
-	char last[32];
-	int rc;
+	struct refresh_state *st;
+	int rc, skip;
 
 	if (c->redirects_url[0] == '\0')
 		return;
+	if ((st = malloc(sizeof(*st))) == NULL ||
+	    refresh_state_load(s, st) != SH_OK) {
+		free(st);
+		return;
+	}
 	/* A CGI process must not fetch on every request while upstream is
 	 * down: it tries once, then leaves refreshing to cron. */
-	if (once &&
-	    store_meta_get(s, "last_attempt", last, sizeof(last)) == SH_OK &&
-	    last[0] != '\0')
-		return;
-	if (holds_map(s))
+	skip = (once && st->last_attempt != 0) || holds_map(s, st);
+	free(st);
+	if (skip)
 		return;
 	rc = refresh_run(c, s, REFRESH_STARTUP, &rep);
 	if (rc == SH_OK || rc == SH_EUNCHANGED || rc == SH_EBUSY)

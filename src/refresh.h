@@ -6,16 +6,16 @@
  * (due time, miss rate limit) is checked again under it, so N workers
  * make one fetch. A failure of any kind (fetch, empty body, no valid
  * line, shrink guard, store) keeps the last good map, records the reason
- * in the store's meta, where `sherve status` reads it, and sets a retry
+ * in the store's state, where `sherve status` reads it, and sets a retry
  * time with exponential backoff (capped at refresh-interval, never sooner
  * than the upstream's Retry-After).
  *
- * Meta keys: source, etag, last_modified, last_attempt, last_success,
- * last_result (updated|not_modified|failed), last_error, count, failures,
- * retry_at, miss_fetch_at, miss_fetch_us (microseconds), parse_options
- * (how the map was parsed: a change of format, alias-case or
- * allow-relative-targets skips the conditional GET once). Times are unix
- * seconds.
+ * The bookkeeping is one struct refresh_state (refresh_state.h), loaded
+ * once under the lock and saved once: with the map when one is stored,
+ * else after the attempt (a miss refresh also marks its start before it
+ * fetches). Its parse_options say how the map was parsed: a change of
+ * format, alias-case or allow-relative-targets skips the conditional GET
+ * once.
  *
  * Each map stored is kept as a version with its file (store.h): a file
  * whose SHA-256 is the newest version's adds none, and while a pin is
@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "refresh_state.h"
 #include "store.h"
 
 enum refresh_flags {
@@ -95,6 +96,9 @@ int refresh_import(const struct conf *c, struct store *s, char *buf, size_t len,
  */
 uint64_t refresh_next_due(const struct conf *c, struct store *s);
 
+/* refresh_next_due() of a state already read. */
+uint64_t refresh_due(const struct conf *c, const struct refresh_state *st);
+
 /*
  * The parser options for a file named source (URL or "import:PATH"):
  * format (auto decides by the name), alias-case, allow-relative-targets.
@@ -107,9 +111,6 @@ void refresh_parse_opts(const struct conf *c, const char *source,
  * may fetch again (backoff, Retry-After); else 0.
  */
 uint64_t refresh_backoff_until(struct store *s);
-
-/* A numeric meta value, or 0 when absent or not a number. */
-uint64_t refresh_meta_u64(struct store *s, const char *key);
 
 /*
  * Take the refresh lock (waiting for a refresh under way), for a command

@@ -284,6 +284,7 @@ schedule_on_miss(void *ctx)
 {
 	struct miss_ctx *m = ctx;
 	const struct conf *c = m->conf;
+	struct refresh_state st; /* about 6 KiB: on the stack, no malloc */
 	unsigned flags = REFRESH_MISS;
 	int rc;
 
@@ -291,13 +292,15 @@ schedule_on_miss(void *ctx)
 	 * rate limit's timestamp. */
 	if (!url_fetchable(c->redirects_url) || store_readonly(m->store))
 		return 0;
-	/* Upstream failing: misses wait out its backoff like the timer. */
-	if (refresh_backoff_until(m->store) > (uint64_t)time(NULL))
-		return 0;
 	/* The common case for a flood of random paths: one LMDB read. */
+	if (refresh_state_load(m->store, &st) != SH_OK)
+		return 0;
+	/* Upstream failing: misses wait out its backoff like the timer. */
+	if (st.last_result == REFRESH_FAILED &&
+	    st.retry_at > (uint64_t)time(NULL))
+		return 0;
 	if (c->miss_refresh_interval > 0) {
-		if (refresh_meta_u64(m->store, "miss_fetch_at") +
-		            c->miss_refresh_interval >
+		if (st.miss_fetch_at + c->miss_refresh_interval >
 		    (uint64_t)time(NULL))
 			return 0;
 		flags |= REFRESH_NOWAIT;

@@ -1383,8 +1383,9 @@ store_resolve(struct store *s, const struct match_request *rq, char *url,
 	return store_guarded(s, resolve_fn, &c);
 }
 
+/* The value of key into val: a string, or (len not NULL) its bytes. */
 static int
-meta_get(struct store *s, const char *key, char *val, size_t valsz)
+meta_get(struct store *s, const char *key, char *val, size_t valsz, size_t *len)
 {
 	MDB_val k = { strlen(key), (void *)key }, v;
 	int rc;
@@ -1396,10 +1397,17 @@ meta_get(struct store *s, const char *key, char *val, size_t valsz)
 	if (store_read_begin(s) != 0)
 		return SH_ESTORE;
 	rc = mdb_get(s->rtxn, s->meta, &k, &v);
-	if (rc == 0)
-		rc = store_copy_val(&v, val, valsz);
-	else
+	if (rc != 0) {
 		rc = store_rd_err(s, rc);
+	} else if (len == NULL) {
+		rc = store_copy_val(&v, val, valsz);
+	} else if (v.mv_size > valsz) {
+		rc = SH_ETOOLONG;
+	} else {
+		memcpy(val, v.mv_data, v.mv_size);
+		*len = v.mv_size;
+		rc = SH_OK;
+	}
 	mdb_txn_reset(s->rtxn);
 	return rc;
 }
@@ -1408,6 +1416,7 @@ struct meta_call {
 	const char *key;
 	char *val;
 	size_t valsz;
+	size_t *len;
 };
 
 static int
@@ -1415,16 +1424,26 @@ meta_get_fn(struct store *s, void *arg)
 {
 	struct meta_call *c = arg;
 
-	return meta_get(s, c->key, c->val, c->valsz);
+	return meta_get(s, c->key, c->val, c->valsz, c->len);
 }
 
 int
 store_meta_get(struct store *s, const char *key, char *val, size_t valsz)
 {
-	struct meta_call c = { key, val, valsz };
+	struct meta_call c = { key, val, valsz, NULL };
 
 	if (valsz > 0)
 		val[0] = '\0';
+	return store_guarded(s, meta_get_fn, &c);
+}
+
+int
+store_meta_read(struct store *s, const char *key, void *buf, size_t bufsz,
+                size_t *len)
+{
+	struct meta_call c = { key, buf, bufsz, len };
+
+	*len = 0;
 	return store_guarded(s, meta_get_fn, &c);
 }
 
@@ -1468,7 +1487,8 @@ put_meta(MDB_txn *txn, MDB_dbi dbi, const struct store_kv *kv, size_t nkv)
 
 	for (i = 0; i < nkv; i++) {
 		MDB_val k = { strlen(kv[i].key), (void *)kv[i].key };
-		MDB_val v = { strlen(kv[i].val), (void *)kv[i].val };
+		MDB_val v = { kv[i].len != 0 ? kv[i].len : strlen(kv[i].val),
+			      (void *)kv[i].val };
 
 		if ((rc = mdb_put(txn, dbi, &k, &v, 0)) != 0)
 			return rc;

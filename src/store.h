@@ -17,10 +17,10 @@
  *    and the query conditions (each a 2-byte length and its bytes), the
  *    URL. Read only when the layout says the map has some, and never
  *    more than REDIRECT_PATTERNS_MAX (match.h states the walk's cost).
- *  - "meta": refresh bookkeeping (source, ETag, Last-Modified,
- *    timestamps, results) and "layout": "VERSION HOSTS DEPTH RULES
- *    PATTERNS FLAGS", written with the map so a reader knows, with one
- *    get, whether to look in host sections, how deep a prefix walk may
+ *  - "meta": refresh bookkeeping (one record, "state": refresh.h's
+ *    struct refresh_state, encoded by refresh_state.c) and "layout": "VERSION
+ * HOSTS DEPTH RULES PATTERNS FLAGS", written with the map so a reader knows,
+ * with one get, whether to look in host sections, how deep a prefix walk may
  *    go, whether there are pattern rules to walk and forced rules to ask
  *    before a file (FLAGS: MATCH_ORDERED, MATCH_CLOUDFLARE,
  *    MATCH_FORCED).
@@ -80,6 +80,7 @@ struct store;
 struct store_kv {
 	const char *key;
 	const char *val;
+	size_t len; /* bytes of val; 0: val is a string */
 };
 
 /*
@@ -211,6 +212,14 @@ int store_meta_put(struct store *s, const struct store_kv *kv, size_t nkv);
  * Returns SH_OK, SH_ENOTFOUND, SH_ETOOLONG or SH_ESTORE.
  */
 int store_meta_get(struct store *s, const char *key, char *val, size_t valsz);
+
+/*
+ * Copy the bytes of the meta value of key into buf (bufsz bytes at most)
+ * and their count into *len, in one read transaction.
+ * Returns SH_OK, SH_ENOTFOUND, SH_ETOOLONG or SH_ESTORE.
+ */
+int store_meta_read(struct store *s, const char *key, void *buf, size_t bufsz,
+                    size_t *len);
 
 /* Number of rules in the map (0 for an old layout), or 0 on error
  * (store_damage() tells a damaged store from an empty one). */

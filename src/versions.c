@@ -186,8 +186,6 @@ switch_locked(const struct conf *c, struct store *s, uint64_t n, int pin,
 {
 	struct redirect_map m = { 0 };
 	struct store_vput vp = { STORE_VSWITCH, NULL, NULL, 0, 0, n, pin };
-	char count[32];
-	struct store_kv kv = { "count", count };
 	int rc;
 
 	if (n == 0 && (rc = previous(s, &n, msg, msgsz)) != SH_OK)
@@ -195,8 +193,7 @@ switch_locked(const struct conf *c, struct store *s, uint64_t n, int pin,
 	vp.n = n;
 	if ((rc = load_map(c, s, n, &m, msg, msgsz)) != SH_OK)
 		goto out;
-	snprintf(count, sizeof(count), "%zu", m.n);
-	rc = store_replace_version(s, &m, &kv, 1, &vp, NULL);
+	rc = store_replace_version(s, &m, NULL, 0, &vp, NULL);
 	if (rc == SH_OK)
 		snprintf(msg, msgsz, "version %llu is current (%zu rules)%s",
 		         (unsigned long long)n, m.n,

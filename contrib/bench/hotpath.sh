@@ -10,7 +10,12 @@
 #     is a real rewrite): readers are not blocked if there are no errors and
 #     the p99 with refreshes is <= 2x the p99 without;
 #  c. then each pool worker's private memory, Private_Clean + Private_Dirty
-#     of /proc/PID/smaps_rollup (target: <= 8 MiB).
+#     of /proc/PID/smaps_rollup (target: <= 8 MiB);
+#  d. with keep-versions 10 (the default): versions_refreshes distinct
+#     100k files (map a, each with its own comment line) refreshed into
+#     one state dir, so that from the 11th on each keeps its file as a
+#     version and drops the oldest in the same transaction (target, as a:
+#     <= 2 s each); then the store file's size.
 #
 # Rows appended to $results (hotpath-quiet / hotpath-refreshing are wrk
 # rows like the others, load "big"):
@@ -20,10 +25,14 @@
 #   hotpath status WRONG                   aliases not answering 301
 #   hotpath worker PID PRIVATE_KIB RSS_KIB c, one per worker
 #   hotpath master PID PRIVATE_KIB RSS_KIB
+#   hotpath versions-refresh SECONDS|failed  d, each after 10 are kept
+#   hotpath versions-store BYTES KEPT        d, the store file's size
 
 big_n=100000
 # Refreshes spread over each loaded run.
 refreshes_per_load=5
+# d: refreshes of distinct files into one state dir (10 fill it).
+versions_refreshes=14
 
 hot_refresh() { # state-dir map-file -> prints seconds, or fails
 	local t0
@@ -57,6 +66,8 @@ hotpath() {
 		echo "hotpath: refresh of $big_n aliases into a fresh store: $t s" >&2
 	done
 	rm -rf "$work/hot-fresh"
+	# d. (needs no server) 10 versions kept.
+	hot_versions "$big"
 
 	# b. The pool on a store holding map a, nginx in front.
 	# One URL for the pool's store, as in production (a store refuses a
@@ -131,3 +142,24 @@ hotpath() {
 			"$(rss_kib "$w")" >>"$results"
 	done
 }
+
+# d. keep-versions at its default, 10: the refreshes past the tenth each
+# add a version and drop the oldest in their transaction.
+hot_versions() { # big-dir
+	local st=$work/hot-versions f=$work/hot-versions.txt i t kept
+	rm -rf "$st"
+	for i in $(seq "$versions_refreshes"); do
+		{ printf '# version %s\n' "$i"; cat "$1/redirects-big-a.txt"; } >"$f"
+		t=$(hot_refresh "$st" "$f") || t=failed
+		if [ "$i" -gt 10 ]; then
+			printf 'hotpath\tversions-refresh\t%s\n' "$t" >>"$results"
+			echo "hotpath: refresh $i with 10 versions kept: $t s" >&2
+		fi
+	done
+	kept=$(SHERVE_STATE_DIR=$st "$sherve" versions 2>/dev/null | wc -l)
+	printf 'hotpath\tversions-store\t%s\t%s\n' \
+		"$(stat -c %s "$st/redirects.mdb")" "$kept" >>"$results"
+	echo "hotpath: store with $kept versions: $(stat -c %s "$st/redirects.mdb") bytes" >&2
+	rm -rf "$st" "$f"
+}
+

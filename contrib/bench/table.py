@@ -315,6 +315,19 @@ def hotpath(res):
                               "%.3f"),
                           fmt(max(usecs) if usecs else None, "%.3f"),
                           v["refresh_failed"]))
+    vrows = [r[0] for r in hot.get("versions-refresh", [])]
+    vsecs = floats(vrows)
+    if vrows:
+        store = hot.get("versions-store", [["?", "?"]])[0]
+        print("- With keep-versions 10 (each refresh keeps its file and "
+              "drops the oldest version in its transaction): %d refreshes "
+              "of distinct %d-alias files, median %s s, max %s s; %d "
+              "failed. Target: <= 2 s. Store file with %s versions kept: "
+              "%s bytes." % (len(vrows), BIG,
+                             fmt(statistics.median(vsecs) if vsecs else None,
+                                 "%.3f"),
+                             fmt(max(vsecs) if vsecs else None, "%.3f"),
+                             len(vrows) - len(vsecs), store[1], store[0]))
     if "status" in hot:
         print("- Status check before the loads (50 aliases answering other "
               "than 301): %s." % hot["status"][0][0])

@@ -9,9 +9,10 @@
 #     redirect loop, a reset; and a closed port): each exits 1 with a message
 #     naming the cause, within the timeout, and `sherve list` is
 #     unchanged; a CGI request during the outage still answers;
-#  2. kill -9 of `sherve import` and of `sherve refresh` of a 300k-alias
-#     map at random moments (repeated): the store opens, holds the old map
-#     or the new one, never a mix, and lookups agree with the count;
+#  2. kill -9 of `sherve import`, of `sherve refresh` and of `sherve
+#     rollback` of a 300k-alias map at random moments (repeated): the
+#     store opens, holds the old map or the new one, never a mix, lookups
+#     agree with the count, and the current version is the map served;
 #  3. a 500k-alias import (growing the LMDB map when it fills is covered
 #     by tests/unit/test_store.c with a small map);
 #  4. a read-only state dir (read-only bind mount; and sherve as nobody
@@ -266,6 +267,20 @@ kill_state() {
 	fi
 }
 
+# kill_after MS ARGS...: sherve ARGS on the kill state dir, killed with
+# SIGKILL after MS milliseconds (not through ks(): a backgrounded
+# function is a subshell, and killing it would leave sherve running).
+kill_after() {
+	local ms=$1 kpid
+	shift
+	ASAN_OPTIONS=$KILLED_ASAN_OPTIONS "$SHERVE_BIN" --state-dir "$KST" \
+		--max-body 67108864 "$@" >/dev/null 2>&1 &
+	kpid=$!
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	kill -KILL "$kpid" 2>/dev/null
+	wait "$kpid" 2>/dev/null
+}
+
 cur=B
 landed_old=0
 landed_new=0
@@ -273,23 +288,14 @@ max_ms=$((IMPORT_MS * 3 / 2 + 20))
 for round in 1 2 3 4 5 6 7 8 9 10 11 12; do
 	if [ "$cur" = A ]; then next=B; file=map-b.txt; else next=A; file=map-a.txt; fi
 	delay=$((RANDOM % max_ms + 5))
-	# Not through ks(): a backgrounded function is a subshell, and
-	# killing it would leave sherve running. Odd rounds kill an import,
-	# even ones a refresh (fetch, lock, write) from a file:// upstream.
+	# Odd rounds kill an import, even ones a refresh (fetch, lock,
+	# write) from a file:// upstream.
 	if [ $((round % 2)) = 1 ]; then
-		ASAN_OPTIONS=$KILLED_ASAN_OPTIONS "$SHERVE_BIN" --state-dir "$KST" \
-			--max-body 67108864 import --force "$T_TMP/$file" \
-			>/dev/null 2>&1 &
+		kill_after "$delay" import --force "$T_TMP/$file"
 	else
-		ASAN_OPTIONS=$KILLED_ASAN_OPTIONS "$SHERVE_BIN" --state-dir "$KST" \
-			--max-body 67108864 \
-			--redirects-url "file://$T_TMP/$file" refresh --force \
-			>/dev/null 2>&1 &
+		kill_after "$delay" --redirects-url "file://$T_TMP/$file" \
+			refresh --force
 	fi
-	kpid=$!
-	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
-	kill -KILL "$kpid" 2>/dev/null
-	wait "$kpid" 2>/dev/null
 	got=$(kill_state)
 	case $got in
 	"$cur") landed_old=$((landed_old + 1)) ;;
@@ -340,6 +346,57 @@ if [ "$cur" = A ]; then file=map-b.txt; want=B; else file=map-a.txt; want=A; fi
 check_exit "after the kills an import still succeeds" 0 ks import --force "$T_TMP/$file"
 expect_eq "and its map is complete" "$(kill_state)" "$want"
 check_exit "sherve status opens the store" 0 ks status
+
+# The kept versions agree with the map served: the current version's
+# rule count is the map's. Prints "ok" or what differs.
+versions_agree() {
+	local rules n
+	rules=$(ks versions 2>/dev/null | awk '/  current/ { print $3 }')
+	n=$(ks list 2>/dev/null | wc -l)
+	if [ -n "$rules" ] && [ "$rules" = "$n" ]; then
+		echo ok
+	else
+		echo "current version has '$rules' rules, the map $n"
+	fi
+}
+expect_eq "after the kills the current version is the map served" \
+	"$(versions_agree)" ok
+
+# kill -9 during a rollback: the map and the versions' state are written
+# in one transaction, so the store holds the old map (and state) or the
+# new, never a mix. VA, VB: the newest versions of map A and map B.
+VA=$(ks versions | awk '$3 == 300000 { print $1; exit }')
+VB=$(ks versions | awk '$3 == 250000 { print $1; exit }')
+note "rollback kills between version $VA (A) and $VB (B)"
+t0=$(now_ms)
+check_exit "rollback to version $VA (A)" 0 ks rollback "$VA"
+ROLL_MS=$(($(now_ms) - t0))
+cur=A
+expect_eq "rollback to A serves A" "$(kill_state)" A
+rb_old=0
+rb_new=0
+for round in 1 2 3 4 5 6; do
+	if [ "$cur" = A ]; then next=B; v=$VB; else next=A; v=$VA; fi
+	delay=$((RANDOM % (ROLL_MS * 2 + 20) + 5))
+	kill_after "$delay" rollback "$v"
+	got=$(kill_state)
+	agree=$(versions_agree)
+	case $got in
+	"$cur") rb_old=$((rb_old + 1)) ;;
+	"$next") rb_new=$((rb_new + 1)); cur=$next ;;
+	*)
+		fail "rollback kill -9 round $round after ${delay} ms: old or new map" "$got"
+		break
+		;;
+	esac
+	if [ "$agree" != ok ]; then
+		fail "rollback kill -9 round $round: versions agree with the map" "$agree"
+		break
+	fi
+done
+pass "6 kill -9 rounds of rollback (a rollback takes ${ROLL_MS} ms): the old map ${rb_old} times, the new ${rb_new}, never a mix, the versions always agreeing"
+check_exit "after the rollback kills unpin succeeds" 0 ks unpin
+expect_eq "and the versions agree with the map" "$(versions_agree)" ok
 
 # ---------------------------------------------------------------- 3. a big map
 note "section 3 at $(( $(now_ms) - T_START )) ms"

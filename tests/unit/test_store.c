@@ -186,8 +186,8 @@ walk_fn(void *ctx, const char *alias, size_t alen, const char *url, size_t ulen)
 static void
 test_replace_lookup(void)
 {
-	static const struct store_kv kv[] = { { "source", "unit" },
-		                              { "etag", "\"e1\"" } };
+	static const struct store_kv kv[] = { { "source", "unit", 0 },
+		                              { "etag", "\"e1\"", 0 } };
 	char dir[512], err[256] = "", url[256], *big;
 	struct redirect_map m;
 	struct store *s = NULL;
@@ -253,10 +253,10 @@ test_replace_lookup(void)
 static void
 test_meta(void)
 {
-	static const struct store_kv kv[] = { { "k1", "v1" },
-		                              { "k2", "value two" },
-		                              { "empty", "" } };
-	static const struct store_kv kv2[] = { { "k1", "v1b" } };
+	static const struct store_kv kv[] = { { "k1", "v1", 0 },
+		                              { "k2", "value two", 0 },
+		                              { "empty", "", 0 } };
+	static const struct store_kv kv2[] = { { "k1", "v1b", 0 } };
 	char dir[512], err[256] = "", val[64];
 	struct store *s = NULL;
 
@@ -294,8 +294,8 @@ test_meta(void)
 static void
 test_replace_whole(void)
 {
-	static const struct store_kv kv[] = { { "k", "first" } };
-	static const struct store_kv kv2[] = { { "other", "x" } };
+	static const struct store_kv kv[] = { { "k", "first", 0 } };
+	static const struct store_kv kv2[] = { { "other", "x", 0 } };
 	char dir[512], err[256] = "", url[256];
 	struct redirect_map m;
 	struct store *s = NULL, *c = NULL;
@@ -645,7 +645,7 @@ test_checksum(void)
 	char dir[512], err[256] = "", sum1[96], sum2[96], sum3[96];
 	struct redirect_map m = { 0 }, m2;
 	struct store *s = NULL;
-	struct store_kv kv = { "source", "x" };
+	struct store_kv kv = { "source", "x", 0 };
 
 	subdir(dir, sizeof(dir), "sum");
 	require_true(__LINE__, err, store_open(dir, &s, err, sizeof(err)) == 0);
@@ -1186,7 +1186,7 @@ test_foreach_rule(void)
 static void
 test_stale(void)
 {
-	static const struct store_kv old[] = { { "layout", "1 0 0 2" } };
+	static const struct store_kv old[] = { { "layout", "1 0 0 2", 0 } };
 	char url[512];
 	struct match_result m;
 	struct store *s = open_in("stale");
