@@ -163,7 +163,7 @@ refresh_parse_opts(const struct conf *c, const char *source,
 	o->dialect = c->redirects_dialect;
 }
 
-/* How the stored map was parsed, kept in the meta as "parse_options":
+/* How the stored map was parsed, kept in the state (parse_options):
  * the settings that change what a file means, hostnames included (they
  * decide what a loop is). */
 #define POPTS_MAX REFRESH_POPTS_MAX
