@@ -8,16 +8,20 @@
 # maxrss of the child) must stay within the bound that README.md
 # ("Resources") documents:
 #
-#   peak <= 4 x the file's size + 16 MiB
+#   peak <= 6 x the file's size + 16 MiB
 #
-# Where it comes from: the body is freed once parsed; the peak is the
-# write, the parsed map (48 bytes a rule and its strings, about the
-# file's size again) beside LMDB's dirty pages of the new map (the
-# rule's bytes and about 25 more; a replace also reads the old map's
-# branch pages); 16 MiB is the program before any map (libcurl, libc).
-# On this map it measured 3.7x storing (238 MB) and 3.9x replacing
-# (250 MB); 4.5x (288 MB) before rules lost their padding and their
-# strings one malloc each, which this bound fails.
+# Where it comes from: the peak is the write, one transaction that holds
+# the parsed map (48 bytes a rule and its strings, about the file's size
+# again) beside LMDB's dirty pages of the new map (the rule's bytes and
+# about 25 more; a replace also reads the old map's branch pages), and,
+# since each stored file is kept as a version (sherve versions, written
+# with the map so that no crash can leave the two apart), the body as
+# fetched and LMDB's pages of its copy; 16 MiB is the program before any
+# map (libcurl, libc). On this map it measured 5.7x storing (366 MB) and
+# 4.9x replacing (315 MB); 3.7x and 3.9x before versions were kept, and
+# 4.5x before rules lost their padding and their strings one malloc
+# each. Writing the version's file in a transaction of its own, ahead of
+# the map's, would take the body out of the peak.
 #
 # Under AddressSanitizer the memory is not the program's (shadow memory,
 # quarantine): the bound is skipped there, the refresh still checked.
@@ -38,7 +42,7 @@ mkdir -p "$S" "$W"
 RULES=$(python3 "$T_LIB_DIR/genmap.py" gosherve 64000000 "$MAP") ||
 	hard_error "genmap.py failed"
 SIZE=$(wc -c <"$MAP" | tr -d ' ')
-LIMIT=$((SIZE * 4 + 16 * 1024 * 1024))
+LIMIT=$((SIZE * 6 + 16 * 1024 * 1024))
 note "map: $SIZE bytes, $RULES rules; bound $LIMIT bytes"
 SAN=
 if ldd "$SHERVE_BIN" 2>/dev/null | grep -q libasan; then
@@ -68,12 +72,12 @@ for run in "stores the map" "replaces it"; do
 	expect_file_contains "... and says how many rules it stored" "$C_OUT" \
 		"stored $RULES aliases"
 	if [ -n "$SAN" ]; then
-		skip "peak RSS $run <= 4 x the map + 16 MiB" \
+		skip "peak RSS $run <= 6 x the map + 16 MiB" \
 			"a sanitizer build: the memory is not the program's"
 	elif [ "$peak" -le "$LIMIT" ]; then
 		pass "peak RSS $run: $peak bytes <= $LIMIT ($((peak * 100 / SIZE))% of the map)"
 	else
-		fail "peak RSS $run <= $LIMIT bytes (4 x the map + 16 MiB)" \
+		fail "peak RSS $run <= $LIMIT bytes (6 x the map + 16 MiB)" \
 			"$peak bytes, $((peak * 100 / SIZE))% of the map"
 	fi
 done
