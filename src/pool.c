@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "exitcode.h"
 #include "fcgi.h"
 #include "log.h"
 #include "pool.h"

@@ -27,7 +27,7 @@
 /*
  * Run the pool until SIGTERM. argv is kept to reload the configuration
  * on SIGHUP; *c is replaced by the reloaded one (the caller frees it).
- * Returns an exit status (cli.h).
+ * Returns an exit status (exitcode.h).
  */
 int pool_run(int argc, char **argv, struct conf *c);
 

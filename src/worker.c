@@ -1,7 +1,7 @@
 /* worker.c - set up and run one responder process; see worker.h. */
 #include "config.h"
 
-#include "cli.h"
+#include "exitcode.h"
 #include "fcgi.h"
 #include "handler.h"
 #include "schedule.h"

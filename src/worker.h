@@ -20,7 +20,7 @@ enum worker_mode { WORKER_FASTCGI, WORKER_CGI };
 
 /*
  * Serve in mode; fd is the FastCGI listening socket (ignored for CGI).
- * Returns an exit status (cli.h): EXIT_OK, EXIT_CONFIG (the state dir is
+ * Returns an exit status (exitcode.h): EXIT_OK, EXIT_CONFIG (the state dir is
  * on a network filesystem) or EXIT_FAILED.
  */
 int worker_run(const struct conf *c, enum worker_mode mode, int fd);
