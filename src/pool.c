@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -353,7 +354,9 @@ pool_reload(int argc, char **argv, struct conf *c)
 	log_set_level(c->log_level);
 	pool.want = worker_count(c);
 	pool.gen++;
-	if (pipe(pool.ready) != 0)
+	/* Close-on-exec, as every descriptor: a worker's refresh (an exec)
+	 * must not hold the write end that says the worker is ready. */
+	if (pipe2(pool.ready, O_CLOEXEC) != 0)
 		pool.ready[0] = pool.ready[1] = -1;
 	for (i = 0; i < pool.want; i++)
 		pool_spawn(c);

@@ -523,7 +523,10 @@ store_env(struct store *s, const char *path, unsigned flags)
 	if (rc != 0)
 		return rc;
 	s->rdonly = (flags & MDB_RDONLY) != 0;
-	if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0)
+	/* LMDB opens its lock file close-on-exec but not the data file; a
+	 * process sherve executes (a refresh) must inherit neither. */
+	if (mdb_env_get_fd(s->env, &fd) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || fstat(fd, &st) != 0)
 		return EIO;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
