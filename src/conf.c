@@ -213,11 +213,10 @@ set_enum(const char *v, const char *const *names, size_t n, int *out)
 	return -1;
 }
 
-/* Set one key from a string. Returns 0, or -1 with *why set. */
+/* The words of the enum settings, in enum order. */
 static const char *const sendfile_modes[] = { "none", "lighttpd", "apache",
 	                                      "nginx" };
-
-/* The words of the enum settings, in enum order. */
+static const char *const bust[] = { "miss", "always", "never" };
 static const char *const formats[] = { "auto", "gosherve", "redirects" };
 static const char *const forwards[] = { "merge", "drop" };
 static const char *const cases[] = { "sensitive", "insensitive" };
@@ -341,7 +340,6 @@ set_number(const struct key *k, const char *v, void *slot, const char **why)
 static int
 key_set(struct conf *c, const struct key *k, const char *v, const char **why)
 {
-	static const char *const bust[] = { "miss", "always", "never" };
 	void *slot = (char *)c + k->off;
 	int i;
 
@@ -638,24 +636,44 @@ conf_find_file(void)
 	return NULL;
 }
 
-/* Returns 1 if argv[*i] is a flag that takes no value. */
+/* The options that take no value; command-line only. */
+static const struct {
+	const char *name, *alias; /* alias: a short form, or NULL */
+	size_t off;               /* an int of struct conf, set to 1 */
+} flags[] = {
+	{ "--help", "-h", OFF(help) },
+	{ "--version", "-V", OFF(version) },
+	{ "--force", NULL, OFF(force) },
+	{ "--probe", NULL, OFF(probe) },
+	{ "--json", NULL, OFF(json) },
+	{ "--resolve-chains", NULL, OFF(resolve_chains) },
+	{ "--startup", NULL, OFF(startup) },
+	{ "--scheduled", NULL, OFF(scheduled) },
+	{ "--miss", NULL, OFF(miss) },
+};
+
+/* The row of flags[] for argument a, or -1 if a is not a flag. */
+static int
+flag_find(const char *a)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (strcmp(a, flags[i].name) == 0 ||
+		    (flags[i].alias != NULL && strcmp(a, flags[i].alias) == 0))
+			return (int)i;
+	return -1;
+}
+
+/* Returns 1 if a is a flag (and sets it in c). */
 static int
 conf_flag(struct conf *c, const char *a)
 {
-	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
-		c->help = 1;
-	else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0)
-		c->version = 1;
-	else if (strcmp(a, "--force") == 0)
-		c->force = 1;
-	else if (strcmp(a, "--probe") == 0)
-		c->probe = 1;
-	else if (strcmp(a, "--json") == 0)
-		c->json = 1;
-	else if (strcmp(a, "--resolve-chains") == 0)
-		c->resolve_chains = 1;
-	else
+	int i = flag_find(a);
+
+	if (i < 0)
 		return 0;
+	*(int *)((char *)c + flags[i].off) = 1;
 	return 1;
 }
 
@@ -693,11 +711,7 @@ next_operand(int argc, char **argv, int *i)
 	while (++*i < argc) {
 		const char *a = argv[*i];
 
-		if (strcmp(a, "-h") == 0 || strcmp(a, "-V") == 0 ||
-		    strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0 ||
-		    strcmp(a, "--force") == 0 || strcmp(a, "--probe") == 0 ||
-		    strcmp(a, "--json") == 0 ||
-		    strcmp(a, "--resolve-chains") == 0)
+		if (flag_find(a) >= 0)
 			continue;
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
 			return a;
@@ -912,6 +926,54 @@ conf_free(struct conf *c)
 	c->config_file = NULL;
 	free(c->export_format);
 	c->export_format = NULL;
+}
+
+/*
+ * The value of k in c, as key_set() reads it back: a string of c, or
+ * one written into num (numsz bytes).
+ */
+static const char *
+key_value(const struct conf *c, const struct key *k, char *num, size_t numsz)
+{
+	const void *slot = (const char *)c + k->off;
+
+	switch (k->type) {
+	case K_STR:
+	case K_HDR:
+	case K_HOSTS:
+	case K_DIR:
+	case K_BASE: return *(char *const *)slot;
+	case K_U64:
+		snprintf(num, numsz, "%llu",
+		         (unsigned long long)*(const uint64_t *)slot);
+		return num;
+	case K_STATUS:
+		snprintf(num, numsz, "%u", *(const unsigned *)slot);
+		return num;
+	case K_LEVEL: return log_level_name(*(const enum log_level *)slot);
+	case K_BOOL: return *(const int *)slot ? "yes" : "no";
+	case K_CACHEBUST: return bust[*(const enum cachebust *)slot];
+	case K_SENDFILE:
+		return sendfile_modes[*(const enum sendfile_mode *)slot];
+	case K_FORMAT: return formats[*(const enum redirects_format *)slot];
+	case K_FORWARD: return forwards[*(const enum forward_query *)slot];
+	case K_CASE: return cases[*(const int *)slot];
+	case K_DIRSLASH: return dirslashes[*(const enum directory_slash *)slot];
+	case K_DIALECT: return dialects[*(const enum redirects_dialect *)slot];
+	}
+	return "";
+}
+
+int
+conf_env_entry(const struct conf *c, size_t i, char *buf, size_t bufsz)
+{
+	char var[64], num[32];
+
+	if (i >= NKEYS)
+		return 0;
+	env_name(&keys[i], var, sizeof(var));
+	return snprintf(buf, bufsz, "%s=%s", var,
+	                key_value(c, &keys[i], num, sizeof(num)));
 }
 
 /* The value's placeholder in --help, as GNU tools write --name=VALUE. */

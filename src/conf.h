@@ -77,9 +77,12 @@ struct conf {
 	int help;
 	int version;
 	int force;
-	int probe;           /* check --probe: ask the targets */
-	int json;            /* check --probe --json */
-	int resolve_chains;  /* `check --resolve-chains` */
+	int probe;          /* check --probe: ask the targets */
+	int json;           /* check --probe --json */
+	int resolve_chains; /* `check --resolve-chains` */
+	/* refresh as a worker starts it (refresher.h): at its start, from its
+	 * timer, for an unknown alias. */
+	int startup, scheduled, miss;
 	char *export_format; /* `export --format F`: not the file format */
 	int nargs;
 	char *args[CONF_MAX_ARGS]; /* positional: verb and its operands */
@@ -114,6 +117,16 @@ void conf_free(struct conf *c);
  * SHERVE_REDIRECT_URL would otherwise be ignored without a word.
  */
 void conf_env_check(void (*warn)(const char *msg));
+
+/*
+ * The i-th setting of c (i from 0) as an environment entry,
+ * "SHERVE_NAME=value", which conf_load() reads back as the same value:
+ * how a worker hands its settings to a refresh it starts (refresher.h).
+ * Returns the entry's length as snprintf() does (the entry is cut to fit
+ * bufsz; buf may be NULL with bufsz 0), 0 when i is past the last
+ * setting, or -1 on an output error.
+ */
+int conf_env_entry(const struct conf *c, size_t i, char *buf, size_t bufsz);
 
 /* Print the settings table (name, default, help) for --help. */
 void conf_usage(void *fp);

@@ -48,6 +48,12 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
+const char *
+log_level_name(enum log_level lvl)
+{
+	return lvl <= LOG_ERROR ? level_names[lvl] : "error";
+}
+
 int
 log_enabled(enum log_level lvl)
 {

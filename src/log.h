@@ -26,6 +26,9 @@ void log_set_level(enum log_level lvl);
 /* Parse "debug", "info", "warn" or "error". Returns 0, or -1 if unknown. */
 int log_level_parse(const char *s, enum log_level *out);
 
+/* The name log_level_parse() reads for lvl: "debug", "info", ... */
+const char *log_level_name(enum log_level lvl);
+
 /* 1 if a line at lvl would be written (to skip building costly fields). */
 int log_enabled(enum log_level lvl);
 

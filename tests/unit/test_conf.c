@@ -1155,6 +1155,8 @@ test_args_and_flags(void)
 	const char *pos[] = { "list", "--log-level", "warn", "x", "-", NULL };
 	const char *force[] = { "import", "--force", "file.txt", NULL };
 	const char *webroot[] = { "--webroot", "@DIR", NULL };
+	const char *modes[] = { "--startup", "refresh", "--scheduled", "--miss",
+		                NULL };
 	struct conf c;
 	char err[256];
 
@@ -1180,6 +1182,16 @@ test_args_and_flags(void)
 	if (expect_int(__LINE__, "webroot directory", SH_OK,
 	               load(&c, NULL, webroot, err, sizeof(err)))) {
 		expect_str(__LINE__, "webroot directory", tmpdir, c.webroot);
+		conf_free(&c);
+	}
+	/* A worker's refresh (refresher.h): flags, not operands. */
+	if (expect_int(__LINE__, "refresh --startup --scheduled --miss", SH_OK,
+	               load(&c, NULL, modes, err, sizeof(err)))) {
+		expect_int(__LINE__, "--startup", 1, c.startup);
+		expect_int(__LINE__, "--scheduled", 1, c.scheduled);
+		expect_int(__LINE__, "--miss", 1, c.miss);
+		expect_int(__LINE__, "the verb alone is an operand", 1,
+		           c.nargs);
 		conf_free(&c);
 	}
 }
@@ -1259,6 +1271,112 @@ test_usage(void)
 	free(text);
 }
 
+#define ENTRIES_MAX 64
+
+/* Every entry conf_env_entry() gives for c, malloc'd; returns how many. */
+static size_t
+entries_of(const struct conf *c, char **out)
+{
+	size_t n;
+	int len;
+
+	for (n = 0;
+	     n < ENTRIES_MAX && (len = conf_env_entry(c, n, NULL, 0)) > 0;
+	     n++) {
+		out[n] = malloc((size_t)len + 1);
+		if (out[n] == NULL ||
+		    conf_env_entry(c, n, out[n], (size_t)len + 1) != len)
+			break;
+	}
+	return n;
+}
+
+/*
+ * What a worker hands a refresh child (refresher.h): every setting as
+ * SHERVE_NAME=value. Settings from the file, the environment and the
+ * command line, none at its default, read back from the environment
+ * alone (SHERVE_CONFIG empty: no file) give the same configuration.
+ */
+static void
+test_env_entries(void)
+{
+	const char *args[] = { "--webroot",
+		               "@DIR",
+		               "--sendfile-mode",
+		               "nginx",
+		               "--forward-query",
+		               "drop",
+		               "--directory-slash",
+		               "serve",
+		               "--redirects-url",
+		               "https://u:tok@example.com/r.txt?a=1&b",
+		               "--cache-control",
+		               "private, max-age=60",
+		               NULL };
+	char *want[ENTRIES_MAX], *got[ENTRIES_MAX], *argv[] = { "test", NULL };
+	size_t nw, ng, i;
+	struct conf c, d;
+	char err[256], cut[12];
+
+	setenv("SHERVE_FETCH_TIMEOUT", "17", 1);
+	setenv("SHERVE_CACHEBUST", "always", 1);
+	setenv("SHERVE_ALIAS_CASE", "insensitive", 1);
+	setenv("SHERVE_FORMAT", "redirects", 1);
+	require_true(__LINE__, err,
+	             load(&c,
+	                  "redirect-status = 308\nlog-level = warn\n"
+	                  "base-path = /go/\nprecompressed = no\n"
+	                  "metrics-path = /-/metrics\n"
+	                  "redirects-dialect = cloudflare\n"
+	                  "hostnames = a.example, www.a.example\n",
+	                  args, err, sizeof(err)) == SH_OK);
+	clear_env();
+	nw = entries_of(&c, want);
+	expect_int(__LINE__, "past the last setting", 0,
+	           conf_env_entry(&c, nw, NULL, 0));
+	expect_true(__LINE__, "one entry per setting", nw >= 30);
+	expect_int(__LINE__, "a cut entry says its whole length",
+	           (int)strlen(want[0]),
+	           conf_env_entry(&c, 0, cut, sizeof(cut)));
+	expect_int(__LINE__, "... and is cut", (int)sizeof(cut) - 1,
+	           (int)strlen(cut));
+	for (i = 0; i < nw; i++)
+		putenv(want[i]);
+	setenv("SHERVE_CONFIG", "", 1);
+	if (expect_int(__LINE__, "read back from the environment", SH_OK,
+	               conf_load(&d, 1, argv, err, sizeof(err)))) {
+		expect_true(__LINE__, "no file read", d.config_file == NULL);
+		ng = entries_of(&d, got);
+		expect_int(__LINE__, "as many entries", (int)nw, (int)ng);
+		for (i = 0; i < nw && i < ng; i++)
+			expect_str(__LINE__, want[i], want[i], got[i]);
+		for (i = 0; i < ng; i++)
+			free(got[i]);
+		expect_int(__LINE__, "file: redirect-status", 308,
+		           d.redirect_status);
+		expect_str(__LINE__, "file: base-path, normalised", "/go",
+		           d.base_path);
+		expect_int(__LINE__, "file: redirects-dialect",
+		           DIALECT_CLOUDFLARE, d.redirects_dialect);
+		expect_str(__LINE__, "file: hostnames",
+		           "a.example, www.a.example", d.hostnames);
+		expect_u64(__LINE__, "environment: fetch-timeout", 17,
+		           d.fetch_timeout);
+		expect_int(__LINE__, "environment: cachebust", CACHEBUST_ALWAYS,
+		           d.cachebust);
+		expect_int(__LINE__, "option: sendfile-mode", SENDFILE_NGINX,
+		           d.sendfile_mode);
+		expect_str(__LINE__, "option: redirects-url",
+		           "https://u:tok@example.com/r.txt?a=1&b",
+		           d.redirects_url);
+		conf_free(&d);
+	}
+	clear_env(); /* before the strings putenv() lent it go */
+	for (i = 0; i < nw; i++)
+		free(want[i]);
+	conf_free(&c);
+}
+
 /* conf_env_check()'s warnings, gathered. */
 static char warned[2048];
 
@@ -1322,14 +1440,23 @@ test_env_check(void)
 }
 
 static const struct unit_test conf_tests[] = {
-	UNIT_TEST(test_env_check),       UNIT_TEST(test_defaults),
-	UNIT_TEST(test_precedence),      UNIT_TEST(test_errors),
-	UNIT_TEST(test_values),          UNIT_TEST(test_enums),
-	UNIT_TEST(test_file_syntax),     UNIT_TEST(test_long_file_line),
-	UNIT_TEST(test_config_env),      UNIT_TEST(test_args_and_flags),
-	UNIT_TEST(test_flags),           UNIT_TEST(test_usage),
-	UNIT_TEST(test_rule_settings),   UNIT_TEST(test_sendfile_webroot),
-	UNIT_TEST(test_directory_slash), UNIT_END,
+	UNIT_TEST(test_env_check),
+	UNIT_TEST(test_defaults),
+	UNIT_TEST(test_precedence),
+	UNIT_TEST(test_errors),
+	UNIT_TEST(test_values),
+	UNIT_TEST(test_enums),
+	UNIT_TEST(test_file_syntax),
+	UNIT_TEST(test_long_file_line),
+	UNIT_TEST(test_config_env),
+	UNIT_TEST(test_env_entries),
+	UNIT_TEST(test_args_and_flags),
+	UNIT_TEST(test_flags),
+	UNIT_TEST(test_usage),
+	UNIT_TEST(test_rule_settings),
+	UNIT_TEST(test_sendfile_webroot),
+	UNIT_TEST(test_directory_slash),
+	UNIT_END,
 };
 
 static const struct unit_suite suites[] = {
