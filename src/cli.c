@@ -15,11 +15,13 @@
 #include "fetch.h"
 #include "handler.h"
 #include "listing.h"
+#include "log.h"
 #include "metrics.h"
 #include "path.h"
 #include "redirects.h"
 #include "refresh.h"
 #include "location.h"
+#include "schedule.h"
 #include "store.h"
 #include "url.h"
 #include "util.h"
@@ -68,6 +70,16 @@ store_failed(const char *verb, struct store *s)
 	return EXIT_FAILED;
 }
 
+/*
+ * refresh --startup, --scheduled or --miss: a refresh a worker started
+ * (refresher.h), which reports as the worker would, in its log.
+ */
+static int
+as_worker(const struct conf *c)
+{
+	return c->startup || c->scheduled || c->miss;
+}
+
 /* check and metrics run without a store: diff against nothing, zeros. */
 static int
 open_store(const struct conf *c, const struct verb *v, struct store **s)
@@ -81,7 +93,10 @@ open_store(const struct conf *c, const struct verb *v, struct store **s)
 		rc = store_open_reader(c->state_dir, s, err, sizeof(err));
 	if (rc == SH_OK || (rc == SH_ENOTFOUND && v->nostore_ok))
 		return EXIT_OK;
-	fprintf(stderr, "sherve: %s\n", err);
+	if (as_worker(c))
+		log_warnx("refresh: %s", err);
+	else
+		fprintf(stderr, "sherve: %s\n", err);
 	return rc == SH_EINVAL ? EXIT_CONFIG : EXIT_IOERR;
 }
 
@@ -101,9 +116,17 @@ refresh_validate(const struct conf *c)
 {
 	char msg[320];
 
+	if (c->force + c->startup + c->scheduled + c->miss > 1) {
+		fprintf(stderr, "sherve: refresh: --force, --startup, "
+		                "--scheduled and --miss exclude each other\n");
+		return EXIT_USAGE;
+	}
 	if (refresh_url_check(c, msg, sizeof(msg)) == SH_OK)
 		return EXIT_OK;
-	fprintf(stderr, "sherve: refresh failed: %s\n", msg);
+	if (as_worker(c))
+		log_error("refresh failed: %s", msg);
+	else
+		fprintf(stderr, "sherve: refresh failed: %s\n", msg);
 	return EXIT_CONFIG;
 }
 
@@ -112,8 +135,17 @@ verb_refresh(const struct conf *c, struct store *s)
 {
 	struct refresh_report rep;
 	unsigned flags = c->force ? REFRESH_FORCE : 0;
+	int rc;
 
-	return report(refresh_run(c, s, flags, &rep), &rep);
+	if (!as_worker(c))
+		return report(refresh_run(c, s, flags, &rep), &rep);
+	/* Logged already; the worker reads the status (refresher_wait()). */
+	rc = schedule_child(c, s);
+	if (rc == SH_OK || rc == SH_EUNCHANGED)
+		return EXIT_OK;
+	if (rc == SH_EBUSY)
+		return EXIT_TEMPFAIL;
+	return rc == SH_EINVAL ? EXIT_CONFIG : EXIT_FAILED;
 }
 
 /* Read a whole local file or stdin for import; bounded by max-body. */

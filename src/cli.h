@@ -4,7 +4,8 @@
  * Each verb prints to stdout and returns an exit status (exitcode.h, EXIT
  * STATUS in sherve(8)): 0 success, 1 the operation failed (diff: the
  * versions differ), 64 usage, 65 a version that is not kept (or none to
- * go back to), 74 the store could not be opened, 78 configuration.
+ * go back to), 74 the store could not be opened, 75 a worker's refresh
+ * had nothing to do, 78 configuration.
  */
 #ifndef SHERVE_CLI_H
 #define SHERVE_CLI_H

@@ -33,6 +33,15 @@
 static volatile sig_atomic_t stopping;
 static int ready_fd = -1; /* see fcgi_ready_fd() */
 
+/* See fcgi_timer(): one more descriptor in the epoll set. */
+static struct {
+	int fd;
+	void (*fire)(void *ctx);
+	void *ctx;
+} timer = { -1, NULL, NULL };
+/* The timer's epoll data; the listener's is FCGI_CONNS. */
+#define FCGI_TIMER_EV (FCGI_CONNS + 1)
+
 /*
  * Finish the request in flight, then stop. SIGTERM and SIGINT are blocked
  * except inside epoll_pwait(), so the flag is set only there (which then
@@ -270,8 +279,9 @@ conn_watch(struct conns *cs, struct conn *c)
 static void
 conn_close(struct conns *cs, struct conn *c)
 {
-	/* A refresh process forked meanwhile holds a copy of the fd, which
-	 * would keep its epoll registration alive past close(). */
+	/* Not needed while no other process holds a copy of the fd (every
+	 * descriptor is close-on-exec, and a refresh is posix_spawn()ed),
+	 * but a copy would keep the registration alive past close(). */
 	if (c->watched)
 		(void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -701,7 +711,10 @@ conns_expire(struct conns *cs, uint64_t now)
 static void
 conns_event(struct conns *cs, uint64_t i)
 {
-	if (i == FCGI_CONNS)
+	if (i == FCGI_TIMER_EV) {
+		if (!stopping && timer.fire != NULL)
+			timer.fire(timer.ctx);
+	} else if (i == FCGI_CONNS)
 		(void)conn_accept(cs);
 	else if (i < FCGI_CONNS && cs->c[i].state != CONN_FREE)
 		conn_read(cs, &cs->c[i]);
@@ -740,6 +753,9 @@ conns_stop(struct conns *cs)
 	size_t i;
 
 	cs->last = 1;
+	/* No refresh starts while the worker stops. */
+	if (timer.fd >= 0)
+		(void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, timer.fd, NULL);
 	if (cs->listening)
 		(void)epoll_ctl(cs->ep, EPOLL_CTL_DEL, cs->listen, NULL);
 	cs->listening = 0;
@@ -781,8 +797,7 @@ install_signals(sigset_t *wait)
 	sa.sa_flags = 0;
 	if (sigaction(SIGPIPE, &sa, NULL) != 0)
 		return -1;
-	/* A pool worker starts with them blocked already; the timer thread
-	 * blocks every signal, so they come to this thread only. */
+	/* A pool worker starts with them blocked already. */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
@@ -810,6 +825,13 @@ conns_init(struct conns *cs, struct handler *h, int fd)
 	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
 	    (cs->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return -1;
+	if (timer.fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ev.data.u64 = FCGI_TIMER_EV;
+		if (epoll_ctl(cs->ep, EPOLL_CTL_ADD, timer.fd, &ev) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -817,6 +839,14 @@ void
 fcgi_ready_fd(int fd)
 {
 	ready_fd = fd;
+}
+
+void
+fcgi_timer(int fd, void (*fire)(void *ctx), void *ctx)
+{
+	timer.fd = fd;
+	timer.fire = fire;
+	timer.ctx = ctx;
 }
 
 /* Waiting on the listener now: tell whoever asked (a reloading pool). */

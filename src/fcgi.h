@@ -57,6 +57,15 @@ int fcgi_run(struct handler *h, int fd);
 void fcgi_ready_fd(int fd);
 
 /*
+ * Before fcgi_run(): one more descriptor for the loop's epoll set, the
+ * refresh timer's timerfd (schedule.h); when it is readable, fire(ctx)
+ * runs between requests, and must not block. fd -1: none. The worker
+ * runs no thread: the timer, the listener and the connections share one
+ * wait.
+ */
+void fcgi_timer(int fd, void (*fire)(void *ctx), void *ctx);
+
+/*
  * Answer the one CGI request described by the environment. From the
  * first byte of the answer on, SIGTERM is blocked and stays blocked when
  * this returns: lighttpd's mod_cgi and Apache's send one as soon as the

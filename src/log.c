@@ -51,7 +51,7 @@ log_level_parse(const char *s, enum log_level *out)
 const char *
 log_level_name(enum log_level lvl)
 {
-	return lvl <= LOG_ERROR ? level_names[lvl] : "error";
+	return lvl <= SH_LOG_ERROR ? level_names[lvl] : "error";
 }
 
 int

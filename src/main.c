@@ -18,6 +18,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "pool.h"
+#include "refresher.h"
 #include "util.h"
 #include "worker.h"
 
@@ -37,7 +38,14 @@ static const struct command_help commands[] = {
 	  "Fetch redirects-url (with If-None-Match/If-Modified-Since), check\n"
 	  "it and replace the stored map. --force sends no validators and\n"
 	  "skips the max-shrink guard. Run it as the user the web server runs\n"
-	  "sherve as, so the store stays writable for it.\n" },
+	  "sherve as, so the store stays writable for it.\n"
+	  "\n"
+	  "The refresh a worker starts, in a process of its own: --scheduled\n"
+	  "(its timer: only when due, at nice 19, not waiting for a refresh\n"
+	  "under way), --miss (an unknown alias: at most once per\n"
+	  "miss-refresh-interval, with the cache-buster) or --startup (the\n"
+	  "store never held a map). These log as a worker does (JSON on\n"
+	  "stderr) and exit 75 when there was nothing to do.\n" },
 	{ "check", "[FILE|URL]",
 	  "lint a redirects file; diff it with the store",
 	  "Lint FILE or URL (default: redirects-url): invalid lines, shadowed\n"
@@ -138,7 +146,7 @@ usage(FILE *fp)
 	        "  -V, --version               show the version and exit\n"
 	        "\n"
 	        "Exit status: 0 success, 1 failure, 64 usage, 74 store I/O, "
-	        "78 configuration.\n"
+	        "75 nothing to do\n(a worker's refresh), 78 configuration.\n"
 	        "See sherve(8) and sherve.conf(5).\n");
 }
 
@@ -216,6 +224,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int rc, cli;
 
+	refresher_init(argv[0]);
 	if (conf_load(&c, argc, argv, err, sizeof(err)) != SH_OK) {
 		if (isatty(STDERR_FILENO) || argc > 1)
 			fprintf(stderr, "sherve: %s\n", err);

@@ -776,30 +776,22 @@ refresh_import(const struct conf *c, struct store *s, char *buf, size_t len,
 	return rc;
 }
 
-void
-refresh_startup(const struct conf *c, struct store *s, int once)
+int
+refresh_startup_due(const struct conf *c, struct store *s, int once)
 {
-	struct refresh_report rep;
 	struct refresh_state *st;
-	int rc, skip;
+	int due;
 
 	if (c->redirects_url[0] == '\0')
-		return;
+		return 0;
 	if ((st = malloc(sizeof(*st))) == NULL ||
 	    refresh_state_load(s, st) != SH_OK) {
 		free(st);
-		return;
+		return 0;
 	}
 	/* A CGI process must not fetch on every request while upstream is
 	 * down: it tries once, then leaves refreshing to cron. */
-	skip = (once && st->last_attempt != 0) || holds_map(s, st);
+	due = !(once && st->last_attempt != 0) && !holds_map(s, st);
 	free(st);
-	if (skip)
-		return;
-	rc = refresh_run(c, s, REFRESH_STARTUP, &rep);
-	if (rc == SH_OK || rc == SH_EUNCHANGED || rc == SH_EBUSY)
-		log_info("startup refresh: %s", rep.msg);
-	else
-		log_error("startup refresh failed, serving without it: %s",
-		          rep.msg);
+	return due;
 }

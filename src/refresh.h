@@ -121,12 +121,12 @@ int refresh_lock(const struct conf *c, char *msg, size_t msgsz);
 void refresh_unlock(int fd);
 
 /*
- * At responder start: fetch once if the store has never held a map, so a
- * first start serves redirects; concurrent workers wait for the one
- * fetch instead of each fetching. Logs and swallows every failure: a
- * FastCGI backend must not die because upstream is down. With once set
- * (CGI mode, a process per request), only if no attempt was ever made.
+ * At responder start: 1 if a refresh should fetch once, because the
+ * store has never held a map (so a first start serves redirects), 0 if
+ * not or no URL is set. With once set (CGI mode, a process per request),
+ * only if no attempt was ever made. A refresh with REFRESH_STARTUP then
+ * checks again under the lock, so concurrent workers make one fetch.
  */
-void refresh_startup(const struct conf *c, struct store *s, int once);
+int refresh_startup_due(const struct conf *c, struct store *s, int once);
 
 #endif

@@ -10,7 +10,6 @@
 #include "claim.h"
 #include "fetch.h"
 #include "log.h"
-#include "refresh.h"
 #include "statedir.h"
 #include "tick.h"
 #include "url.h"
@@ -20,7 +19,7 @@ static void
 stop_refreshing(struct statedir *sd)
 {
 	if (sd->timer)
-		schedule_stop(); /* joins the thread: its clone is closed */
+		schedule_stop(); /* and its refresh in flight */
 	sd->timer = 0;
 	sd->refreshing = 0;
 }
@@ -196,7 +195,7 @@ statedir_open(struct statedir *sd, const struct conf *c, int fastcgi)
 	if (sd->store != NULL) {
 		claim(sd);
 		if (!sd->claim_down)
-			refresh_startup(c, sd->store, !fastcgi);
+			schedule_startup(c, sd->store, !fastcgi);
 		start_refreshing(sd);
 	}
 	open_metrics(sd);

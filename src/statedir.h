@@ -16,9 +16,9 @@
  * timer (or the first unknown alias) fills again; read-only, it is
  * reopened read-write once the state dir is writable again.
  *
- * Caveats: call statedir_tick() from the thread that serves, before each
- * request; it stops and starts the refresh timer (schedule.h), whose
- * clone of the store must not outlive the store. Cost: a read of the
+ * Caveats: call statedir_tick() before each request; it stops and starts
+ * the refresh timer (schedule.h), which reads the store it was given and
+ * must be stopped before that store is closed. Cost: a read of the
  * coarse clock (vDSO, no system call) per request; per tick, one stat(2)
  * while all is well, an open attempt while something is missing.
  */
@@ -50,7 +50,7 @@ struct statedir {
 
 /*
  * Open what can be opened now (the store, the metrics, the claim), run
- * the first refresh if the store is empty (refresh_startup()) and start
+ * the first refresh if the store is empty (schedule_startup()) and start
  * the refresh timer. Returns SH_OK (even with parts missing, logged), or
  * SH_EINVAL when the state dir is on a network filesystem (a setting to
  * fix, logged).

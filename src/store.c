@@ -724,36 +724,9 @@ store_close(struct store *s)
 	abandon_cursors(s);
 	if (s->rtxn != NULL)
 		mdb_txn_abort(s->rtxn);
-	if (s->clone && s->orig != NULL)
-		s->orig->clones--;
-	if (s->env != NULL && !s->clone)
+	if (s->env != NULL)
 		mdb_env_close(s->env);
 	free(s);
-}
-
-int
-store_clone(struct store *s, struct store **out)
-{
-	struct store *c;
-
-	*out = NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return SH_ENOMEM;
-	c->env = s->env;
-	c->map = s->map;
-	c->prefix = s->prefix;
-	c->pattern = s->pattern;
-	c->meta = s->meta;
-	c->clone = 1;
-	c->rdonly = s->rdonly;
-	c->dev = s->dev;
-	c->ino = s->ino;
-	memcpy(c->dir, s->dir, sizeof(c->dir));
-	memcpy(c->path, s->path, sizeof(c->path));
-	c->orig = s;
-	s->clones++;
-	*out = c;
-	return SH_OK;
 }
 
 /* ---- Checks: the file against its header, the map against its sum ---- */
@@ -773,16 +746,13 @@ store_damage(const struct store *s)
 int
 store_set_aside(struct store *s)
 {
-	if (s->clone)
-		return SH_EINVAL;
 	return set_aside_file(s->dir, s->dev, s->ino,
 	                      s->damaged ? s->why : "damaged");
 }
 
 /*
  * Make s whole: if it is damaged, set its file aside and open a fresh,
- * empty store in the same struct (so callers keep their pointer). Only a
- * handle with no clones may do this: a clone shares the environment.
+ * empty store in the same struct (so callers keep their pointer).
  */
 int
 store_heal(struct store *s)
@@ -795,7 +765,7 @@ store_heal(struct store *s)
 		return SH_OK;
 	if (rc != SH_EDAMAGED)
 		return rc;
-	if (s->clone || s->clones > 0 || s->rdonly)
+	if (s->rdonly)
 		return SH_EDAMAGED;
 	if (store_set_aside(s) != SH_OK)
 		return SH_EDAMAGED;

@@ -121,15 +121,15 @@ const char *store_damage(const struct store *s);
 /*
  * Set a damaged store's file aside (see above), logging it as an error;
  * s stays open on the old file and must then be closed. Nothing is done
- * if another process set it aside already. Not on a clone.
- * Returns SH_OK, SH_EINVAL (a clone) or SH_EIO (the rename failed).
+ * if another process set it aside already.
+ * Returns SH_OK or SH_EIO (the rename failed).
  */
 int store_set_aside(struct store *s);
 
 /*
  * If s is damaged (store_check(), or an earlier call found it), set its
  * file aside and open a fresh, empty store into s itself. Only for a
- * handle with no clones, opened read-write. Returns SH_OK (sound, or
+ * handle opened read-write. Returns SH_OK (sound, or
  * rebuilt empty) or SH_EDAMAGED (it could not be rebuilt).
  */
 int store_heal(struct store *s);
@@ -152,13 +152,6 @@ int store_readonly(const struct store *s);
  * static string ("No space left on device", ...).
  */
 const char *store_write_error(const struct store *s);
-
-/*
- * A second handle on the same environment for another thread (LMDB allows
- * one environment per process; each thread needs its own read txn).
- * Close every clone before the original. Returns SH_OK or SH_ENOMEM.
- */
-int store_clone(struct store *s, struct store **out);
 
 /* Close; safe with NULL. */
 void store_close(struct store *s);

@@ -34,7 +34,6 @@ struct store {
 	int has_versions;
 	MDB_txn *rtxn;    /* reused read transaction, reset between uses */
 	MDB_cursor *pcur; /* the pattern walk's cursor, renewed with rtxn */
-	int clone;        /* shares another handle's env; does not close it */
 	int warned;       /* the stale layout was logged */
 	int rdonly;       /* opened MDB_RDONLY: the state dir is not writable */
 	int last_rc;      /* LMDB's code for the last failed write */
@@ -49,8 +48,6 @@ struct store {
 	char why[192];        /* what was found */
 	MDB_txn *wtxn;        /* the write transaction under way */
 	MDB_cursor *cur[2];   /* cursors of rtxn under way */
-	struct store *orig;   /* a clone's original */
-	unsigned clones;      /* live clones of this handle */
 	char space_err[4400]; /* why the last write was refused for room */
 	/* A rule copied out of the map for store_foreach_rule()'s callback. */
 	char rbuf[REDIRECT_KEY_MAX + 16384 + 16];

@@ -34,8 +34,9 @@ worker_run(const struct conf *c, enum worker_mode mode, int fd)
 		return EXIT_CONFIG; /* logged: a network filesystem */
 	h.tick = worker_tick;
 	h.tick_ctx = &sd;
+	if (fastcgi)
+		fcgi_timer(schedule_fd(), schedule_fire, NULL);
 	rc = fastcgi ? fcgi_run(&h, fd) : cgi_run(&h);
-	/* Before the CGI refresh forks: its child must not pin the webroot. */
 	handler_close(&h);
 	if (!fastcgi && sd.store != NULL)
 		schedule_after_cgi(c, sd.store);

@@ -1,7 +1,9 @@
 /*
  * worker.h - one responder process: open the store, refresh once if it
  * is empty, start the refresh timer, then answer requests (a FastCGI
- * loop, or one CGI request).
+ * loop, or one CGI request). One thread: the timer waits in the FastCGI
+ * loop's epoll set, and every refresh runs in a process of its own
+ * (refresher.h).
  *
  * Used by main.c when a web server spawns sherve (lighttpd bin-path,
  * mod_fcgid, CGI) and by pool.c for each forked worker.

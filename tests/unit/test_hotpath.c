@@ -10,6 +10,10 @@
  * pages, a forced rule over a file, a percent-encoded from path). Under
  * AddressSanitizer, which owns malloc, the test reports itself skipped (exit
  * 77).
+ *
+ * The first unknown alias starts a miss refresh, which runs
+ * /proc/self/exe (refresher.h): this program, which then answers
+ * `refresh --miss` as sherve does.
  */
 #include "config.h"
 
@@ -30,10 +34,13 @@
 #endif
 
 #ifndef UNDER_ASAN
+#include "cli.h"
 #include "conf.h"
+#include "fetch.h"
 #include "handler.h"
 #include "metrics.h"
 #include "refresh.h"
+#include "refresher.h"
 #include "request.h"
 #include "schedule.h"
 #include "store.h"
@@ -360,8 +367,26 @@ cleanup_dir(void)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* Run as `refresh --MODE` by a miss (refresher.h): do what sherve does. */
+static int
+as_sherve(int argc, char **argv)
+{
+	struct conf c;
+	char err[1024];
+	int rc;
+
+	if (conf_load(&c, argc, argv, err, sizeof(err)) != SH_OK) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_CONFIG;
+	}
+	log_set_level(c.log_level);
+	rc = fetch_global_init() == SH_OK ? cli_main(&c) : EXIT_FAILED;
+	conf_free(&c);
+	return rc;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const struct unit_test tests[] = {
 		UNIT_TEST(test_no_allocation),
@@ -370,7 +395,12 @@ main(void)
 	static const struct unit_suite suites[] = {
 		{ "hotpath", make_dir, NULL, tests }, { NULL, NULL, NULL, NULL }
 	};
-	int rc = unit_main(suites);
+	int rc;
+
+	if (argc > 1 && strcmp(argv[1], "refresh") == 0)
+		return as_sherve(argc, argv);
+	refresher_init(argv[0]);
+	rc = unit_main(suites);
 
 	cleanup_dir();
 	return rc;

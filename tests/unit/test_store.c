@@ -298,7 +298,7 @@ test_replace_whole(void)
 	static const struct store_kv kv2[] = { { "other", "x", 0 } };
 	char dir[512], err[256] = "", url[256];
 	struct redirect_map m;
-	struct store *s = NULL, *c = NULL;
+	struct store *s = NULL;
 	size_t i;
 
 	subdir(dir, sizeof(dir), "whole");
@@ -366,16 +366,6 @@ test_replace_whole(void)
 	           store_meta_get(s, "k", url, sizeof(url)));
 	expect_str(__LINE__, "meta of the failed replace not set", "first",
 	           url);
-
-	/* A clone reads the same map. */
-	expect_int(__LINE__, "clone", SH_OK, store_clone(s, &c));
-	require_true(__LINE__, "clone", c != NULL);
-	expect_int(__LINE__, "lookup through the clone", SH_OK,
-	           store_lookup(c, "x", 1, url, sizeof(url)));
-	expect_str(__LINE__, "lookup through the clone", "http://x.example/",
-	           url);
-	expect_int(__LINE__, "count through the clone", 2, store_count(c));
-	store_close(c);
 
 	/* An empty map empties the store. */
 	memset(&m, 0, sizeof(m));
@@ -833,8 +823,6 @@ test_prune(void)
 	         old[2]);
 	expect_true(__LINE__, "... the newest old one",
 	            access(path, F_OK) == 0);
-	expect_int(__LINE__, "a clone may not", SH_EINVAL,
-	           store_set_aside(&(struct store){ .clone = 1 }));
 	store_close(s);
 	redirects_free(&m);
 }
