@@ -1,7 +1,6 @@
 /* guard.c - memory faults turned into an error return; see guard.h. */
 #include "config.h"
 
-#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -17,14 +16,14 @@ struct frame {
 	struct frame *prev;
 };
 
-/* Per thread: SIGBUS and SIGSEGV go to the thread that faulted. The
+/* The innermost guard_run() (a process of sherve runs one thread). The
  * message is not in the frame: an automatic object written between
  * sigsetjmp and siglongjmp would be indeterminate after the jump. */
-static _Thread_local struct frame *top;
-static _Thread_local char fault_why[GUARD_WHY_MAX];
+static struct frame *top;
+static char fault_why[GUARD_WHY_MAX];
 
 static struct sigaction old_bus, old_segv;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int installed; /* tried: install_rc holds the outcome */
 static int install_rc = -1;
 
 /* strcpy for a signal handler: no locale, no allocation. */
@@ -88,7 +87,11 @@ install(void)
 int
 guard_install(void)
 {
-	(void)pthread_once(&once, install);
+	/* Once per process, which runs one thread. */
+	if (!installed) {
+		installed = 1;
+		install();
+	}
 	return install_rc;
 }
 

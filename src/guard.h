@@ -16,8 +16,9 @@
  *
  * Caveats:
  *  - The handlers are process-wide (installed once, by guard_run() or
- *    guard_install()); the jump target is per thread (_Thread_local), so
- *    each thread's faults return to its own guard_run().
+ *    guard_install()), and so is the jump target: for a process that runs
+ *    one thread, as every sherve process does (a fault in a second thread
+ *    would jump to the first one's stack).
  *  - A fault outside any guard_run() is not ours: the handler restores the
  *    disposition it found (the default, or a sanitizer's) and returns, so
  *    the faulting instruction runs again under it: a bug still crashes.

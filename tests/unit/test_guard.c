@@ -2,14 +2,13 @@
  * test_guard.c - faults inside guard_run() come back as GUARD_FAULT:
  * a read past the end of a truncated file (SIGBUS), of memory mapped
  * with no access (SIGSEGV), guard_fail() (LMDB's assertion hook); nested
- * guards return to the innermost; each thread has its own; a function
- * that does not fault returns its value; and a fault outside any guard
- * still kills the process (in a child, before any thread exists).
+ * guards return to the innermost; a function that does not fault returns
+ * its value; and a fault outside any guard still kills the process (in a
+ * child).
  */
 #include "unit.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -142,38 +141,6 @@ test_faults(void)
 	munmap(map, (size_t)(4 * pg));
 }
 
-static void *
-thread_main(void *arg)
-{
-	char why[160], *map = truncated_map();
-	int *rc = arg;
-
-	if (map == NULL)
-		return NULL;
-	*rc = guard_run(read_at, map + 2 * pg, why, sizeof(why));
-	munmap(map, (size_t)(4 * pg));
-	return NULL;
-}
-
-static void
-test_threads(void)
-{
-	pthread_t t;
-	int rc = 0;
-	char why[160], *map = truncated_map();
-
-	require_true(__LINE__, "a truncated mapping", map != NULL);
-	require_true(__LINE__, "pthread_create",
-	             pthread_create(&t, NULL, thread_main, &rc) == 0);
-	pthread_join(t, NULL);
-	expect_int(__LINE__, "a fault in another thread returns there",
-	           GUARD_FAULT, rc);
-	expect_int(__LINE__, "... and this thread's guard still works",
-	           GUARD_FAULT,
-	           guard_run(read_at, map + 2 * pg, why, sizeof(why)));
-	munmap(map, (size_t)(4 * pg));
-}
-
 /* Under a sanitizer, its own handler reports an unguarded fault: the
  * point of the test, but a report all the same. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -214,9 +181,8 @@ test_unguarded(void)
 }
 
 static const struct unit_test guard_tests[] = {
-	UNIT_TEST(test_unguarded), /* forks: before any thread */
+	UNIT_TEST(test_unguarded), /* forks */
 	UNIT_TEST(test_faults),
-	UNIT_TEST(test_threads),
 	UNIT_END,
 };
 
