@@ -1292,6 +1292,49 @@ entries_of(const struct conf *c, char **out)
 }
 
 /*
+ * Load with the environment holding the nw entries of want alone
+ * (SHERVE_CONFIG empty: no file) and compare: the same entries, and the
+ * values each source gave test_env_entries().
+ */
+static void
+expect_read_back(char **want, size_t nw)
+{
+	char *got[ENTRIES_MAX], *argv[] = { "test", NULL }, err[256];
+	struct conf d;
+	size_t ng, i;
+
+	for (i = 0; i < nw; i++)
+		putenv(want[i]);
+	setenv("SHERVE_CONFIG", "", 1);
+	if (!expect_int(__LINE__, "read back from the environment", SH_OK,
+	                conf_load(&d, 1, argv, err, sizeof(err))))
+		goto out;
+	expect_true(__LINE__, "no file read", d.config_file == NULL);
+	ng = entries_of(&d, got);
+	expect_int(__LINE__, "as many entries", (int)nw, (int)ng);
+	for (i = 0; i < nw && i < ng; i++)
+		expect_str(__LINE__, want[i], want[i], got[i]);
+	for (i = 0; i < ng; i++)
+		free(got[i]);
+	expect_int(__LINE__, "file: redirect-status", 308, d.redirect_status);
+	expect_str(__LINE__, "file: base-path, normalised", "/go", d.base_path);
+	expect_int(__LINE__, "file: redirects-dialect", DIALECT_CLOUDFLARE,
+	           d.redirects_dialect);
+	expect_str(__LINE__, "file: hostnames", "a.example, www.a.example",
+	           d.hostnames);
+	expect_u64(__LINE__, "environment: fetch-timeout", 17, d.fetch_timeout);
+	expect_int(__LINE__, "environment: cachebust", CACHEBUST_ALWAYS,
+	           d.cachebust);
+	expect_int(__LINE__, "option: sendfile-mode", SENDFILE_NGINX,
+	           d.sendfile_mode);
+	expect_str(__LINE__, "option: redirects-url",
+	           "https://u:tok@example.com/r.txt?a=1&b", d.redirects_url);
+	conf_free(&d);
+out:
+	clear_env(); /* before the strings putenv() lent it go */
+}
+
+/*
  * What a worker hands a refresh child (refresher.h): every setting as
  * SHERVE_NAME=value. Settings from the file, the environment and the
  * command line, none at its default, read back from the environment
@@ -1313,9 +1356,9 @@ test_env_entries(void)
 		               "--cache-control",
 		               "private, max-age=60",
 		               NULL };
-	char *want[ENTRIES_MAX], *got[ENTRIES_MAX], *argv[] = { "test", NULL };
-	size_t nw, ng, i;
-	struct conf c, d;
+	char *want[ENTRIES_MAX];
+	size_t nw, i;
+	struct conf c;
 	char err[256], cut[12];
 
 	setenv("SHERVE_FETCH_TIMEOUT", "17", 1);
@@ -1340,38 +1383,7 @@ test_env_entries(void)
 	           conf_env_entry(&c, 0, cut, sizeof(cut)));
 	expect_int(__LINE__, "... and is cut", (int)sizeof(cut) - 1,
 	           (int)strlen(cut));
-	for (i = 0; i < nw; i++)
-		putenv(want[i]);
-	setenv("SHERVE_CONFIG", "", 1);
-	if (expect_int(__LINE__, "read back from the environment", SH_OK,
-	               conf_load(&d, 1, argv, err, sizeof(err)))) {
-		expect_true(__LINE__, "no file read", d.config_file == NULL);
-		ng = entries_of(&d, got);
-		expect_int(__LINE__, "as many entries", (int)nw, (int)ng);
-		for (i = 0; i < nw && i < ng; i++)
-			expect_str(__LINE__, want[i], want[i], got[i]);
-		for (i = 0; i < ng; i++)
-			free(got[i]);
-		expect_int(__LINE__, "file: redirect-status", 308,
-		           d.redirect_status);
-		expect_str(__LINE__, "file: base-path, normalised", "/go",
-		           d.base_path);
-		expect_int(__LINE__, "file: redirects-dialect",
-		           DIALECT_CLOUDFLARE, d.redirects_dialect);
-		expect_str(__LINE__, "file: hostnames",
-		           "a.example, www.a.example", d.hostnames);
-		expect_u64(__LINE__, "environment: fetch-timeout", 17,
-		           d.fetch_timeout);
-		expect_int(__LINE__, "environment: cachebust", CACHEBUST_ALWAYS,
-		           d.cachebust);
-		expect_int(__LINE__, "option: sendfile-mode", SENDFILE_NGINX,
-		           d.sendfile_mode);
-		expect_str(__LINE__, "option: redirects-url",
-		           "https://u:tok@example.com/r.txt?a=1&b",
-		           d.redirects_url);
-		conf_free(&d);
-	}
-	clear_env(); /* before the strings putenv() lent it go */
+	expect_read_back(want, nw);
 	for (i = 0; i < nw; i++)
 		free(want[i]);
 	conf_free(&c);
