@@ -51,7 +51,7 @@ SOCK=$SOCKDIR/sherve.sock
 STATE=$T_TMP/state
 CONF=$T_TMP/sherve.conf
 give_to_child "$SOCKDIR" "$STATE"
-up_mode() { curl -s -m 5 "$UP/-/mode/$1" >/dev/null; }
+up_mode() { echo "$1" >"$T_TMP/upstream.mode"; }
 up_last() { curl -s -m 5 "$UP/-/last" 2>/dev/null | head -n 1; }
 
 # --------------------------------------------------------------- helpers
@@ -142,22 +142,18 @@ refresh-interval = 2
 EOF
 }
 
-# start_pool LOG ARGS...: sherve serve --config $CONF --workers 1 ARGS
+# serve_one LOG ARGS...: sherve serve --config $CONF --workers 1 ARGS
 # (as the children's user when root), with the config file open on fd 7
-# without close-on-exec, as a careless parent may leave one; sets M_PID
-# and WK, its worker.
-start_pool() {
+# without close-on-exec, as a careless parent may leave one; sets M_PID,
+# POOL_LOG and WK, its worker.
+serve_one() {
 	local log=$1
 	shift
-	rm -f "$SOCK"
 	POOL_LOG=$log
 	# shellcheck disable=SC2094 # fd 7 reads $CONF; nothing writes it
-	start_bg "$log" "$SHERVE_BIN" --config "$CONF" serve --workers 1 \
-		${U:+--user "$U"} "$@" 7<"$CONF"
-	M_PID=$BG_PID
-	wait_socket "$SOCK" 50 || hard_error "sherve serve did not create $SOCK"
-	wait_workers "$M_PID" 1 50 ||
-		hard_error "sherve serve did not start its worker"
+	start_pool "$SOCK" 1 "$log" "$SHERVE_BIN" --config "$CONF" serve \
+		--workers 1 ${U:+--user "$U"} "$@" 7<"$CONF" ||
+		hard_error "sherve serve did not start its worker on $SOCK"
 	WK=$(sherve_workers "$M_PID" | head -n 1)
 	note "pool $M_PID, worker $WK"
 }
@@ -168,7 +164,7 @@ write_conf "$UP/redirects.txt"
 # cachebust only on the command line, fetch-timeout only in the
 # environment, redirect-status only in the file.
 SHERVE_FETCH_TIMEOUT=9 SHERVE_NOT_A_SETTING=1 \
-	start_pool "$T_TMP/pool-1.log" --cachebust always
+	serve_one "$T_TMP/pool-1.log" --cachebust always
 
 "${FCGI_GET[@]}" "$SOCK" /foo >"$T_TMP/foo.out" 2>&1
 expect_match "[a] the startup refresh stored the map (/foo is 308)" \
@@ -283,7 +279,7 @@ write_conf "$UP/redirects.txt"
 
 # An unknown alias, no timer (refresh-interval 0): a miss refresh
 # (miss-refresh-interval 30, none yet), held by the slow upstream.
-SHERVE_FETCH_TIMEOUT=4 start_pool "$T_TMP/pool-2.log" --refresh-interval 0
+SHERVE_FETCH_TIMEOUT=4 serve_one "$T_TMP/pool-2.log" --refresh-interval 0
 up_mode slow
 start_bg "$T_TMP/miss.out" "${FCGI_GET[@]}" "$SOCK" /no-such-alias \
 	--timeout 30
