@@ -241,18 +241,19 @@ serve() {
 	trap on_signal INT TERM HUP
 	trap stop_serve EXIT
 	mkdir -p "$RUN/htdocs" "$RUN/state"
-	render "$REPO/contrib/lighttpd/sherve.conf" "$RUN/lighttpd.conf" \
-		PORT="$port" SHERVE_BIN="$REPO/src/sherve" \
+	# sherve's settings in a file of the demo's own, which the lighttpd
+	# config names (SHERVE_CONFIG) and the admin commands read.
+	render "$REPO/contrib/sherve.conf" "$RUN/sherve.conf" \
 		WEBROOT="$REPO/etc/demo/www" \
 		REDIRECTS_URL="file://$REPO/etc/demo/redirects.txt" \
-		STATE_DIR="$RUN/state" RUNDIR="$RUN" MAX_PROCS="$procs" BASE_PATH=/
+		STATE_DIR="$RUN/state" BASE_PATH=/ SENDFILE_MODE=none
+	render "$REPO/contrib/lighttpd/sherve.conf" "$RUN/lighttpd.conf" \
+		PORT="$port" SHERVE_BIN="$REPO/src/sherve" CONFIG="$RUN/sherve.conf" \
+		RUNDIR="$RUN" MAX_PROCS="$procs" BASE_PATH=/
 	"$lighttpd" -tt -f "$RUN/lighttpd.conf" || die "lighttpd rejects $RUN/lighttpd.conf"
 
 	say "starting lighttpd on 127.0.0.1:$port (config $RUN/lighttpd.conf)"
-	# sherve inherits lighttpd's environment: keep a system sherve.conf
-	# out of the demo unless SHERVE_CONFIG says otherwise.
-	SHERVE_CONFIG=${SHERVE_CONFIG:-/dev/null} \
-		"$lighttpd" -D -f "$RUN/lighttpd.conf" </dev/null &
+	"$lighttpd" -D -f "$RUN/lighttpd.conf" </dev/null &
 	LPID=$!
 	for _ in $(seq 100); do
 		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' \
@@ -289,7 +290,8 @@ ETag and 304 Not Modified:
   curl -i -H "If-None-Match: \$etag" $b/css/site.css
 
 Logs: $RUN/sherve.log (sherve, JSON lines), $RUN/error.log, $RUN/access.log
-Admin: $REPO/src/sherve --state-dir $RUN/state list
+Settings: $RUN/sherve.conf
+Admin: $REPO/src/sherve --config $RUN/sherve.conf status (or list)
 
 Press Ctrl-C to stop.
 EOF

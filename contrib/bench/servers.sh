@@ -182,16 +182,20 @@ start_sherve-lighttpd() {
 }
 
 # contrib/lighttpd/sherve-xsendfile.conf as shipped (its access log and
-# stat-cache-engine "disable" included). lighttpd passes its environment
-# on to sherve, so run's SHERVE_LOG_LEVEL=warn and SHERVE_REFRESH_INTERVAL=0
+# stat-cache-engine "disable" included), with the settings file it names
+# rendered from contrib/sherve.conf. lighttpd passes its environment on
+# to sherve, so run's SHERVE_LOG_LEVEL=warn and SHERVE_REFRESH_INTERVAL=0
 # reach sherve as in the other setups.
 start_sherve-lighttpd-xsendfile() {
 	local d=$work/lighttpd-$1
 	mkdir -p "$d/htdocs"
+	"$top/contrib/render" "$top/contrib/sherve.conf" "$d/sherve.conf" \
+		WEBROOT="$www" REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
+		STATE_DIR="$SHERVE_STATE_DIR" BASE_PATH=/ \
+		SENDFILE_MODE=lighttpd || return 1
 	"$top/contrib/render" "$top/contrib/lighttpd/sherve-xsendfile.conf" \
 		"$d/lighttpd.conf" PORT="$1" SHERVE_BIN="$resp" WEBROOT="$www" \
-		REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
-		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" MAX_PROCS=2 \
+		CONFIG="$d/sherve.conf" RUNDIR="$d" MAX_PROCS=2 \
 		BASE_PATH=/ || return 1
 	lighttpd -D -f "$d/lighttpd.conf" &
 	pids+=($!)

@@ -55,20 +55,25 @@ note "fake upstream on $UP"
 
 # fcgid_site RUN PORT BASE_PATH: print the httpd.conf of a private
 # server (start_apache) on PORT for the site rendered from $TEMPLATE into
-# RUN/sherve-site.conf, its state in $T_TMP/state-NAME (RUN being
-# .../apache-NAME). SITE_WEBROOT=DIR (default $W), SITE_SOCKET and
+# RUN/sherve-site.conf, with sherve's settings file it names rendered
+# from contrib/sherve.conf into RUN/sherve.conf, its state in
+# $T_TMP/state-NAME (RUN being .../apache-NAME). SITE_WEBROOT=DIR
+# (default $W), SITE_SENDFILE_MODE (default none), SITE_SOCKET and
 # SITE_MODULES="..." (loaded as well as fcgid and authz_host) change
 # those.
 fcgid_site() {
 	local run=$1 port=$2 base=$3 name=${1##*/apache-}
 	mkdir -p "$run/htdocs" "$run/fcgid"
 	give_to_child "$run/fcgid" "$T_TMP/state-$name"
+	render_template "$TOP_SRCDIR/contrib/sherve.conf" "$run/sherve.conf" \
+		WEBROOT="${SITE_WEBROOT:-$W}" REDIRECTS_URL="$UP/redirects.txt" \
+		STATE_DIR="$T_TMP/state-$name" BASE_PATH="$base" \
+		SENDFILE_MODE="${SITE_SENDFILE_MODE:-none}" >&2 || return 1
 	render_template "$TEMPLATE" "$run/sherve-site.conf" \
 		PORT="$port" SHERVE_BIN="$SHERVE_BIN" \
-		WEBROOT="${SITE_WEBROOT:-$W}" \
-		REDIRECTS_URL="$UP/redirects.txt" \
-		STATE_DIR="$T_TMP/state-$name" RUNDIR="$run" \
-		BASE_PATH="$base" SOCKET="${SITE_SOCKET:-}" >&2 || return 1
+		WEBROOT="${SITE_WEBROOT:-$W}" CONFIG="$run/sherve.conf" \
+		RUNDIR="$run" BASE_PATH="$base" SOCKET="${SITE_SOCKET:-}" >&2 ||
+		return 1
 	# shellcheck disable=SC2086 # a list of module names
 	apache_skeleton "$run" "$port" event fcgid authz_host \
 		${SITE_MODULES:-}
@@ -78,18 +83,32 @@ fcgid_site() {
 	printf 'Include "%s/sherve-site.conf"\n' "$run"
 }
 
+# readme_fcgid_check LABEL BLOCK VAR=VALUE...: the README's mod_fcgid
+# BLOCK, run with the test's values, writes byte for byte the virtual
+# host and the settings file the running site ($RUN) was rendered to.
+readme_fcgid_check() {
+	local l=$1 block=$2
+	shift 2
+	cp "$RUN/sherve.conf" "$RUN/sherve.conf.test"
+	readme_render_check "$l" "$README" "$block" "$RUN/sherve-site.conf" \
+		PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$RUN" \
+		REDIRECTS_URL="$UP/redirects.txt" CONFIG="$RUN/sherve.conf" "$@"
+	[ "$(id -u)" -ne 0 ] ||
+		check "[$l] ... and the settings file byte for byte" \
+			cmp "$RUN/sherve.conf.test" "$RUN/sherve.conf"
+}
 
 README=$TOP_SRCDIR/contrib/apache/README.md
 
 if start_apache main fcgid_site /; then
-	readme_render_check apache "$README" by-hand "$RUN/sherve-site.conf" \
-		PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
-		WEBROOT="$W" REDIRECTS_URL="$UP/redirects.txt" \
-		STATE_DIR="$T_TMP/state-main" RUNDIR="$RUN"
+	readme_fcgid_check apache by-hand WEBROOT="$W" \
+		STATE_DIR="$T_TMP/state-main"
 	# The first request started sherve, which fetched the map once.
 	expect_eq "[apache] sherve fetched the map from the upstream once" \
 		"$(upstream_count)" 1
 	site_checks apache "$B"
+	recipe_status_checks apache "$RUN/sherve.conf" "$A_PID" \
+		"$UP/redirects.txt" "$T_TMP/state-main"
 	metrics_acl_checks apache "$B"
 	http "$B/docs/guide"
 	expect_header "[apache] the slash redirect is sherve's (mod_dir's would be absolute)" \
@@ -150,8 +169,11 @@ if [ ! -r "$APACHE_MODDIR/mod_xsendfile.so" ]; then
 else
 	ln -s "$W" "$T_TMP/www-live"
 	if TEMPLATE=$XS_TEMPLATE SITE_WEBROOT=$T_TMP/www-live \
-		SITE_MODULES=xsendfile start_apache main-xsendfile fcgid_site /; then
+		SITE_SENDFILE_MODE=apache SITE_MODULES=xsendfile \
+		start_apache main-xsendfile fcgid_site /; then
 		site_checks apache-xsendfile "$B"
+		recipe_status_checks apache-xsendfile "$RUN/sherve.conf" \
+			"$A_PID" "$UP/redirects.txt" "$T_TMP/state-main-xsendfile"
 		sendfile_checks apache-xsendfile "$B" "$T_TMP/www-live" \
 			"$T_TMP/state-main-xsendfile" "$RUN/server-error.log" \
 			identity
@@ -262,12 +284,12 @@ ST_W=$T_TMP/static-www
 static_site "$ST_W"
 if TEMPLATE=$ST_TEMPLATE SITE_WEBROOT=$ST_W SITE_MODULES="rewrite headers" \
 	start_apache static fcgid_site /; then
-	readme_render_check apache-static "$README" by-hand-static \
-		"$RUN/sherve-site.conf" PORT="$PORT" SHERVE_BIN="$SHERVE_BIN" \
-		WEBROOT="$ST_W" REDIRECTS_URL="$UP/redirects.txt" \
-		STATE_DIR="$T_TMP/state-static" RUNDIR="$RUN"
+	readme_fcgid_check apache-static by-hand-static WEBROOT="$ST_W" \
+		STATE_DIR="$T_TMP/state-static"
 	static_checks apache-static "$B" "$ST_W" "$T_TMP/state-static" 403 \
 		freshness
+	recipe_status_checks apache-static "$RUN/sherve.conf" "$A_PID" \
+		"$UP/redirects.txt" "$T_TMP/state-static"
 	cat "$RUN/error.log" "$RUN/server-error.log" >"$T_TMP/all-errors.log"
 	expect_file_not_contains "[apache-static] no mod_fcgid errors" \
 		"$T_TMP/all-errors.log" 'fcgid:error'

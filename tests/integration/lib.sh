@@ -683,14 +683,18 @@ expect_no_5xx() {
 # ---------------------------------------------------------------- lighttpd
 
 # render_lighttpd TEMPLATE OUT NAME=VALUE...: substitute @NAME@ in
-# TEMPLATE (the first value given for a NAME wins). ENV_<VAR>=VALUE adds
-# "VAR" => "VALUE" to the bin-environment block, replacing the template's
-# own "VAR" line if it has one (lighttpd refuses a duplicate key). Fails
-# when a placeholder outside comments is left, or a value holds a quote
-# or a newline.
+# TEMPLATE (the first value given for a NAME wins). Unless CONFIG is
+# given, sherve's settings file the template names (@CONFIG@) is
+# rendered from contrib/sherve.conf beside OUT (OUT less .conf, plus
+# .sherve.conf) with the same WEBROOT, REDIRECTS_URL, STATE_DIR,
+# BASE_PATH (default /) and SENDFILE_MODE (default none). ENV_<VAR>=VALUE
+# adds "VAR" => "VALUE" to the bin-environment block, replacing the
+# template's own "VAR" line if it has one (lighttpd refuses a duplicate
+# key): a test's own setting, over the file's. Fails when a placeholder
+# outside comments is left, or a value holds a quote or a newline.
 render_lighttpd() {
 	local tmpl=$1 out=$2 text p k v env='' line result='' left=''
-	local -A envkeys=()
+	local -A envkeys=() vals=()
 	shift 2
 	text=$(<"$tmpl") || return 1
 	for p in "$@"; do
@@ -708,9 +712,22 @@ render_lighttpd() {
 			envkeys[${k#ENV_}]=1
 			env+="      \"${k#ENV_}\" => \"$v\","$'\n'
 			;;
-		*) text=${text//"@$k@"/"$v"} ;;
+		*)
+			[ -n "${vals[$k]+x}" ] || vals[$k]=$v
+			text=${text//"@$k@"/"$v"}
+			;;
 		esac
 	done
+	if [ -z "${vals[CONFIG]+x}" ]; then
+		vals[CONFIG]=${out%.conf}.sherve.conf
+		"$TOP_SRCDIR/contrib/render" "$TOP_SRCDIR/contrib/sherve.conf" \
+			"${vals[CONFIG]}" WEBROOT="${vals[WEBROOT]-}" \
+			REDIRECTS_URL="${vals[REDIRECTS_URL]-}" \
+			STATE_DIR="${vals[STATE_DIR]-}" \
+			BASE_PATH="${vals[BASE_PATH]:-/}" \
+			SENDFILE_MODE="${vals[SENDFILE_MODE]:-none}" || return 1
+		text=${text//"@CONFIG@"/"${vals[CONFIG]}"}
+	fi
 	while IFS= read -r line; do
 		if [[ $line =~ ^[[:space:]]*\"([A-Z_]+)\"[[:space:]]*=\> ]] &&
 			[ -n "${envkeys[${BASH_REMATCH[1]}]:-}" ]; then
@@ -792,6 +809,35 @@ readme_run() {
 	done <<<"$body"
 	(cd "$TOP_SRCDIR" && env "${envs[@]}" bash -e -c \
 		"$(printf '%s\n' "${rest[@]}")") >"$T_TMP/readme-$name.log" 2>&1
+}
+
+# recipe_status_checks LABEL CONFIG PID URL STATE: a recipe keeps
+# sherve's settings in CONFIG, and the web server (PID) names only that
+# file: every sherve process under PID has SHERVE_CONFIG=CONFIG in its
+# environment and no other SHERVE_* variable (SHERVE_BIN is the test's,
+# not a setting), and `sherve --config CONFIG status`, as an admin runs
+# it, reports CONFIG, URL and STATE, and the map those processes stored
+# there from URL (the test stored nothing).
+recipe_status_checks() {
+	local l=$1 cfg=$2 pid=$3 url=$4 state=$5 p envs='' n=0
+	for p in $(sherve_procs -r "$pid"); do
+		n=$((n + 1))
+		envs+=$(tr '\0' '\n' <"/proc/$p/environ" | grep '^SHERVE_' |
+			grep -v '^SHERVE_BIN=' | sort | tr '\n' ' ')$'\n'
+	done
+	[ "$n" -gt 0 ] || fail "[$l] the server runs sherve" "none"
+	expect_eq "[$l] each sherve the server runs has SHERVE_CONFIG only" \
+		"$(printf '%s' "$envs" | sort -u)" "SHERVE_CONFIG=$cfg "
+	check_exit "[$l] sherve --config CONFIG status exits 0" 0 \
+		env -u SHERVE_CONFIG "$SHERVE_BIN" --config "$cfg" status
+	expect_file_contains "[$l] status: that config file" "$C_OUT" \
+		"config file     $cfg"
+	expect_file_contains "[$l] status: the workers' state dir" "$C_OUT" \
+		"state dir       $state"
+	expect_file_contains "[$l] status: the workers' redirects-url" \
+		"$C_OUT" "configured      $url"
+	expect_file_contains "[$l] status: the map they stored, from it" \
+		"$C_OUT" "source          $url"
 }
 
 # t_first KEY DEFAULT NAME=VALUE...: the first value given for KEY

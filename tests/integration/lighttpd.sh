@@ -398,7 +398,7 @@ fi
 note "instance 'xsendfile': contrib/lighttpd/sherve-xsendfile.conf"
 ln -s "$W" "$T_TMP/www-live"
 if TEMPLATE=$XS_TEMPLATE start_lighttpd xsendfile WEBROOT="$T_TMP/www-live" \
-	STATE_DIR="$T_TMP/state-main"; then
+	STATE_DIR="$T_TMP/state-main" SENDFILE_MODE=lighttpd; then
 	sendfile_checks lighttpd-xsendfile "$B" "$T_TMP/www-live" \
 		"$T_TMP/state-main" "$L_RUN/sherve.log" gzip
 	sendfile_flip_checks lighttpd-xsendfile "$B" "$T_TMP/www-live"
@@ -428,7 +428,8 @@ fi
 
 note "instance 'xsendfile-serve': the X-Sendfile recipe, directory-slash = serve"
 if TEMPLATE=$XS_TEMPLATE start_lighttpd xsendfile-serve WEBROOT="$W" \
-	STATE_DIR="$T_TMP/state-main" ENV_SHERVE_DIRECTORY_SLASH=serve; then
+	STATE_DIR="$T_TMP/state-main" SENDFILE_MODE=lighttpd \
+	ENV_SHERVE_DIRECTORY_SLASH=serve; then
 	slash_serve_checks lighttpd-xsendfile "$B"
 	n0=$(t_request_lines "$L_RUN/sherve.log" /docs/guide 200)
 	b0=$(sherve_bytes_total "$T_TMP/state-main")
@@ -477,8 +478,8 @@ fi
 # entry, and sherve refuses sendfile-mode without a webroot.
 render_lighttpd "$XS_TEMPLATE" "$T_TMP/xs-noroot.conf" PORT=1 \
 	SHERVE_BIN="$SHERVE_BIN" RUNDIR="$T_TMP" MAX_PROCS=1 BASE_PATH=/ \
-	WEBROOT= STATE_DIR="$T_TMP/state-main" REDIRECTS_URL="$UP/redirects.txt" ||
-	hard_error "cannot render $XS_TEMPLATE"
+	WEBROOT= STATE_DIR="$T_TMP/state-main" REDIRECTS_URL="$UP/redirects.txt" \
+	SENDFILE_MODE=lighttpd || hard_error "cannot render $XS_TEMPLATE"
 if "$LIGHTTPD" -tt -f "$T_TMP/xs-noroot.conf" >"$T_TMP/xs-noroot.out" 2>&1; then
 	fail "[xsendfile] without a webroot lighttpd -tt refuses the recipe" \
 		"exit 0: $(head -c 200 "$T_TMP/xs-noroot.out")"
@@ -488,8 +489,7 @@ fi
 expect_file_contains "[xsendfile] ... naming x-sendfile-docroot" \
 	"$T_TMP/xs-noroot.out" x-sendfile-docroot
 check_exit "[xsendfile] ... and sherve refuses sendfile-mode without one" 78 \
-	env SHERVE_SENDFILE_MODE=lighttpd SHERVE_WEBROOT= \
-	SHERVE_STATE_DIR="$T_TMP/state-main" "$SHERVE_BIN" status
+	"$SHERVE_BIN" --config "$T_TMP/xs-noroot.sherve.conf" status
 
 # The files-first recipe, on a webroot of its own and the kept store of
 # 'main' (the map: foo, bar). lighttpd follows no symbolic link there, so
@@ -544,7 +544,7 @@ readme_lighttpd() {
 	start_bg "$T_TMP/readme-$block.out" readme_run "$README" "$block" \
 		PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" WEBROOT="$2" \
 		REDIRECTS_URL="file://$RH/redirects.txt" STATE_DIR="$RH/state" \
-		RUNDIR="$RH/run"
+		RUNDIR="$RH/run" CONFIG="$RH/sherve.conf"
 	R_PID=$BG_PID
 	log_file "$T_TMP/readme-$block.log"
 	if wait_http "$B/" "$R_PID" 100; then
@@ -568,12 +568,16 @@ else
 			www-data
 		expect_eq "[readme] the store belongs to www-data" \
 			"$(stat -c %U "$RH/state/redirects.mdb" 2>&1)" www-data
+		recipe_status_checks readme "$RH/sherve.conf" "$R_PID" \
+			"file://$RH/redirects.txt" "$RH/state"
 	fi
 	stop_pid "$R_PID"
 	if [ ! -r /usr/lib/lighttpd/mod_magnet.so ]; then
 		skip "[readme] the by-hand-static block" "mod_magnet is missing"
 	elif readme_lighttpd by-hand-static "$ST_W"; then
 		static_checks readme-static "$B" "$ST_W" "$RH/state" 403
+		recipe_status_checks readme-static "$RH/sherve.conf" "$R_PID" \
+			"file://$RH/redirects.txt" "$RH/state"
 	fi
 	stop_pid "$R_PID"
 fi
