@@ -181,18 +181,23 @@ start_sherve-lighttpd() {
 	lighttpd_sherve "$1" "" ""
 }
 
+# bench_settings FILE SENDFILE_MODE: the settings file the shipped
+# lighttpd and mod_fcgid recipes name (SHERVE_CONFIG), rendered from
+# contrib/sherve.conf with the bench's webroot, map and store, plus the
+# settings every setup shares (log-level warn, refresh-interval 0).
+bench_settings() {
+	"$top/contrib/render" "$top/contrib/sherve.conf" "$1" WEBROOT="$www" \
+		REDIRECTS_URL="$SHERVE_REDIRECTS_URL" STATE_DIR="$SHERVE_STATE_DIR" \
+		BASE_PATH=/ SENDFILE_MODE="$2" || return 1
+	printf 'log-level = warn\nrefresh-interval = 0\n' >>"$1"
+}
+
 # contrib/lighttpd/sherve-xsendfile.conf as shipped (its access log and
-# stat-cache-engine "disable" included), with the settings file it names
-# rendered from contrib/sherve.conf. lighttpd passes its environment on
-# to sherve, so run's SHERVE_LOG_LEVEL=warn and SHERVE_REFRESH_INTERVAL=0
-# reach sherve as in the other setups.
+# stat-cache-engine "disable" included), with the settings file it names.
 start_sherve-lighttpd-xsendfile() {
 	local d=$work/lighttpd-$1
 	mkdir -p "$d/htdocs"
-	"$top/contrib/render" "$top/contrib/sherve.conf" "$d/sherve.conf" \
-		WEBROOT="$www" REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
-		STATE_DIR="$SHERVE_STATE_DIR" BASE_PATH=/ \
-		SENDFILE_MODE=lighttpd || return 1
+	bench_settings "$d/sherve.conf" lighttpd || return 1
 	"$top/contrib/render" "$top/contrib/lighttpd/sherve-xsendfile.conf" \
 		"$d/lighttpd.conf" PORT="$1" SHERVE_BIN="$resp" WEBROOT="$www" \
 		CONFIG="$d/sherve.conf" RUNDIR="$d" MAX_PROCS=2 \
@@ -303,20 +308,19 @@ start_sherve-apache() {
 
 # contrib/apache/sherve-xsendfile.conf as shipped (mod_xsendfile from
 # libapache2-mod-xsendfile; its access log included), in a server config
-# that loads what Debian's apache2.conf would. mod_fcgid passes sherve no
-# environment: the settings all setups share go in as FcgidInitialEnv.
+# that loads what Debian's apache2.conf would, with the settings file it
+# names (mod_fcgid passes sherve no environment).
 start_sherve-apache-xsendfile() {
 	local d=$work/apache-$1 m=/usr/lib/apache2/modules mod
 	for mod in fcgid xsendfile authz_host; do
 		[ -e "$m/mod_$mod.so" ] || return 1
 	done
 	mkdir -p "$d/htdocs" "$d/fcgid"
+	bench_settings "$d/sherve.conf" apache || return 1
 	"$top/contrib/render" "$top/contrib/apache/sherve-xsendfile.conf" \
 		"$d/sherve-site.conf" PORT="$1" SHERVE_BIN="$resp" \
-		WEBROOT="$www" REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
-		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" BASE_PATH=/ || return 1
-	sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \
-		"$d/sherve-site.conf"
+		WEBROOT="$www" CONFIG="$d/sherve.conf" RUNDIR="$d" \
+		BASE_PATH=/ || return 1
 	{
 		apache_head "$d" "$1" server-error.log authz_host fcgid xsendfile
 		printf 'Include "%s/sherve-site.conf"\n' "$d"
@@ -363,17 +367,16 @@ start_sherve-nginx-static() {
 }
 
 # contrib/lighttpd/sherve-static.conf and its sherve-static.lua (needs
-# mod_magnet: lighttpd-modules-lua); run's SHERVE_* reach sherve through
-# lighttpd's environment, as for sherve-lighttpd-xsendfile.
+# mod_magnet: lighttpd-modules-lua), with the settings file it names.
 start_sherve-lighttpd-static() {
 	local d=$work/lighttpd-$1
 	[ -e /usr/lib/lighttpd/mod_magnet.so ] || return 1
 	mkdir -p "$d/htdocs"
 	cp "$top/contrib/lighttpd/sherve-static.lua" "$d/"
+	bench_settings "$d/sherve.conf" none || return 1
 	"$top/contrib/render" "$top/contrib/lighttpd/sherve-static.conf" \
 		"$d/lighttpd.conf" PORT="$1" SHERVE_BIN="$resp" WEBROOT="$www" \
-		REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
-		STATE_DIR="$SHERVE_STATE_DIR" RUNDIR="$d" MAX_PROCS=2 || return 1
+		CONFIG="$d/sherve.conf" RUNDIR="$d" MAX_PROCS=2 || return 1
 	lighttpd -D -f "$d/lighttpd.conf" &
 	pids+=($!)
 }
@@ -390,12 +393,6 @@ apache_site() {
 	mkdir -p "$d/htdocs" "$d/fcgid"
 	"$top/contrib/render" "$tpl" "$d/sherve-site.conf" PORT="$port" \
 		RUNDIR="$d" "$@" || return 1
-	# mod_fcgid passes sherve no environment: run's settings go in here.
-	case " ${mods[*]} " in *" fcgid "*)
-		sed -i 's|^</VirtualHost>|    FcgidInitialEnv SHERVE_LOG_LEVEL warn\n    FcgidInitialEnv SHERVE_REFRESH_INTERVAL 0\n&|' \
-			"$d/sherve-site.conf"
-		;;
-	esac
 	{
 		apache_head "$d" "$port" server-error.log "${mods[@]}"
 		echo "TypesConfig /etc/mime.types"
@@ -405,13 +402,15 @@ apache_site() {
 	pids+=($!)
 }
 
-# contrib/apache/sherve-static.conf: mod_fcgid runs sherve.
+# contrib/apache/sherve-static.conf: mod_fcgid runs sherve, with the
+# settings file it names (mod_fcgid passes sherve no environment).
 start_sherve-apache-static() {
+	mkdir -p "$work/apache-$1"
+	bench_settings "$work/apache-$1/sherve.conf" none || return 1
 	apache_site "$1" "$top/contrib/apache/sherve-static.conf" \
 		authz_host fcgid rewrite headers mime dir -- \
 		SHERVE_BIN="$resp" WEBROOT="$www" \
-		REDIRECTS_URL="$SHERVE_REDIRECTS_URL" \
-		STATE_DIR="$SHERVE_STATE_DIR"
+		CONFIG="$work/apache-$1/sherve.conf"
 }
 
 # contrib/apache/sherve-proxy-fcgi-static.conf, in front of a pool as

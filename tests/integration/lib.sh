@@ -815,19 +815,13 @@ readme_run() {
 # sherve's settings in CONFIG, and the web server (PID) names only that
 # file: every sherve process under PID has SHERVE_CONFIG=CONFIG in its
 # environment and no other SHERVE_* variable (SHERVE_BIN is the test's,
-# not a setting), and `sherve --config CONFIG status`, as an admin runs
-# it, reports CONFIG, URL and STATE, and the map those processes stored
-# there from URL (the test stored nothing).
+# not a setting; PID "-": a pool started with --config, no such check),
+# and `sherve --config CONFIG status`, as an admin runs it, reports
+# CONFIG, URL and STATE, and the map those processes stored there from
+# URL (the test stored nothing).
 recipe_status_checks() {
-	local l=$1 cfg=$2 pid=$3 url=$4 state=$5 p envs='' n=0
-	for p in $(sherve_procs -r "$pid"); do
-		n=$((n + 1))
-		envs+=$(tr '\0' '\n' <"/proc/$p/environ" | grep '^SHERVE_' |
-			grep -v '^SHERVE_BIN=' | sort | tr '\n' ' ')$'\n'
-	done
-	[ "$n" -gt 0 ] || fail "[$l] the server runs sherve" "none"
-	expect_eq "[$l] each sherve the server runs has SHERVE_CONFIG only" \
-		"$(printf '%s' "$envs" | sort -u)" "SHERVE_CONFIG=$cfg "
+	local l=$1 cfg=$2 pid=$3 url=$4 state=$5
+	[ "$pid" = - ] || recipe_env_checks "$l" "$cfg" "$pid"
 	check_exit "[$l] sherve --config CONFIG status exits 0" 0 \
 		env -u SHERVE_CONFIG "$SHERVE_BIN" --config "$cfg" status
 	expect_file_contains "[$l] status: that config file" "$C_OUT" \
@@ -838,6 +832,19 @@ recipe_status_checks() {
 		"$C_OUT" "configured      $url"
 	expect_file_contains "[$l] status: the map they stored, from it" \
 		"$C_OUT" "source          $url"
+}
+
+# recipe_env_checks LABEL CONFIG PID: see recipe_status_checks.
+recipe_env_checks() {
+	local l=$1 cfg=$2 p envs='' n=0
+	for p in $(sherve_procs -r "$3"); do
+		n=$((n + 1))
+		envs+=$(tr '\0' '\n' <"/proc/$p/environ" | grep '^SHERVE_' |
+			grep -v '^SHERVE_BIN=' | sort | tr '\n' ' ')$'\n'
+	done
+	[ "$n" -gt 0 ] || fail "[$l] the server runs sherve" "none"
+	expect_eq "[$l] each sherve the server runs has SHERVE_CONFIG only" \
+		"$(printf '%s' "$envs" | sort -u)" "SHERVE_CONFIG=$cfg "
 }
 
 # t_first KEY DEFAULT NAME=VALUE...: the first value given for KEY

@@ -44,29 +44,54 @@ U=$(child_user)
 # so a master that dropped privileges can still remove its socket.
 SOCKDIR=$T_TMP/run
 give_to_child "$SOCKDIR"
-# nginx_pool NAME ARGS...: start_pool of 2 on $SOCKDIR/NAME.sock; sets P_PID.
+# nginx_pool NAME BASE_PATH SENDFILE_MODE: start_pool of 2 on
+# $SOCKDIR/NAME.sock, its settings in $T_TMP/pool-NAME.conf rendered
+# from contrib/sherve.conf; sets P_PID (the pool's master), P_BG (what
+# start_bg started) and P_LOG (the pool's stderr). As root, the pool
+# "root" is the README's block "pool", run as printed with the test's
+# values (its master runs under the block's shell).
 nginx_pool() {
-	local name=$1 rc=0
-	shift
+	local name=$1 cfg=$T_TMP/pool-$1.conf rc=0
 	give_to_child "$T_TMP/state-$name"
-	start_pool "$SOCKDIR/$name.sock" 2 "$T_TMP/pool-$name.log" \
-		"$SHERVE_BIN" serve --listen "unix:$SOCKDIR/$name.sock" \
-		--workers 2 ${U:+--user "$U"} --webroot "$W" \
-		--redirects-url "$UP/redirects.txt" \
-		--state-dir "$T_TMP/state-$name" --metrics-path /-/metrics "$@" ||
-		rc=$?
+	if [ "$name" = root ] && [ "$U" = www-data ]; then
+		P_LOG=$T_TMP/readme-pool.log
+		start_pool "$SOCKDIR/$name.sock" 0 "$T_TMP/pool-$name.log" \
+			readme_run "$TOP_SRCDIR/contrib/nginx/README.md" pool \
+			SHERVE="$SHERVE_BIN" WEBROOT="$W" \
+			REDIRECTS_URL="$UP/redirects.txt" \
+			STATE_DIR="$T_TMP/state-$name" \
+			SOCKET="$SOCKDIR/$name.sock" CONFIG="$cfg" WORKERS=2 ||
+			rc=$?
+	else
+		P_LOG=$T_TMP/pool-$name.log
+		render_template "$TOP_SRCDIR/contrib/sherve.conf" "$cfg" \
+			WEBROOT="$W" REDIRECTS_URL="$UP/redirects.txt" \
+			STATE_DIR="$T_TMP/state-$name" BASE_PATH="$2" \
+			SENDFILE_MODE="$3" || hard_error "cannot render $cfg"
+		start_pool "$SOCKDIR/$name.sock" 0 "$P_LOG" "$SHERVE_BIN" \
+			--config "$cfg" serve --listen "unix:$SOCKDIR/$name.sock" \
+			--workers 2 ${U:+--user "$U"} || rc=$?
+	fi
+	log_file "$P_LOG"
+	P_BG=$M_PID
 	P_PID=$M_PID
-	[ "$rc" -ne 1 ] ||
+	# The README's block runs the master under its shell: the first
+	# sherve below (descendants_of lists parents before children).
+	[ "$(readlink "/proc/$M_PID/exe")" = "$(readlink -f "$SHERVE_BIN")" ] ||
+		P_PID=$(sherve_procs -r "$M_PID" | head -n 1)
+	[ "$rc" -eq 0 ] ||
 		hard_error "sherve serve '$name' did not create its socket"
-	[ "$rc" -ne 2 ] || fail "sherve serve '$name' runs 2 workers" \
+	wait_workers "$P_PID" 2 50 || fail "sherve serve '$name' runs 2 workers" \
 		"$(sherve_workers "$P_PID" | wc -l)"
 }
 
-nginx_pool root
+nginx_pool root / none
 ROOT_PID=$P_PID
-nginx_pool go --base-path /go
+ROOT_BG=$P_BG
+ROOT_LOG=$P_LOG
+nginx_pool go /go none
 GO_PID=$P_PID
-nginx_pool xaccel --sendfile-mode nginx
+nginx_pool xaccel / nginx
 XA_PID=$P_PID
 note "pools: root (pid $ROOT_PID), go (pid $GO_PID)"
 if [ -n "$U" ]; then
@@ -111,6 +136,8 @@ note "nginx (pid $N_PID): pure :$P1, static :$P2, /go :$P3"
 readme_render_check nginx "$TOP_SRCDIR/contrib/nginx/README.md" by-hand \
 	"$PRE/pure.conf" PORT="$P1" SOCKET="$SOCKDIR/root.sock"
 site_checks nginx "http://127.0.0.1:$P1"
+recipe_status_checks nginx "$T_TMP/pool-root.conf" - "$UP/redirects.txt" \
+	"$T_TMP/state-root"
 http "http://127.0.0.1:$P1/link.txt"
 expect_status "[nginx] a symlink out of the webroot is 404" 404
 expect_body_not_contains "[nginx] ... and leaks nothing" CANARY
@@ -132,15 +159,15 @@ http "http://127.0.0.1:$P2/%2esecret"
 expect_status "[nginx-static] /%2esecret is 404" 404
 expect_body_not_contains "[nginx-static] ... and leaks nothing" CANARY
 # Which of the two answered: sherve logs one line per request.
-n0=$(grep -c '"msg":"request"' "$T_TMP/pool-root.log")
+n0=$(grep -c '"msg":"request"' "$ROOT_LOG")
 http "http://127.0.0.1:$P2/style.css"
 http "http://127.0.0.1:$P2/docs/guide/"
-n1=$(grep -c '"msg":"request"' "$T_TMP/pool-root.log")
+n1=$(grep -c '"msg":"request"' "$ROOT_LOG")
 expect_eq "[nginx-static] files and indexes are served by nginx alone" \
 	"$((n1 - n0))" 0
 http "http://127.0.0.1:$P2/foo"
 sleep 0.2
-n2=$(grep -c '"msg":"request"' "$T_TMP/pool-root.log")
+n2=$(grep -c '"msg":"request"' "$ROOT_LOG")
 expect_eq "[nginx-static] an alias goes to sherve" "$((n2 - n1))" 1
 metrics_acl_checks nginx-static "http://127.0.0.1:$P2"
 
@@ -177,16 +204,18 @@ seq 1 60 | xargs -P 6 -I{} curl -s -o /dev/null -m 10 \
 	-w '%{http_code}\n' "$B/foo?n={}" >"$T_TMP/burst" 2>/dev/null
 expect_eq "[pool] 60 concurrent requests all get 301" \
 	"$(grep -c '^301$' "$T_TMP/burst")" 60
+expect_file_contains "[pool] the pool's log is where the test reads it" \
+	"$ROOT_LOG" '"level":"info"'
 expect_file_not_contains "[pool] the pool logged no error" \
-	"$T_TMP/pool-root.log" '"level":"error"'
-expect_file_not_contains "[pool] no worker died" "$T_TMP/pool-root.log" \
+	"$ROOT_LOG" '"level":"error"'
+expect_file_not_contains "[pool] no worker died" "$ROOT_LOG" \
 	'killed by signal'
 expect_file_not_contains "[nginx] nginx logged no upstream error" \
 	"$PRE/error.log" 'upstream'
 
 kill -TERM "$ROOT_PID"
 if t_wait_gone "$ROOT_PID" 100; then
-	wait "$ROOT_PID"
+	wait "$ROOT_BG"
 	expect_eq "[pool] SIGTERM: the master exits 0" "$?" 0
 else
 	fail "[pool] SIGTERM: the master exits 0" "still running after 10 s"
