@@ -403,6 +403,8 @@ if TEMPLATE=$XS_TEMPLATE start_lighttpd xsendfile WEBROOT="$T_TMP/www-live" \
 		"$T_TMP/state-main" "$L_RUN/sherve.log" gzip
 	sendfile_flip_checks lighttpd-xsendfile "$B" "$T_TMP/www-live"
 	slash_checks lighttpd-xsendfile "$B"
+	recipe_status_checks lighttpd-xsendfile "$L_RUN/lighttpd.sherve.conf" \
+		"$L_PID" "$UP/redirects.txt" "$T_TMP/state-main"
 	# A documented difference (README): lighttpd evaluates If-None-Match
 	# again on an X-Sendfile answer, and takes a "*" inside a list as a
 	# match where sherve, streaming, answers 200.

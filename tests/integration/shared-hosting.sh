@@ -109,6 +109,10 @@ if start_apache go shared_host "$DOCROOT" 'FileInfo AuthConfig Options=ExecCGI,I
 	expect_eq "[shared] CGI requests did not fetch the map again" \
 		"$(upstream_count)" "$FETCHES"
 
+	# The CGI reads the file beside it: status with that file sees the
+	# store the cron job and the CGI share.
+	recipe_status_checks shared "$GO/sherve.conf" - "$UP/redirects.txt" \
+		"$STATE"
 	site_checks shared "$B/go"
 	base_path_checks shared "$B"
 	metrics_acl_checks shared "$B/go"
