@@ -836,15 +836,15 @@ recipe_status_checks() {
 
 # recipe_env_checks LABEL CONFIG PID: see recipe_status_checks.
 recipe_env_checks() {
-	local l=$1 cfg=$2 p envs='' n=0
+	local l=$1 cfg=$2 p seen='' n=0
 	for p in $(sherve_procs -r "$3"); do
 		n=$((n + 1))
-		envs+=$(tr '\0' '\n' <"/proc/$p/environ" | grep '^SHERVE_' |
+		seen+=$(tr '\0' '\n' <"/proc/$p/environ" | grep '^SHERVE_' |
 			grep -v '^SHERVE_BIN=' | sort | tr '\n' ' ')$'\n'
 	done
 	[ "$n" -gt 0 ] || fail "[$l] the server runs sherve" "none"
 	expect_eq "[$l] each sherve the server runs has SHERVE_CONFIG only" \
-		"$(printf '%s' "$envs" | sort -u)" "SHERVE_CONFIG=$cfg "
+		"$(printf '%s' "$seen" | sort -u)" "SHERVE_CONFIG=$cfg "
 }
 
 # t_first KEY DEFAULT NAME=VALUE...: the first value given for KEY
