@@ -815,7 +815,8 @@ readme_run() {
 # sherve's settings in CONFIG, and the web server (PID) names only that
 # file: every sherve process under PID has SHERVE_CONFIG=CONFIG in its
 # environment and no other SHERVE_* variable (SHERVE_BIN is the test's,
-# not a setting; PID "-": a pool started with --config, no such check),
+# not a setting; a sherve's own refresh children are not the server's;
+# PID "-": a pool started with --config, no such check),
 # and `sherve --config CONFIG status`, as an admin runs it, reports
 # CONFIG, URL and STATE, and the map those processes stored there from
 # URL (the test stored nothing).
@@ -836,10 +837,16 @@ recipe_status_checks() {
 
 # recipe_env_checks LABEL CONFIG PID: see recipe_status_checks.
 recipe_env_checks() {
-	local l=$1 cfg=$2 p seen='' n=0
-	for p in $(sherve_procs -r "$3"); do
+	local l=$1 cfg=$2 p seen='' n=0 all e
+	all=" $(sherve_procs -r "$3" | tr '\n' ' ')"
+	for p in $all; do
+		# A worker's refresh child (`sherve refresh`) gets the worker's
+		# settings in its environment by design: only what the web
+		# server starts is the recipe's.
+		[[ $all != *" $(ps -o ppid= -p "$p" | tr -d ' ') "* ]] || continue
+		e=$(tr '\0' '\n' 2>/dev/null <"/proc/$p/environ") || continue
 		n=$((n + 1))
-		seen+=$(tr '\0' '\n' <"/proc/$p/environ" | grep '^SHERVE_' |
+		seen+=$(printf '%s\n' "$e" | grep '^SHERVE_' |
 			grep -v '^SHERVE_BIN=' | sort | tr '\n' ' ')$'\n'
 	done
 	[ "$n" -gt 0 ] || fail "[$l] the server runs sherve" "none"
