@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "conf.h"
 #include "location.h"
 #include "util.h"
@@ -127,6 +128,12 @@ static const struct key keys[] = {
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *
+conf_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
 
 static const struct key *
 key_find(const char *name, size_t len)
@@ -636,128 +643,24 @@ conf_find_file(void)
 	return NULL;
 }
 
-/* The options that take no value; command-line only. */
-static const struct {
-	const char *name, *alias; /* alias: a short form, or NULL */
-	size_t off;               /* an int of struct conf, set to 1 */
-} flags[] = {
-	{ "--help", "-h", OFF(help) },
-	{ "--version", "-V", OFF(version) },
-	{ "--force", NULL, OFF(force) },
-	{ "--probe", NULL, OFF(probe) },
-	{ "--json", NULL, OFF(json) },
-	{ "--resolve-chains", NULL, OFF(resolve_chains) },
-	{ "--startup", NULL, OFF(startup) },
-	{ "--scheduled", NULL, OFF(scheduled) },
-	{ "--miss", NULL, OFF(miss) },
-};
-
-/* The row of flags[] for argument a, or -1 if a is not a flag. */
+/*
+ * `sherve export --format nginx` names the output format, while the
+ * setting `format` names the redirects file's: args.c tells them apart.
+ */
 static int
-flag_find(const char *a)
+export_format_set(struct conf *c, const char *val, char *err, size_t errsz)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-		if (strcmp(a, flags[i].name) == 0 ||
-		    (flags[i].alias != NULL && strcmp(a, flags[i].alias) == 0))
-			return (int)i;
+	free(c->export_format);
+	if ((c->export_format = strdup(val)) != NULL)
+		return 0;
+	snprintf(err, errsz, "out of memory");
 	return -1;
 }
 
-/* Returns 1 if a is a flag (and sets it in c). */
+/* Keep operand a. */
 static int
-conf_flag(struct conf *c, const char *a)
+add_operand(struct conf *c, char *a, char *err, size_t errsz)
 {
-	int i = flag_find(a);
-
-	if (i < 0)
-		return 0;
-	*(int *)((char *)c + flags[i].off) = 1;
-	return 1;
-}
-
-/*
- * `sherve export --format nginx` names the output format, while the
- * setting `format` names the redirects file's: the verb decides.
- */
-static int
-option_set(struct conf *c, const struct key *k, const char *val, int exporting,
-           char *err, size_t errsz)
-{
-	const char *why;
-
-	if (exporting && strcmp(k->name, "format") == 0) {
-		free(c->export_format);
-		if ((c->export_format = strdup(val)) != NULL)
-			return 0;
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	if (key_set(c, k, val, &why) != 0) {
-		snprintf(err, errsz, "--%s: %s", k->name, why);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The operand after argv[*i], wherever the options put it; *i moves to
- * it. NULL when there is none.
- */
-static const char *
-next_operand(int argc, char **argv, int *i)
-{
-	while (++*i < argc) {
-		const char *a = argv[*i];
-
-		if (flag_find(a) >= 0)
-			continue;
-		if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
-			return a;
-		if (strchr(a, '=') == NULL)
-			++*i; /* --name VALUE */
-	}
-	return NULL;
-}
-
-/* The verb: the first operand. */
-static const char *
-first_operand(int argc, char **argv)
-{
-	int i = 0;
-
-	return next_operand(argc, argv, &i);
-}
-
-/*
- * --help, --version or the verb help: record the operands (`sherve help
- * CMD`, `sherve CMD --help`) and read nothing else, so that help works
- * whatever the settings say.
- */
-static int
-conf_help_args(struct conf *c, int argc, char **argv)
-{
-	const char *a;
-	int i = 0;
-
-	a = first_operand(argc, argv);
-	if (a != NULL && strcmp(a, "help") == 0)
-		c->help = 1;
-	if (!c->help && !c->version)
-		return 0;
-	while (c->nargs < CONF_MAX_ARGS &&
-	       (a = next_operand(argc, argv, &i)) != NULL)
-		c->args[c->nargs++] = argv[i];
-	return 1;
-}
-
-/* Keep operand a (unless only_config: the first pass keeps none). */
-static int
-add_operand(struct conf *c, char *a, int only_config, char *err, size_t errsz)
-{
-	if (only_config)
-		return 0;
 	if (c->nargs == CONF_MAX_ARGS) {
 		snprintf(err, errsz, "too many arguments");
 		return -1;
@@ -767,71 +670,49 @@ add_operand(struct conf *c, char *a, int only_config, char *err, size_t errsz)
 }
 
 /*
- * Apply argv. With only_config set, record --config and flags and skip
- * the rest, so the file can be read before options override it.
+ * Apply the command line's settings and operands, in their order, over
+ * the file and the environment.
  */
 static int
-conf_argv(struct conf *c, int argc, char **argv, int only_config, char *err,
-          size_t errsz)
+conf_args(struct conf *c, const struct args *a, char *err, size_t errsz)
 {
-	const struct key *k;
-	const char *name, *val, *eq, *verb = first_operand(argc, argv);
-	int exporting = verb != NULL && strcmp(verb, "export") == 0;
-	size_t nlen;
-	int i;
+	const struct args_item *it;
+	const char *why;
+	size_t i;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (conf_flag(c, a))
-			continue;
-		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			if (add_operand(c, argv[i], only_config, err, errsz) !=
-			    0)
+	for (i = 0; i < a->nitems; i++) {
+		it = &a->item[i];
+		if (it->kind == ARGS_OPERAND) {
+			if (add_operand(c, it->value, err, errsz) != 0)
 				return -1;
-			continue;
-		}
-		name = a + 2;
-		eq = strchr(name, '=');
-		nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
-		if (!(nlen == 6 && strncmp(name, "config", 6) == 0) &&
-		    key_find(name, nlen) == NULL) {
-			snprintf(err, errsz,
-			         "--%.*s: unknown option (see "
-			         "--help)",
-			         (int)nlen, name);
+		} else if (it->kind == ARGS_EXPORT_FORMAT) {
+			if (export_format_set(c, it->value, err, errsz) != 0)
+				return -1;
+		} else if (key_set(c, &keys[it->key], it->value, &why) != 0) {
+			snprintf(err, errsz, "--%s: %s", keys[it->key].name,
+			         why);
 			return -1;
 		}
-		if (eq != NULL)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else {
-			snprintf(err, errsz, "--%.*s: needs a value", (int)nlen,
-			         name);
-			return -1;
-		}
-		if (nlen == 6 && strncmp(name, "config", 6) == 0) {
-			if (only_config) {
-				free(c->config_file);
-				if ((c->config_file = strdup(val)) == NULL)
-					goto nomem;
-			}
-			continue;
-		}
-		if ((k = key_find(name, nlen)) == NULL) {
-			snprintf(err, errsz, "--%.*s: unknown option",
-			         (int)nlen, name);
-			return -1;
-		}
-		if (!only_config &&
-		    option_set(c, k, val, exporting, err, errsz) != 0)
-			return -1;
 	}
 	return 0;
-nomem:
-	snprintf(err, errsz, "out of memory");
-	return -1;
+}
+
+/*
+ * --help, --version or the command help: record the operands (`sherve
+ * help CMD`, `sherve CMD --help`) and read nothing else, so that help
+ * works whatever the settings say.
+ */
+static int
+conf_help_args(struct conf *c, const struct args *a)
+{
+	size_t i;
+
+	if (!c->help && !c->version)
+		return 0;
+	for (i = 0; i < a->nitems && c->nargs < CONF_MAX_ARGS; i++)
+		if (a->item[i].kind == ARGS_OPERAND)
+			c->args[c->nargs++] = a->item[i].value;
+	return 1;
 }
 
 static int
@@ -868,20 +749,19 @@ conf_validate(struct conf *c, char *err, size_t errsz)
 	return 0;
 }
 
-int
-conf_load(struct conf *c, int argc, char **argv, char *err, size_t errsz)
+/*
+ * The sources over the defaults, in rising precedence: the config file,
+ * the environment, the command line a.
+ */
+static int
+conf_sources(struct conf *c, const struct args *a, char *err, size_t errsz)
 {
-	const char *envfile;
+	const char *envfile = getenv("SHERVE_CONFIG");
 
-	memset(c, 0, sizeof(*c));
-	err[0] = '\0';
-	if (conf_defaults(c, err, errsz) != 0)
-		goto fail;
-	if (conf_argv(c, argc, argv, 1, err, errsz) != 0)
-		goto fail;
-	if (conf_help_args(c, argc, argv))
+	if (a->config != NULL && (c->config_file = strdup(a->config)) == NULL)
+		goto nomem;
+	if (conf_help_args(c, a))
 		return SH_OK;
-	envfile = getenv("SHERVE_CONFIG");
 	if (c->config_file == NULL && envfile != NULL && envfile[0] != '\0' &&
 	    (c->config_file = strdup(envfile)) == NULL)
 		goto nomem;
@@ -890,21 +770,33 @@ conf_load(struct conf *c, int argc, char **argv, char *err, size_t errsz)
 		c->config_file = conf_find_file();
 	if (c->config_file != NULL &&
 	    conf_file(c, c->config_file, err, errsz) != 0)
-		goto fail;
-	if (conf_env(c, err, errsz) != 0)
-		goto fail;
-	if (conf_argv(c, argc, argv, 0, err, errsz) != 0)
-		goto fail;
-	if (conf_validate(c, err, errsz) != 0)
-		goto fail;
+		return SH_EINVAL;
+	if (conf_env(c, err, errsz) != 0 || conf_args(c, a, err, errsz) != 0 ||
+	    conf_validate(c, err, errsz) != 0)
+		return SH_EINVAL;
 	return SH_OK;
 nomem:
 	snprintf(err, errsz, "out of memory");
-	conf_free(c);
 	return SH_ENOMEM;
-fail:
-	conf_free(c);
-	return SH_EINVAL;
+}
+
+int
+conf_load(struct conf *c, int argc, char **argv, char *err, size_t errsz)
+{
+	struct args a;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	err[0] = '\0';
+	rc = conf_defaults(c, err, errsz) != 0 ? SH_EINVAL : SH_OK;
+	if (rc == SH_OK &&
+	    (rc = args_parse(c, &a, argc, argv, err, errsz)) == SH_OK) {
+		rc = conf_sources(c, &a, err, errsz);
+		args_free(&a);
+	}
+	if (rc != SH_OK)
+		conf_free(c);
+	return rc;
 }
 
 void

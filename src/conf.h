@@ -4,7 +4,7 @@
  * Every setting has one row in a static key table (conf.c): its name, type,
  * bounds and default. The same name is used as `name = value` in the file,
  * as SHERVE_NAME (upper case, '-' -> '_') in the environment and as
- * --name[=value] on the command line.
+ * --name[=value] on the command line, which args.c reads (args.h).
  *
  * Caveats: the struct is immutable after conf_load(); the request path
  * reads it but never parses anything. Errors are one line naming the
@@ -127,6 +127,13 @@ void conf_env_check(void (*warn)(const char *msg));
  * setting, or -1 on an output error.
  */
 int conf_env_entry(const struct conf *c, size_t i, char *buf, size_t bufsz);
+
+/*
+ * The name of the i-th setting (i from 0), as the file and the command
+ * line spell it ("redirect-status"), or NULL when i is past the last:
+ * args.c builds its option table from these.
+ */
+const char *conf_key_name(size_t i);
 
 /* Print the settings table (name, default, help) for --help. */
 void conf_usage(void *fp);

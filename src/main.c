@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "conf.h"
 #include "fcgi.h"
@@ -22,166 +23,19 @@
 #include "util.h"
 #include "worker.h"
 
-/* One row per command: `sherve --help` lists them, `sherve help CMD` and
- * `sherve CMD --help` print one. */
-struct command_help {
-	const char *name, *args, *brief, *text;
-};
-
-static const struct command_help commands[] = {
-	{ "serve", "", "run a pre-fork FastCGI pool on --listen",
-	  "Listen on --listen (unix:/path or HOST:PORT) or on the socket\n"
-	  "systemd passes, start --workers processes and restart any that\n"
-	  "die. SIGHUP re-reads the configuration, SIGTERM drains. As root,\n"
-	  "--user names the user to run as after binding.\n" },
-	{ "refresh", "[--force]", "fetch redirects-url now and store it",
-	  "Fetch redirects-url (with If-None-Match/If-Modified-Since), check\n"
-	  "it and replace the stored map. --force sends no validators and\n"
-	  "skips the max-shrink guard. Run it as the user the web server runs\n"
-	  "sherve as, so the store stays writable for it.\n"
-	  "\n"
-	  "The refresh a worker starts, in a process of its own: --scheduled\n"
-	  "(its timer: only when due, at nice 19, not waiting for a refresh\n"
-	  "under way), --miss (an unknown alias: at most once per\n"
-	  "miss-refresh-interval, with the cache-buster) or --startup (the\n"
-	  "store never held a map). These log as a worker does (JSON on\n"
-	  "stderr) and exit 75 when there was nothing to do.\n" },
-	{ "check", "[FILE|URL]",
-	  "lint a redirects file; diff it with the store",
-	  "Lint FILE or URL (default: redirects-url): invalid lines, shadowed\n"
-	  "aliases, chains and loops (hostnames), expired and soon expiring\n"
-	  "rules, what sherve lacks; then show what would change in the\n"
-	  "stored map. Exits 1 when a line is invalid or the map has a loop.\n"
-	  "\n"
-	  "check --resolve-chains [FILE|URL] prints the map instead, in the\n"
-	  "format it was read in, each chain collapsed to where it ends (the\n"
-	  "report goes to stderr).\n"
-	  "\n"
-	  "check --probe [--json] [FILE|URL] asks every distinct target of the\n"
-	  "file instead whether it still answers: HEAD (GET when refused), 4\n"
-	  "at a time, 10 a second, up to 5 redirects, fetch-timeout each. It\n"
-	  "reports each fine, redirected or dead (--json: one JSON object)\n"
-	  "and exits 1 when one is dead.\n" },
-	{ "import", "FILE|-", "store a local redirects file",
-	  "Store FILE (or stdin, -) as the map, with the same checks as\n"
-	  "refresh.\n" },
-	{ "list", "", "print the stored map (as it was read)",
-	  "Print the stored map in the format it was read in: a _redirects\n"
-	  "map as from/to lines in its file's order; a gosherve map with its\n"
-	  "statuses, prefix rules (docs/*) and @host sections.\n" },
-	{ "lookup", "PATH [HOST]", "print where a request for PATH goes",
-	  "Print the Location a request for PATH (on HOST) is redirected to,\n"
-	  "or the status of a rule that answers otherwise (410 Gone, 404,\n"
-	  "200 and the page); exits 1 when no rule answers it.\n" },
-	{ "export", "[FILE]", "write the map for --format=WORD",
-	  "Write the stored map for a server that answers the redirects\n"
-	  "itself: --format=nginx (a map include), apache (FILE: the\n"
-	  "RewriteMap; the rules on stdout) or redirects (_redirects).\n" },
-	{ "metrics", "", "print the Prometheus metrics",
-	  "Print the Prometheus metrics, summed over every process of the\n"
-	  "instance (for node_exporter's textfile collector).\n" },
-	{ "status", "", "show the settings used, the store, the last refresh",
-	  "Show the config file and state dir used, redirects-url, the\n"
-	  "stored map's source and size, the last refresh and its error, and\n"
-	  "when the next one is due.\n" },
-	{ "versions", "[--json]", "list the kept versions of the map",
-	  "List the kept versions of the map, newest first: number, time\n"
-	  "(UTC), rules, SHA-256 (short), source, and which is current and\n"
-	  "pinned. --json prints a JSON array.\n" },
-	{ "rollback", "[N]", "serve version N (default: the previous), pinned",
-	  "Make version N (default: the one before the current) current in\n"
-	  "one transaction and pin it: refreshes keep storing new versions\n"
-	  "but serve none until unpin. Exits 65 when N is not kept.\n" },
-	{ "unpin", "", "remove the pin; serve the newest version",
-	  "Remove the pin set by rollback: the newest version becomes\n"
-	  "current.\n" },
-	{ "diff", "[A [B]]", "aliases added, removed, changed from A to B",
-	  "Print the aliases added (+), removed (-) and changed (~) from\n"
-	  "version A to version B (default: the previous and the current).\n"
-	  "Exits 0 when they are equal, 1 when they differ.\n" },
-	{ "help", "[COMMAND]", "show this help, or COMMAND's",
-	  "Show the general help, or the help of COMMAND.\n" },
-};
-
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-static const struct command_help *
-command_find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
-}
-
-static void
-usage(FILE *fp)
-{
-	char syn[64];
-	size_t i;
-
-	fprintf(fp,
-	        "Usage: sherve [OPTION]... [COMMAND [ARG]...]\n"
-	        "Serve static assets and short-link redirects as a FastCGI or "
-	        "CGI responder.\n"
-	        "\n"
-	        "Without COMMAND, sherve answers requests: FastCGI when the "
-	        "web server\npasses a listening socket on stdin, one CGI "
-	        "request when GATEWAY_INTERFACE\nis set.\n"
-	        "\n"
-	        "Commands (sherve help COMMAND, or COMMAND --help, for more):\n");
-	for (i = 0; i < NCOMMANDS; i++) {
-		snprintf(syn, sizeof(syn), "%s %s", commands[i].name,
-		         commands[i].args);
-		fprintf(fp, "  %-20s %s\n", syn, commands[i].brief);
-	}
-	fprintf(fp, "\n"
-	            "Options (also SHERVE_NAME in the environment, or name = "
-	            "value in the file):\n");
-	conf_usage(fp);
-	fprintf(fp,
-	        "  -h, --help                  show this help and exit\n"
-	        "  -V, --version               show the version and exit\n"
-	        "\n"
-	        "Exit status: 0 success, 1 failure, 64 usage, 74 store I/O, "
-	        "75 nothing to do\n(a worker's refresh), 78 configuration.\n"
-	        "See sherve(8) and sherve.conf(5).\n");
-}
-
 /*
  * `sherve --help`, `sherve help [CMD]`, `sherve CMD --help`: the general
- * help, or CMD's; exit 64 for an unknown CMD or more than one.
+ * help, or CMD's (args.h); exit 64 for an unknown CMD or more than one.
  */
 static int
-help(int nargs, char **args)
+help(const struct conf *c)
 {
-	const struct command_help *h;
-	const char *name;
+	char err[256];
 
-	if (nargs > 0 && strcmp(args[0], "help") == 0) {
-		args++;
-		nargs--;
-	}
-	if (nargs > 1) {
-		fprintf(stderr, "sherve: help: one command at most\n");
-		return EXIT_USAGE;
-	}
-	name = nargs == 1 ? args[0] : NULL;
-	if (name == NULL) {
-		usage(stdout);
+	if (args_help(stdout, c->nargs, c->args, err, sizeof(err)) == SH_OK)
 		return EXIT_OK;
-	}
-	if ((h = command_find(name)) == NULL) {
-		fprintf(stderr, "sherve: %s: unknown command (see --help)\n",
-		        name);
-		return EXIT_USAGE;
-	}
-	printf("Usage: sherve [OPTION]... %s%s%s\n\n%s", h->name,
-	       h->args[0] != '\0' ? " " : "", h->args, h->text);
-	printf("\nEvery option of sherve --help applies.\n");
-	return EXIT_OK;
+	fprintf(stderr, "sherve: %s\n", err);
+	return EXIT_USAGE;
 }
 
 static int
@@ -233,7 +87,7 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (c.help) {
-		rc = help(c.nargs, c.args);
+		rc = help(&c);
 		goto out;
 	}
 	if (c.version) {
