@@ -8,7 +8,7 @@
  * peer that sent half a header held a worker until it closed. The event
  * loop reads what has arrived, keeps a partial request per connection,
  * and hands a request to the handler once it is whole. These functions
- * are the pure part of that, tested as tables (tests/unit/test_fcgi.c)
+ * are the pure part of that, tested as tables (tests/unit/test_fcgi_proto.c)
  * and fuzzed (tests/fuzz/fuzz_fcgi.c).
  *
  * Caveats: sherve answers one request at a time per connection

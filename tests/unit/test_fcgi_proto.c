@@ -1,8 +1,10 @@
 /*
- * test_fcgi.c - the FastCGI wire format (fcgi_proto.c), as tables:
- * records whole, short and foreign; name-value pairs decoded in place
- * with 1- and 4-byte lengths and every way of running past the end; the
- * records sherve writes, byte for byte.
+ * test_fcgi_proto.c - the FastCGI wire format (fcgi_proto.c), as tables:
+ * records whole, short and foreign, of every type and of the largest
+ * size; name-value pairs decoded in place with 1- and 4-byte lengths and
+ * every way of running past the end; the records sherve writes, byte for
+ * byte; and a peer sending garbage, which never yields a record that
+ * runs past what was read.
  */
 #include "unit.h"
 
@@ -207,6 +209,104 @@ test_pairs_limits(void)
 	expect_str(__LINE__, "... and its value", "ok", ps[0].value);
 }
 
+/* Every record type (and one the specification does not name) parses
+ * with its type, id and content as sent: the parser judges none. */
+static void
+test_types(void)
+{
+	unsigned char rec[FCGI_HEADER_LEN + 3];
+	struct fcgi_record r;
+	unsigned type;
+
+	for (type = 0; type <= 12; type++) {
+		char desc[64];
+
+		snprintf(desc, sizeof(desc), "a record of type %u", type);
+		fcgi_header(rec, type == 12 ? 200 : type, 0x1234, 3);
+		memcpy(rec + FCGI_HEADER_LEN, "abc", 3);
+		require_true(__LINE__, desc,
+		             fcgi_record_parse(rec, sizeof(rec), &r) == OK);
+		expect_int(__LINE__, desc, type == 12 ? 200 : type, r.type);
+		expect_int(__LINE__, desc, 0x1234, r.id);
+		expect_mem(__LINE__, desc, "abc", (const char *)r.content,
+		           r.len);
+		expect_u64(__LINE__, desc, sizeof(rec), r.size);
+	}
+}
+
+/* The largest record: 65535 content bytes and 255 of padding. */
+static void
+test_largest(void)
+{
+	static unsigned char big[FCGI_RECORD_MAX + 8];
+	struct fcgi_record r;
+
+	memset(big, 'x', sizeof(big));
+	fcgi_header(big, FCGI_STDIN, 1, FCGI_CONTENT_MAX);
+	big[6] = 255;
+	expect_int(__LINE__, "one byte of padding missing", SHORT,
+	           fcgi_record_parse(big, FCGI_RECORD_MAX - 1, &r));
+	require_true(__LINE__, "the whole largest record",
+	             fcgi_record_parse(big, FCGI_RECORD_MAX, &r) == OK);
+	expect_u64(__LINE__, "... its content", FCGI_CONTENT_MAX, r.len);
+	expect_u64(__LINE__, "... its size", FCGI_RECORD_MAX, r.size);
+	require_true(__LINE__, "with the next record's bytes after it",
+	             fcgi_record_parse(big, sizeof(big), &r) == OK);
+	expect_u64(__LINE__, "... stops at its own end", FCGI_RECORD_MAX,
+	           r.size);
+	/* What follows is no record: its version byte is 'x'. */
+	expect_int(__LINE__, "the bytes after it are garbage", BAD,
+	           fcgi_record_parse(big + r.size, sizeof(big) - r.size, &r));
+}
+
+/*
+ * A peer sending garbage: 2000 pseudo-random buffers (a fixed seed, so
+ * a failure repeats), half of them with a version 1 header whose
+ * lengths fit the buffer. Whatever
+ * the parser says, a record it returns lies inside the bytes read, and
+ * pairs decoded from the same bytes stay inside the buffer.
+ */
+static void
+test_garbage(void)
+{
+	unsigned char buf[64], work[64];
+	struct fcgi_param ps[8];
+	struct fcgi_record r;
+	uint32_t x = 12345;
+	unsigned i, ok = 0, bad = 0, outside = 0;
+	size_t j, n;
+
+	for (i = 0; i < 2000; i++) {
+		for (j = 0; j < sizeof(buf); j++) {
+			x = x * 1103515245u + 12345u;
+			buf[j] = (unsigned char)(x >> 16);
+		}
+		if (i % 2 == 0) { /* a header with a length that fits */
+			buf[0] = 1;
+			buf[4] = 0;
+			buf[5] %= 40;
+			buf[6] %= 16;
+		}
+		n = (x >> 8) % sizeof(buf);
+		switch (fcgi_record_parse(buf, n, &r)) {
+		case OK:
+			ok++;
+			outside += r.size > n || r.content + r.len > buf + n;
+			break;
+		case BAD: bad++; break;
+		}
+		memcpy(work, buf, n);
+		if (fcgi_params_decode(work, n, ps, NELEM(ps)) > 0)
+			outside +=
+			        (const unsigned char *)ps[0].name < work ||
+			        (const unsigned char *)ps[0].name >= work + n;
+	}
+	expect_int(__LINE__, "no record or pair outside the bytes read", 0,
+	           outside);
+	expect_true(__LINE__, "some garbage refused as not FastCGI", bad > 900);
+	expect_true(__LINE__, "some garbage parsed as records", ok > 0);
+}
+
 static void
 test_framing(void)
 {
@@ -218,6 +318,13 @@ test_framing(void)
 	fcgi_end_request(e, 1, 0x01020304, FCGI_CANT_MPX_CONN);
 	expect_true(__LINE__, "END_REQUEST",
 	            memcmp(e, "\1\3\0\1\0\10\0\0\1\2\3\4\1\0\0\0", 16) == 0);
+	fcgi_header(h, FCGI_STDOUT, 0, 0);
+	expect_true(__LINE__, "an empty STDOUT (the end of the stream)",
+	            memcmp(h, "\1\6\0\0\0\0\0\0", 8) == 0);
+	fcgi_end_request(e, 0xffff, 0, FCGI_REQUEST_COMPLETE);
+	expect_true(__LINE__, "END_REQUEST complete, id 65535",
+	            memcmp(e, "\1\3\377\377\0\10\0\0\0\0\0\0\0\0\0\0", 16) ==
+	                    0);
 }
 
 static void
@@ -245,6 +352,24 @@ test_get_values(void)
 	expect_u64(__LINE__, "no room: no answer", 0,
 	           fcgi_get_values((const unsigned char *)q, sizeof(q) - 1, 64,
 	                           out, 20));
+	expect_u64(__LINE__, "no room for the header: no answer", 0,
+	           fcgi_get_values(out, 0, 64, out, 7));
+}
+
+/* FCGI_MAX_REQS, asked with a 4-byte name length, is max_conns too. */
+static void
+test_get_values_reqs(void)
+{
+	static const char q[] = "\200\0\0\15\0FCGI_MAX_REQS";
+	static const char want[] = "\1\12\0\0\0\20\0\0"
+	                           "\15\1FCGI_MAX_REQS7";
+	unsigned char out[128];
+	size_t n;
+
+	n = fcgi_get_values((const unsigned char *)q, sizeof(q) - 1, 7, out,
+	                    sizeof(out));
+	expect_true(__LINE__, "FCGI_MAX_REQS answered with max_conns",
+	            n == sizeof(want) - 1 && memcmp(out, want, n) == 0);
 }
 
 static const struct unit_test fcgi_tests[] = {
@@ -252,8 +377,12 @@ static const struct unit_test fcgi_tests[] = {
 	UNIT_TEST(test_begin),
 	UNIT_TEST(test_pairs),
 	UNIT_TEST(test_pairs_limits),
+	UNIT_TEST(test_types),
+	UNIT_TEST(test_largest),
+	UNIT_TEST(test_garbage),
 	UNIT_TEST(test_framing),
 	UNIT_TEST(test_get_values),
+	UNIT_TEST(test_get_values_reqs),
 	UNIT_END,
 };
 
