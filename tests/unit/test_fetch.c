@@ -1,27 +1,25 @@
 /*
  * test_fetch.c - fetch_url() against real local servers: a tiny HTTP
- * server in a child process (forked before libcurl starts; one child per
- * connection, no threads) and `openssl s_server` with a self-signed
- * certificate for TLS. Covers 200 with validators, conditional GET (304
- * on ETag and on Last-Modified), the redirect limit, validators
- * forgotten across a redirect, redirects and URLs to refused protocols,
- * max-body (declared and streamed), gzip, the timeout, HTTP errors with
- * Retry-After, control characters in validators, cachebust, file://, and
- * TLS verification (unknown CA refused, the right CA accepted, a host
- * name the certificate does not name refused).
+ * server in a child process (httpd.h) and `openssl s_server` with a
+ * self-signed certificate for TLS. Covers 200 with validators, conditional GET
+ * (304 on ETag and on Last-Modified), the redirect limit, validators forgotten
+ * across a redirect, redirects and URLs to refused protocols, max-body
+ * (declared and streamed), gzip, the timeout, HTTP errors with Retry-After,
+ * control characters in validators, cachebust, file://, and TLS verification
+ * (unknown CA refused, the right CA accepted, a host name the certificate does
+ * not name refused).
  */
 #include "unit.h"
 
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "fetch.h"
+#include "httpd.h"
 #include "util.h"
 
 static char dir[] = "/tmp/sherve-fetch.XXXXXX";
@@ -40,32 +38,6 @@ static const char gz[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\x4b\x54"
 #define MAP_BODY "a https://example.com/a\n"
 #define LM       "Tue, 01 Dec 2026 00:00:00 GMT"
 
-static void
-put(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w <= 0)
-			_exit(0);
-		s += w;
-		n -= (size_t)w;
-	}
-}
-
-static void
-respond(int fd, const char *head, const char *body, size_t len)
-{
-	char h[512];
-	int n = snprintf(h, sizeof(h),
-	                 "HTTP/1.1 %s\r\nConnection: close\r\n"
-	                 "Content-Length: %zu\r\n\r\n",
-	                 head, len);
-
-	put(fd, h, (size_t)n);
-	put(fd, body, len);
-}
-
 /* /hop/N answers 302 to /hop/N-1 (with an ETag of its own); /hop/0 200. */
 static void
 hop(int fd, const char *path)
@@ -74,131 +46,73 @@ hop(int fd, const char *path)
 	long n = strtol(path + 5, NULL, 10); /* test input, not outside */
 
 	if (n <= 0) {
-		respond(fd, "200 OK", MAP_BODY, strlen(MAP_BODY));
+		httpd_respond(fd, "200 OK", MAP_BODY, strlen(MAP_BODY));
 		return;
 	}
 	snprintf(h, sizeof(h),
 	         "302 Found\r\nETag: \"hop\"\r\nLocation: /hop/%ld", n - 1);
-	respond(fd, h, "", 0);
+	httpd_respond(fd, h, "", 0);
 }
 
 static void
-route(int fd, const char *req, const char *path)
+route(int fd, const char *req, const char *method, const char *path)
 {
 	static char big[5000];
 
+	(void)method;
+
 	if (strcmp(path, "/ok") == 0)
-		respond(fd, "200 OK\r\nETag: \"v1\"\r\nLast-Modified: " LM,
-		        MAP_BODY, strlen(MAP_BODY));
+		httpd_respond(fd,
+		              "200 OK\r\nETag: \"v1\"\r\nLast-Modified: " LM,
+		              MAP_BODY, strlen(MAP_BODY));
 	else if (strcmp(path, "/cond") == 0)
-		respond(fd,
-		        strstr(req, "If-None-Match: \"v1\"\r\n") != NULL
-		                ? "304 Not Modified\r\nETag: \"v1\""
-		                : "200 OK\r\nETag: \"v1\"",
-		        "", 0);
+		httpd_respond(fd,
+		              strstr(req, "If-None-Match: \"v1\"\r\n") != NULL
+		                      ? "304 Not Modified\r\nETag: \"v1\""
+		                      : "200 OK\r\nETag: \"v1\"",
+		              "", 0);
 	else if (strcmp(path, "/lm") == 0)
-		respond(fd,
-		        strstr(req, "If-Modified-Since: " LM "\r\n") != NULL
-		                ? "304 Not Modified"
-		                : "200 OK\r\nLast-Modified: " LM,
-		        "", 0);
+		httpd_respond(fd,
+		              strstr(req, "If-Modified-Since: " LM "\r\n") !=
+		                              NULL
+		                      ? "304 Not Modified"
+		                      : "200 OK\r\nLast-Modified: " LM,
+		              "", 0);
 	else if (strncmp(path, "/hop/", 5) == 0)
 		hop(fd, path);
 	else if (strcmp(path, "/toftp") == 0)
-		respond(fd, "302 Found\r\nLocation: ftp://127.0.0.1:1/x", "",
-		        0);
+		httpd_respond(fd, "302 Found\r\nLocation: ftp://127.0.0.1:1/x",
+		              "", 0);
 	else if (strcmp(path, "/big") == 0) {
 		memset(big, 'x', sizeof(big));
-		respond(fd, "200 OK", big, sizeof(big));
+		httpd_respond(fd, "200 OK", big, sizeof(big));
 	} else if (strcmp(path, "/bigstream") == 0) {
 		/* No Content-Length: only the body callback can stop it. */
 		memset(big, 'x', sizeof(big));
-		put(fd, "HTTP/1.0 200 OK\r\n\r\n", 19);
-		put(fd, big, sizeof(big));
+		httpd_put(fd, "HTTP/1.0 200 OK\r\n\r\n", 19);
+		httpd_put(fd, big, sizeof(big));
 	} else if (strcmp(path, "/gzip") == 0)
-		respond(fd, "200 OK\r\nContent-Encoding: gzip", gz,
-		        sizeof(gz) - 1);
+		httpd_respond(fd, "200 OK\r\nContent-Encoding: gzip", gz,
+		              sizeof(gz) - 1);
 	else if (strcmp(path, "/slow") == 0) {
 		/* 4 s, or until the client gives up and closes. */
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
 		if (poll(&p, 1, 4000) != 0)
 			_exit(0);
-		respond(fd, "200 OK", MAP_BODY, strlen(MAP_BODY));
+		httpd_respond(fd, "200 OK", MAP_BODY, strlen(MAP_BODY));
 	} else if (strcmp(path, "/busy") == 0)
-		respond(fd, "429 Too Many Requests\r\nRetry-After: 120", "", 0);
+		httpd_respond(fd, "429 Too Many Requests\r\nRetry-After: 120",
+		              "", 0);
 	else if (strcmp(path, "/down") == 0)
-		respond(fd, "500 Internal Server Error", "", 0);
+		httpd_respond(fd, "500 Internal Server Error", "", 0);
 	else if (strcmp(path, "/ctl") == 0)
-		respond(fd, "200 OK\r\nETag: \"a\x01z\"", MAP_BODY,
-		        strlen(MAP_BODY));
+		httpd_respond(fd, "200 OK\r\nETag: \"a\x01z\"", MAP_BODY,
+		              strlen(MAP_BODY));
 	else if (strncmp(path, "/echo", 5) == 0)
-		respond(fd, "200 OK", req, strlen(req));
+		httpd_respond(fd, "200 OK", req, strlen(req));
 	else
-		respond(fd, "404 Not Found", "", 0);
-}
-
-/* One connection: read the request head, answer, close. */
-static void
-serve_one(int fd)
-{
-	char req[8192], path[1024];
-	size_t n = 0;
-	ssize_t r;
-
-	while (n < sizeof(req) - 1 &&
-	       (r = read(fd, req + n, sizeof(req) - 1 - n)) > 0) {
-		n += (size_t)r;
-		req[n] = '\0';
-		if (strstr(req, "\r\n\r\n") != NULL)
-			break;
-	}
-	req[n] = '\0';
-	if (sscanf(req, "GET %1023s ", path) != 1)
-		_exit(0);
-	route(fd, req, path);
-	_exit(0);
-}
-
-static void
-http_main(int lfd)
-{
-	signal(SIGCHLD, SIG_IGN); /* no zombies: the kernel reaps */
-	signal(SIGPIPE, SIG_IGN);
-	for (;;) {
-		int fd = accept(lfd, NULL, NULL);
-
-		if (fd < 0)
-			continue;
-		if (fork() == 0) {
-			close(lfd);
-			alarm(10);
-			serve_one(fd);
-		}
-		close(fd);
-	}
-}
-
-static int
-http_start(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sa);
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(lfd, 16) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &sl) != 0)
-		return -1;
-	snprintf(base, sizeof(base), "http://127.0.0.1:%u",
-	         (unsigned)ntohs(sa.sin_port));
-	if ((http_pid = fork()) < 0)
-		return -1;
-	if (http_pid == 0)
-		http_main(lfd);
-	close(lfd);
-	return 0;
+		httpd_respond(fd, "404 Not Found", "", 0);
 }
 
 /* -------------------------------------------------- the TLS server */
@@ -295,19 +209,12 @@ tls_start(void)
 	return fclose(f);
 }
 
-static void
-stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-}
-
 static int
 suite_init(void)
 {
-	if (mkdtemp(dir) == NULL || http_start() != 0 || tls_start() != 0)
+	if (mkdtemp(dir) == NULL ||
+	    (http_pid = httpd_start(route, base, sizeof(base))) < 0 ||
+	    tls_start() != 0)
 		return -1;
 	return fetch_global_init() == SH_OK ? 0 : -1;
 }
@@ -315,8 +222,8 @@ suite_init(void)
 static int
 suite_cleanup(void)
 {
-	stop(http_pid);
-	stop(tls_pid);
+	httpd_stop(http_pid);
+	httpd_stop(tls_pid);
 	return unit_rmtree(dir);
 }
 
