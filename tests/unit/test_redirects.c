@@ -1,40 +1,22 @@
-/* test_redirects.c - the redirects file parser and its warnings. */
+/*
+ * test_redirects.c - the redirects file parser (redirects.c): lines, the
+ * gosherve format, targets, the map, and its warnings. The "_redirects"
+ * format is test_redirects_netlify.c's.
+ */
 #include "unit.h"
 
 #include <stdlib.h>
 
+#include "maprows.h"
 #include "redirects.h"
 #include "url.h"
 #include "util.h"
-
-#define MAXWARN 64
-
-/* The warn callback's record: which lines were skipped, and why. */
-struct warns {
-	size_t n;
-	unsigned lines[MAXWARN];
-	const char *why[MAXWARN];
-};
-
-static void
-collect(void *ctx, unsigned line, const char *reason)
-{
-	struct warns *w = ctx;
-
-	if (w->n < MAXWARN) {
-		w->lines[w->n] = line;
-		w->why[w->n] = reason;
-	}
-	w->n++;
-}
 
 struct entry {
 	const char *alias;
 	const char *url;
 	unsigned line;
 };
-
-#define MAXENT 12
 
 struct row {
 	unsigned line;
@@ -488,23 +470,6 @@ test_invariants(void)
 
 /* ---- the rule kinds beyond "alias URL" ---- */
 
-struct rentry {
-	const char *host; /* NULL: the default section */
-	const char *alias;
-	const char *url;
-	unsigned line, status, kind;
-};
-
-struct rrow {
-	unsigned line;
-	const char *desc;
-	struct redirects_opts o;
-	const char *buf;
-	struct rentry want[MAXENT];   /* in map order, alias NULL ends */
-	unsigned warn_lines[MAXWARN]; /* in callback order, 0 ends */
-	unsigned duplicates;
-};
-
 #define GOSHERVE                                                               \
 	{                                                                      \
 		REDIRECTS_GOSHERVE, 0, 0, DIALECT_NETLIFY                      \
@@ -513,12 +478,7 @@ struct rrow {
 	{                                                                      \
 		REDIRECTS_GOSHERVE, 0, 1, DIALECT_NETLIFY                      \
 	}
-#define NETLIFY_REL                                                            \
-	{                                                                      \
-		REDIRECTS_NETLIFY, 0, 1, DIALECT_NETLIFY                       \
-	}
 #define P REDIRECT_PREFIX
-#define T REDIRECT_PATTERN
 
 static const struct rrow rrows[] = {
 	{ __LINE__,
@@ -653,103 +613,7 @@ static const struct rrow rrows[] = {
 	    { "ex.org", "docs/*", "https://x/:splat", 4, 0, P } },
 	  { 2 },
 	  1 },
-	{ __LINE__,
-	  "_redirects: every rule kind; what sherve cannot do is skipped",
-	  NETLIFY_REL,
-	  "/old /new\n"
-	  "/blog/:year/:slug /news/:slug\n"
-	  "/a/*/b /x\n"
-	  "/spa/* /index.html 200\n"
-	  "/gone /x 410\n"
-	  "/force /x 301!\n"
-	  "/c /x 302 Country=us\n"
-	  "/store id=:id /x 301\n"
-	  "/q?x=1 /x\n"
-	  "/docs/* https://d.example/:splat 302\n"
-	  "/e https://e.example/:splat\n"
-	  "https://Example.org/h https://h.example/\n"
-	  "/lang /x Language=en\n"
-	  "/foo* /x\n"
-	  "/ok/* /ok2/:splat\n",
-	  { { NULL, "force", "/x", 6, 301, 0 },
-	    { NULL, "gone", "/x", 5, 410, 0 },
-	    { NULL, "old", "/new", 1, 0, 0 },
-	    { "example.org", "h", "https://h.example/", 12, 0, 0 },
-	    { NULL, "docs/*", "https://d.example/:splat", 10, 302, P },
-	    { NULL, "ok/*", "/ok2/:splat", 15, 0, P },
-	    { NULL, "spa/*", "/index.html", 4, 200, P },
-	    { NULL, "blog/:year/:slug", "/news/:slug", 2, 0, T },
-	    { NULL, "a/*/b", "/x", 3, 0, T },
-	    { NULL, "store", "/x", 8, 301, T },
-	    { NULL, "q", "/x", 9, 0, T },
-	    { NULL, "foo*", "/x", 14, 0, T } },
-	  { 7, 11, 13 },
-	  0 },
-	{ __LINE__,
-	  "_redirects: first match order is kept, a host rule yields, or "
-	  "the line is skipped",
-	  { REDIRECTS_NETLIFY, 0, 0, DIALECT_NETLIFY },
-	  "/blog/* https://b/:splat\n"
-	  "/blog/special https://s/\n"
-	  "/x https://x1/\n"
-	  "https://h.example/x https://x2/\n"
-	  "https://h.example/y/* https://y/\n"
-	  "/y/z https://yz/\n"
-	  "/k/* https://k/\n"
-	  "https://h.example/* https://all/\n"
-	  "/docs/a/* https://da/\n"
-	  "/docs/* https://d/\n"
-	  "/exact https://e1/\n"
-	  "/exact/* https://e2/\n",
-	  { { NULL, "exact", "https://e1/", 11, 0, 0 },
-	    { NULL, "x", "https://x1/", 3, 0, 0 },
-	    { NULL, "y/z", "https://yz/", 6, 0, 0 },
-	    { "h.example", "x", "https://x2/", 4, 0, 0 },
-	    { NULL, "blog/*", "https://b/:splat", 1, 0, P },
-	    { NULL, "docs/*", "https://d/", 10, 0, P },
-	    { NULL, "docs/a/*", "https://da/", 9, 0, P },
-	    { NULL, "exact/*", "https://e2/", 12, 0, P },
-	    { NULL, "k/*", "https://k/", 7, 0, P },
-	    { "h.example", "*", "https://all/", 8, 0, P },
-	    { "h.example", "y/*", "https://y/", 5, 0, P } },
-	  { 2 },
-	  0 },
 };
-
-static void
-check_rrow(const struct rrow *r)
-{
-	struct redirect_map m;
-	struct warns w;
-	size_t i, nwant, nw;
-
-	memset(&m, 0, sizeof(m));
-	memset(&w, 0, sizeof(w));
-	expect_int(r->line, r->desc, SH_OK,
-	           redirects_parse_opts(r->buf, strlen(r->buf), &r->o, &m,
-	                                collect, &w));
-	for (nwant = 0; nwant < MAXENT && r->want[nwant].alias != NULL; nwant++)
-		;
-	for (nw = 0; nw < MAXWARN && r->warn_lines[nw] != 0; nw++)
-		;
-	expect_int(r->line, r->desc, nwant, m.n);
-	for (i = 0; i < nwant && i < m.n; i++) {
-		const struct rentry *e = &r->want[i];
-
-		expect_str(r->line, r->desc, e->host, m.v[i].host);
-		expect_str(r->line, r->desc, e->alias, m.v[i].alias);
-		expect_str(r->line, r->desc, e->url, m.v[i].url);
-		expect_int(r->line, e->alias, e->line, m.v[i].line);
-		expect_int(r->line, e->alias, e->status, m.v[i].status);
-		expect_int(r->line, e->alias, e->kind, m.v[i].kind);
-	}
-	expect_int(r->line, "duplicates", r->duplicates, m.duplicates);
-	expect_int(r->line, "invalid", nw - r->duplicates, m.invalid);
-	expect_int(r->line, "warning count", nw, w.n);
-	for (i = 0; i < nw && i < w.n; i++)
-		expect_int(r->line, w.why[i], r->warn_lines[i], w.lines[i]);
-	redirects_free(&m);
-}
 
 static void
 test_rule_kinds(void)
@@ -839,46 +703,6 @@ test_rule_limits(void)
 	}
 }
 
-/* Query conditions, in their own fields or after '?' in the from path. */
-static void
-test_query_conditions(void)
-{
-	static const struct {
-		unsigned line;
-		const char *buf, *alias, *query; /* NULL query: refused */
-	} qrows[] = {
-		{ __LINE__, "/store id=:id /x\n", "store", "id=:id" },
-		{ __LINE__, "/q?x=1 /x\n", "q", "x=1" },
-		{ __LINE__, "/q?x=1#f /x\n", "q", "x=1" },
-		{ __LINE__, "/q?a=:a b=2 /x\n", "q", "b=2&a=:a" },
-		{ __LINE__, "/q? /x\n", "q", "" },
-		{ __LINE__, "/q?=1 /x\n", NULL, NULL },
-		{ __LINE__, "/q =1 /x\n", NULL, NULL },
-	};
-	const struct redirects_opts o = NETLIFY_REL;
-	struct redirect_map m;
-	size_t i;
-
-	for (i = 0; i < NELEM(qrows); i++) {
-		memset(&m, 0, sizeof(m));
-		expect_int(qrows[i].line, "parse", SH_OK,
-		           redirects_parse_opts(qrows[i].buf,
-		                                strlen(qrows[i].buf), &o, &m,
-		                                NULL, NULL));
-		expect_int(qrows[i].line, qrows[i].buf, qrows[i].alias != NULL,
-		           m.n);
-		if (m.n == 1 && qrows[i].alias != NULL) {
-			expect_str(qrows[i].line, "alias", qrows[i].alias,
-			           m.v[0].alias);
-			expect_str(qrows[i].line, "query",
-			           qrows[i].query[0] != '\0' ? qrows[i].query
-			                                     : NULL,
-			           m.v[0].query);
-		}
-		redirects_free(&m);
-	}
-}
-
 /* What a gosherve line with too many fields, or a bad third one, is
  * told: a fourth field is only ever an expiry. */
 static void
@@ -925,7 +749,6 @@ static const struct unit_test redirects_tests[] = {
 	UNIT_TEST(test_rule_kinds),
 	UNIT_TEST(test_format_for),
 	UNIT_TEST(test_rule_limits),
-	UNIT_TEST(test_query_conditions),
 	UNIT_TEST(test_gosherve_reasons),
 	UNIT_END,
 };
