@@ -6,9 +6,11 @@
  * out, a FIFO) and an LMDB store with a few aliases, then checks status,
  * headers and body of each answer. Every answer is also checked for
  * framing: one Status line, a blank line, no repeated header, and a
- * Content-Length that matches the body.
+ * Content-Length that matches the body. How an asset answers once it is
+ * chosen (Range, precompressed siblings, X-Sendfile) is test_entity.c's.
  */
 #include "unit.h"
+#include "answer.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -40,7 +42,6 @@
 #define JS_BODY     "console.log(1);\n"
 #define JS_GZ       "GZ-BYTES"
 #define JS_BR       "BR-BYTES"
-#define TEXT_JS     "text/javascript; charset=utf-8"
 
 static char base[] = "/tmp/sherve-handler.XXXXXX";
 static char www[300], www404[300], state[300], state2[300], state3[300];
@@ -67,214 +68,13 @@ static int conf_ok[C_NCONF];
 static struct store *store;
 
 /* Validators of the files, as the handler should send them. */
-static char etag_index[ETAG_MAX], etag_digits[ETAG_MAX];
-static char lm_index[HTTPDATE_LEN], lm_digits[HTTPDATE_LEN];
+static char etag_index[ETAG_MAX];
+static char lm_index[HTTPDATE_LEN];
 static char lm_earlier[HTTPDATE_LEN], lm_later[HTTPDATE_LEN];
-static char inm_list[2 * ETAG_MAX + 16], weak_digits[ETAG_MAX + 2];
+static char inm_list[2 * ETAG_MAX + 16];
 static char long_uri[6000];
-static char etag_js[ETAG_MAX], etag_js_br[ETAG_MAX], etag_js_gz[ETAG_MAX];
-static char xsendfile_style[400], xsendfile_app[400];
-
-/* ---- the sink ---- */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	unsigned writes;
-	unsigned fail_after; /* 0: never fail */
-};
-
-static int
-buf_write(void *ctx, const char *data, size_t n)
-{
-	struct buf *b = ctx;
-
-	b->writes++;
-	if (b->fail_after != 0 && b->writes >= b->fail_after)
-		return -1;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *p = realloc(b->p, cap);
-
-		if (p == NULL)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-/* ---- the answer, split ---- */
-
-struct answer {
-	int status; /* from the Status line, -1 if none */
-	char *head; /* header block, NUL-terminated, "" if malformed */
-	const char *body;
-	size_t blen;
-	int framed; /* the blank line was found */
-};
-
-static void
-answer_parse(struct answer *a, const struct buf *b)
-{
-	const char *end;
-	size_t hl;
-
-	memset(a, 0, sizeof(*a));
-	a->status = -1;
-	a->body = "";
-	if (b->p == NULL || (end = strstr(b->p, "\r\n\r\n")) == NULL) {
-		a->head = str_dup("");
-		return;
-	}
-	hl = (size_t)(end - b->p) + 2;
-	a->head = malloc(hl + 1);
-	if (a->head == NULL)
-		return;
-	memcpy(a->head, b->p, hl);
-	a->head[hl] = '\0';
-	a->body = end + 4;
-	a->blen = b->len - (size_t)(a->body - b->p);
-	a->framed = 1;
-	/* "Status: NNN Reason" */
-	if (strncmp(a->head, "Status: ", 8) == 0 &&
-	    strspn(a->head + 8, "0123456789") == 3 && a->head[11] == ' ')
-		a->status = (a->head[8] - '0') * 100 + (a->head[9] - '0') * 10 +
-		            (a->head[10] - '0');
-}
-
-/* The value of header name (NULL if absent) and how often it appears. */
-static const char *
-header(const struct answer *a, const char *name, char *val, size_t valsz,
-       int *count)
-{
-	const char *p = a->head, *found = NULL;
-	size_t nl = strlen(name);
-	int n = 0;
-
-	while (p != NULL && *p != '\0') {
-		const char *eol = strstr(p, "\r\n");
-
-		if (eol == NULL)
-			break;
-		if ((size_t)(eol - p) > nl + 1 && strncmp(p, name, nl) == 0 &&
-		    p[nl] == ':' && p[nl + 1] == ' ') {
-			if (n++ == 0) {
-				snprintf(val, valsz, "%.*s",
-				         (int)(eol - p - (ptrdiff_t)nl - 2),
-				         p + nl + 2);
-				found = val;
-			}
-		}
-		p = eol + 2;
-	}
-	if (count != NULL)
-		*count = n;
-	return found;
-}
-
-/* Framing every answer must have, whatever its status. */
-static void
-check_framing(const struct answer *a, int returned, int head_request,
-              unsigned line, const char *desc)
-{
-	char val[64], name[64];
-	const char *p, *cl;
-	int n;
-
-	expect_true(line, desc, a->framed);
-	expect_int(line, "Status line matches the return value", returned,
-	           a->status);
-	/* No header twice; every line is "Name: value". */
-	for (p = strstr(a->head, "\r\n"); p != NULL && p[2] != '\0';
-	     p = strstr(p + 2, "\r\n")) {
-		const char *colon = strstr(p + 2, ": ");
-		const char *eol = strstr(p + 2, "\r\n");
-
-		if (!expect_true(line, "header line has a name",
-		                 colon != NULL && eol != NULL && colon < eol))
-			break;
-		snprintf(name, sizeof(name), "%.*s", (int)(colon - p - 2),
-		         p + 2);
-		header(a, name, val, sizeof(val), &n);
-		unit_check(n == 1, __FILE__, line,
-		           "expected header %s once, got %d for %s", name, n,
-		           desc);
-	}
-	cl = header(a, "Content-Length", val, sizeof(val), NULL);
-	if (head_request || a->status == 304) {
-		expect_int(line, "no body", 0, a->blen);
-	} else if (cl != NULL) {
-		const char *errstr;
-		uint64_t v = 0;
-
-		expect_true(line, "Content-Length is a number",
-		            parse_u64(cl, 0, UINT64_MAX, &v, &errstr) == 0);
-		expect_u64(line, "Content-Length is the body length", v,
-		           a->blen);
-	}
-	if (a->status == 304 || a->status == 416)
-		expect_int(line, "no body", 0, a->blen);
-}
 
 /* ---- fixture ---- */
-
-static int
-put_file(const char *dir, const char *name, const char *data, size_t n)
-{
-	char path[512];
-	FILE *fp;
-	int rc = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fp = fopen(path, "wb")) == NULL)
-		return -1;
-	if (n > 0 && fwrite(data, 1, n, fp) != n)
-		rc = -1;
-	if (fclose(fp) != 0)
-		rc = -1;
-	return rc;
-}
-
-static int
-put_text(const char *dir, const char *name, const char *text)
-{
-	return put_file(dir, name, text, strlen(text));
-}
-
-/* Make dir/name secs seconds older than now. */
-static int
-age(const char *dir, const char *name, long secs)
-{
-	struct timespec ts[2];
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	clock_gettime(CLOCK_REALTIME, &ts[0]);
-	ts[0].tv_sec -= secs;
-	ts[1] = ts[0];
-	return utimensat(AT_FDCWD, path, ts, 0);
-}
-
-static int
-validators_of(const char *dir, const char *name, const char *suffix, char *etag,
-              char *lm)
-{
-	char path[512];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (stat(path, &st) != 0)
-		return -1;
-	if (cond_etag(&st, 0, suffix, etag, ETAG_MAX) != 0)
-		return -1;
-	return lm == NULL
-	               ? 0
-	               : httpdate_format(st.st_mtim.tv_sec, lm, HTTPDATE_LEN);
-}
 
 static int
 load_conf(enum which w, const char *const *extra)
@@ -386,14 +186,8 @@ suite_init(void)
 	if (rc != 0)
 		return -1;
 
-	if (validators_of(www, "index.html", "", etag_index, lm_index) != 0 ||
-	    validators_of(www, "digits.txt", "", etag_digits, lm_digits) != 0 ||
-	    validators_of(www, "app.js", "", etag_js, NULL) != 0 ||
-	    validators_of(www, "app.js.br", "br", etag_js_br, NULL) != 0 ||
-	    validators_of(www, "app.js.gz", "gz", etag_js_gz, NULL) != 0)
+	if (validators_of(www, "index.html", "", etag_index, lm_index) != 0)
 		return -1;
-	snprintf(xsendfile_style, sizeof(xsendfile_style), "%s/style.css", www);
-	snprintf(xsendfile_app, sizeof(xsendfile_app), "%s/app.js", www);
 	{
 		struct stat st;
 		char p2[512];
@@ -407,7 +201,6 @@ suite_init(void)
 		                sizeof(lm_later));
 	}
 	snprintf(inm_list, sizeof(inm_list), "\"nope\", %s", etag_index);
-	snprintf(weak_digits, sizeof(weak_digits), "W/%s", etag_digits);
 	long_uri[0] = '/';
 	memset(long_uri + 1, 'a', sizeof(long_uri) - 2);
 	long_uri[sizeof(long_uri) - 1] = '\0';
@@ -468,11 +261,6 @@ suite_cleanup(void)
 
 /* ---- one request ---- */
 
-struct hdr {
-	const char *name;
-	const char *value; /* NULL: present, any value */
-};
-
 struct row {
 	unsigned line;
 	const char *desc;
@@ -518,8 +306,6 @@ check_row(struct handler *h, const struct row *r)
 {
 	struct buf b;
 	struct answer a;
-	char val[512];
-	size_t k;
 	int status, head;
 
 	memset(&b, 0, sizeof(b));
@@ -530,27 +316,8 @@ check_row(struct handler *h, const struct row *r)
 	check_framing(&a, status, head, r->line, r->desc);
 	if (r->body != NULL)
 		expect_mem(r->line, r->desc, r->body, a.body, a.blen);
-	for (k = 0; k < NELEM(r->has) && r->has[k].name != NULL; k++) {
-		const char *v =
-		        header(&a, r->has[k].name, val, sizeof(val), NULL);
-		char desc[256];
-
-		snprintf(desc, sizeof(desc), "%s: header %s", r->desc,
-		         r->has[k].name);
-		if (r->has[k].value == NULL)
-			expect_true(r->line, desc, v != NULL);
-		else
-			expect_str(r->line, desc, r->has[k].value, v);
-	}
-	for (k = 0; k < NELEM(r->lacks) && r->lacks[k] != NULL; k++) {
-		char desc[256];
-
-		snprintf(desc, sizeof(desc), "%s: no header %s", r->desc,
-		         r->lacks[k]);
-		expect_true(r->line, desc,
-		            header(&a, r->lacks[k], val, sizeof(val), NULL) ==
-		                    NULL);
-	}
+	answer_expect(&a, r->has, NELEM(r->has), r->lacks, NELEM(r->lacks),
+	              r->line, r->desc);
 	if (r->body_lacks != NULL)
 		expect_lacks(r->line, r->desc, b.p != NULL ? b.p : "",
 		             r->body_lacks);
@@ -747,104 +514,6 @@ static const struct row rows[] = {
 	  .status = 304,
 	  .body = "" },
 
-	/* Ranges. */
-	{ .line = __LINE__,
-	  .desc = "Range 0-3",
-	  .uri = "/digits.txt",
-	  .range = "bytes=0-3",
-	  .status = 206,
-	  .body = "0123",
-	  .has = { { "Content-Range", "bytes 0-3/10" },
-	           { "Content-Length", "4" },
-	           { "Content-Type", TEXT_PLAIN },
-	           { "ETag", etag_digits } } },
-	{ .line = __LINE__,
-	  .desc = "Range suffix",
-	  .uri = "/digits.txt",
-	  .range = "bytes=-2",
-	  .status = 206,
-	  .body = "89",
-	  .has = { { "Content-Range", "bytes 8-9/10" } } },
-	{ .line = __LINE__,
-	  .desc = "Range open",
-	  .uri = "/digits.txt",
-	  .range = "bytes=5-",
-	  .status = 206,
-	  .body = "56789",
-	  .has = { { "Content-Range", "bytes 5-9/10" } } },
-	{ .line = __LINE__,
-	  .desc = "Range clipped",
-	  .uri = "/digits.txt",
-	  .range = "bytes=8-100",
-	  .status = 206,
-	  .body = "89",
-	  .has = { { "Content-Range", "bytes 8-9/10" } } },
-	{ .line = __LINE__,
-	  .desc = "Range past the end",
-	  .uri = "/digits.txt",
-	  .range = "bytes=999999-",
-	  .status = 416,
-	  .body = "",
-	  .has = { { "Content-Range", "bytes */10" },
-	           { "Content-Length", "0" } } },
-	{ .line = __LINE__,
-	  .desc = "two ranges served whole",
-	  .uri = "/digits.txt",
-	  .range = "bytes=0-1,3-4",
-	  .status = 200,
-	  .body = DIGITS_BODY,
-	  .lacks = { "Content-Range" } },
-	{ .line = __LINE__,
-	  .desc = "other unit ignored",
-	  .uri = "/digits.txt",
-	  .range = "items=0-1",
-	  .status = 200,
-	  .body = DIGITS_BODY },
-	{ .line = __LINE__,
-	  .desc = "If-Range other ETag",
-	  .uri = "/digits.txt",
-	  .range = "bytes=0-3",
-	  .if_range = "\"nope\"",
-	  .status = 200,
-	  .body = DIGITS_BODY,
-	  .lacks = { "Content-Range" } },
-	{ .line = __LINE__,
-	  .desc = "If-Range weak ETag",
-	  .uri = "/digits.txt",
-	  .range = "bytes=0-3",
-	  .if_range = weak_digits,
-	  .status = 200,
-	  .body = DIGITS_BODY },
-	{ .line = __LINE__,
-	  .desc = "If-Range the ETag",
-	  .uri = "/digits.txt",
-	  .range = "bytes=0-3",
-	  .if_range = etag_digits,
-	  .status = 206,
-	  .body = "0123" },
-	{ .line = __LINE__,
-	  .desc = "If-Range the date",
-	  .uri = "/digits.txt",
-	  .range = "bytes=0-3",
-	  .if_range = lm_digits,
-	  .status = 206,
-	  .body = "0123" },
-	{ .line = __LINE__,
-	  .desc = "If-Range an older date",
-	  .uri = "/digits.txt",
-	  .range = "bytes=0-3",
-	  .if_range = lm_earlier,
-	  .status = 200,
-	  .body = DIGITS_BODY },
-	{ .line = __LINE__,
-	  .desc = "HEAD with Range",
-	  .method = "HEAD",
-	  .uri = "/digits.txt",
-	  .range = "bytes=0-3",
-	  .status = 206,
-	  .body = "",
-	  .has = { { "Content-Length", "4" },
-	           { "Content-Range", "bytes 0-3/10" } } },
 	{ .line = __LINE__,
 	  .desc = "Range on a 404",
 	  .uri = "/missing",
@@ -1257,111 +926,7 @@ static const struct row rows[] = {
 	  .uri = "/",
 	  .status = 404 },
 
-	/* Precompressed siblings. */
-	{ .line = __LINE__,
-	  .desc = "br preferred",
-	  .uri = "/app.js",
-	  .ae = "gzip, deflate, br",
-	  .status = 200,
-	  .body = JS_BR,
-	  .has = { { "Content-Encoding", "br" },
-	           { "Vary", "Accept-Encoding" },
-	           { "Content-Type", TEXT_JS },
-	           { "ETag", etag_js_br },
-	           { "Content-Length", "8" } } },
-	{ .line = __LINE__,
-	  .desc = "gzip only",
-	  .uri = "/app.js",
-	  .ae = "gzip",
-	  .status = 200,
-	  .body = JS_GZ,
-	  .has = { { "Content-Encoding", "gzip" },
-	           { "ETag", etag_js_gz },
-	           { "Vary", "Accept-Encoding" } } },
-	{ .line = __LINE__,
-	  .desc = "br refused by q=0",
-	  .uri = "/app.js",
-	  .ae = "br;q=0, gzip;q=0.5",
-	  .status = 200,
-	  .body = JS_GZ },
-	{ .line = __LINE__,
-	  .desc = "star accepts br",
-	  .uri = "/app.js",
-	  .ae = "*",
-	  .status = 200,
-	  .body = JS_BR },
-	{ .line = __LINE__,
-	  .desc = "identity only",
-	  .uri = "/app.js",
-	  .ae = "identity",
-	  .status = 200,
-	  .body = JS_BODY,
-	  .has = { { "Vary", "Accept-Encoding" }, { "ETag", etag_js } },
-	  .lacks = { "Content-Encoding" } },
-	{ .line = __LINE__,
-	  .desc = "no Accept-Encoding",
-	  .uri = "/app.js",
-	  .status = 200,
-	  .body = JS_BODY,
-	  .has = { { "Vary", "Accept-Encoding" } },
-	  .lacks = { "Content-Encoding" } },
-	{ .line = __LINE__,
-	  .desc = "stale sibling ignored",
-	  .uri = "/old.css",
-	  .ae = "gzip",
-	  .status = 200,
-	  .body = CSS_BODY,
-	  .lacks = { "Content-Encoding" } },
-	{ .line = __LINE__,
-	  .desc = "not compressible",
-	  .uri = "/image.png",
-	  .ae = "gzip",
-	  .status = 200,
-	  .body = "PNG",
-	  .lacks = { "Content-Encoding", "Vary" } },
-	{ .line = __LINE__,
-	  .desc = "304 for the br ETag",
-	  .uri = "/app.js",
-	  .ae = "br",
-	  .inm = etag_js_br,
-	  .status = 304,
-	  .body = "",
-	  .has = { { "ETag", etag_js_br }, { "Vary", "Accept-Encoding" } } },
-	{ .line = __LINE__,
-	  .desc = "identity ETag does not match br",
-	  .uri = "/app.js",
-	  .ae = "br",
-	  .inm = etag_js,
-	  .status = 200,
-	  .body = JS_BR },
-	{ .line = __LINE__,
-	  .desc = "Range of the br body",
-	  .uri = "/app.js",
-	  .ae = "br",
-	  .range = "bytes=0-1",
-	  .status = 206,
-	  .body = "BR",
-	  .has = { { "Content-Range", "bytes 0-1/8" },
-	           { "Content-Encoding", "br" } } },
-	{ .line = __LINE__,
-	  .desc = "precompressed off",
-	  .conf = C_NOPRE,
-	  .uri = "/app.js",
-	  .ae = "br, gzip",
-	  .status = 200,
-	  .body = JS_BODY,
-	  .lacks = { "Content-Encoding", "Vary" } },
-
 	/* The web server sends the file (sendfile-mode). */
-	{ .line = __LINE__,
-	  .desc = "X-Sendfile",
-	  .conf = C_LIGHTTPD,
-	  .uri = "/style.css",
-	  .status = 200,
-	  .body = "",
-	  .has = { { "X-Sendfile", xsendfile_style },
-	           { "ETag", NULL },
-	           { "Content-Type", "text/css; charset=utf-8" } } },
 	{ .line = __LINE__,
 	  .desc = "X-Sendfile: 304 still ours",
 	  .conf = C_LIGHTTPD,
@@ -1392,57 +957,6 @@ static const struct row rows[] = {
 	  .body = "",
 	  .has = { { "X-Accel-Redirect", "/.sherve-files/sub/index.html" } },
 	  .lacks = { "X-Sendfile" } },
-	{ .line = __LINE__,
-	  .desc = "nginx: no precompressed siblings",
-	  .conf = C_NGINX,
-	  .uri = "/app.js",
-	  .ae = "br",
-	  .status = 200,
-	  .has = { { "X-Accel-Redirect", "/.sherve-files/app.js" } },
-	  .lacks = { "Content-Encoding" } },
-
-	{ .line = __LINE__,
-	  .desc = "apache: no precompressed siblings (mod_xsendfile drops "
-	          "Content-Encoding)",
-	  .conf = C_APACHE,
-	  .uri = "/app.js",
-	  .ae = "br, gzip",
-	  .status = 200,
-	  .body = "",
-	  .has = { { "X-Sendfile", xsendfile_app } },
-	  .lacks = { "Content-Encoding", "Vary" } },
-	{ .line = __LINE__,
-	  .desc = "lighttpd: a name holding '%' is streamed (lighttpd would "
-	          "decode it)",
-	  .conf = C_LIGHTTPD,
-	  .uri = "/pct%2541.txt",
-	  .status = 200,
-	  .body = "PCT\n",
-	  .lacks = { "X-Sendfile" } },
-	{ .line = __LINE__,
-	  .desc = "apache: a name holding '%' is streamed too (mod_xsendfile "
-	          "1.0 decodes)",
-	  .conf = C_APACHE,
-	  .uri = "/pct%2541.txt",
-	  .status = 200,
-	  .body = "PCT\n",
-	  .lacks = { "X-Sendfile" } },
-	{ .line = __LINE__,
-	  .desc = "lighttpd: a name that is not ASCII is streamed",
-	  .conf = C_LIGHTTPD,
-	  .uri = "/caf%C3%A9.txt",
-	  .status = 200,
-	  .body = "CAFE\n",
-	  .lacks = { "X-Sendfile" } },
-	{ .line = __LINE__,
-	  .desc = "nginx: a name that is not ASCII is streamed",
-	  .conf = C_NGINX,
-	  .uri = "/caf%C3%A9.txt",
-	  .status = 200,
-	  .body = "CAFE\n",
-	  .lacks = { "X-Accel-Redirect" } },
-
-	/* Metrics without a metrics mapping. */
 	{ .line = __LINE__,
 	  .desc = "metrics unavailable",
 	  .conf = C_METRICS,
