@@ -162,6 +162,9 @@ hop(const struct redirect_map *m, const struct chain_opts *o,
 	if (o->is_file != NULL && !(t->flags & MATCH_FORCE) &&
 	    o->is_file(o->ctx, rel, rq.slash))
 		return NULL;
+	str_copy(c->via, rel, sizeof(c->via));
+	c->via_slash = rq.slash && rel[0] != '\0';
+	c->via_file = !(t->flags & MATCH_FORCE);
 	if (location_build(t->url, &res,
 	                   o->merge_query && res.rule.qlen == 0 &&
 	                                   !(m->flags & MATCH_CLOUDFLARE)
@@ -280,4 +283,16 @@ void
 chain_files_close(struct chain_files *f)
 {
 	webroot_close(&f->w);
+}
+
+void
+chain_hint(const struct chain *c, char *out, size_t outsz)
+{
+	if (outsz == 0)
+		return;
+	out[0] = '\0';
+	if (c->via_file && c->via[0] != '\0')
+		snprintf(out, outsz,
+		         " (no file of the webroot answers /%s%s first)",
+		         c->via, c->via_slash ? "/" : "");
 }

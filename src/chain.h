@@ -54,6 +54,11 @@ struct chain {
 	unsigned status;                   /* the first rule's */
 	char host[LOCATION_HOST_MAX + 1];  /* the host the visitor is on */
 	unsigned mapflags;                 /* MATCH_ORDERED: names rules */
+	/* The request of the last hop followed, and 1 if its rule is not
+	 * forced: a file of the webroot there would answer first and end
+	 * a loop (chain_hint()). */
+	char via[REDIRECT_URL_MAX + 1];
+	int via_slash, via_file;
 };
 
 /*
@@ -104,5 +109,13 @@ void chain_files_close(struct chain_files *f);
  */
 void chain_format(const struct chain *c, enum chain_kind k, char *out,
                   size_t outsz);
+
+/*
+ * What would end loop c, for its error: " (no file of the webroot
+ * answers /PATH first)" when the rule that closes the loop yields to a
+ * file (a _redirects rule without '!', where a site built with its
+ * pages ends it), else "". Into out (outsz bytes).
+ */
+void chain_hint(const struct chain *c, char *out, size_t outsz);
 
 #endif

@@ -132,7 +132,7 @@ static void
 check_chains(struct lint *l, const struct redirect_map *m,
              const struct chain_opts *o, const struct redirect *r)
 {
-	char path[512];
+	char path[512], hint[160];
 	struct chain ch;
 	enum chain_kind k = chain_follow(m, o, r, &ch);
 
@@ -143,10 +143,11 @@ check_chains(struct lint *l, const struct redirect_map *m,
 	chain_format(&ch, k, path, sizeof(path));
 	if (k == CHAIN_LOOP) {
 		l->loops++;
+		chain_hint(&ch, hint, sizeof(hint));
 		fprintf(l->out,
-		        "%s:%u: a redirect loop: %s (a refresh or import "
+		        "%s:%u: a redirect loop: %s%s (a refresh or import "
 		        "refuses the map)\n",
-		        l->source, r->line, path);
+		        l->source, r->line, path, hint);
 	} else {
 		fprintf(l->out,
 		        "%s:%u: a chain: %s (one redirect would do: sherve "

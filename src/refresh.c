@@ -202,7 +202,7 @@ static int
 chains(const struct conf *c, const struct redirect_map *m, const char *source,
        struct refresh_report *rep)
 {
-	char path[256];
+	char path[256], hint[160];
 	struct chain_files f;
 	struct chain_opts o;
 	struct chain ch;
@@ -229,6 +229,10 @@ chains(const struct conf *c, const struct redirect_map *m, const char *source,
 			snprintf(rep->msg, sizeof(rep->msg),
 			         "%s: refused: line %u: a redirect loop: %s",
 			         source, loop, path);
+			/* The hint goes last: cut first if the line is long. */
+			chain_hint(&ch, hint, sizeof(hint));
+			str_copy(rep->msg + strlen(rep->msg), hint,
+			         sizeof(rep->msg) - strlen(rep->msg));
 			break;
 		}
 	}

@@ -157,6 +157,55 @@ test_chains(void)
 		check_crow(&crows[i]);
 }
 
+/* What would end a loop (chain_hint()): the closing rule's request. */
+static const struct hrow {
+	unsigned line;
+	const char *desc;
+	int netlify;
+	const char *map;
+	const char *hint;
+} hrows[] = {
+	{ __LINE__, "a rule that covers its own target", NET,
+	  "/1226/* /1226/coding-style 307\n",
+	  " (no file of the webroot answers /1226/coding-style first)" },
+	{ __LINE__, "a placeholder rule, its target's slash kept", NET,
+	  "/docs/:v/x /docs/next/x/\n",
+	  " (no file of the webroot answers /docs/next/x/ first)" },
+	{ __LINE__, "gosherve rules yield to files too", GOS, "a /b\nb /a\n",
+	  " (no file of the webroot answers /a first)" },
+	{ __LINE__, "a forced rule closing it: no file ends it", NET,
+	  "/a /b 301!\n/b /a 301!\n", "" },
+};
+
+static void
+test_loop_hint(void)
+{
+	struct chain_opts o = { "", NULL, NULL, 301, 1, 0 };
+	struct redirect_map m;
+	struct chain c;
+	char out[160];
+	size_t i;
+
+	for (i = 0; i < NELEM(hrows); i++) {
+		const struct hrow *r = &hrows[i];
+		struct redirects_opts po = { r->netlify ? REDIRECTS_NETLIFY
+			                                : REDIRECTS_GOSHERVE,
+			                     0, 1, DIALECT_NETLIFY };
+
+		memset(&m, 0, sizeof(m));
+		expect_int(r->line, "parse", SH_OK,
+		           redirects_parse_opts(r->map, strlen(r->map), &po, &m,
+		                                NULL, NULL));
+		if (m.n > 0) {
+			expect_int(r->line, r->desc, CHAIN_LOOP,
+			           chain_follow(&m, &o, &m.v[0], &c));
+			chain_hint(&c, out, sizeof(out));
+			expect_str(r->line, r->desc, r->hint, out);
+		}
+		redirects_free(&m);
+	}
+}
+
 /* chain_format() into a short buffer: cut, with "...", NUL-terminated. */
 static void
 test_format_truncates(void)
@@ -228,6 +277,7 @@ test_target(void)
 static const struct unit_test chain_tests[] = {
 	UNIT_TEST(test_chains),
 	UNIT_TEST(test_format_truncates),
+	UNIT_TEST(test_loop_hint),
 	UNIT_TEST(test_target),
 	UNIT_END,
 };

@@ -116,8 +116,8 @@ static const struct row rows[] = {
 	  "m.txt: 2 aliases, 0 invalid lines, 0 duplicates\n" },
 	{ __LINE__, "a loop through this site's host name counts",
 	  "loopy http://s.example/loopy\n", 1,
-	  "m.txt:1: a redirect loop: loopy -> loopy (a refresh or import "
-	  "refuses the map)\n"
+	  "m.txt:1: a redirect loop: loopy -> loopy (no file of the webroot "
+	  "answers /loopy first) (a refresh or import refuses the map)\n"
 	  "m.txt: 1 aliases, 0 invalid lines, 0 duplicates\n" },
 	{ __LINE__, "an expired rule",
 	  "gone https://x.example/ 302 expires=2000-01-01\n", 0,
