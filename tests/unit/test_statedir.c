@@ -1,0 +1,406 @@
+/*
+ * test_statedir.c - a worker's handles on the state dir (statedir.c),
+ * against real directories in a temporary dir, with the coarse clock
+ * driven by hand (TICK_CLOCK, as test_tick.c does), so "once per tick"
+ * is exact, not slept for.
+ *
+ * The state dir is created when missing; a regular file in its place,
+ * and a parent the worker may not write, leave the worker serving
+ * assets only, with one error line naming the path and the errno and a
+ * "why" for the request log; nothing more is logged while the cause
+ * stays, nothing is tried again within the same tick, and the first tick
+ * after the cause is fixed opens the store and the metrics and says so
+ * once. An open store replaced by another process is reopened at the
+ * next tick; one opened read-only is reopened read-write once the dir is
+ * writable again.
+ *
+ * Permissions mean nothing to root: as root, the rows that need a
+ * directory the worker may not write run in a child that became nobody
+ * (65534), which sends its findings back through a pipe.
+ *
+ * The log lines are read by pointing stderr at a temporary file around
+ * each call.
+ */
+#include "unit.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static struct timespec fake_now = { 1000, 0 };
+
+static int
+fake_clock(struct timespec *ts)
+{
+	*ts = fake_now;
+	return 0;
+}
+
+#define TICK_CLOCK(ts) fake_clock(ts)
+#include "../../src/statedir.c"
+
+#define NOBODY 65534
+
+static char base[] = "/tmp/sherve-statedir.XXXXXX";
+
+/* ---- stderr, captured ---- */
+
+struct logs {
+	FILE *tmp;
+	int saved;
+	char text[8192];
+};
+
+static void
+logs_begin(struct logs *l)
+{
+	fflush(stderr);
+	l->text[0] = '\0';
+	l->saved = -1;
+	if ((l->tmp = tmpfile()) == NULL)
+		return;
+	if ((l->saved = dup(2)) < 0 || dup2(fileno(l->tmp), 2) < 0) {
+		fclose(l->tmp);
+		l->tmp = NULL;
+	}
+}
+
+/* Stop capturing; the lines written since logs_begin() are in l->text. */
+static const char *
+logs_end(struct logs *l)
+{
+	size_t n;
+
+	if (l->tmp == NULL)
+		return l->text;
+	fflush(stderr);
+	dup2(l->saved, 2);
+	close(l->saved);
+	rewind(l->tmp);
+	n = fread(l->text, 1, sizeof(l->text) - 1, l->tmp);
+	l->text[n] = '\0';
+	fclose(l->tmp);
+	l->tmp = NULL;
+	return l->text;
+}
+
+/* Lines of text holding needle. */
+static int
+count(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, needle)) != NULL; text += strlen(needle))
+		n++;
+	return n;
+}
+
+/* ---- the worker ---- */
+
+static int
+load(struct conf *c, const char *state)
+{
+	char *argv[] = { "sherve",      "--config",    "/dev/null",
+		         "--state-dir", (char *)state, "--log-level",
+		         "info",        NULL };
+	char err[256];
+
+	if (conf_load(c, 7, argv, err, sizeof(err)) != SH_OK) {
+		fprintf(stderr, "conf_load: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+next_tick(void)
+{
+	fake_now.tv_nsec += 4000000;
+}
+
+static int
+suite_init(void)
+{
+	return mkdtemp(base) != NULL && chmod(base, 0755) == 0 ? 0 : -1;
+}
+
+static int
+suite_cleanup(void)
+{
+	char path[300];
+
+	/* Whatever a failed row left unwritable. */
+	snprintf(path, sizeof(path), "%s/nobody/parent", base);
+	(void)chmod(path, 0755);
+	return unit_rmtree(base);
+}
+
+/* A missing state dir (and its parent) is created; both open. */
+static void
+test_create(void)
+{
+	char state[300], path[340];
+	struct statedir sd;
+	struct stat st;
+	struct conf c;
+	struct logs l;
+
+	snprintf(state, sizeof(state), "%s/new/state", base);
+	require_true(__LINE__, "conf", load(&c, state) == 0);
+	logs_begin(&l);
+	expect_int(__LINE__, "open", SH_OK, statedir_open(&sd, &c, 1));
+	logs_end(&l);
+	expect_true(__LINE__, "the state dir was created",
+	            stat(state, &st) == 0 && S_ISDIR(st.st_mode));
+	snprintf(path, sizeof(path), "%s/redirects.mdb", state);
+	expect_true(__LINE__, "the store is open, in it",
+	            sd.store != NULL && access(path, F_OK) == 0);
+	snprintf(path, sizeof(path), "%s/metrics.shm", state);
+	expect_true(__LINE__, "the metrics too",
+	            sd.metrics != NULL && access(path, F_OK) == 0);
+	expect_str(__LINE__, "no why", "", sd.why);
+	expect_true(__LINE__, "the handler's miss context has the store",
+	            sd.miss.store == sd.store && sd.miss.conf == &c);
+	expect_int(__LINE__, "no redirects-url: no refreshing", 0,
+	           sd.refreshing);
+	expect_int(__LINE__, "... no claim", -1, sd.claim_fd);
+	expect_lacks(__LINE__, "nothing logged as an error", l.text,
+	             "\"level\":\"error\"");
+	statedir_close(&sd);
+	expect_true(__LINE__, "closed", sd.store == NULL && sd.metrics == NULL);
+	conf_free(&c);
+}
+
+/*
+ * The store cannot open (cause in place): one error, naming want_err;
+ * the next tick tries again and logs nothing; fix(), and nothing is
+ * tried within the same tick; the next tick opens it and logs the
+ * recovery once, and the one after that logs nothing.
+ */
+struct scenario {
+	const char *state;
+	const char *want_err; /* in the error line and in why */
+	void (*fix)(const char *state);
+	/* What happened, for the parent when run as nobody. */
+	int open_rc, store_down, metrics_down, why_ok, errors, named, warns;
+	int retry_quiet, still_down, quiet, up_after_fix, recovered,
+	        metrics_back, quiet2;
+	char why[512];
+};
+
+static void
+run_scenario(struct scenario *s)
+{
+	struct statedir sd;
+	struct conf c;
+	struct logs l;
+
+	if (load(&c, s->state) != 0)
+		return;
+	logs_begin(&l);
+	s->open_rc = statedir_open(&sd, &c, 1);
+	logs_end(&l);
+	s->store_down = sd.store == NULL;
+	s->metrics_down = sd.metrics == NULL;
+	(void)str_copy(s->why, sd.why, sizeof(s->why));
+	s->why_ok = strstr(sd.why, s->want_err) != NULL;
+	s->errors = count(l.text, "\"level\":\"error\"");
+	s->named = count(l.text, s->want_err);
+	s->warns = count(l.text, "requests are not counted until it opens");
+	/* The next tick tries again and fails: nothing more is said. */
+	next_tick();
+	logs_begin(&l);
+	statedir_tick(&sd);
+	logs_end(&l);
+	s->retry_quiet = sd.store == NULL && l.text[0] == '\0';
+	/* The cause fixed, but the same tick: nothing is tried again. */
+	s->fix(s->state);
+	logs_begin(&l);
+	statedir_tick(&sd);
+	next_tick();
+	logs_end(&l);
+	s->still_down = sd.store == NULL;
+	s->quiet = l.text[0] == '\0';
+	logs_begin(&l);
+	statedir_tick(&sd);
+	logs_end(&l);
+	s->up_after_fix = sd.store != NULL && sd.why[0] == '\0' &&
+	                  sd.miss.store == sd.store;
+	s->recovered = count(l.text, "opened: aliases are served again");
+	s->metrics_back = sd.metrics != NULL &&
+	                  count(l.text, "requests are counted again") == 1;
+	next_tick();
+	logs_begin(&l);
+	statedir_tick(&sd);
+	logs_end(&l);
+	s->quiet2 = l.text[0] == '\0';
+	statedir_close(&sd);
+	conf_free(&c);
+}
+
+/* The assertions over what run_scenario() found. */
+static void
+check_scenario(unsigned line, const char *desc, const struct scenario *s)
+{
+	expect_int(line, desc, SH_OK, s->open_rc);
+	expect_true(line, desc, s->store_down && s->metrics_down);
+	if (!expect_true(line, desc, s->why_ok))
+		fprintf(stderr, "  why: %s\n", s->why);
+	expect_int(line, "one error line", 1, s->errors);
+	expect_int(line, "... naming the path and the errno", 1, s->named);
+	expect_int(line, "one warning for the metrics", 1, s->warns);
+	expect_true(line, "the next tick fails again, and logs nothing",
+	            s->retry_quiet);
+	expect_true(line, "fixed, but the same tick: not tried again",
+	            s->still_down && s->quiet);
+	expect_true(line, "the next tick opens the store", s->up_after_fix);
+	expect_int(line, "... and says so once", 1, s->recovered);
+	expect_true(line, "... the metrics too, said once", s->metrics_back);
+	expect_true(line, "then nothing more is logged", s->quiet2);
+}
+
+static void
+remove_file(const char *state)
+{
+	(void)unlink(state);
+}
+
+/* A regular file where the state dir should be. */
+static void
+test_file_in_the_way(void)
+{
+	struct scenario s;
+	char state[300], want[360];
+
+	memset(&s, 0, sizeof(s));
+	snprintf(state, sizeof(state), "%s/file", base);
+	snprintf(want, sizeof(want), "state-dir: %s: %s", state,
+	         strerror(ENOTDIR));
+	require_true(__LINE__, "a file", unit_write_file(state, "x\n") == 0);
+	s.state = state;
+	s.want_err = want;
+	s.fix = remove_file;
+	run_scenario(&s);
+	check_scenario(__LINE__, "a file in the way of the state dir", &s);
+}
+
+static void
+make_writable(const char *state)
+{
+	char parent[300];
+
+	(void)str_copy(parent, state, sizeof(parent));
+	*strrchr(parent, '/') = '\0';
+	(void)chmod(parent, 0755);
+}
+
+/*
+ * The parent of the state dir is not writable: as a normal user here;
+ * as root in a child that became nobody (who owns the parent, so it can
+ * fix it), reporting the scenario's findings through a pipe.
+ */
+static void
+test_unwritable_parent(void)
+{
+	char dir[300], parent[320], state[340], want[800];
+	struct scenario s;
+	int p[2], st = 0;
+	pid_t pid;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(dir, sizeof(dir), "%s/nobody", base);
+	snprintf(parent, sizeof(parent), "%s/parent", dir);
+	snprintf(state, sizeof(state), "%s/state", parent);
+	snprintf(want, sizeof(want), "state-dir: cannot create %s: %s", state,
+	         strerror(EACCES));
+	require_true(__LINE__, "dirs",
+	             mkdir(dir, 0755) == 0 && mkdir(parent, 0555) == 0);
+	s.state = state;
+	s.want_err = want;
+	s.fix = make_writable;
+	if (geteuid() != 0) {
+		run_scenario(&s);
+		check_scenario(__LINE__, "an unwritable parent", &s);
+		return;
+	}
+	require_true(__LINE__, "chown to nobody",
+	             chown(dir, NOBODY, NOBODY) == 0 &&
+	                     chown(parent, NOBODY, NOBODY) == 0);
+	require_true(__LINE__, "pipe", pipe(p) == 0);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		if (setgroups(0, NULL) != 0 ||
+		    setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) != 0)
+			_exit(2);
+		run_scenario(&s);
+		_exit(write(p[1], &s, sizeof(s)) == (ssize_t)sizeof(s) ? 0 : 3);
+	}
+	close(p[1]);
+	require_true(__LINE__, "fork", pid > 0);
+	expect_true(__LINE__, "the child's report",
+	            read(p[0], &s, sizeof(s)) == (ssize_t)sizeof(s));
+	close(p[0]);
+	expect_true(__LINE__, "the child ran as nobody",
+	            waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	                    WEXITSTATUS(st) == 0);
+	check_scenario(__LINE__, "an unwritable parent, as nobody", &s);
+}
+
+/* Another process replaced redirects.mdb: reopened at the next tick. */
+static void
+test_replaced(void)
+{
+	char state[300], other[300], from[340], to[340];
+	struct statedir sd, od;
+	struct conf c, oc;
+	struct logs l;
+	struct store *before;
+
+	snprintf(state, sizeof(state), "%s/replaced", base);
+	snprintf(other, sizeof(other), "%s/other", base);
+	require_true(__LINE__, "conf",
+	             load(&c, state) == 0 && load(&oc, other) == 0);
+	logs_begin(&l);
+	expect_int(__LINE__, "open", SH_OK, statedir_open(&sd, &c, 1));
+	expect_int(__LINE__, "open another", SH_OK, statedir_open(&od, &oc, 1));
+	statedir_close(&od);
+	logs_end(&l);
+	before = sd.store;
+	require_true(__LINE__, "both open", before != NULL);
+	snprintf(from, sizeof(from), "%s/redirects.mdb", other);
+	snprintf(to, sizeof(to), "%s/redirects.mdb", state);
+	require_true(__LINE__, "rename", rename(from, to) == 0);
+	logs_begin(&l);
+	statedir_tick(&sd); /* the same tick: not looked at */
+	next_tick();
+	statedir_tick(&sd);
+	logs_end(&l);
+	expect_true(__LINE__, "open again", sd.store != NULL);
+	expect_int(__LINE__, "one line says it was replaced", 1,
+	           count(l.text, "redirects.mdb was replaced by another "
+	                         "process: reopening it"));
+	expect_has(__LINE__, "... naming the path", l.text, to);
+	expect_true(__LINE__, "the miss context follows",
+	            sd.miss.store == sd.store);
+	statedir_close(&sd);
+	conf_free(&c);
+	conf_free(&oc);
+}
+
+int
+main(void)
+{
+	static const struct unit_test tests[] = {
+		UNIT_TEST(test_create), UNIT_TEST(test_file_in_the_way),
+		UNIT_TEST(test_unwritable_parent), UNIT_TEST(test_replaced),
+		UNIT_END
+	};
+	static const struct unit_suite suites[] = {
+		{ "statedir", suite_init, suite_cleanup, tests },
+		{ NULL, NULL, NULL, NULL }
+	};
+
+	return unit_main(suites);
+}
