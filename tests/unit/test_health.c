@@ -258,9 +258,9 @@ run_row(const struct row *t)
 		expect_has(t->line, t->desc, doc, t->has[i]);
 	for (i = 0; i < NELEM(t->lacks) && t->lacks[i] != NULL; i++)
 		expect_lacks(t->line, t->desc, doc, t->lacks[i]);
-	if (expect_true(t->line, t->desc, strchr(doc, '\n') == doc + len - 1))
-		return;
-	fprintf(stderr, "  document: %s", doc);
+	if (!expect_true(t->line, t->desc, strchr(doc, '\n') == doc + len - 1))
+		fprintf(stderr, "  document: %s", doc);
+	free(doc);
 }
 
 static void
