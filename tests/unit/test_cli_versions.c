@@ -75,27 +75,12 @@ static int
 run_cli(void *ctx)
 {
 	struct run *r = ctx;
-	FILE *tmp = tmpfile();
-	int saved = -1, rc;
-	size_t n = 0;
+	struct unit_stderr cap;
+	int rc;
 
-	fflush(stderr);
-	if (tmp == NULL || (saved = dup(2)) < 0 || dup2(fileno(tmp), 2) < 0) {
-		snprintf(r->err, sizeof(r->err), "(stderr not captured)");
-		rc = cli_main(r->c);
-	} else {
-		rc = cli_main(r->c);
-		fflush(stderr);
-		rewind(tmp);
-		n = fread(r->err, 1, sizeof(r->err) - 1, tmp);
-		r->err[n] = '\0';
-	}
-	if (saved >= 0) {
-		dup2(saved, 2);
-		close(saved);
-	}
-	if (tmp != NULL)
-		fclose(tmp);
+	unit_stderr_begin(&cap);
+	rc = cli_main(r->c);
+	unit_stderr_end(&cap, r->err, sizeof(r->err));
 	return rc;
 }
 

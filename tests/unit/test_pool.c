@@ -116,39 +116,19 @@ static char base[] = "/tmp/sherve-pool.XXXXXX";
 
 /* ---- stderr, captured ---- */
 
-static FILE *log_tmp;
-static int log_saved = -1;
+static struct unit_stderr log_cap;
 static char logs[16384];
 
 static void
 logs_begin(void)
 {
-	fflush(stderr);
-	logs[0] = '\0';
-	if ((log_tmp = tmpfile()) == NULL)
-		return;
-	if ((log_saved = dup(2)) < 0 || dup2(fileno(log_tmp), 2) < 0) {
-		fclose(log_tmp);
-		log_tmp = NULL;
-	}
+	unit_stderr_begin(&log_cap);
 }
 
-static const char *
+static void
 logs_end(void)
 {
-	size_t n;
-
-	if (log_tmp == NULL)
-		return logs;
-	fflush(stderr);
-	dup2(log_saved, 2);
-	close(log_saved);
-	rewind(log_tmp);
-	n = fread(logs, 1, sizeof(logs) - 1, log_tmp);
-	logs[n] = '\0';
-	fclose(log_tmp);
-	log_tmp = NULL;
-	return logs;
+	unit_stderr_end(&log_cap, logs, sizeof(logs));
 }
 
 /* ---- the pool's state, per test ---- */

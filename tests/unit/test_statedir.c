@@ -47,41 +47,21 @@ static char base[] = "/tmp/sherve-statedir.XXXXXX";
 /* ---- stderr, captured ---- */
 
 struct logs {
-	FILE *tmp;
-	int saved;
+	struct unit_stderr cap;
 	char text[8192];
 };
 
 static void
 logs_begin(struct logs *l)
 {
-	fflush(stderr);
-	l->text[0] = '\0';
-	l->saved = -1;
-	if ((l->tmp = tmpfile()) == NULL)
-		return;
-	if ((l->saved = dup(2)) < 0 || dup2(fileno(l->tmp), 2) < 0) {
-		fclose(l->tmp);
-		l->tmp = NULL;
-	}
+	unit_stderr_begin(&l->cap);
 }
 
 /* Stop capturing; the lines written since logs_begin() are in l->text. */
 static const char *
 logs_end(struct logs *l)
 {
-	size_t n;
-
-	if (l->tmp == NULL)
-		return l->text;
-	fflush(stderr);
-	dup2(l->saved, 2);
-	close(l->saved);
-	rewind(l->tmp);
-	n = fread(l->text, 1, sizeof(l->text) - 1, l->tmp);
-	l->text[n] = '\0';
-	fclose(l->tmp);
-	l->tmp = NULL;
+	unit_stderr_end(&l->cap, l->text, sizeof(l->text));
 	return l->text;
 }
 

@@ -309,4 +309,47 @@ unit_capture(int (*fn)(void *), void *ctx, char **out)
 	return rc;
 }
 
+/*
+ * stderr (fd 2 and the stdio stream) into a temporary file, from
+ * unit_stderr_begin() to unit_stderr_end(), which puts what was written
+ * into out (NUL-terminated, cut at outsz - 1) and restores stderr. A
+ * capture that cannot start leaves stderr as it is and out empty.
+ */
+struct unit_stderr {
+	FILE *tmp;
+	int saved;
+};
+
+static inline void
+unit_stderr_begin(struct unit_stderr *c)
+{
+	fflush(stderr);
+	c->saved = -1;
+	if ((c->tmp = tmpfile()) == NULL)
+		return;
+	if ((c->saved = dup(2)) < 0 || dup2(fileno(c->tmp), 2) < 0) {
+		if (c->saved >= 0)
+			close(c->saved);
+		fclose(c->tmp);
+		c->tmp = NULL;
+	}
+}
+
+static inline void
+unit_stderr_end(struct unit_stderr *c, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	if (c->tmp != NULL) {
+		fflush(stderr);
+		dup2(c->saved, 2);
+		close(c->saved);
+		rewind(c->tmp);
+		n = fread(out, 1, outsz - 1, c->tmp);
+		fclose(c->tmp);
+		c->tmp = NULL;
+	}
+	out[n] = '\0';
+}
+
 #endif
