@@ -11,12 +11,13 @@
  * stays, nothing is tried again within the same tick, and the first tick
  * after the cause is fixed opens the store and the metrics and says so
  * once. An open store replaced by another process is reopened at the
- * next tick; one opened read-only is reopened read-write once the dir is
- * writable again.
+ * next tick; one opened read-only (the dir and the file not writable) is
+ * reopened read-write in the first second after they are writable
+ * again, and not retried more than once a second.
  *
  * Permissions mean nothing to root: as root, the rows that need a
- * directory the worker may not write run in a child that became nobody
- * (65534), which sends its findings back through a pipe.
+ * directory the worker may not write or read run in a child that became
+ * nobody (65534), which sends its findings back through a pipe.
  *
  * The log lines are read by pointing stderr at a temporary file around
  * each call.
@@ -276,17 +277,62 @@ make_writable(const char *state)
 }
 
 /*
- * The parent of the state dir is not writable: as a normal user here;
- * as root in a child that became nobody (who owns the parent, so it can
- * fix it), reporting the scenario's findings through a pipe.
+ * Run fn(ctx) as a user permissions apply to: here when not root; as
+ * root in a child that became nobody, whose ctx (size bytes: what fn
+ * found) comes back through a pipe. Returns 0, or -1 if the child
+ * failed to report.
  */
+static int
+as_user(void (*fn)(void *), void *ctx, size_t size)
+{
+	int p[2], st = 0, ok;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fn(ctx);
+		return 0;
+	}
+	if (pipe(p) != 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		if (setgroups(0, NULL) != 0 ||
+		    setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) != 0)
+			_exit(2);
+		fn(ctx);
+		_exit(write(p[1], ctx, size) == (ssize_t)size ? 0 : 3);
+	}
+	close(p[1]);
+	ok = pid > 0 && read(p[0], ctx, size) == (ssize_t)size;
+	close(p[0]);
+	if (pid > 0 && (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	                WEXITSTATUS(st) != 0))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/* dir for the user as_user() runs as. */
+static int
+user_dir(const char *dir, mode_t mode)
+{
+	if (mkdir(dir, mode) != 0)
+		return -1;
+	return geteuid() == 0 && chown(dir, NOBODY, NOBODY) != 0 ? -1 : 0;
+}
+
+static void
+scenario_fn(void *ctx)
+{
+	run_scenario(ctx);
+}
+
+/* The parent of the state dir is not writable. */
 static void
 test_unwritable_parent(void)
 {
 	char dir[300], parent[320], state[340], want[800];
 	struct scenario s;
-	int p[2], st = 0;
-	pid_t pid;
 
 	memset(&s, 0, sizeof(s));
 	snprintf(dir, sizeof(dir), "%s/nobody", base);
@@ -295,37 +341,81 @@ test_unwritable_parent(void)
 	snprintf(want, sizeof(want), "state-dir: cannot create %s: %s", state,
 	         strerror(EACCES));
 	require_true(__LINE__, "dirs",
-	             mkdir(dir, 0755) == 0 && mkdir(parent, 0555) == 0);
+	             user_dir(dir, 0755) == 0 && user_dir(parent, 0555) == 0);
 	s.state = state;
 	s.want_err = want;
 	s.fix = make_writable;
-	if (geteuid() != 0) {
-		run_scenario(&s);
-		check_scenario(__LINE__, "an unwritable parent", &s);
+	expect_int(__LINE__, "run as a user", 0,
+	           as_user(scenario_fn, &s, sizeof(s)));
+	check_scenario(__LINE__, "an unwritable parent", &s);
+}
+
+/* A store its worker may only read, then may write again. */
+struct readonly {
+	char state[300];
+	int opened, rdonly, refreshing, warned, same_second, reopened, said;
+};
+
+static void
+readonly_fn(void *ctx)
+{
+	struct readonly *r = ctx;
+	char file[340], text[4096];
+	struct statedir sd;
+	struct conf c;
+	struct logs l;
+
+	snprintf(file, sizeof(file), "%s/redirects.mdb", r->state);
+	if (load(&c, r->state) != 0)
 		return;
-	}
-	require_true(__LINE__, "chown to nobody",
-	             chown(dir, NOBODY, NOBODY) == 0 &&
-	                     chown(parent, NOBODY, NOBODY) == 0);
-	require_true(__LINE__, "pipe", pipe(p) == 0);
-	if ((pid = fork()) == 0) {
-		close(p[0]);
-		if (setgroups(0, NULL) != 0 ||
-		    setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
-		    setresuid(NOBODY, NOBODY, NOBODY) != 0)
-			_exit(2);
-		run_scenario(&s);
-		_exit(write(p[1], &s, sizeof(s)) == (ssize_t)sizeof(s) ? 0 : 3);
-	}
-	close(p[1]);
-	require_true(__LINE__, "fork", pid > 0);
-	expect_true(__LINE__, "the child's report",
-	            read(p[0], &s, sizeof(s)) == (ssize_t)sizeof(s));
-	close(p[0]);
-	expect_true(__LINE__, "the child ran as nobody",
-	            waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-	                    WEXITSTATUS(st) == 0);
-	check_scenario(__LINE__, "an unwritable parent, as nobody", &s);
+	logs_begin(&l);
+	r->opened = statedir_open(&sd, &c, 1) == SH_OK && sd.store != NULL;
+	statedir_close(&sd); /* the files exist now */
+	(void)chmod(file, 0444);
+	(void)chmod(r->state, 0555);
+	r->opened = r->opened && statedir_open(&sd, &c, 1) == SH_OK &&
+	            sd.store != NULL;
+	(void)str_copy(text, logs_end(&l), sizeof(text));
+	r->rdonly = sd.store != NULL && store_readonly(sd.store);
+	r->refreshing = sd.refreshing;
+	r->warned = count(text, "opened read-only");
+	logs_begin(&l);
+	next_tick(); /* looked at: still read-only */
+	statedir_tick(&sd);
+	(void)chmod(r->state, 0755);
+	(void)chmod(file, 0644);
+	next_tick(); /* a new tick, the same second */
+	statedir_tick(&sd);
+	r->same_second = sd.store != NULL && store_readonly(sd.store);
+	fake_now.tv_sec++;
+	statedir_tick(&sd);
+	r->reopened = sd.store != NULL && !store_readonly(sd.store);
+	r->said = count(logs_end(&l), "is writable again: reopening the "
+	                              "store");
+	statedir_close(&sd);
+	conf_free(&c);
+}
+
+static void
+test_readonly(void)
+{
+	struct readonly r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.state, sizeof(r.state), "%s/ro", base);
+	require_true(__LINE__, "dir", user_dir(r.state, 0755) == 0);
+	expect_int(__LINE__, "run as a user", 0,
+	           as_user(readonly_fn, &r, sizeof(r)));
+	expect_int(__LINE__, "a read-only state dir: the store opens", 1,
+	           r.opened);
+	expect_int(__LINE__, "... read-only", 1, r.rdonly);
+	expect_int(__LINE__, "... said once", 1, r.warned);
+	expect_int(__LINE__, "... and no refreshing from it", 0, r.refreshing);
+	expect_int(__LINE__, "writable again: not tried twice a second", 1,
+	           r.same_second);
+	expect_int(__LINE__, "the next second: reopened read-write", 1,
+	           r.reopened);
+	expect_int(__LINE__, "... said once", 1, r.said);
 }
 
 /* Another process replaced redirects.mdb: reopened at the next tick. */
@@ -373,8 +463,11 @@ int
 main(void)
 {
 	static const struct unit_test tests[] = {
-		UNIT_TEST(test_create), UNIT_TEST(test_file_in_the_way),
-		UNIT_TEST(test_unwritable_parent), UNIT_TEST(test_replaced),
+		UNIT_TEST(test_create),
+		UNIT_TEST(test_file_in_the_way),
+		UNIT_TEST(test_unwritable_parent),
+		UNIT_TEST(test_readonly),
+		UNIT_TEST(test_replaced),
 		UNIT_END
 	};
 	static const struct unit_suite suites[] = {
