@@ -37,6 +37,24 @@ struct verb {
 	int (*validate)(const struct conf *c);
 };
 
+int
+cli_stdout_done(const char *verb)
+{
+	int e = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0)
+		e = errno;
+	if (e == 0 && !ferror(stdout))
+		return 0;
+	if (e != 0)
+		fprintf(stderr, "sherve: %s: cannot write the output: %s\n",
+		        verb, strerror(e));
+	else
+		fprintf(stderr, "sherve: %s: cannot write the output\n", verb);
+	return -1;
+}
+
 /*
  * Before a command prints the whole map (list, export, the diff of
  * check): a map that fails its checksum would print wrong, silently.
@@ -247,7 +265,8 @@ verb_list(const struct conf *c, struct store *s)
 	                   (l.flags & MATCH_ORDERED) ? LISTING_REDIRECTS
 	                                             : LISTING_GOSHERVE);
 	listing_free(&l);
-	return rc == 0 && fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+	/* Whatever failed, the output's state says why. */
+	return cli_stdout_done("list") == 0 && rc == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
 /*
@@ -297,7 +316,7 @@ verb_lookup(const struct conf *c, struct store *s)
 			       a.url[0] != '\0'  ? a.location
 			       : a.status == 410 ? "Gone"
 			                         : "Not Found");
-		return EXIT_OK;
+		return cli_stdout_done("lookup") == 0 ? EXIT_OK : EXIT_FAILED;
 	case SH_ENOTFOUND:
 	case SH_ETOOLONG:
 		fprintf(stderr, "sherve: %s: no such alias\n", arg);
@@ -344,7 +363,7 @@ verb_export(const struct conf *c, struct store *s)
 	                  file);
 	if (fp != NULL && fclose(fp) != 0)
 		rc = SH_EIO;
-	if (rc == SH_OK && fflush(stdout) != 0)
+	if (rc == SH_OK && cli_stdout_done("export") != 0)
 		rc = SH_EIO;
 	if (rc == SH_OK)
 		return EXIT_OK;
@@ -461,7 +480,7 @@ verb_status(const struct conf *c, struct store *s)
 	                                   : "(redirects-url not set)");
 	print_state(c, s);
 	damaged = print_health(s);
-	if (fflush(stdout) != 0)
+	if (cli_stdout_done("status") != 0)
 		return EXIT_FAILED;
 	return damaged ? EXIT_IOERR : EXIT_OK;
 }
@@ -539,7 +558,8 @@ verb_metrics(const struct conf *c, struct store *s)
 		return EXIT_FAILED;
 	}
 	if ((text = metrics_render(m, s, &len)) != NULL &&
-	    fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0)
+	    fwrite(text, 1, len, stdout) == len &&
+	    cli_stdout_done("metrics") == 0)
 		rc = EXIT_OK;
 	free(text);
 	metrics_close(m);

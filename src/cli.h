@@ -17,6 +17,15 @@
 /* Run the verb in c->args[0]. Returns an exit status. */
 int cli_main(const struct conf *c);
 
+/*
+ * Whether a verb's output on stdout was all written: flushes it and
+ * looks at its error indicator (a write that failed while the buffer
+ * filled leaves only that, and an unbuffered stdout nothing to flush).
+ * Returns 0, or -1 after saying on stderr that the output of verb could
+ * not be written, and why when it is known.
+ */
+int cli_stdout_done(const char *verb);
+
 /* The verbs over the kept versions (cli_versions.c); each returns an
  * exit status. */
 int cli_versions(const struct conf *c, struct store *s);

@@ -53,7 +53,7 @@ cli_versions(const struct conf *c, struct store *s)
 		fprintf(stderr, "sherve: versions: cannot read the store\n");
 		return EXIT_FAILED;
 	}
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+	return cli_stdout_done("versions") == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
 int
@@ -99,7 +99,7 @@ cli_diff(const struct conf *c, struct store *s)
 	rc = versions_diff(c, s, a, b, stdout, &differ, msg, sizeof(msg));
 	if (rc != SH_OK)
 		return versions_exit("diff", rc, msg);
-	if (fflush(stdout) != 0)
+	if (cli_stdout_done("diff") != 0)
 		return EXIT_FAILED;
 	return differ ? EXIT_FAILED : EXIT_OK;
 }

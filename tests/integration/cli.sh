@@ -108,6 +108,23 @@ check_exit "lookup foo exits 0" 0 sherve lookup foo
 expect_eq "lookup foo prints the URL" "$(cat "$C_OUT")" https://example.com/foo
 check_exit "lookup /foo/ trims slashes" 0 sherve lookup /foo/
 expect_eq "lookup /foo/ prints the URL" "$(cat "$C_OUT")" https://example.com/foo
+# Output that cannot be written fails the command, which says why: a
+# short one (the write fails when it is flushed at the end) and a long
+# one (it fails while the buffer fills, and is only seen in its error
+# flag).
+for v in status list "lookup foo" versions metrics; do
+	C_OUT=/dev/full check_exit "$v to a full disk exits 1" 1 sherve $v
+	expect_file_contains "... $v says why" "$C_ERR" \
+		"sherve: ${v%% *}: cannot write the output: No space left on device"
+done
+python3 "$T_LIB_DIR/genmap.py" gosherve 400000 "$T_TMP/long.txt" >/dev/null ||
+	hard_error "genmap.py failed"
+check_exit "import of a map of 400 kB exits 0" 0 \
+	"$SHERVE_BIN" --state-dir "$T_TMP/long" import "$T_TMP/long.txt"
+C_OUT=/dev/full check_exit "list of it to a full disk exits 1" 1 \
+	"$SHERVE_BIN" --state-dir "$T_TMP/long" list
+expect_file_contains "... and says why" "$C_ERR" \
+	"sherve: list: cannot write the output: No space left on device"
 check_exit "lookup nope exits 1" 1 sherve lookup nope
 expect_file_contains "lookup nope says so" "$C_ERR" nope
 check_exit "status exits 0" 0 sherve --redirects-url "file://$T_TMP/map1.txt" status
