@@ -1,7 +1,8 @@
 /*
  * store_int.h - what the store's files share (store.c: environment,
- * transactions, integrity; store_versions.c: kept versions). Private:
- * only store*.c include it, as only they include lmdb.h.
+ * transactions, integrity; store_map.c: the key and value layout of the
+ * map, its lookups and its walk; store_versions.c: kept versions).
+ * Private: only store*.c include it, as only they include lmdb.h.
  */
 #ifndef SHERVE_STORE_INT_H
 #define SHERVE_STORE_INT_H
@@ -13,6 +14,10 @@
 
 #include "redirects.h"
 #include "store.h"
+
+/* The meta key of the layout record (store_map.c writes and reads it;
+ * store.c sums it with the map). */
+#define LAYOUT_KEY "layout"
 
 /* The "layout" meta value, cached for one snapshot of the store. */
 struct layout {
@@ -57,6 +62,12 @@ struct store {
 int store_guarded(struct store *s, int (*fn)(struct store *s, void *arg),
                   void *arg);
 
+/* Mark s damaged (the first reason sticks); returns SH_EDAMAGED. */
+int store_set_damaged(struct store *s, const char *why);
+
+/* Close the read cursors a call holds in s->cur and s->pcur. */
+void store_close_cursors(struct store *s);
+
 /* Begin (or renew) the shared read transaction s->rtxn; an LMDB code. */
 int store_read_begin(struct store *s);
 
@@ -69,6 +80,13 @@ int store_copy_val(const MDB_val *v, char *out, size_t outsz);
 /* n big-endian bytes at p, and back. */
 uint64_t store_be_get(const unsigned char *p, size_t n);
 void store_be_put(unsigned char *p, uint64_t v, size_t n);
+
+/*
+ * In the write transaction txn: empty the rule databases and write the
+ * map m into them (store_map.c), with its host section markers and its
+ * layout record. Returns an LMDB code.
+ */
+int store_put_map(MDB_txn *txn, struct store *s, const struct redirect_map *m);
 
 /*
  * In the write transaction txn, before the map is written: apply the

@@ -1,11 +1,12 @@
 /*
  * test_store.c - the LMDB store in a temporary directory.
  *
- * store.c is included rather than linked, so the growth test can shrink
- * the map of an open environment to 1 MiB and make store_replace() hit
- * MDB_MAP_FULL with a few megabytes instead of filling the 1 GiB default,
- * and with mdb_get() wrapped, so store_resolve() is held to its cost: one
- * get for a gosherve map, a bounded walk for prefixes.
+ * store.c and store_map.c are included rather than linked, so the growth
+ * test can shrink the map of an open environment to 1 MiB and make
+ * store_replace() hit MDB_MAP_FULL with a few megabytes instead of
+ * filling the 1 GiB default, and with mdb_get() wrapped, so
+ * store_resolve() (store_map.c) is held to its cost: one get for a
+ * gosherve map, a bounded walk for prefixes.
  */
 #include "unit.h"
 
@@ -30,6 +31,7 @@ counting_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
 
 #define mdb_get counting_get
 #include "../../src/store.c"
+#include "../../src/store_map.c"
 #undef mdb_get
 
 #include "location.h"
@@ -815,7 +817,7 @@ test_prune(void)
 		             (fd = open(path, O_CREAT | O_WRONLY, 0600)) >= 0);
 		close(fd);
 	}
-	damage(s, "for the test");
+	store_set_damaged(s, "for the test");
 	expect_int(__LINE__, "set aside", SH_OK, store_set_aside(s));
 	expect_int(__LINE__, "the two newest sets are kept", 2 + 1,
 	           count_named(dir, STORE_FILE DAMAGED_TAG));
