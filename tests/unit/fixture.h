@@ -8,9 +8,11 @@
 #ifndef SHERVE_FIXTURE_H
 #define SHERVE_FIXTURE_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "redirects.h"
+#include "sha256.h"
 #include "store.h"
 #include "util.h"
 
@@ -46,6 +48,51 @@ fixture_store(const char *state, const char *map, int redirects)
 	}
 	redirects_free(&m);
 	return s;
+}
+
+/*
+ * Store text (a gosherve file) as a new version, as a refresh would,
+ * keeping keep versions and setting the nkv meta pairs kv in the same
+ * transaction; st (may be NULL) receives the state after the step.
+ * Returns store_replace_version()'s code, or the parser's.
+ */
+static inline int
+fixture_add_version(struct store *s, const char *text, unsigned keep,
+                    const struct store_kv *kv, size_t nkv,
+                    struct store_vstate *st)
+{
+	struct redirect_map m = { 0 };
+	/* struct store_version is 4.6 KiB: not on the stack. */
+	struct store_version *v = calloc(1, sizeof(*v));
+	struct store_vput vp = { STORE_VADD, NULL, text, strlen(text),
+		                 keep,       0,    0 };
+	int rc;
+
+	if (v == NULL)
+		return SH_ENOMEM;
+	if ((rc = redirects_parse(text, strlen(text), &m, NULL, NULL)) ==
+	    SH_OK) {
+		v->stored_at = 1700000000;
+		v->rules = m.n;
+		sha256(text, strlen(text), v->sha);
+		(void)str_copy(v->source, "import:unit", sizeof(v->source));
+		vp.v = v;
+		rc = store_replace_version(s, &m, kv, nkv, &vp, st);
+	}
+	redirects_free(&m);
+	free(v);
+	return rc;
+}
+
+/* The URL the default section's exact alias a has in s's map, or "". */
+static inline const char *
+fixture_url(struct store *s, const char *a)
+{
+	static char url[256];
+
+	if (store_lookup(s, a, strlen(a), url, sizeof(url)) != SH_OK)
+		url[0] = '\0';
+	return url;
 }
 
 #endif
