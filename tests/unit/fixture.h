@@ -8,6 +8,7 @@
 #ifndef SHERVE_FIXTURE_H
 #define SHERVE_FIXTURE_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,36 @@
 #include "sha256.h"
 #include "store.h"
 #include "util.h"
+
+/*
+ * A new temporary directory $TMPDIR/NAME.XXXXXX (/tmp without TMPDIR)
+ * for a suite, its path in base. Returns 0, or -1.
+ */
+static inline int
+fixture_tmpdir(char *base, size_t basesz, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(base, basesz, "%s/%s.XXXXXX",
+	         tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", name);
+	return mkdtemp(base) != NULL ? 0 : -1;
+}
+
+/*
+ * The store in base/name, opened (and created) read-write; NULL, with
+ * the reason on stderr, if it does not open.
+ */
+static inline struct store *
+fixture_open(const char *base, const char *name)
+{
+	char dir[4096], err[256] = "";
+	struct store *s = NULL;
+
+	snprintf(dir, sizeof(dir), "%s/%s", base, name);
+	if (store_open(dir, &s, err, sizeof(err)) != SH_OK)
+		fprintf(stderr, "store_open %s: %s\n", dir, err);
+	return s;
+}
 
 /* Parse text (a "_redirects" file when redirects is set) into m. */
 static inline int

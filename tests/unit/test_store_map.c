@@ -28,29 +28,13 @@ static char base[512];
 static int
 suite_init(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(base, sizeof(base), "%s/sherve-storemap.XXXXXX",
-	         tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	return mkdtemp(base) != NULL ? 0 : -1;
+	return fixture_tmpdir(base, sizeof(base), "sherve-store-map");
 }
 
 static int
 suite_cleanup(void)
 {
 	return unit_rmtree(base);
-}
-
-static struct store *
-open_in(const char *name)
-{
-	char dir[600], err[256] = "";
-	struct store *s = NULL;
-
-	snprintf(dir, sizeof(dir), "%s/%s", base, name);
-	if (store_open(dir, &s, err, sizeof(err)) != SH_OK)
-		fprintf(stderr, "store_open %s: %s\n", dir, err);
-	return s;
 }
 
 /* n copies of c, NUL-terminated, in a static buffer of at least n + 1. */
@@ -146,7 +130,7 @@ test_rule_keys(void)
 		  REDIRECT_PATTERN, "n/:y/*", 0x01020304, "\x01\x02\x03\x04",
 		  4 },
 	};
-	struct store *s = open_in("keys");
+	struct store *s = fixture_open(base, "keys");
 	MDB_dbi dbi[3];
 	MDB_txn *txn = NULL;
 	char want[REDIRECT_KEY_MAX];
@@ -195,7 +179,7 @@ static void
 test_key_too_long(void)
 {
 	static char a[REDIRECT_KEY_MAX + 1];
-	struct store *s = open_in("long");
+	struct store *s = fixture_open(base, "long");
 	struct redirect rd = {
 		a,   "https://t.example/", NULL, "h.example", 0, 1,
 		301, REDIRECT_EXACT,       0
@@ -288,7 +272,7 @@ test_value_round_trip(void)
 		  0xffffffffu, UINT64_MAX, alias, query, url,
 		  REDIRECT_QUERY_MAX },
 	};
-	struct store *s = open_in("values");
+	struct store *s = fixture_open(base, "values");
 	MDB_dbi dbi[3];
 	size_t i;
 
@@ -454,7 +438,7 @@ test_markers(void)
 		{ __LINE__, "other.example", 0, 0 },
 	};
 	struct redirect_map m;
-	struct store *s = open_in("markers");
+	struct store *s = fixture_open(base, "markers");
 	MDB_txn *txn = NULL;
 	unsigned hosts = 0, depth;
 	size_t i;
@@ -592,7 +576,7 @@ test_layout_round_trip(void)
 		  "/store id=:id /items/:id 301\n",
 		  1, "3 0 0 3 2 1" },
 	};
-	struct store *s = open_in("layout");
+	struct store *s = fixture_open(base, "layout");
 	size_t i;
 
 	require_true(__LINE__, "open", s != NULL);

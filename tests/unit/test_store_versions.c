@@ -24,11 +24,7 @@ static char base[512];
 static int
 suite_init(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(base, sizeof(base), "%s/sherve-store-versions.XXXXXX",
-	         tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	return mkdtemp(base) != NULL ? 0 : -1;
+	return fixture_tmpdir(base, sizeof(base), "sherve-store-versions");
 }
 
 static int
@@ -43,18 +39,6 @@ static const char *const files[] = {
 	"a https://three.example/\n",
 	"a https://four.example/\n",
 };
-
-static struct store *
-open_in(const char *name)
-{
-	char dir[600], err[256] = "";
-	struct store *s = NULL;
-
-	snprintf(dir, sizeof(dir), "%s/%s", base, name);
-	if (store_open(dir, &s, err, sizeof(err)) != SH_OK)
-		fprintf(stderr, "open %s: %s\n", dir, err);
-	return s;
-}
 
 /* Make version n current with files[f]'s map, pinned if pin. */
 static int
@@ -89,7 +73,7 @@ static void
 test_add_keep(void)
 {
 	struct store_vstate st;
-	struct store *s = open_in("add");
+	struct store *s = fixture_open(base, "add");
 	size_t i;
 
 	require_true(__LINE__, "open", s != NULL);
@@ -130,7 +114,7 @@ test_pin(void)
 	struct store_vstate st;
 	struct store_vput sw = { STORE_VSWITCH, NULL, NULL, 0, 0, 1, 1 };
 	struct redirect_map m = { 0 };
-	struct store *s = open_in("pin");
+	struct store *s = fixture_open(base, "pin");
 
 	require_true(__LINE__, "open", s != NULL);
 	expect_int(__LINE__, "add 1", SH_OK,
@@ -180,7 +164,7 @@ static void
 test_same_as_older(void)
 {
 	struct store_vstate st;
-	struct store *s = open_in("older");
+	struct store *s = fixture_open(base, "older");
 
 	require_true(__LINE__, "open", s != NULL);
 	expect_int(__LINE__, "add A", SH_OK,
@@ -202,7 +186,7 @@ static void
 test_keep_one(void)
 {
 	struct store_vstate st;
-	struct store *s = open_in("one");
+	struct store *s = fixture_open(base, "one");
 	size_t i;
 
 	require_true(__LINE__, "open", s != NULL);
@@ -227,7 +211,7 @@ static void
 test_rollback_unpin(void)
 {
 	struct store_vstate st;
-	struct store *s = open_in("rollback");
+	struct store *s = fixture_open(base, "rollback");
 	size_t i;
 
 	require_true(__LINE__, "open", s != NULL);
@@ -271,7 +255,7 @@ test_step_keeps_map(void)
 	static const struct store_kv kv[] = { { "note", "second", 0 } };
 	struct store_vstate st;
 	char note[32], sum[80];
-	struct store *s = open_in("keeps");
+	struct store *s = fixture_open(base, "keeps");
 
 	require_true(__LINE__, "open", s != NULL);
 	expect_int(__LINE__, "add 1", SH_OK,
@@ -320,7 +304,7 @@ test_list(void)
 {
 	struct store_vstate st;
 	struct seen w;
-	struct store *s = open_in("list");
+	struct store *s = fixture_open(base, "list");
 	size_t i;
 
 	require_true(__LINE__, "open", s != NULL);
@@ -363,7 +347,7 @@ test_fields(void)
 		                 5,          0,    0 };
 	struct redirect_map m = { 0 };
 	struct store_vstate st;
-	struct store *s = open_in("fields");
+	struct store *s = fixture_open(base, "fields");
 	char *body = NULL;
 	size_t len = 0;
 

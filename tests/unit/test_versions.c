@@ -15,12 +15,12 @@
 #include "util.h"
 #include "versions.h"
 
-static char base[] = "/tmp/sherve-versions.XXXXXX";
+static char base[512];
 
 static int
 suite_init(void)
 {
-	return mkdtemp(base) != NULL ? 0 : -1;
+	return fixture_tmpdir(base, sizeof(base), "sherve-versions");
 }
 
 static int
@@ -29,36 +29,21 @@ suite_cleanup(void)
 	return unit_rmtree(base);
 }
 
-static const char *const files[] = {
-	"a https://one.example/\n",
-	"a https://two.example/\nb https://b.example/\n",
-	"a https://three.example/\n",
-	"a https://four.example/\n",
-};
-
-static struct store *
-open_in(const char *name)
-{
-	char dir[512], err[256] = "";
-	struct store *s = NULL;
-
-	snprintf(dir, sizeof(dir), "%s/%s", base, name);
-	if (store_open(dir, &s, err, sizeof(err)) != SH_OK)
-		fprintf(stderr, "open %s: %s\n", dir, err);
-	return s;
-}
+/* The two files stored as versions 1 and 2. */
+static const char v1[] = "a https://one.example/\n";
+static const char v2[] = "a https://two.example/\nb https://b.example/\n";
 
 /* versions.c over a store: rollback, unpin, diff, and their refusals. */
 static void
 test_commands(void)
 {
-	char msg[320], dir[512], *out = NULL;
+	char msg[320], dir[600], *out = NULL;
 	struct store_vstate st;
 	struct conf c;
 	size_t outlen = 0;
 	FILE *fp;
 	int differ = -1;
-	struct store *s = open_in("cmd");
+	struct store *s = fixture_open(base, "cmd");
 
 	require_true(__LINE__, "open", s != NULL);
 	memset(&c, 0, sizeof(c));
@@ -70,11 +55,11 @@ test_commands(void)
 	expect_int(__LINE__, "unpin without versions", SH_EINVAL,
 	           versions_unpin(&c, s, msg, sizeof(msg)));
 	expect_int(__LINE__, "add 1", SH_OK,
-	           fixture_add_version(s, files[0], 10, NULL, 0, &st));
+	           fixture_add_version(s, v1, 10, NULL, 0, &st));
 	expect_int(__LINE__, "rollback with one version", SH_EINVAL,
 	           versions_rollback(&c, s, 0, msg, sizeof(msg)));
 	expect_int(__LINE__, "add 2", SH_OK,
-	           fixture_add_version(s, files[1], 10, NULL, 0, &st));
+	           fixture_add_version(s, v2, 10, NULL, 0, &st));
 	expect_int(__LINE__, "rollback", SH_OK,
 	           versions_rollback(&c, s, 0, msg, sizeof(msg)));
 	expect_str(__LINE__, "version 1 served", "https://one.example/",
