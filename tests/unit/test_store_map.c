@@ -5,20 +5,39 @@
  * the host section markers and their prefix depth, and the layout
  * record written with a map and read back.
  *
+ * And what is built on it: store_resolve() (precedence across host
+ * sections and prefixes, and its cost in gets: one for a gosherve map),
+ * alias-case folding, the walk of every rule, a stale layout.
+ *
  * store_map.c is included rather than linked, so its static helpers
  * (make_key, val_encode, val_decode, put_rule, put_markers,
- * layout_parse) are reached as they are; store.c comes from libsherve.
- * Every row runs against a real LMDB store in a temporary directory; a
- * row that writes does it in a write transaction it aborts.
+ * layout_parse) are reached as they are, and with mdb_get() wrapped to
+ * count the gets; store.c comes from libsherve. Every row runs against a
+ * real LMDB store in a temporary directory; a row that writes through
+ * put_rule() does it in a write transaction it aborts.
  */
 #include "unit.h"
 
 #include <lmdb.h>
 #include <stdlib.h>
 
+static unsigned long gets;
+
+/* Every get counted: store_resolve() is held to its cost. */
+static int
+counting_get(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+{
+	gets++;
+	return mdb_get(txn, dbi, k, v);
+}
+
+#define mdb_get counting_get
 #include "../../src/store_map.c"
+#undef mdb_get
 
 #include "fixture.h"
+#include "location.h"
+#include "match.h"
 #include "redirects.h"
 #include "store.h"
 #include "util.h"
@@ -611,12 +630,349 @@ test_layout_round_trip(void)
 	store_close(s);
 }
 
+/* ---- store_resolve, and its cost in gets ---- */
+
+static const char rules_text[] = "gh https://github.com/\n"
+                                 "temp https://example.com/temp 302\n"
+                                 "docs https://new.example/docs-home\n"
+                                 "docs/* https://new.example/docs/:splat\n"
+                                 "docs/api/* https://api.example/:splat 307\n"
+                                 "docs/api/v1 https://api.example/v1-exact\n"
+                                 "a/b/c/d/* https://deep.example/:splat\n"
+                                 "* https://fallback.example/:splat 302\n"
+                                 "robots.txt https://nope.example/\n"
+                                 "@host Example.ORG:8080\n"
+                                 "gh https://github.com/example-org\n"
+                                 "docs/* https://org.example/docs/:splat 308\n"
+                                 "@host other.example\n"
+                                 "only https://other.example.net/only\n"
+                                 "@host *\n"
+                                 "after https://after.example/\n";
+
+struct resolve_row {
+	unsigned line;
+	const char *desc;
+	const char *host;
+	const char *path;
+	int rc;
+	const char *url;
+	unsigned status;
+	int prefix;
+	size_t splat;
+};
+
+static const struct resolve_row resolve_rows[] = {
+	{ __LINE__, "exact", NULL, "gh", SH_OK, "https://github.com/", 0, 0,
+	  2 },
+	{ __LINE__, "exact with status", NULL, "temp", SH_OK,
+	  "https://example.com/temp", 302, 0, 4 },
+	{ __LINE__, "exact beats its own prefix", NULL, "docs", SH_OK,
+	  "https://new.example/docs-home", 0, 0, 4 },
+	{ __LINE__, "prefix", NULL, "docs/a/b", SH_OK,
+	  "https://new.example/docs/:splat", 0, 1, 5 },
+	{ __LINE__, "longest prefix wins", NULL, "docs/api/x", SH_OK,
+	  "https://api.example/:splat", 307, 1, 9 },
+	{ __LINE__, "prefix matches its own root", NULL, "docs/api", SH_OK,
+	  "https://api.example/:splat", 307, 1, 8 },
+	{ __LINE__, "exact under a prefix", NULL, "docs/api/v1", SH_OK,
+	  "https://api.example/v1-exact", 0, 0, 11 },
+	{ __LINE__, "prefix below an exact", NULL, "docs/api/v1/x", SH_OK,
+	  "https://api.example/:splat", 307, 1, 9 },
+	{ __LINE__, "segments, not bytes", NULL, "docsx", SH_OK,
+	  "https://fallback.example/:splat", 302, 1, 0 },
+	{ __LINE__, "deep prefix", NULL, "a/b/c/d/e/f", SH_OK,
+	  "https://deep.example/:splat", 0, 1, 8 },
+	{ __LINE__, "deep prefix, shallow path", NULL, "a/b/c", SH_OK,
+	  "https://fallback.example/:splat", 302, 1, 0 },
+	{ __LINE__, "catch-all", NULL, "zzz/q", SH_OK,
+	  "https://fallback.example/:splat", 302, 1, 0 },
+	{ __LINE__, "reserved: robots.txt", NULL, "robots.txt", SH_ENOTFOUND,
+	  "", 0, 0, 0 },
+	{ __LINE__, "reserved: any case", NULL, "Favicon.ICO", SH_ENOTFOUND, "",
+	  0, 0, 0 },
+	{ __LINE__, "reserved: .well-known", NULL, ".well-known/x",
+	  SH_ENOTFOUND, "", 0, 0, 0 },
+	{ __LINE__, "not reserved below robots.txt", NULL, "robots.txt/x",
+	  SH_OK, "https://fallback.example/:splat", 302, 1, 0 },
+	{ __LINE__, "empty path", NULL, "", SH_ENOTFOUND, "", 0, 0, 0 },
+	{ __LINE__, "host exact", "example.org", "gh", SH_OK,
+	  "https://github.com/example-org", 0, 0, 2 },
+	{ __LINE__, "host prefix beats default exact", "example.org", "docs",
+	  SH_OK, "https://org.example/docs/:splat", 308, 1, 4 },
+	{ __LINE__, "host prefix beats longer default prefix", "example.org",
+	  "docs/api/x", SH_OK, "https://org.example/docs/:splat", 308, 1, 5 },
+	{ __LINE__, "host falls back to default", "example.org", "temp", SH_OK,
+	  "https://example.com/temp", 302, 0, 4 },
+	{ __LINE__, "host falls back to default prefix", "example.org", "zzz",
+	  SH_OK, "https://fallback.example/:splat", 302, 1, 0 },
+	{ __LINE__, "other host's rule", "example.org", "only", SH_OK,
+	  "https://fallback.example/:splat", 302, 1, 0 },
+	{ __LINE__, "unknown host", "nope.example", "gh", SH_OK,
+	  "https://github.com/", 0, 0, 2 },
+	{ __LINE__, "no host: default", NULL, "only", SH_OK,
+	  "https://fallback.example/:splat", 302, 1, 0 },
+	{ __LINE__, "host only", "other.example", "only", SH_OK,
+	  "https://other.example.net/only", 0, 0, 4 },
+	{ __LINE__, "after @host *", NULL, "after", SH_OK,
+	  "https://after.example/", 0, 0, 5 },
+	{ __LINE__, "case matters", NULL, "GH", SH_OK,
+	  "https://fallback.example/:splat", 302, 1, 0 },
+};
+
+/* store_resolve() of path on host (NULL: none), no query, no slash. */
+static int
+t_resolve(struct store *s, const char *host, const char *path, char *url,
+          size_t urlsz, struct match_result *m)
+{
+	struct match_request rq = { path, strlen(path), 0, host, NULL, 0 };
+
+	return store_resolve(s, &rq, url, urlsz, m);
+}
+
+/* The offset of m's splat in path: len for a rule without one. */
+static size_t
+splat_at(const struct match_result *m, const char *path)
+{
+	return m->splat != NULL ? (size_t)(m->splat - path) : strlen(path);
+}
+
+static int
+fill(struct store *s, const char *text, const struct redirects_opts *o)
+{
+	struct redirect_map m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (redirects_parse_opts(text, strlen(text), o, &m, NULL, NULL) !=
+	    SH_OK)
+		return SH_ENOMEM;
+	rc = store_replace(s, &m, NULL, 0);
+	redirects_free(&m);
+	return rc;
+}
+
+static void
+test_resolve(void)
+{
+	char url[512];
+	struct match_result m;
+	struct store *s = fixture_open(base, "resolve");
+	size_t i;
+
+	require_true(__LINE__, "store_open", s != NULL);
+	require_true(__LINE__, "fill", fill(s, rules_text, NULL) == SH_OK);
+	expect_int(__LINE__, "rules counted (robots.txt too)", 13,
+	           store_count(s));
+	for (i = 0; i < NELEM(resolve_rows); i++) {
+		const struct resolve_row *r = &resolve_rows[i];
+
+		expect_int(
+		        r->line, r->desc, r->rc,
+		        t_resolve(s, r->host, r->path, url, sizeof(url), &m));
+		expect_str(r->line, r->desc, r->url, url);
+		if (r->rc != SH_OK)
+			continue;
+		expect_int(r->line, "status", r->status, m.rule.status);
+		expect_int(r->line, "prefix", r->prefix,
+		           m.rule.kind == REDIRECT_PREFIX);
+		expect_int(r->line, "splat offset", r->splat,
+		           splat_at(&m, r->path));
+		expect_int(r->line, "host section",
+		           r->host != NULL &&
+		                   (strcmp(r->url, "https://github.com/"
+		                                   "example-org") == 0 ||
+		                    strstr(r->url, "org.example") != NULL ||
+		                    strstr(r->url, "other.example") != NULL),
+		           m.host);
+	}
+	expect_int(__LINE__, "url too small", SH_ETOOLONG,
+	           t_resolve(s, NULL, "gh", url, 5, &m));
+	expect_int(__LINE__, "exact lookup is the default section", SH_OK,
+	           store_lookup(s, "gh", 2, url, sizeof(url)));
+	expect_str(__LINE__, "store_lookup", "https://github.com/", url);
+	expect_int(__LINE__, "store_lookup takes no prefix", SH_ENOTFOUND,
+	           store_lookup(s, "docs/a", 6, url, sizeof(url)));
+	store_close(s);
+}
+
+/* The promised cost: a gosherve map answers with one get. */
+static void
+test_cost(void)
+{
+	char url[512];
+	struct match_result m;
+	struct store *s = fixture_open(base, "cost");
+
+	require_true(__LINE__, "store_open", s != NULL);
+	require_true(__LINE__, "fill",
+	             fill(s, "a https://a.example/\nb https://b.example/\n",
+	                  NULL) == SH_OK);
+	gets = 0;
+	expect_int(__LINE__, "first", SH_OK,
+	           t_resolve(s, "h.example", "a", url, sizeof(url), &m));
+	expect_int(__LINE__, "layout read once, then one get", 2, gets);
+	gets = 0;
+	expect_int(__LINE__, "hit", SH_OK,
+	           t_resolve(s, "h.example", "b", url, sizeof(url), &m));
+	expect_int(__LINE__, "gosherve hit: one get", 1, gets);
+	gets = 0;
+	expect_int(__LINE__, "miss", SH_ENOTFOUND,
+	           t_resolve(s, "h.example", "c/d/e", url, sizeof(url), &m));
+	expect_int(__LINE__, "gosherve miss: one get", 1, gets);
+
+	/* Host sections: a marker get; prefixes: one get per level. */
+	require_true(__LINE__, "fill",
+	             fill(s,
+	                  "a https://a.example/\n"
+	                  "p/q/* https://p.example/:splat\n"
+	                  "@host h.example\nz https://z.example/\n",
+	                  NULL) == SH_OK);
+	(void)t_resolve(s, NULL, "a", url, sizeof(url), &m);
+	gets = 0;
+	expect_int(__LINE__, "unknown host", SH_OK,
+	           t_resolve(s, "x.example", "a", url, sizeof(url), &m));
+	expect_int(__LINE__, "unknown host: marker, exact", 2, gets);
+	gets = 0;
+	expect_int(__LINE__, "deep path", SH_OK,
+	           t_resolve(s, NULL, "p/q/r/s/t/u/v", url, sizeof(url), &m));
+	expect_int(__LINE__, "walk starts at the deepest prefix (2 levels)", 2,
+	           gets);
+	gets = 0;
+	expect_int(__LINE__, "miss below the prefixes", SH_ENOTFOUND,
+	           t_resolve(s, NULL, "x/y/z/w", url, sizeof(url), &m));
+	expect_int(__LINE__, "exact, 2 segments, 1 segment, catch-all", 4,
+	           gets);
+	store_close(s);
+}
+
+/* alias-case = insensitive folds at ingest; the caller folds the path. */
+static void
+test_fold(void)
+{
+	static const struct redirects_opts fold = { REDIRECTS_GOSHERVE, 1, 0,
+		                                    DIALECT_NETLIFY };
+	char url[512], path[64];
+	struct match_result m;
+	struct store *s = fixture_open(base, "fold");
+
+	require_true(__LINE__, "store_open", s != NULL);
+	require_true(__LINE__, "fill",
+	             fill(s,
+	                  "GitHub https://github.com/\n"
+	                  "Docs/* https://d.example/:splat\n",
+	                  &fold) == SH_OK);
+	location_fold("GITHUB", 6, path);
+	expect_int(__LINE__, "folded path", SH_OK,
+	           t_resolve(s, NULL, path, url, sizeof(url), &m));
+	location_fold("DOCS/Read/Me", 12, path);
+	expect_int(__LINE__, "folded prefix", SH_OK,
+	           t_resolve(s, NULL, path, url, sizeof(url), &m));
+	expect_int(__LINE__, "splat offset", 5, splat_at(&m, path));
+	expect_int(__LINE__, "unfolded path misses", SH_ENOTFOUND,
+	           t_resolve(s, NULL, "GitHub", url, sizeof(url), &m));
+	store_close(s);
+}
+
+struct seen {
+	size_t n;
+	char line[16][128];
+};
+
+static int
+seen_fn(void *ctx, const struct store_rule *r)
+{
+	struct seen *w = ctx;
+
+	if (w->n < 16)
+		snprintf(w->line[w->n], sizeof(w->line[0]),
+		         "%.*s|%u|%.*s|%u|%.*s", (int)r->hlen, r->host, r->kind,
+		         (int)r->alen, r->alias, r->status, (int)r->ulen,
+		         r->url);
+	w->n++;
+	return 0;
+}
+
+/* foreach_rule gives back every rule, sections in order, no markers. */
+static void
+test_foreach_rule(void)
+{
+	static const char *const want[] = {
+		"|0|a|0|https://a.example/",
+		"|0|b|302|https://b.example/",
+		"|1||0|https://all.example/:splat",
+		"|1|p/q|0|https://p.example/:splat",
+		"h.example|0|z|0|https://z.example/",
+		"h.example|1|d|308|https://d.example/",
+		"i.example|1|e|0|https://e.example/",
+	};
+	struct seen w;
+	struct store *s = fixture_open(base, "foreach");
+	size_t i;
+
+	require_true(__LINE__, "store_open", s != NULL);
+	require_true(__LINE__, "fill",
+	             fill(s,
+	                  "@host i.example\ne/* https://e.example/\n@host *\n"
+	                  "a https://a.example/\n"
+	                  "p/q/* https://p.example/:splat\n"
+	                  "* https://all.example/:splat\n"
+	                  "b https://b.example/ 302\n"
+	                  "@host h.example\nz https://z.example/\n"
+	                  "d/* https://d.example/ 308\n",
+	                  NULL) == SH_OK);
+	memset(&w, 0, sizeof(w));
+	expect_int(__LINE__, "foreach_rule", 0,
+	           store_foreach_rule(s, seen_fn, &w));
+	expect_int(__LINE__, "rules", NELEM(want), w.n);
+	for (i = 0; i < NELEM(want) && i < w.n; i++)
+		expect_str(__LINE__, want[i], want[i], w.line[i]);
+	expect_int(__LINE__, "count", NELEM(want), store_count(s));
+	store_close(s);
+}
+
+/* A store of an older layout reads as empty until refilled. */
+static void
+test_stale(void)
+{
+	static const struct store_kv old[] = { { "layout", "1 0 0 2", 0 } };
+	char url[512];
+	struct match_result m;
+	struct store *s = fixture_open(base, "stale");
+
+	require_true(__LINE__, "store_open", s != NULL);
+	expect_int(__LINE__, "a new store is not stale", 0, store_stale(s));
+	require_true(__LINE__, "fill",
+	             fill(s, "a https://a.example/\n", NULL) == SH_OK);
+	expect_int(__LINE__, "a filled store is not stale", 0, store_stale(s));
+	require_true(__LINE__, "meta", store_meta_put(s, old, 1) == SH_OK);
+	expect_int(__LINE__, "another layout is stale", 1, store_stale(s));
+	expect_int(__LINE__, "stale reads as empty", 0, store_count(s));
+	expect_int(__LINE__, "stale resolves nothing", SH_ENOTFOUND,
+	           t_resolve(s, NULL, "a", url, sizeof(url), &m));
+	require_true(__LINE__, "refill",
+	             fill(s, "a https://a.example/\n", NULL) == SH_OK);
+	expect_int(__LINE__, "refilled", 0, store_stale(s));
+	expect_int(__LINE__, "refilled resolves", SH_OK,
+	           t_resolve(s, NULL, "a", url, sizeof(url), &m));
+	store_close(s);
+}
+
 static const struct unit_test tests[] = {
-	UNIT_TEST(test_make_key),          UNIT_TEST(test_rule_keys),
-	UNIT_TEST(test_key_too_long),      UNIT_TEST(test_value_round_trip),
-	UNIT_TEST(test_value_bytes),       UNIT_TEST(test_value_short),
-	UNIT_TEST(test_markers),           UNIT_TEST(test_layout_parse),
-	UNIT_TEST(test_layout_round_trip), UNIT_END,
+	UNIT_TEST(test_make_key),
+	UNIT_TEST(test_rule_keys),
+	UNIT_TEST(test_key_too_long),
+	UNIT_TEST(test_value_round_trip),
+	UNIT_TEST(test_value_bytes),
+	UNIT_TEST(test_value_short),
+	UNIT_TEST(test_markers),
+	UNIT_TEST(test_layout_parse),
+	UNIT_TEST(test_layout_round_trip),
+	UNIT_TEST(test_resolve),
+	UNIT_TEST(test_cost),
+	UNIT_TEST(test_fold),
+	UNIT_TEST(test_foreach_rule),
+	UNIT_TEST(test_stale),
+	UNIT_END,
 };
 
 static const struct unit_suite suites[] = {
