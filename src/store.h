@@ -1,6 +1,10 @@
 /*
  * store.h - the redirect map in LMDB, shared by every process.
  *
+ * Three files implement it: store.c (the environment, transactions, the
+ * fault guard and healing), store_map.c (the key and value layout below,
+ * the lookups and the walk) and store_versions.c (the kept versions).
+ *
  * One environment, STATE_DIR/redirects.mdb, with four databases:
  *  - "map": exact rules, key HOST NUL ALIAS (HOST is "" for the default
  *    section; ALIAS "/" for the root), value a 15-byte header (flags:
