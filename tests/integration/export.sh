@@ -36,22 +36,24 @@
 # (77) without them.
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
 
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/servers.sh
+. "$(dirname "$0")/servers.sh"
 
 need_cmd curl python3
 LIGHTTPD=$(lighttpd_path) ||
 	skip_all "lighttpd is not installed (apt-get install lighttpd)"
-NGINX=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null) ||
+NGINX=$(nginx_path) ||
 	skip_all "nginx is not installed (apt-get install nginx-light)"
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
 TEMPLATE=$TOP_SRCDIR/contrib/lighttpd/sherve.conf
-APACHE=$(command -v apache2 || ls /usr/sbin/apache2 2>/dev/null) || APACHE=
-MODS=/usr/lib/apache2/modules
-[ -r "$MODS/mod_rewrite.so" ] || APACHE=
+APACHE=$(apache_path) || APACHE=
+[ -r "$APACHE_MODDIR/mod_rewrite.so" ] || APACHE=
 note "nginx: $("$NGINX" -v 2>&1)"
 
 # The servers' children may run as another user: let them read T_TMP.
-chmod 0755 "$T_TMP"
+open_tmp_to_children
 
 # The site's own names: check follows a target on one of them.
 OWN_HOSTS="127.0.0.1 example.org other.example unknown.example"
@@ -141,59 +143,43 @@ accepts() {
 	fi
 }
 
-# serve_compare NAME DIR PORT ERRLOG CMD...: run the server CMD (on PORT,
-# its error log ERRLOG) and compare its answers with sherve's; stop it.
-serve_compare() {
-	local name=$1 d=$2 port=$3 errlog=$4
-	shift 4
-	start_bg "$d/stderr.log" "$@"
-	log_file "$errlog"
-	if wait_http "http://127.0.0.1:$port/" "$BG_PID" 100; then
-		compare "$name" "http://127.0.0.1:$port"
-		stop_pid "$BG_PID"
-	else
-		fail "$MAP: $name starts with the export" "$(cat "$d/stderr.log")"
-	fi
+# export_nginx PREFIX NAME [HINT]: print an nginx.conf (nginx_skeleton)
+# whose one server, on a free port, runs PREFIX/sherve-map.conf (the
+# export) with the `if` lines its header documents, and answers 404 to
+# the rest; HINT, the header's map_hash lines, goes before the include.
+# The server block is PREFIX/server-NAME.conf. Sets B (start_nginx's
+# writer).
+export_nginx() {
+	local pre=$1 port
+	free_port port
+	B=http://127.0.0.1:$port
+	{
+		[ -z "${3:-}" ] || printf '%s\n' "$3"
+		printf 'include %s/sherve-map.conf;\n' "$pre"
+		printf 'server {\n\tlisten 127.0.0.1:%s;\n' "$port"
+		sed -n 's/^#     \(if (\$sherve_status.*\)$/\t\1/p' \
+			"$pre/sherve-map.conf"
+		printf '\tlocation / { return 404; }\n}\n'
+	} >"$pre/server-$2.conf"
+	nginx_skeleton "$pre" "$pre/server-$2.conf"
 }
 
 # nginx_round: export the store as an nginx include; a real nginx with
 # it (and its hint lines, if any) must answer like sherve.
 nginx_round() {
-	local N=$W/nginx port hint
-	mkdir -p "$N/logs" "$N/tmp"
+	local N=$W/nginx hint
+	mkdir -p "$N"
 	check_exit "$MAP: export --format nginx exits 0" 0 \
 		sherve export --format nginx "$N/sherve-map.conf"
 	expect_file_contains "$MAP: the include names the server snippet" \
 		"$N/sherve-map.conf" 'if ($sherve_status = 308) { return 308 $sherve_location; }'
-	hint=$(sed -n 's/^#     \(map_hash_[a-z_]* [0-9]*;\)$/\t\1/p' \
+	hint=$(sed -n 's/^#     \(map_hash_[a-z_]* [0-9]*;\)$/\1/p' \
 		"$N/sherve-map.conf")
-	free_port port
-	cat >"$N/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $N/nginx.pid;
-error_log $N/logs/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $N/tmp/body;
-	proxy_temp_path $N/tmp/proxy;
-	fastcgi_temp_path $N/tmp/fastcgi;
-	uwsgi_temp_path $N/tmp/uwsgi;
-	scgi_temp_path $N/tmp/scgi;
-$hint
-	include $N/sherve-map.conf;
-	server {
-		listen 127.0.0.1:$port;
-$(sed -n 's/^#     \(if (\$sherve_status.*\)$/\t\t\1/p' "$N/sherve-map.conf")
-		location / { return 404; }
-	}
-}
-EOF
 	if [ -n "$hint" ]; then
 		# Without the hint's lines, nginx cannot build the map.
-		grep -v 'map_hash_' "$N/nginx.conf" >"$N/nohint.conf"
-		if "$NGINX" -t -p "$N" -c "$N/nohint.conf" >"$N/t.log" 2>&1; then
+		export_nginx "$N" nohint >"$N/nohint.conf"
+		if "$NGINX" -t -e "$N/error.log" -p "$N" -c "$N/nohint.conf" \
+			>"$N/t.log" 2>&1; then
 			fail "$MAP: nginx needs the header's map_hash lines" \
 				"nginx -t passed without them"
 		else
@@ -201,18 +187,37 @@ EOF
 				"$N/t.log" 'map_hash_bucket_size'
 		fi
 	fi
+	export_nginx "$N" main "$hint" >"$N/nginx.conf"
 	accepts "nginx -t accepts the exported map" "$N" \
-		"$NGINX" -t -p "$N" -c "$N/nginx.conf"
+		"$NGINX" -t -e "$N/error.log" -p "$N" -c "$N/nginx.conf"
 	expect_file_not_contains "$MAP: nginx builds the maps with no warning" \
 		"$N/t.log" 'warn'
-	serve_compare nginx "$N" "$port" "$N/logs/error.log" \
-		"$NGINX" -p "$N" -c "$N/nginx.conf"
+	if start_nginx "$N" export_nginx main "$hint"; then
+		compare nginx "$B"
+		stop_pid "$N_PID"
+	fi
+}
+
+# export_apache RUN PORT DIR: print an httpd.conf (apache_skeleton) with
+# mod_rewrite whose one virtual host on PORT includes DIR/rules.conf (the
+# export) and answers the rest from an empty DocumentRoot: 404.
+export_apache() {
+	apache_skeleton "$1" "$2" event rewrite
+	cat <<EOF
+DocumentRoot "$3/htdocs"
+<Directory "$3/htdocs">
+    Require all granted
+</Directory>
+<VirtualHost 127.0.0.1:$2>
+	Include $3/rules.conf
+</VirtualHost>
+EOF
 }
 
 # apache_round: the same through `export --format apache` and a real
 # Apache with mod_rewrite (skipped without them).
 apache_round() {
-	local A=$W/apache port user
+	local A=$W/apache
 	if [ -z "$APACHE" ]; then
 		skip "$MAP: Apache round trip" "apache2 with mod_rewrite is not installed"
 		return
@@ -223,32 +228,14 @@ apache_round() {
 	cp "$C_OUT" "$A/rules.conf"
 	chmod 0755 "$A"
 	chmod 0644 "$A/sherve.map"
-	free_port port
-	user=nobody
-	id "$user" >/dev/null 2>&1 || user=$(id -un)
-	cat >"$A/httpd.conf" <<EOF
-ServerRoot $A
-LoadModule mpm_event_module $MODS/mod_mpm_event.so
-LoadModule authz_core_module $MODS/mod_authz_core.so
-LoadModule rewrite_module $MODS/mod_rewrite.so
-ServerName 127.0.0.1
-Listen 127.0.0.1:$port
-PidFile $A/httpd.pid
-ErrorLog $A/error.log
-DefaultRuntimeDir $A
-Mutex file:$A
-DocumentRoot $A/htdocs
-User $user
-Group $(id -gn "$user")
-<VirtualHost 127.0.0.1:$port>
-	Include $A/rules.conf
-</VirtualHost>
-EOF
+	export_apache "$A" "$(free_port)" "$A" >"$A/httpd.conf"
 	accepts "apache2 -t accepts the exported rules" "$A" \
 		"$APACHE" -t -f "$A/httpd.conf"
 	# Apache makes a relative target absolute; answer() cuts it.
-	serve_compare apache "$A" "$port" "$A/error.log" \
-		"$APACHE" -X -f "$A/httpd.conf"
+	if start_apache "export-$MAP" export_apache "$A"; then
+		compare apache "$B"
+		stop_pid "$A_PID"
+	fi
 }
 
 # lookup_answer PATH HOST [STATE]: "STATUS LOCATION" as the handler's
