@@ -386,19 +386,28 @@ wait_socket() {
 	return 1
 }
 
-# start_pool SOCKET WORKERS LOG CMD...: CMD (`sherve serve ...`, or
-# systemd-socket-activate running it) in the background, its output in
-# LOG; ready when SOCKET exists and, for WORKERS > 0, the master runs
-# that many workers (5 s for each). Sets M_PID. Returns 1 when the
-# socket did not come, 2 when the workers did not.
+# start_pool SOCKET WORKERS LOG CMD...: CMD (`sherve serve ...`, or what
+# runs it: systemd-socket-activate, setpriv, strace, a README's block) in
+# the background, its output in LOG; ready when SOCKET exists (10 s at
+# most: strace starts slowly) and, for WORKERS > 0, the master runs that
+# many workers (5 s). Sets M_PID (stop_pool stops it). Returns 1 when
+# the socket did not come, 2 when the workers did not.
 start_pool() {
 	local sock=$1 n=$2 log=$3
 	shift 3
 	rm -f "$sock"
 	start_bg "$log" "$@"
 	M_PID=$BG_PID
-	wait_socket "$sock" 50 || return 1
+	wait_socket "$sock" 100 || return 1
 	[ "$n" -eq 0 ] || wait_workers "$M_PID" "$n" 50 || return 2
+}
+
+# stop_pool [LABEL LOG]: stop the pool of start_pool (M_PID) and what it
+# spawned; with LABEL, check that LOG, its output, holds no error.
+stop_pool() {
+	stop_pid "$M_PID"
+	[ $# -eq 0 ] || expect_file_not_contains "[$1] no error in the pool's log" \
+		"$2" '"level":"error"'
 }
 
 # sherve_workers MASTER: the live worker PIDs of a `sherve serve` master.

@@ -224,12 +224,11 @@ NMAP=$T_TMP/nmap.txt
 SOCKDIR=$T_TMP/run
 give_to_child "$SOCKDIR"
 give_to_child "$NST"
-start_bg "$T_TMP/pool.log" "$SHERVE_BIN" serve \
+start_pool "$SOCKDIR/s.sock" 0 "$T_TMP/pool.log" "$SHERVE_BIN" serve \
 	--listen "unix:$SOCKDIR/s.sock" --workers 2 ${U:+--user "$U"} \
 	--redirects-url "file://$NMAP" --state-dir "$NST" \
-	--health-path /-/health --refresh-interval 0
-POOL=$BG_PID
-wait_socket "$SOCKDIR/s.sock" 50 || hard_error "sherve serve: no socket"
+	--health-path /-/health --refresh-interval 0 ||
+	hard_error "sherve serve: no socket"
 nginx_in_front "$TOP_SRCDIR/contrib/nginx/sherve.conf" "$T_TMP/nginx" \
 	"$SOCKDIR/s.sock"
 
@@ -259,5 +258,5 @@ check_exit "[nginx] refresh fails (file gone)" 1 nsv refresh
 expect_health "nginx failed" "$B/-/health" 200 "warn 2 1 false" \
 	'*last refresh failed*'
 stop_pid "$N_PID"
-stop_pid "$POOL"
+stop_pool
 finish

@@ -20,7 +20,10 @@
 # Needs strace and python3; skips (77) without them.
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
 
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/servers.sh
+. "$(dirname "$0")/servers.sh"
 
 need_cmd strace python3
 [ -x "$SHERVE_BIN" ] || hard_error "$SHERVE_BIN: not built"
@@ -100,12 +103,11 @@ cgi due / --refresh-interval 1
 # serve: a FastCGI request straight on the socket, then SIGTERM.
 SOCK=$T_TMP/sock/s.sock
 mkdir -p "$T_TMP/sock"
-(cd "$RUN" && exec strace -f -qq -e trace="$CALLS" -o "$TRACE/serve" \
+start_pool "$SOCK" 0 "$T_TMP/serve.out" env -C "$RUN" \
+	strace -f -qq -e trace="$CALLS" -o "$TRACE/serve" \
 	"$SHERVE_BIN" --config "$T_TMP/sherve.conf" --redirects-url "$URL" \
-	serve --listen "unix:$SOCK" --workers 1) >"$T_TMP/serve.out" 2>&1 &
-SPID=$!
-T_PIDS+=("$SPID")
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	serve --listen "unix:$SOCK" --workers 1
+SPID=$M_PID
 check "serve created its socket" test -S "$SOCK"
 if [ -S "$SOCK" ]; then
 	check "serve answered a FastCGI request" \
