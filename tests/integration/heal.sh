@@ -117,18 +117,7 @@ fi
 
 start_upstream --name up "$MAP"
 URL=$UP/redirects.txt
-# start_site NAME INTERVAL: lighttpd on a fresh state dir (filled by one
-# refresh first), refresh-interval INTERVAL. Sets ST, L_RUN, L_PID, B.
-start_site() {
-	local name=$1 interval=$2
-	ST=$T_TMP/state-$name
-	mkdir -p "$ST"
-	check_exit "[$name] the first refresh stores the map" 0 sv refresh
-	start_lighttpd "$name" ENV_SHERVE_REFRESH_INTERVAL="$interval" \
-		ENV_SHERVE_MISS_REFRESH_INTERVAL=1 ENV_SHERVE_LOG_LEVEL=warn \
-		STATE_DIR="$ST" REDIRECTS_URL="$URL" ||
-		hard_error "lighttpd did not start"
-}
+# sv ARG...: the CLI on the site's state dir ($ST) and URL.
 sv() {
 	"$SHERVE_BIN" --state-dir "$ST" --redirects-url "$URL" "$@"
 }
@@ -203,15 +192,22 @@ count() {
 	done
 }
 
-# damage_round NAME INTERVAL: each damage to a live store, behind a site
-# with refresh-interval INTERVAL. With 0 the workers find the damage
+# damage_round NAME INTERVAL: each damage to a live store, behind
+# lighttpd on a fresh state dir $ST (filled by one refresh first) with
+# refresh-interval INTERVAL. With 0 the workers find the damage
 # themselves (the file check at each tick, a fault or LMDB's own error
 # in a lookup), and the scribbled page, which reads fine, waits for the
 # next refresh: here `sherve refresh`. With 2, the periodic check of the
 # scheduled refresh also finds it.
 damage_round() {
 	local name=$1 interval=$2 kind before line healed log
-	start_site "$name" "$interval"
+	ST=$T_TMP/state-$name
+	mkdir -p "$ST"
+	check_exit "[$name] the first refresh stores the map" 0 sv refresh
+	start_lighttpd "$name" ENV_SHERVE_REFRESH_INTERVAL="$interval" \
+		ENV_SHERVE_MISS_REFRESH_INTERVAL=1 ENV_SHERVE_LOG_LEVEL=warn \
+		STATE_DIR="$ST" REDIRECTS_URL="$URL" ||
+		hard_error "lighttpd did not start"
 	for kind in truncate zero scribble; do
 		expect_eq "[$name:$kind] the store holds the whole map first" \
 			"$(sv list 2>/dev/null | wc -l)" "$N"
@@ -260,7 +256,7 @@ damage_round() {
 	done
 	expect_no_backend_death "[$name] lighttpd saw no backend die" \
 		"$L_RUN/error.log"
-	stop_pid "$L_PID"
+	stop_lighttpd
 }
 
 damage_round workers 0
