@@ -909,27 +909,51 @@ wait_procs() {
 	return 1
 }
 
-# start_lighttpd [--user U] [--procs] NAME [NAME=VALUE...]: lighttpd -D
-# running sherve, from $TEMPLATE (contrib/lighttpd/sherve.conf unless
-# set) rendered into the run directory RUNDIR (default $T_TMP/run-NAME),
-# checked with -tt, on a free port (another one when that was taken
-# meanwhile). Values: those given win, then the script's own defaults in
-# the array L_DEFAULTS, then MAX_PROCS=2 BASE_PATH=/ WEBROOT=$W
-# STATE_DIR=$T_TMP/state-NAME (created) and no redirects-url; ENV_X=V
-# as render_lighttpd takes them. A template with the files-first Lua
-# script gets it in RUNDIR. The error and sherve logs start empty.
-# Ready when GET $B$L_WAIT (default /) answers; with --procs, when the
-# port accepts and MAX_PROCS responders run, no request made. With
-# --user, lighttpd (started as root) runs sherve as U, who owns RUNDIR.
-# Sets L_RUN, L_PORT, L_PID, B and SV_STATE; on failure says "not ok"
-# and returns 1.
+# start_tries DESC PIDVAR TRY [ARG...]: the one retry loop of the
+# start_* functions. TRY ARG... writes a server's configuration on a
+# free port, starts it (setting the variable PIDVAR) and returns 0 once
+# it answers. A try that fails is stopped and made again, three times at
+# most, but only when one of the server's logs, the array T_TRY_LOGS,
+# says that its port was taken meanwhile ("in use"). Says "not ok - DESC
+# starts and answers" with those logs and returns 1 when none answered.
+T_TRY_LOGS=()
+start_tries() {
+	local desc=$1 pidvar=$2 _
+	shift 2
+	for _ in 1 2 3; do
+		"$@" && return 0
+		[ -z "${!pidvar:-}" ] || stop_pid "${!pidvar}"
+		printf -v "$pidvar" '%s' ''
+		grep -qi 'in use' "${T_TRY_LOGS[@]}" 2>/dev/null || break
+	done
+	fail "$desc starts and answers" "$(cat "${T_TRY_LOGS[@]}" 2>/dev/null)"
+	return 1
+}
+
+# start_lighttpd [--user U] [--procs] [--write WRITE] NAME
+# [NAME=VALUE...]: lighttpd -D running sherve, from $TEMPLATE
+# (contrib/lighttpd/sherve.conf unless set) rendered into the run
+# directory RUNDIR (default $T_TMP/run-NAME), checked with -tt, on a free
+# port (another one when that was taken meanwhile). Values: those given
+# win, then the script's own defaults in the array L_DEFAULTS, then
+# MAX_PROCS=2 BASE_PATH=/ WEBROOT=$W STATE_DIR=$T_TMP/state-NAME
+# (created) and no redirects-url; ENV_X=V as render_lighttpd takes them.
+# A template with the files-first Lua script gets it in RUNDIR. With
+# --write, the configuration is what `WRITE RUNDIR PORT` prints instead
+# (Debian's own lighttpd.conf, say). The error and sherve logs start
+# empty. Ready when GET $B$L_WAIT (default /) answers; with --procs,
+# when the port accepts and MAX_PROCS responders run, no request made.
+# With --user, lighttpd (started as root) runs sherve as U, who owns
+# RUNDIR. Sets L_RUN, L_PORT, L_PID, B and SV_STATE; on failure says
+# "not ok" and returns 1.
 start_lighttpd() {
-	local user=- byprocs=0 name run state procs lt
+	local user=- byprocs=0 write="" name run state procs lt
 	local tmpl=${TEMPLATE:-$TOP_SRCDIR/contrib/lighttpd/sherve.conf}
 	while :; do
 		case $1 in
 		--user) user=$2 && shift 2 ;;
 		--procs) byprocs=1 && shift ;;
+		--write) write=$2 && shift 2 ;;
 		*) break ;;
 		esac
 	done
@@ -947,43 +971,43 @@ start_lighttpd() {
 	if grep -q sherve-static.lua "$tmpl"; then
 		cp "$TOP_SRCDIR/contrib/lighttpd/sherve-static.lua" "$run/"
 	fi
-	for _ in 1 2 3; do
-		free_port L_PORT
+	T_TRY_LOGS=("$run/stderr.log" "$run/error.log")
+	start_tries "lighttpd '$name'" L_PID lighttpd_try
+}
+
+# lighttpd_try: one try of start_lighttpd (start_tries), with its locals.
+lighttpd_try() {
+	free_port L_PORT
+	if [ -n "$write" ]; then
+		"$write" "$run" "$L_PORT" >"$run/lighttpd.conf" ||
+			hard_error "cannot write the configuration of lighttpd '$name'"
+	else
 		render_lighttpd "$tmpl" "$run/lighttpd.conf" "${given[@]}" \
 			PORT="$L_PORT" SHERVE_BIN="$SHERVE_BIN" RUNDIR="$run" \
 			MAX_PROCS="$procs" BASE_PATH=/ WEBROOT="${W:-}" \
 			STATE_DIR="$state" REDIRECTS_URL= ||
 			hard_error "cannot render $tmpl"
-		: >"$run/error.log"
-		: >"$run/sherve.log"
-		if [ "$user" != - ]; then
-			printf 'server.username = "%s"\nserver.groupname = "%s"\n' \
-				"$user" "$user" >>"$run/lighttpd.conf"
-			chown -R "$user:" "$run"
-		fi
-		"$lt" -tt -f "$run/lighttpd.conf" >"$run/syntax.log" 2>&1 ||
-			hard_error "lighttpd -tt: $(cat "$run/syntax.log")"
-		start_bg "$run/stderr.log" "$lt" -D -f "$run/lighttpd.conf"
-		L_PID=$BG_PID
-		log_file "$run/error.log"
-		log_file "$run/sherve.log"
-		B=http://127.0.0.1:$L_PORT
-		if [ "$byprocs" = 1 ]; then
-			wait_port "$L_PORT" "$L_PID" && wait_procs "$L_PID" "$procs"
-		else
-			wait_http "$B${L_WAIT:-/}" "$L_PID" 100
-		fi && {
-			note "lighttpd '$name' (pid $L_PID) on $B"
-			return 0
-		}
-		stop_pid "$L_PID"
-		L_PID=
-		grep -q 'in use' "$run/error.log" "$run/stderr.log" 2>/dev/null ||
-			break
-	done
-	fail "lighttpd '$name' starts and answers" \
-		"$(cat "$run/stderr.log" "$run/error.log" 2>/dev/null)"
-	return 1
+	fi
+	: >"$run/error.log"
+	: >"$run/sherve.log"
+	if [ "$user" != - ]; then
+		printf 'server.username = "%s"\nserver.groupname = "%s"\n' \
+			"$user" "$user" >>"$run/lighttpd.conf"
+		chown -R "$user:" "$run"
+	fi
+	"$lt" -tt -f "$run/lighttpd.conf" >"$run/syntax.log" 2>&1 ||
+		hard_error "lighttpd -tt: $(cat "$run/syntax.log")"
+	start_bg "$run/stderr.log" "$lt" -D -f "$run/lighttpd.conf"
+	L_PID=$BG_PID
+	log_file "$run/error.log"
+	log_file "$run/sherve.log"
+	B=http://127.0.0.1:$L_PORT
+	if [ "$byprocs" = 1 ]; then
+		wait_port "$L_PORT" "$L_PID" && wait_procs "$L_PID" "$procs"
+	else
+		wait_http "$B${L_WAIT:-/}" "$L_PID" 100
+	fi || return 1
+	note "lighttpd '$name' (pid $L_PID) on $B"
 }
 
 # stop_lighttpd [-d] [LABEL]: stop the lighttpd of start_lighttpd. With

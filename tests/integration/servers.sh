@@ -179,20 +179,39 @@ MaxRequestWorkers 32
 EOF
 }
 
+# apache_env RUN: set APACHE_ENV, the command that runs $APACHE (to
+# which its arguments are added) as apache_start does. No SHERVE_* may
+# reach sherve from here: children get the CGI/fcgid environment only,
+# and lib.sh's SHERVE_CONFIG is dropped as well. With APACHE_ENVVARS set
+# (Debian's /etc/apache2/envvars), in the environment that file makes,
+# its run, lock and log directories in RUN (created): what Debian's own
+# apache2.conf reads.
+apache_env() {
+	APACHE_ENV=(env -u SHERVE_CONFIG)
+	[ -n "${APACHE_ENVVARS:-}" ] || return 0
+	mkdir -p "$1/run" "$1/lock" "$1/log"
+	# shellcheck disable=SC2016 # expanded by that shell
+	APACHE_ENV+=(bash -c 'set +u && . "$1" &&
+		export APACHE_RUN_DIR=$2/run APACHE_PID_FILE=$2/run/apache2.pid \
+			APACHE_LOCK_DIR=$2/lock APACHE_LOG_DIR=$2/log &&
+		shift 2 && exec "$@"' sh "$APACHE_ENVVARS" "$1")
+}
+
 # apache_start NAME CONF: check CONF's syntax and start Apache in the
-# foreground. Sets A_PID. Returns 1 when it does not answer on $B.
+# foreground (apache_env). Sets A_PID. Returns 1 when it does not answer
+# on $B.
 apache_start() {
 	local name=$1 conf=$2 run
 	run=$(dirname "$conf")
-	if ! "$APACHE" -t -f "$conf" >"$run/syntax.log" 2>&1; then
+	apache_env "$run"
+	if ! "${APACHE_ENV[@]}" "$APACHE" -t -f "$conf" >"$run/syntax.log" 2>&1
+	then
 		sed 's/^/# /' "$run/syntax.log"
 		hard_error "apache2 -t rejects the $name configuration"
 	fi
-	# No SHERVE_* may reach sherve from here: children get the CGI/fcgid
-	# environment only, and lib.sh's SHERVE_CONFIG is dropped as well.
 	# setsid: on SIGTERM, prefork signals its whole process group, which
 	# would be this script's without a session of its own.
-	start_bg "$run/stderr.log" env -u SHERVE_CONFIG setsid "$APACHE" \
+	start_bg "$run/stderr.log" "${APACHE_ENV[@]}" setsid "$APACHE" \
 		-f "$conf" -DFOREGROUND
 	A_PID=$BG_PID
 	log_file "$run/server-error.log"
@@ -201,31 +220,28 @@ apache_start() {
 
 # start_apache NAME WRITE [ARG...]: Apache in the foreground on a free
 # port (another one when that was taken meanwhile), configured by what
-# `WRITE RUN PORT ARG...` prints, RUN being $T_TMP/apache-NAME. Sets
-# RUN, PORT, B and A_PID; says "not ok" and returns 1 when it does not
-# answer.
+# `WRITE RUN PORT ARG...` prints, RUN being $T_TMP/apache-NAME (with
+# APACHE_ENVVARS, see apache_env). Sets RUN, PORT, B and A_PID; says
+# "not ok" and returns 1 when it does not answer.
 start_apache() {
-	local name=$1 write=$2 _
-	shift 2
+	local name=$1
 	RUN=$T_TMP/apache-$name
 	mkdir -p "$RUN"
-	for _ in 1 2 3; do
-		PORT=$(free_port)
-		B=http://127.0.0.1:$PORT
-		"$write" "$RUN" "$PORT" "$@" >"$RUN/httpd.conf" ||
-			hard_error "cannot write the configuration of apache '$name'"
-		log_file "$RUN/error.log"
-		if apache_start "$name" "$RUN/httpd.conf"; then
-			note "apache '$name' (pid $A_PID) on $B"
-			return 0
-		fi
-		stop_pid "$A_PID"
-		grep -qi 'in use' "$RUN/stderr.log" "$RUN/server-error.log" \
-			2>/dev/null || break
-	done
-	fail "apache '$name' starts and answers" \
-		"$(cat "$RUN/stderr.log" "$RUN/server-error.log" 2>/dev/null)"
-	return 1
+	T_TRY_LOGS=("$RUN/stderr.log" "$RUN/server-error.log")
+	start_tries "apache '$name'" A_PID apache_try "$@"
+}
+
+# apache_try NAME WRITE [ARG...]: one try of start_apache (start_tries).
+apache_try() {
+	local name=$1 write=$2
+	shift 2
+	PORT=$(free_port)
+	B=http://127.0.0.1:$PORT
+	"$write" "$RUN" "$PORT" "$@" >"$RUN/httpd.conf" ||
+		hard_error "cannot write the configuration of apache '$name'"
+	log_file "$RUN/error.log"
+	apache_start "$name" "$RUN/httpd.conf" || return 1
+	note "apache '$name' (pid $A_PID) on $B"
 }
 
 # shared_host RUN PORT DOCROOT ALLOWOVERRIDE [LINE...]: print the
@@ -315,20 +331,18 @@ nginx_start() {
 # tried thrice in case another process takes a port first. Sets N_PID;
 # says "not ok" and returns 1 when nginx does not answer.
 start_nginx() {
-	local pre=$1 write=$2 _
+	mkdir -p "$1"
+	T_TRY_LOGS=("$1/stderr.log" "$1/error.log")
+	start_tries nginx N_PID nginx_try "$@"
+}
+
+# nginx_try PREFIX WRITE [ARG...]: one try of start_nginx (start_tries).
+nginx_try() {
+	local pre=$1 write=$2
 	shift 2
-	mkdir -p "$pre"
-	for _ in 1 2 3; do
-		"$write" "$pre" "$@" >"$pre/nginx.conf" ||
-			hard_error "cannot write the nginx configuration in $pre"
-		nginx_start "$pre" && return 0
-		stop_pid "$N_PID"
-		grep -qi 'in use' "$pre/error.log" "$pre/stderr.log" 2>/dev/null ||
-			break
-	done
-	fail "nginx starts and answers" \
-		"$(cat "$pre/stderr.log" "$pre/error.log" 2>/dev/null)"
-	return 1
+	"$write" "$pre" "$@" >"$pre/nginx.conf" ||
+		hard_error "cannot write the nginx configuration in $pre"
+	nginx_start "$pre"
 }
 
 # front_site PREFIX TEMPLATE SOCKET: print an nginx.conf (start_nginx)

@@ -222,13 +222,15 @@ readme_deb_steps() {
 
 # ---------------------------------------------------------------- lighttpd
 
-# lighttpd_conf PORT: Debian's lighttpd.conf, listening on 127.0.0.1:PORT
-# only, with its pid file and error log here; conf-enabled is Debian's.
-# (lighttpd opens its error log as www-data.)
+# lighttpd_conf RUN PORT: Debian's lighttpd.conf, listening on
+# 127.0.0.1:PORT only, with its pid file and error log in RUN;
+# conf-enabled is Debian's. (lighttpd opens its error log as www-data:
+# it goes in RUN/log, theirs.)
 lighttpd_conf() {
-	sed -e "s|^server.port .*|server.port = $1\nserver.bind = \"127.0.0.1\"|" \
-		-e "s|^server.pid-file .*|server.pid-file = \"$T_TMP/lighttpd.pid\"|" \
-		-e "s|^server.errorlog .*|server.errorlog = \"$T_TMP/lighttpd/error.log\"|" \
+	give_to_child "$1/log"
+	sed -e "s|^server.port .*|server.port = $2\nserver.bind = \"127.0.0.1\"|" \
+		-e "s|^server.pid-file .*|server.pid-file = \"$1/lighttpd.pid\"|" \
+		-e "s|^server.errorlog .*|server.errorlog = \"$1/log/error.log\"|" \
 		-e '/use-ipv6.pl/d' /etc/lighttpd/lighttpd.conf
 }
 
@@ -245,16 +247,12 @@ if [ ! -d /run/lighttpd ]; then
 	RESTORE+=("rmdir /run/lighttpd")
 	systemd-tmpfiles --create /usr/lib/tmpfiles.d/lighttpd.tmpfile.conf
 fi
-PORT=$(free_port)
-B=http://127.0.0.1:$PORT
-give_to_child "$T_TMP/lighttpd"
-lighttpd_conf "$PORT" >"$T_TMP/lighttpd.conf"
+L_RUN=$T_TMP/run-deb
+lighttpd_conf "$L_RUN" "$(free_port)" >"$T_TMP/lighttpd.conf"
 check_exit "lighttpd -tt accepts Debian's config with sherve enabled" 0 \
 	lighttpd -tt -f "$T_TMP/lighttpd.conf"
-log_file "$T_TMP/lighttpd/error.log"
-start_bg "$T_TMP/lighttpd.out" lighttpd -D -f "$T_TMP/lighttpd.conf"
-L_PID=$BG_PID
-if wait_http "$B/" "$L_PID" 100; then
+log_file "$L_RUN/log/error.log"
+if start_lighttpd --write lighttpd_conf deb; then
 	site_checks deb-lighttpd "$B"
 	metrics_acl_checks deb-lighttpd "$B"
 	users=
@@ -268,52 +266,36 @@ if wait_http "$B/" "$L_PID" 100; then
 	check_exit "[deb-lighttpd] sherve refresh as www-data exits 0" 0 \
 		setpriv --reuid=www-data --regid=www-data --init-groups -- \
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sherve refresh
-else
-	fail "lighttpd starts with sherve enabled" "$(cat "$T_TMP/lighttpd.out" \
-		"$T_TMP/lighttpd/error.log" 2>/dev/null)"
 fi
-stop_pid "$L_PID"
+stop_lighttpd
 check_exit "lighty-disable-mod sherve exits 0" 0 lighty-disable-mod sherve
 
 # ---------------------------------------------------------------- apache
 
 APACHE=$(apache_path) || hard_error "apache2 is not installed"
-# apache_conf PORT: Debian's apache2.conf with its ports.conf replaced by
-# one Listen on 127.0.0.1:PORT; mods-enabled and conf-enabled are
-# Debian's. envvars with the run and log directories here.
+# Debian's apache2.conf reads its directories from envvars' environment
+# (apache_env puts them in the run directory).
+APACHE_ENVVARS=/etc/apache2/envvars
+# apache_conf RUN PORT: Debian's apache2.conf with its ports.conf
+# replaced by one Listen on 127.0.0.1:PORT; mods-enabled and conf-enabled
+# are Debian's.
 apache_conf() {
 	printf 'ServerRoot "/etc/apache2"\nServerName 127.0.0.1\n'
-	sed -e "s|^Include ports.conf|Listen 127.0.0.1:$1|" \
+	sed -e "s|^Include ports.conf|Listen 127.0.0.1:$2|" \
 		/etc/apache2/apache2.conf
 }
-apache_run() {
-	local d=$T_TMP/apache-$1
-	shift
-	mkdir -p "$d/run" "$d/lock" "$d/log"
-	PORT=$(free_port)
-	B=http://127.0.0.1:$PORT
-	apache_conf "$PORT" >"$d/apache2.conf"
-	# shellcheck disable=SC1091
-	(set +u && . /etc/apache2/envvars && export APACHE_RUN_DIR=$d/run \
-		APACHE_PID_FILE=$d/run/apache2.pid APACHE_LOCK_DIR=$d/lock \
-		APACHE_LOG_DIR=$d/log && exec "$@" -f "$d/apache2.conf") \
-		>"$d/out" 2>&1
-}
+# apache_start_deb NAME: start_apache with Debian's apache2.conf, once
+# `apache2 -t` accepted it.
 apache_start_deb() {
 	local name=$1 d=$T_TMP/apache-$1
+	mkdir -p "$d"
+	apache_env "$d"
+	apache_conf "$d" "$(free_port)" >"$d/httpd.conf"
 	check_exit "[$name] apache2 -t accepts Debian's config" 0 \
-		apache_run "$name" "$APACHE" -t
-	sed 's/^/# /' "$T_TMP/apache-$name/out"
+		"${APACHE_ENV[@]}" "$APACHE" -t -f "$d/httpd.conf"
+	sed 's/^/# /' "$C_OUT" "$C_ERR"
 	log_file "$d/log/error.log"
-	# shellcheck disable=SC1091
-	start_bg "$d/stderr" bash -c 'set +u && . /etc/apache2/envvars &&
-		export APACHE_RUN_DIR=$1/run APACHE_PID_FILE=$1/run/apache2.pid \
-			APACHE_LOCK_DIR=$1/lock APACHE_LOG_DIR=$1/log &&
-		exec setsid "$2" -f "$1/apache2.conf" -DFOREGROUND' sh "$d" "$APACHE"
-	A_PID=$BG_PID
-	wait_http "$B/" "$A_PID" 100 && return 0
-	fail "[$name] apache2 starts" "$(cat "$d/stderr" "$d/log/error.log" 2>/dev/null)"
-	return 1
+	start_apache "$name" apache_conf
 }
 mods_enabled() {
 	local m
@@ -346,11 +328,11 @@ install -d -o www-data -g www-data -m 0755 /run/sherve
 SOCK=$(sed -n 's/^ListenStream=//p' /lib/systemd/system/sherve.socket)
 read -r -a exec_start <<<"$(sed -n 's/^ExecStart=//p' /lib/systemd/system/sherve.service)"
 unit_user=$(sed -n 's/^User=//p' /lib/systemd/system/sherve.service)
-start_bg "$T_TMP/pool.log" setpriv --reuid="$unit_user" --regid="$unit_user" \
-	--init-groups -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	systemd-socket-activate -l "$SOCK" "${exec_start[@]}"
-P_PID=$BG_PID
-wait_socket "$SOCK" 50 || fail "the pool's socket $SOCK" "not listening"
+start_pool "$SOCK" 0 "$T_TMP/pool.log" setpriv --reuid="$unit_user" \
+	--regid="$unit_user" --init-groups -- \
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	systemd-socket-activate -l "$SOCK" "${exec_start[@]}" ||
+	fail "the pool's socket $SOCK" "not listening"
 
 mods_enabled proxy proxy_fcgi || RESTORE+=("a2dismod -q -f proxy_fcgi proxy")
 RESTORE+=("a2disconf -q sherve-proxy-fcgi")
@@ -361,7 +343,7 @@ if apache_start_deb deb-apache-proxy; then
 	site_checks deb-apache-proxy "$B"
 	metrics_acl_checks deb-apache-proxy "$B"
 	expect_eq "[deb-apache-proxy] the pool runs as the unit's User=" \
-		"$(ps -o user= -p "$P_PID" | tr -d ' ')" "$unit_user"
+		"$(ps -o user= -p "$M_PID" | tr -d ' ')" "$unit_user"
 	status_checks deb-apache-proxy
 fi
 stop_pid "$A_PID"
@@ -369,24 +351,28 @@ stop_pid "$A_PID"
 # its dangling link would keep Apache from starting.
 
 # nginx: snippets/sherve.conf in a server block, the same pool.
-# shellcheck disable=SC2034 # nginx_start (servers.sh) runs $NGINX
+# shellcheck disable=SC2034 # start_nginx (servers.sh) runs $NGINX
 NGINX=$(nginx_path) || hard_error "nginx is not installed"
+# deb_site PREFIX: an nginx.conf (start_nginx) whose server block on a
+# free port includes the package's snippet. Sets PORT and B.
+deb_site() {
+	PORT=$(free_port)
+	B=http://127.0.0.1:$PORT
+	printf 'server {\n    listen 127.0.0.1:%s;\n    include /etc/nginx/snippets/sherve.conf;\n}\n' \
+		"$PORT" >"$1/site.conf"
+	nginx_skeleton "$1" "$1/site.conf"
+}
 PRE=$T_TMP/nginx
 mkdir -p "$PRE"
-PORT=$(free_port)
-B=http://127.0.0.1:$PORT
-printf 'server {\n    listen 127.0.0.1:%s;\n    include /etc/nginx/snippets/sherve.conf;\n}\n' \
-	"$PORT" >"$PRE/site.conf"
-nginx_skeleton "$PRE" "$PRE/site.conf" >"$PRE/nginx.conf"
 # The snippet includes fastcgi_params from nginx's prefix (Debian's:
 # /etc/nginx); this nginx's prefix is $PRE.
 ln -s /etc/nginx/fastcgi_params "$PRE/fastcgi_params"
-if nginx_start "$PRE"; then
+if start_nginx "$PRE" deb_site; then
 	site_checks deb-nginx "$B"
 	metrics_acl_checks deb-nginx "$B"
 fi
 stop_pid "$N_PID"
-stop_pid "$P_PID"
+stop_pool
 
 # ---------------------------------------------------------------- purge
 
