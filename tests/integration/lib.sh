@@ -379,15 +379,21 @@ upstream_count() {
 	curl -s -m 5 "$UP/-/count" 2>/dev/null | tr -d '\n'
 }
 
-# wait_file FILE [TENTHS]: wait until FILE exists and is not empty.
-wait_file() {
-	local f=$1 n=${2:-100}
+# wait_path TEST PATH TENTHS: wait until `[ TEST PATH ]` holds (TEST:
+# -e, -s, -S...), TENTHS tenths of a second at most.
+wait_path() {
+	local n=$3
 	while [ "$n" -gt 0 ]; do
-		[ -s "$f" ] && return 0
+		[ "$1" "$2" ] && return 0
 		sleep 0.1
 		n=$((n - 1))
 	done
 	return 1
+}
+
+# wait_file FILE [TENTHS]: wait until FILE exists and is not empty.
+wait_file() {
+	wait_path -s "$1" "${2:-100}"
 }
 
 # wait_http URL [PID] [TENTHS]: wait until URL answers with any HTTP
@@ -1053,17 +1059,26 @@ expect_between() {
 	fi
 }
 
-# lighttpd_path: the lighttpd binary (often in /usr/sbin, off a user's PATH).
-lighttpd_path() {
-	local p
-	for p in "$(command -v lighttpd 2>/dev/null)" /usr/sbin/lighttpd \
-		/usr/local/sbin/lighttpd; do
-		if [ -n "$p" ] && [ -x "$p" ]; then
-			printf '%s' "$p"
-			return 0
-		fi
+# bin_path NAME...: the first NAME found on PATH or in /usr/sbin or
+# /usr/local/sbin (where the web servers are, often off a user's PATH);
+# fails when there is none.
+bin_path() {
+	local n p
+	for n in "$@"; do
+		for p in "$(command -v "$n" 2>/dev/null)" "/usr/sbin/$n" \
+			"/usr/local/sbin/$n"; do
+			if [ -n "$p" ] && [ -x "$p" ]; then
+				printf '%s' "$p"
+				return 0
+			fi
+		done
 	done
 	return 1
+}
+
+# lighttpd_path: the lighttpd binary.
+lighttpd_path() {
+	bin_path lighttpd
 }
 
 # ---------------------------------------------------------------- metrics

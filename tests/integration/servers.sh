@@ -105,16 +105,9 @@ as_child() {
 
 # ---------------------------------------------------------------- apache
 
+# apache_path: the Apache binary (bin_path).
 apache_path() {
-	local p
-	for p in "$(command -v apache2 2>/dev/null)" /usr/sbin/apache2 \
-		"$(command -v httpd 2>/dev/null)" /usr/sbin/httpd; do
-		if [ -n "$p" ] && [ -x "$p" ]; then
-			printf '%s' "$p"
-			return 0
-		fi
-	done
-	return 1
+	bin_path apache2 httpd
 }
 
 APACHE_MODDIR=${APACHE_MODDIR:-/usr/lib/apache2/modules}
@@ -266,15 +259,9 @@ EOF
 
 # ---------------------------------------------------------------- nginx
 
+# nginx_path: the nginx binary (bin_path).
 nginx_path() {
-	local p
-	for p in "$(command -v nginx 2>/dev/null)" /usr/sbin/nginx; do
-		if [ -n "$p" ] && [ -x "$p" ]; then
-			printf '%s' "$p"
-			return 0
-		fi
-	done
-	return 1
+	bin_path nginx
 }
 
 # nginx_skeleton PREFIX SITE...: print an nginx.conf (what Debian's
@@ -380,24 +367,12 @@ nginx_nokeep_template() {
 
 # wait_exists PATH [TENTHS]: wait until PATH exists (even empty).
 wait_exists() {
-	local f=$1 n=${2:-50}
-	while [ "$n" -gt 0 ]; do
-		[ -e "$f" ] && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
+	wait_path -e "$1" "${2:-50}"
 }
 
 # wait_socket PATH [TENTHS]: wait until PATH is a socket.
 wait_socket() {
-	local f=$1 n=${2:-50}
-	while [ "$n" -gt 0 ]; do
-		[ -S "$f" ] && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
+	wait_path -S "$1" "${2:-50}"
 }
 
 # start_pool SOCKET WORKERS LOG CMD...: CMD (`sherve serve ...`, or what
