@@ -13,9 +13,11 @@
 #   - T_TMP, a private temp dir, and an EXIT trap that stops every process
 #     started with start_bg (and the processes those spawned), by PID, and
 #     removes T_TMP (KEEP_TMP=1 keeps it);
-#   - free_port, wait_http, wait_file, alive, stop_pid, children_of;
+#   - free_port, wait_http, wait_file, wait_path, alive, stop_pid,
+#     children_of, bin_path;
 #   - start_upstream (the one fake upstream, upstream.py) and
 #     start_lighttpd / stop_lighttpd (the one way lighttpd is run);
+#     start_tries, the retry loop of every start_* of a web server;
 #   - http / raw_http (one request, remembered for the expect_* checks);
 #   - check, check_exit, expect_* (each prints "ok - DESC" or
 #     "not ok - DESC (got ...)"), skip, skip_all and finish.

@@ -15,9 +15,9 @@
 #     Debian's apache2.conf / nginx.conf provide) around a rendered
 #     contrib template, started in the foreground on a free port;
 #   - start_apache and start_nginx: the one way each is started (a
-#     script's function prints the configuration), start_pool the one
-#     way a `sherve serve` pool is (lib.sh has start_lighttpd and
-#     start_upstream);
+#     script's function prints the configuration; stop_pid "$A_PID" or
+#     "$N_PID" stops it), start_pool / stop_pool the one way a `sherve
+#     serve` pool is (lib.sh has start_lighttpd and start_upstream);
 #   - site_checks, base_path_checks: the HTTP checks every recipe runs.
 
 # ---------------------------------------------------------------- templates
