@@ -246,6 +246,21 @@ t_wait_gone() {
 	! alive "$pid"
 }
 
+# expect_term_exit DESC PID TENTHS [BG]: SIGTERM PID (a server that is
+# being tested for it), then check that it is gone within TENTHS tenths
+# of a second with exit status 0, read from BG (what start_bg started,
+# when PID runs under it; PID by default).
+expect_term_exit() {
+	local desc=$1 pid=$2 n=$3 bg=${4:-$2}
+	kill -TERM "$pid"
+	if t_wait_gone "$pid" "$n"; then
+		wait "$bg"
+		expect_eq "$desc" "$?" 0
+	else
+		fail "$desc" "still running $((n / 10)) s after SIGTERM"
+	fi
+}
+
 # stop_pid PID: SIGTERM PID (a process this script started), wait up to
 # 5 s, then SIGKILL; afterwards stop what it had spawned and left behind
 # (checked by start time, so a reused PID is never signalled).

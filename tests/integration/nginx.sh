@@ -213,13 +213,8 @@ expect_file_not_contains "[pool] no worker died" "$ROOT_LOG" \
 expect_file_not_contains "[nginx] nginx logged no upstream error" \
 	"$PRE/error.log" 'upstream'
 
-kill -TERM "$ROOT_PID"
-if t_wait_gone "$ROOT_PID" 100; then
-	wait "$ROOT_BG"
-	expect_eq "[pool] SIGTERM: the master exits 0" "$?" 0
-else
-	fail "[pool] SIGTERM: the master exits 0" "still running after 10 s"
-fi
+expect_term_exit "[pool] SIGTERM: the master exits 0" "$ROOT_PID" 100 \
+	"$ROOT_BG"
 if [ -e "$SOCKDIR/root.sock" ]; then
 	fail "[pool] the master removes its socket on exit" "$SOCKDIR/root.sock"
 else

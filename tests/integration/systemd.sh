@@ -194,13 +194,7 @@ http "$B/style.css"
 expect_status "reload: still answering" 200
 
 # Stop: SIGTERM to the main process (KillMode=mixed).
-kill -TERM "$M_PID"
-if t_wait_gone "$M_PID" 150; then
-	wait "$M_PID"
-	expect_eq "stop: sherve exits 0" "$?" 0
-else
-	fail "stop: sherve exits 0" "still running 15 s after SIGTERM"
-fi
+expect_term_exit "stop: sherve exits 0" "$M_PID" 150
 if [ -S "$SOCK" ]; then
 	pass "stop: sherve leaves systemd's socket file alone"
 else
