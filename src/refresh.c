@@ -26,6 +26,16 @@
 #include "url.h"
 #include "util.h"
 
+/* Seams for tests/unit/test_refresh.c, which includes this file: the
+ * fetch (canned answers instead of an upstream) and the clock (exact
+ * times for the backoff and the due checks). */
+#ifndef REFRESH_FETCH
+#define REFRESH_FETCH(o, r) fetch_url((o), (r))
+#endif
+#ifndef REFRESH_CLOCK
+#define REFRESH_CLOCK(ts) clock_gettime(CLOCK_REALTIME, (ts))
+#endif
+
 /* Per-line warnings logged for one file; the rest are counted. A file
  * that is not what it should be would otherwise log one per line, at
  * every retry (sherve check lists them all). */
@@ -449,7 +459,7 @@ fetch_and_apply(const struct conf *c, struct store *s, struct refresh_state *st,
 	o.cachebust =
 	        c->cachebust == CACHEBUST_ALWAYS ||
 	        (c->cachebust == CACHEBUST_MISS && (flags & REFRESH_MISS));
-	rc = fetch_url(&o, &fr);
+	rc = REFRESH_FETCH(&o, &fr);
 	if (rc == SH_EUNCHANGED) {
 		st->last_attempt = (uint64_t)start;
 		st->last_result = REFRESH_NOT_MODIFIED;
@@ -504,7 +514,7 @@ now_us(void)
 {
 	struct timespec ts;
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+	if (REFRESH_CLOCK(&ts) != 0)
 		return (uint64_t)time(NULL) * 1000000u;
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
@@ -537,14 +547,6 @@ refresh_due(const struct conf *c, const struct refresh_state *st)
 	if (st->last_result == REFRESH_FAILED)
 		return st->retry_at;
 	return st->last_attempt + c->refresh_interval;
-}
-
-uint64_t
-refresh_backoff_until(struct store *s)
-{
-	struct refresh_state st;
-
-	return refresh_state_load(s, &st) == SH_OK ? backoff_until(&st) : 0;
 }
 
 uint64_t

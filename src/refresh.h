@@ -107,12 +107,6 @@ void refresh_parse_opts(const struct conf *c, const char *source,
                         struct redirects_opts *o);
 
 /*
- * While the last refresh failed: the unix time before which no refresh
- * may fetch again (backoff, Retry-After); else 0.
- */
-uint64_t refresh_backoff_until(struct store *s);
-
-/*
  * Take the refresh lock (waiting for a refresh under way), for a command
  * that changes which version is current. Returns the fd to pass to
  * refresh_unlock(), or -1 with the reason in msg.
