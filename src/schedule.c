@@ -19,6 +19,23 @@
 #include "url.h"
 #include "util.h"
 
+/* Seams for tests/unit/test_schedule.c, which includes this file: the
+ * clock, the timer's arming, the refresh process started, and the
+ * refresh a child runs. */
+#ifndef SCHEDULE_CLOCK
+#define SCHEDULE_CLOCK(ts) clock_gettime(CLOCK_REALTIME, (ts))
+#endif
+#ifndef SCHEDULE_SETTIME
+#define SCHEDULE_SETTIME(fd, its)                                              \
+	timerfd_settime((fd), TFD_TIMER_ABSTIME, (its), NULL)
+#endif
+#ifndef SCHEDULE_SPAWN
+#define SCHEDULE_SPAWN(c, mode, pid) refresher_start((c), (mode), (pid))
+#endif
+#ifndef SCHEDULE_REFRESH
+#define SCHEDULE_REFRESH(c, s, flags, rep) refresh_run((c), (s), (flags), (rep))
+#endif
+
 #define SCHEDULE_MAX_SLEEP 60 /* re-read the meta at least this often */
 #define SCHEDULE_POLL      1  /* a refresh in flight is looked at this often */
 
@@ -31,6 +48,17 @@ static struct {
 	uint64_t jitter;
 	pid_t child; /* the timer's refresh in flight, or 0 */
 } timer = { .fd = -1 };
+
+/* Unix seconds, on the clock of the store's due times. */
+static uint64_t
+now_sec(void)
+{
+	struct timespec ts;
+
+	if (SCHEDULE_CLOCK(&ts) != 0)
+		return (uint64_t)time(NULL);
+	return (uint64_t)ts.tv_sec;
+}
 
 static uint64_t
 jitter(const struct conf *c)
@@ -63,7 +91,7 @@ arm_at(time_t sec, long nsec)
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = sec;
 	its.it_value.tv_nsec = nsec;
-	if (timerfd_settime(timer.fd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+	if (SCHEDULE_SETTIME(timer.fd, &its) != 0)
 		log_warn("refresh timer: timerfd_settime");
 }
 
@@ -73,7 +101,7 @@ arm_poll(void)
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	SCHEDULE_CLOCK(&now);
 	arm_at(now.tv_sec + SCHEDULE_POLL, now.tv_nsec);
 }
 
@@ -105,12 +133,12 @@ fire_due(void)
 	struct timespec ts;
 
 	/* Not time(2): it may lag the clock the timer fired on. */
-	clock_gettime(CLOCK_REALTIME, &ts);
+	SCHEDULE_CLOCK(&ts);
 	now = (uint64_t)ts.tv_sec;
 	if (due != UINT64_MAX && now >= due + timer.jitter) {
 		/* Whatever comes of it (a busy lock, a store error), the
 		 * timer looks again only a second later. */
-		if (refresher_start(c, REFRESHER_SCHEDULED, &timer.child) !=
+		if (SCHEDULE_SPAWN(c, REFRESHER_SCHEDULED, &timer.child) !=
 		    SH_OK)
 			timer.child = 0;
 		timer.jitter = jitter(c);
@@ -174,7 +202,7 @@ schedule_startup(const struct conf *c, struct store *s, int once)
 		return;
 	}
 	/* The child logs what came of it. */
-	if (refresher_start(c, REFRESHER_STARTUP, &pid) == SH_OK)
+	if (SCHEDULE_SPAWN(c, REFRESHER_STARTUP, &pid) == SH_OK)
 		(void)refresher_wait(pid);
 }
 
@@ -188,11 +216,11 @@ schedule_after_cgi(const struct conf *c, struct store *s)
 	    store_readonly(s))
 		return;
 	due = refresh_next_due(c, s);
-	if (due == UINT64_MAX || (uint64_t)time(NULL) < due)
+	if (due == UINT64_MAX || now_sec() < due)
 		return;
 	/* Not waited for: this process exits now, and the child, in a
 	 * session of its own, goes on under init (or a subreaper). */
-	(void)refresher_start(c, REFRESHER_DETACHED, &pid);
+	(void)SCHEDULE_SPAWN(c, REFRESHER_DETACHED, &pid);
 }
 
 int
@@ -213,13 +241,12 @@ schedule_on_miss(void *ctx)
 	if (refresh_state_load(m->store, &st) != SH_OK)
 		return 0;
 	/* Upstream failing: misses wait out its backoff like the timer. */
-	if (st.last_result == REFRESH_FAILED &&
-	    st.retry_at > (uint64_t)time(NULL))
+	if (st.last_result == REFRESH_FAILED && st.retry_at > now_sec())
 		return 0;
 	if (c->miss_refresh_interval > 0 &&
-	    st.miss_fetch_at + c->miss_refresh_interval > (uint64_t)time(NULL))
+	    st.miss_fetch_at + c->miss_refresh_interval > now_sec())
 		return 0;
-	if (refresher_start(c, REFRESHER_MISS, &pid) != SH_OK)
+	if (SCHEDULE_SPAWN(c, REFRESHER_MISS, &pid) != SH_OK)
 		return 0;
 	rc = refresher_wait(pid);
 	/* With interval 0 a busy lock meant a shared fetch: look again. */
@@ -244,7 +271,7 @@ static int
 child_startup(const struct conf *c, struct store *s)
 {
 	struct refresh_report rep;
-	int rc = refresh_run(c, s, REFRESH_STARTUP, &rep);
+	int rc = SCHEDULE_REFRESH(c, s, REFRESH_STARTUP, &rep);
 
 	if (rc == SH_OK || rc == SH_EUNCHANGED || rc == SH_EBUSY)
 		log_info("startup refresh: %s", rep.msg);
@@ -269,8 +296,8 @@ schedule_child(const struct conf *c, struct store *s)
 		 * behind. (A miss refresh keeps its priority: a request
 		 * waits for it.) */
 		(void)setpriority(PRIO_PROCESS, 0, 19);
-		rc = refresh_run(c, s, REFRESH_SCHEDULED | REFRESH_NOWAIT,
-		                 &rep);
+		rc = SCHEDULE_REFRESH(c, s, REFRESH_SCHEDULED | REFRESH_NOWAIT,
+		                      &rep);
 		log_outcome("scheduled", rc, &rep);
 		return rc;
 	}
@@ -279,7 +306,7 @@ schedule_child(const struct conf *c, struct store *s)
 	 * may be the one it needs (refresh.c decides under the lock). */
 	if (c->miss_refresh_interval > 0)
 		flags |= REFRESH_NOWAIT;
-	rc = refresh_run(c, s, flags, &rep);
+	rc = SCHEDULE_REFRESH(c, s, flags, &rep);
 	log_outcome("miss", rc, &rep);
 	return rc;
 }

@@ -23,6 +23,7 @@
 #include "claim.h"
 #include "conf.h"
 #include "fetch.h"
+#include "fixture.h"
 #include "refresh_state.h"
 #include "store.h"
 #include "util.h"
@@ -932,6 +933,42 @@ test_import(void)
 	fx_close(&f);
 }
 
+/* While a version is pinned a new map is kept as a version, not served;
+ * a chain is logged and stored. */
+static void
+test_pinned_chain(void)
+{
+	static const char chain[] = "c1 https://go.example/c2\n"
+	                            "c2 https://example.com/end\n";
+	const char *extra[] = { "--hostnames", "go.example", NULL };
+	struct store_vput pin = { STORE_VSWITCH, NULL, NULL, 0, 0, 1, 1 };
+	struct redirect_map m;
+	struct refresh_report rep;
+	static char log[16384];
+	struct fx f;
+
+	require_true(__LINE__, "fixture",
+	             fx_open(&f, extra) == 0 && first_map(&f, 3, 1000) == 0);
+	require_true(__LINE__, "version 1 pinned",
+	             fixture_parse(up.body, 0, &m) == SH_OK &&
+	                     store_replace_version(f.s, &m, NULL, 0, &pin,
+	                                           NULL) == SH_OK);
+	redirects_free(&m);
+	at(2000);
+	answer_body(chain, strlen(chain));
+	expect_int(__LINE__, "stored", SH_OK,
+	           run_logged(&f, REFRESH_FORCE, &rep, log, sizeof(log)));
+	expect_has(__LINE__, "kept, not served", rep.msg,
+	           "; kept as version 2, not served: version 1 is pinned");
+	expect_str(__LINE__, "the pinned map answers", "https://example.com/1",
+	           lookup(&f, "a1"));
+	expect_str(__LINE__, "... not the new one", "", lookup(&f, "c1"));
+	expect_has(__LINE__, "the chain logged", log, "line 1: a chain: ");
+	expect_u64(__LINE__, "a success all the same", 2000,
+	           state(&f)->last_success);
+	fx_close(&f);
+}
+
 static void
 test_due(void)
 {
@@ -977,6 +1014,7 @@ static const struct unit_test tests[] = {
 	UNIT_TEST(test_readonly),
 	UNIT_TEST(test_url_check),
 	UNIT_TEST(test_import),
+	UNIT_TEST(test_pinned_chain),
 	UNIT_END,
 };
 
