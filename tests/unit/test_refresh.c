@@ -25,10 +25,11 @@
 #include "fetch.h"
 #include "fixture.h"
 #include "refresh_state.h"
+#include "statefx.h"
 #include "store.h"
 #include "util.h"
 
-#define URL  "https://up.example/r.txt"
+#define URL  STATEFX_URL
 #define SEC  1000000u
 #define ETAG "\"v1\""
 #define LMOD "Mon, 07 Dec 2026 10:00:00 GMT"
@@ -96,30 +97,30 @@ fake_clock(struct timespec *ts)
 #define REFRESH_CLOCK(ts)   fake_clock(ts)
 #include "../../src/refresh.c"
 
-static char root[512];
-static unsigned ndirs;
-
-/* One state dir, its settings and its store. */
-struct fx {
-	struct conf c;
-	struct store *s;
-	char dir[600];
-};
-
 static int
 suite_init(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(root, sizeof(root), "%s/sherve-refresh.XXXXXX",
-	         t != NULL && *t != '\0' ? t : "/tmp");
-	return mkdtemp(root) != NULL ? 0 : -1;
+	return statefx_init("refresh");
 }
 
+/* A new state dir with its store (statefx.h), the fake upstream
+ * reset. */
 static int
-suite_cleanup(void)
+fx_open(struct statefx *f, const char *const *extra)
 {
-	return unit_rmtree(root);
+	memset(&up, 0, sizeof(up));
+	up.retry_after = -1;
+	if (statefx_open(f, extra, 1) != 0)
+		return -1;
+	fetching = f->s;
+	return 0;
+}
+
+static void
+fx_close(struct statefx *f)
+{
+	fetching = NULL;
+	statefx_close(f);
 }
 
 /* The clock at sec seconds. */
@@ -127,51 +128,6 @@ static void
 at(uint64_t sec)
 {
 	fake_us = sec * SEC;
-}
-
-/* Load f's settings: the defaults, URL, refresh-interval 100, then
- * extra (NULL-terminated "--name", "value" pairs). */
-static int
-fx_conf(struct fx *f, const char *const *extra)
-{
-	char *argv[32] = { "test",      "--config",
-		           "/dev/null", "--redirects-url",
-		           URL,         "--state-dir",
-		           f->dir,      "--refresh-interval",
-		           "100" };
-	char err[256];
-	int argc = 9;
-
-	while (extra != NULL && *extra != NULL && argc < 31)
-		argv[argc++] = (char *)*extra++;
-	conf_free(&f->c);
-	memset(&f->c, 0, sizeof(f->c));
-	return conf_load(&f->c, argc, argv, err, sizeof(err));
-}
-
-/* A new state dir with its store; see fx_conf(). */
-static int
-fx_open(struct fx *f, const char *const *extra)
-{
-	char err[256];
-
-	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "%s/%u", root, ++ndirs);
-	memset(&up, 0, sizeof(up));
-	up.retry_after = -1;
-	if (mkdir(f->dir, 0700) != 0 || fx_conf(f, extra) != SH_OK ||
-	    store_open(f->dir, &f->s, err, sizeof(err)) != SH_OK)
-		return -1;
-	fetching = f->s;
-	return 0;
-}
-
-static void
-fx_close(struct fx *f)
-{
-	fetching = NULL;
-	store_close(f->s);
-	conf_free(&f->c);
 }
 
 /* The upstream answers 200 with n aliases "aI https://example.com/I". */
@@ -210,13 +166,13 @@ answer_fail(int rc, const char *err, long ra)
 }
 
 static int
-run(struct fx *f, unsigned flags, struct refresh_report *rep)
+run(struct statefx *f, unsigned flags, struct refresh_report *rep)
 {
 	return refresh_run(&f->c, f->s, flags, rep);
 }
 
 static struct refresh_state *
-state(struct fx *f)
+state(struct statefx *f)
 {
 	static struct refresh_state st;
 
@@ -227,7 +183,7 @@ state(struct fx *f)
 
 /* The URL alias aI answers, or "" if none. */
 static const char *
-lookup(struct fx *f, const char *alias)
+lookup(struct statefx *f, const char *alias)
 {
 	static char url[512];
 
@@ -238,7 +194,7 @@ lookup(struct fx *f, const char *alias)
 
 /* A first map of n aliases, stored at sec with ETAG and LMOD. */
 static int
-first_map(struct fx *f, size_t n, uint64_t sec)
+first_map(struct statefx *f, size_t n, uint64_t sec)
 {
 	struct refresh_report rep;
 
@@ -252,7 +208,7 @@ test_success(void)
 {
 	struct refresh_report rep;
 	struct refresh_state *st;
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture", fx_open(&f, NULL) == 0);
 	at(1000);
@@ -291,7 +247,7 @@ test_not_modified(void)
 {
 	struct refresh_report rep;
 	struct refresh_state *st;
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture",
 	             fx_open(&f, NULL) == 0 && first_map(&f, 3, 1000) == 0);
@@ -336,18 +292,19 @@ test_validators_dropped(void)
 	const char *other_url[] = { "--redirects-url",
 		                    "https://up.example/other.txt", NULL };
 	struct refresh_report rep;
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture",
 	             fx_open(&f, NULL) == 0 && first_map(&f, 3, 1000) == 0);
 	answer_fail(SH_EUNCHANGED, NULL, -1);
 	(void)run(&f, 0, &rep);
 	expect_str(__LINE__, "same settings: sent", ETAG, up.etag_sent);
-	require_true(__LINE__, "reload", fx_conf(&f, insensitive) == SH_OK);
+	require_true(__LINE__, "reload",
+	             statefx_conf(&f, insensitive) == SH_OK);
 	(void)run(&f, 0, &rep);
 	expect_str(__LINE__, "alias-case changed: no ETag", "", up.etag_sent);
 	expect_str(__LINE__, "... no Last-Modified", "", up.lastmod_sent);
-	require_true(__LINE__, "reload", fx_conf(&f, other_url) == SH_OK);
+	require_true(__LINE__, "reload", statefx_conf(&f, other_url) == SH_OK);
 	(void)run(&f, 0, &rep);
 	expect_str(__LINE__, "another URL: no ETag", "", up.etag_sent);
 	expect_str(__LINE__, "... fetched", "https://up.example/other.txt",
@@ -393,7 +350,7 @@ test_failures(void)
 	struct refresh_report rep;
 	struct refresh_state *st;
 	uint64_t now = 2000;
-	struct fx f;
+	struct statefx f;
 	size_t i;
 
 	require_true(__LINE__, "fixture",
@@ -438,7 +395,7 @@ static void
 test_scheduled(void)
 {
 	struct refresh_report rep;
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture",
 	             fx_open(&f, NULL) == 0 && first_map(&f, 3, 1000) == 0);
@@ -503,7 +460,7 @@ test_shrink(void)
 		{ __LINE__, 5, 3, "90", 0, 1 },
 	};
 	struct refresh_report rep;
-	struct fx f;
+	struct statefx f;
 	size_t i;
 
 	for (i = 0; i < NELEM(rows); i++) {
@@ -567,7 +524,7 @@ test_bad_body(void)
 	};
 	const char *extra[] = { "--hostnames", "go.example", NULL };
 	struct refresh_report rep;
-	struct fx f;
+	struct statefx f;
 	size_t i;
 
 	require_true(__LINE__, "fixture",
@@ -592,8 +549,8 @@ test_bad_body(void)
 /* Run refresh_run with stderr (the log) going to a file, read back into
  * out. Returns its code. */
 static int
-run_logged(struct fx *f, unsigned flags, struct refresh_report *rep, char *out,
-           size_t outsz)
+run_logged(struct statefx *f, unsigned flags, struct refresh_report *rep,
+           char *out, size_t outsz)
 {
 	FILE *tmp = tmpfile();
 	int saved = dup(2), rc;
@@ -624,7 +581,7 @@ test_warn_lines(void)
 	struct refresh_report rep;
 	char body[2048];
 	size_t len = 0, i;
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture", fx_open(&f, NULL) == 0);
 	for (i = 0; i < 25; i++)
@@ -651,7 +608,7 @@ static void
 test_miss_rate_limit(void)
 {
 	struct refresh_report rep;
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture",
 	             fx_open(&f, NULL) == 0 && first_map(&f, 3, 1000) == 0);
@@ -690,7 +647,7 @@ test_miss_shared(void)
 		               "always", NULL };
 	const char *never[] = { "--cachebust", "never", NULL };
 	struct refresh_report rep;
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture", fx_open(&f, zero) == 0);
 	fake_us = 5000 * (uint64_t)SEC + 500;
@@ -708,7 +665,7 @@ test_miss_shared(void)
 	up.cachebust = -1;
 	expect_int(__LINE__, "a manual refresh", SH_OK, run(&f, 0, &rep));
 	expect_int(__LINE__, "cachebust always: busted too", 1, up.cachebust);
-	require_true(__LINE__, "reload", fx_conf(&f, never) == SH_OK);
+	require_true(__LINE__, "reload", statefx_conf(&f, never) == SH_OK);
 	at(9000);
 	expect_int(__LINE__, "miss", SH_OK, run(&f, REFRESH_MISS, &rep));
 	expect_int(__LINE__, "cachebust never", 0, up.cachebust);
@@ -721,7 +678,7 @@ static void
 test_startup(void)
 {
 	struct refresh_report rep;
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture", fx_open(&f, NULL) == 0);
 	expect_int(__LINE__, "never held a map: due", 1,
@@ -764,7 +721,7 @@ test_lock(void)
 {
 	char msg[320], *dir;
 	struct refresh_report rep;
-	struct fx f;
+	struct statefx f;
 	int fd;
 
 	require_true(__LINE__, "fixture", fx_open(&f, NULL) == 0);
@@ -801,7 +758,7 @@ test_claim(void)
 {
 	char other[512], map[] = "i https://example.com/i\n", *buf;
 	struct refresh_report rep;
-	struct fx f;
+	struct statefx f;
 	int fd = -1;
 
 	require_true(__LINE__, "fixture", fx_open(&f, NULL) == 0);
@@ -832,7 +789,7 @@ test_readonly(void)
 	struct store *ro = NULL;
 	struct refresh_report rep;
 	char err[256];
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture",
 	             fx_open(&f, NULL) == 0 && first_map(&f, 3, 1000) == 0);
@@ -897,7 +854,7 @@ test_import(void)
 	static const char html[] = "<html><body>no</body></html>\n";
 	struct refresh_report rep;
 	struct refresh_state *st;
-	struct fx f;
+	struct statefx f;
 	char *buf;
 
 	require_true(__LINE__, "fixture",
@@ -945,7 +902,7 @@ test_pinned_chain(void)
 	struct redirect_map m;
 	struct refresh_report rep;
 	static char log[16384];
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture",
 	             fx_open(&f, extra) == 0 && first_map(&f, 3, 1000) == 0);
@@ -1019,7 +976,7 @@ static const struct unit_test tests[] = {
 };
 
 static const struct unit_suite suites[] = {
-	{ "refresh", suite_init, suite_cleanup, tests },
+	{ "refresh", suite_init, statefx_cleanup, tests },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -28,10 +28,9 @@
 #include "refresh.h"
 #include "refresh_state.h"
 #include "refresher.h"
+#include "statefx.h"
 #include "store.h"
 #include "util.h"
-
-#define URL "https://up.example/r.txt"
 
 static time_t fake_now;       /* the clock, seconds */
 static long fake_nsec;        /* ... and nanoseconds */
@@ -114,23 +113,10 @@ fake_refresh(const struct conf *c, struct store *s, unsigned flags,
 	fake_refresh((c), (s), (flags), (rep))
 #include "../../src/schedule.c"
 
-static char root[512];
-static unsigned ndirs;
-
-struct fx {
-	struct conf c;
-	struct store *s;
-	char dir[600];
-};
-
 static int
 suite_init(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(root, sizeof(root), "%s/sherve-schedule.XXXXXX",
-	         t != NULL && *t != '\0' ? t : "/tmp");
-	return mkdtemp(root) != NULL ? 0 : -1;
+	return statefx_init("schedule");
 }
 
 static int
@@ -138,62 +124,33 @@ suite_cleanup(void)
 {
 	if (timer.fd >= 0)
 		close(timer.fd);
-	return unit_rmtree(root);
+	return statefx_cleanup();
 }
 
-/* Settings: URL, refresh-interval 100, then extra ("--name", "value"
- * pairs, NULL-terminated). */
+/* A new state dir and store (statefx.h), and a clean slate of fakes. */
 static int
-fx_conf(struct fx *f, const char *const *extra)
+fx_open(struct statefx *f, const char *const *extra)
 {
-	char *argv[32] = { "test",      "--config",
-		           "/dev/null", "--redirects-url",
-		           URL,         "--state-dir",
-		           f->dir,      "--refresh-interval",
-		           "100" };
-	char err[256];
-	int argc = 9;
-
-	while (extra != NULL && *extra != NULL && argc < 31)
-		argv[argc++] = (char *)*extra++;
-	conf_free(&f->c);
-	memset(&f->c, 0, sizeof(f->c));
-	return conf_load(&f->c, argc, argv, err, sizeof(err));
-}
-
-/* A new state dir and store, and a clean slate of fakes. */
-static int
-fx_open(struct fx *f, const char *const *extra)
-{
-	char err[256];
-
-	memset(f, 0, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "%s/%u", root, ++ndirs);
 	spawn.fail = spawn.code = 0;
 	spawn.n = 0;
 	spawn.mode = -1;
 	memset(&ran, 0, sizeof(ran));
 	arms = 0;
 	fake_nsec = 0;
-	return mkdir(f->dir, 0700) == 0 && fx_conf(f, extra) == SH_OK &&
-	                       store_open(f->dir, &f->s, err, sizeof(err)) ==
-	                               SH_OK
-	               ? 0
-	               : -1;
+	return statefx_open(f, extra, 1);
 }
 
 static void
-fx_close(struct fx *f)
+fx_close(struct statefx *f)
 {
 	schedule_stop();
-	store_close(f->s);
-	conf_free(&f->c);
+	statefx_close(f);
 }
 
 /* The stored refresh state: the last attempt at attempt with result r
  * (retry_at with REFRESH_FAILED), the last miss fetch at miss. */
 static int
-set_state(struct fx *f, uint64_t attempt, enum refresh_result r,
+set_state(struct statefx *f, uint64_t attempt, enum refresh_result r,
           uint64_t retry_at, uint64_t miss)
 {
 	struct refresh_state st;
@@ -265,7 +222,7 @@ test_start(void)
 		{ __LINE__, "--redirects-url", "file:///srv/r.txt", 1 },
 		{ __LINE__, "--refresh-interval", "100", 1 },
 	};
-	struct fx f;
+	struct statefx f;
 	size_t i;
 
 	for (i = 0; i < NELEM(rows); i++) {
@@ -295,7 +252,7 @@ test_start(void)
 static void
 test_fire_not_due(void)
 {
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture",
 	             fx_open(&f, NULL) == 0 &&
@@ -334,7 +291,7 @@ test_fire_not_due(void)
 static void
 test_fire_due(void)
 {
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture",
 	             fx_open(&f, NULL) == 0 && pipe(spawn.hold) == 0 &&
@@ -379,7 +336,7 @@ static void
 test_fire_fail_stop(void)
 {
 	pid_t pid;
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture",
 	             fx_open(&f, NULL) == 0 && pipe(spawn.hold) == 0 &&
@@ -431,7 +388,7 @@ test_after_cgi(void)
 		{ __LINE__, "--redirects-url", "ftp://x/r", 0, REFRESH_NONE, 0,
 		  0 },
 	};
-	struct fx f;
+	struct statefx f;
 	size_t i;
 
 	for (i = 0; i < NELEM(rows); i++) {
@@ -483,7 +440,7 @@ test_on_miss(void)
 		{ __LINE__, "30", REFRESH_UPDATED, 0, 0, 1, EXIT_OK, 1, 0 },
 	};
 	struct miss_ctx m;
-	struct fx f;
+	struct statefx f;
 	size_t i;
 
 	for (i = 0; i < NELEM(rows); i++) {
@@ -525,14 +482,14 @@ test_readonly(void)
 	struct store *ro = NULL;
 	struct miss_ctx m;
 	char err[256];
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture", fx_open(&f, bad) == 0);
 	m.conf = &f.c;
 	m.store = f.s;
 	expect_int(__LINE__, "bad URL: no miss refresh", 0,
 	           schedule_on_miss(&m));
-	require_true(__LINE__, "reload", fx_conf(&f, NULL) == SH_OK);
+	require_true(__LINE__, "reload", statefx_conf(&f, NULL) == SH_OK);
 	/* One LMDB environment open once per process: the writer first. */
 	store_close(f.s);
 	f.s = NULL;
@@ -557,7 +514,7 @@ static void
 test_startup(void)
 {
 	const char *bad[] = { "--redirects-url", "ftp://up.example/r", NULL };
-	struct fx f;
+	struct statefx f;
 
 	require_true(__LINE__, "fixture", fx_open(&f, NULL) == 0);
 	spawn.code = EXIT_OK;
@@ -601,7 +558,7 @@ test_child(void)
 		{ __LINE__, 0, 1, "30", REFRESH_SCHEDULED | REFRESH_NOWAIT,
 		  SH_EUNCHANGED },
 	};
-	struct fx f;
+	struct statefx f;
 	size_t i;
 
 	for (i = 0; i < NELEM(rows); i++) {

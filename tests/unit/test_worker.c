@@ -19,50 +19,29 @@
 #include "conf.h"
 #include "exitcode.h"
 #include "fixture.h"
-
-static char root[512];
-static unsigned ndirs;
+#include "statefx.h"
 
 static int
 suite_init(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(root, sizeof(root), "%s/sherve-worker.XXXXXX",
-	         t != NULL && *t != '\0' ? t : "/tmp");
-	return mkdtemp(root) != NULL ? 0 : -1;
+	return statefx_init("worker");
 }
 
+/* A new state dir (statefx.h) holding the map "a1
+ * https://example.com/1", with redirects-url url ("" for none); no store
+ * left open. */
 static int
-suite_cleanup(void)
+new_state(struct statefx *f, const char *url)
 {
-	return unit_rmtree(root);
-}
+	const char *extra[] = { "--redirects-url", url, "--webroot",
+		                statefx_root, NULL };
 
-/* Settings for state dir dir with redirects-url url ("" for none). */
-static int
-load(struct conf *c, const char *dir, const char *url)
-{
-	char *argv[] = { "test",        "--config",  "/dev/null",
-		         "--state-dir", (char *)dir, "--redirects-url",
-		         (char *)url,   "--webroot", root };
-	char err[256];
-
-	memset(c, 0, sizeof(*c));
-	return conf_load(c, (int)NELEM(argv), argv, err, sizeof(err));
-}
-
-/* A new state dir holding the map "a1 https://example.com/1". */
-static int
-new_state(char *dir, size_t dirsz)
-{
-	struct store *s;
-
-	snprintf(dir, dirsz, "%s/%u", root, ++ndirs);
-	if (mkdir(dir, 0700) != 0 ||
-	    (s = fixture_store(dir, "a1 https://example.com/1\n", 0)) == NULL)
+	if (statefx_open(f, extra, 0) != 0 ||
+	    (f->s = fixture_store(f->dir, "a1 https://example.com/1\n", 0)) ==
+	            NULL)
 		return -1;
-	store_close(s);
+	store_close(f->s);
+	f->s = NULL;
 	return 0;
 }
 
@@ -80,17 +59,15 @@ test_tick(void)
 	};
 	struct handler h;
 	struct statedir sd;
-	char dir[600];
-	struct conf c;
+	struct statefx f;
 	size_t i;
 
 	for (i = 0; i < NELEM(rows); i++) {
 		unsigned line = rows[i].line;
 
 		if (!expect_true(line, "fixture",
-		                 new_state(dir, sizeof(dir)) == 0 &&
-		                         load(&c, dir, rows[i].url) == SH_OK &&
-		                         statedir_open(&sd, &c, 0) == SH_OK))
+		                 new_state(&f, rows[i].url) == 0 &&
+		                         statedir_open(&sd, &f.c, 0) == SH_OK))
 			continue;
 		memset(&h, 0, sizeof(h));
 		worker_tick(&sd, &h);
@@ -103,7 +80,7 @@ test_tick(void)
 		expect_true(line, "its context", h.miss_ctx == &sd.miss);
 		expect_true(line, "no reason", h.store_why == NULL);
 		statedir_close(&sd);
-		conf_free(&c);
+		statefx_close(&f);
 	}
 }
 
@@ -111,18 +88,20 @@ test_tick(void)
 static void
 test_tick_no_store(void)
 {
-	char file[600], dir[700];
+	const char *extra[] = { "--webroot", statefx_root, NULL };
+	char file[700], dir[800];
 	struct handler h;
 	struct statedir sd;
-	struct conf c;
+	struct statefx f;
 
-	snprintf(file, sizeof(file), "%s/a-file", root);
+	require_true(__LINE__, "settings", statefx_open(&f, extra, 0) == 0);
+	snprintf(file, sizeof(file), "%s/a-file", f.dir);
 	snprintf(dir, sizeof(dir), "%s/state", file);
+	free(f.c.state_dir); /* the settings' own copy, for a dir not made */
+	f.c.state_dir = strdup(dir);
 	require_true(__LINE__, "fixture",
-	             unit_write_file(file, "x") == 0 &&
-	                     load(&c, dir, "https://up.example/r.txt") ==
-	                             SH_OK &&
-	                     statedir_open(&sd, &c, 0) == SH_OK);
+	             unit_write_file(file, "x") == 0 && f.c.state_dir != NULL &&
+	                     statedir_open(&sd, &f.c, 0) == SH_OK);
 	memset(&h, 0, sizeof(h));
 	worker_tick(&sd, &h);
 	expect_true(__LINE__, "no store", h.store == NULL);
@@ -130,7 +109,7 @@ test_tick_no_store(void)
 	expect_has(__LINE__, "... says", h.store_why, dir);
 	expect_true(__LINE__, "no miss hook", h.on_miss == NULL);
 	statedir_close(&sd);
-	conf_free(&c);
+	statefx_close(&f);
 }
 
 struct cgi {
@@ -164,23 +143,21 @@ cgi_get(const struct conf *c, const char *uri, char **out)
 static void
 test_cgi(void)
 {
-	char dir[600], *out = NULL;
-	struct conf c;
+	struct statefx f;
+	char *out = NULL;
 
-	require_true(__LINE__, "fixture",
-	             new_state(dir, sizeof(dir)) == 0 &&
-	                     load(&c, dir, "") == SH_OK);
-	expect_int(__LINE__, "an alias", EXIT_OK, cgi_get(&c, "/a1", &out));
+	require_true(__LINE__, "fixture", new_state(&f, "") == 0);
+	expect_int(__LINE__, "an alias", EXIT_OK, cgi_get(&f.c, "/a1", &out));
 	expect_has(__LINE__, "redirected", out, "Status: 301");
 	expect_has(__LINE__, "... to its URL", out,
 	           "Location: https://example.com/1\r\n");
 	free(out);
 	out = NULL;
 	expect_int(__LINE__, "an unknown one", EXIT_OK,
-	           cgi_get(&c, "/nope", &out));
+	           cgi_get(&f.c, "/nope", &out));
 	expect_has(__LINE__, "not found", out, "Status: 404");
 	free(out);
-	conf_free(&c);
+	statefx_close(&f);
 }
 
 static const struct unit_test tests[] = {
@@ -191,7 +168,7 @@ static const struct unit_test tests[] = {
 };
 
 static const struct unit_suite suites[] = {
-	{ "worker", suite_init, suite_cleanup, tests },
+	{ "worker", suite_init, statefx_cleanup, tests },
 	{ NULL, NULL, NULL, NULL },
 };
 
