@@ -926,6 +926,58 @@ test_pinned_chain(void)
 	fx_close(&f);
 }
 
+/* Chains past the first 20 are counted, not logged one by one. */
+static void
+test_many_chains(void)
+{
+	const char *extra[] = { "--hostnames", "go.example", NULL };
+	static char log[65536];
+	struct refresh_report rep;
+	char body[4096];
+	struct statefx f;
+	size_t len = 0, i;
+	const char *p;
+	int n;
+
+	require_true(__LINE__, "fixture", fx_open(&f, extra) == 0);
+	for (i = 0; i < 22; i++)
+		len += (size_t)snprintf(body + len, sizeof(body) - len,
+		                        "c%zu https://go.example/d%zu\n"
+		                        "d%zu https://example.com/%zu\n",
+		                        i, i, i, i);
+	answer_body(body, len);
+	at(1000);
+	expect_int(__LINE__, "chains are stored", SH_OK,
+	           run_logged(&f, 0, &rep, log, sizeof(log)));
+	expect_int(__LINE__, "all of them", 44, store_count(f.s));
+	for (n = 0, p = log; (p = strstr(p, ": a chain: ")) != NULL; p++)
+		n++;
+	expect_int(__LINE__, "20 logged one by one", 20, n);
+	expect_has(__LINE__, "the rest counted", log,
+	           "2 more chains (sherve check lists them)");
+	fx_close(&f);
+}
+
+/* An instance file that cannot be written: nothing fetched. */
+static void
+test_claim_unwritable(void)
+{
+	struct refresh_report rep;
+	struct statefx f;
+	char path[700];
+
+	require_true(__LINE__, "fixture", fx_open(&f, NULL) == 0);
+	snprintf(path, sizeof(path), "%s/instance.lock", f.dir);
+	require_true(__LINE__, "a directory in its place",
+	             mkdir(path, 0700) == 0);
+	answer_map(3, NULL, NULL);
+	expect_int(__LINE__, "refused", SH_EIO, run(&f, 0, &rep));
+	expect_has(__LINE__, "why", rep.msg,
+	           "state-dir: cannot record the instance in ");
+	expect_int(__LINE__, "no fetch", 0, up.calls);
+	fx_close(&f);
+}
+
 static void
 test_due(void)
 {
@@ -972,6 +1024,8 @@ static const struct unit_test tests[] = {
 	UNIT_TEST(test_url_check),
 	UNIT_TEST(test_import),
 	UNIT_TEST(test_pinned_chain),
+	UNIT_TEST(test_many_chains),
+	UNIT_TEST(test_claim_unwritable),
 	UNIT_END,
 };
 
