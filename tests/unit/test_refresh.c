@@ -552,24 +552,12 @@ static int
 run_logged(struct statefx *f, unsigned flags, struct refresh_report *rep,
            char *out, size_t outsz)
 {
-	FILE *tmp = tmpfile();
-	int saved = dup(2), rc;
-	size_t n = 0;
+	struct unit_stderr cap;
+	int rc;
 
-	out[0] = '\0';
-	if (tmp == NULL || saved < 0 || dup2(fileno(tmp), 2) < 0) {
-		rc = run(f, flags, rep);
-	} else {
-		rc = run(f, flags, rep);
-		dup2(saved, 2);
-		rewind(tmp);
-		n = fread(out, 1, outsz - 1, tmp);
-	}
-	out[n] = '\0';
-	if (saved >= 0)
-		close(saved);
-	if (tmp != NULL)
-		fclose(tmp);
+	unit_stderr_begin(&cap);
+	rc = run(f, flags, rep);
+	unit_stderr_end(&cap, out, outsz);
 	return rc;
 }
 
