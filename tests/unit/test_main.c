@@ -274,10 +274,10 @@ run_row(const struct row *t)
 	if (t->out != NULL)
 		expect_has(t->line, t->desc, out, t->out);
 	if (t->body != NULL)
-		expect_true(t->line, t->desc,
-		            strlen(out) >= strlen(t->body) &&
-		                    strcmp(out + strlen(out) - strlen(t->body),
-		                           t->body) == 0);
+		expect_str(t->line, t->desc, t->body,
+		           out + (strlen(out) > strlen(t->body)
+		                          ? strlen(out) - strlen(t->body)
+		                          : 0));
 	if (t->err != NULL)
 		expect_has(t->line, t->desc, err, t->err);
 	if (t->no != NULL) {
@@ -293,6 +293,32 @@ test_rows(void)
 
 	for (i = 0; i < NELEM(rows); i++)
 		run_row(&rows[i]);
+}
+
+/* A connected socket on stdin is not a FastCGI listener: usage, 64. */
+static void
+test_not_listening(void)
+{
+	static const char *const args[] = { CONF, "--state-dir", "@STATE",
+		                            NULL };
+	char err[4096];
+	int sv[2], rc;
+	pid_t pid;
+
+	require_true(__LINE__, "socketpair",
+	             socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ==
+	                     0);
+	fflush(NULL);
+	if ((pid = fork()) == 0)
+		child(args, NULL, sv[0]);
+	close(sv[0]);
+	close(sv[1]);
+	require_true(__LINE__, "fork", pid > 0);
+	rc = reap(pid);
+	slurp(errp, err, sizeof(err));
+	expect_int(__LINE__, "a socketpair on stdin: usage", EXIT_USAGE, rc);
+	expect_has(__LINE__, "... not started by a web server", err,
+	           "sherve: not started by a web server");
 }
 
 /* ---- FastCGI: stdin a listening socket ---- */
@@ -422,6 +448,7 @@ int
 main(void)
 {
 	static const struct unit_test tests[] = { UNIT_TEST(test_rows),
+		                                  UNIT_TEST(test_not_listening),
 		                                  UNIT_TEST(test_fastcgi),
 		                                  UNIT_END };
 	static const struct unit_suite suites[] = {
