@@ -26,13 +26,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "fcgi_proto.h"
+#include "fcgiget.h"
 #include "fixture.h"
 
 int sherve_main(int argc, char **argv);
@@ -323,78 +322,6 @@ test_not_listening(void)
 
 /* ---- FastCGI: stdin a listening socket ---- */
 
-/* Append a name-value pair (lengths under 128) to b at *n. */
-static void
-nv(unsigned char *b, size_t *n, const char *name, const char *value)
-{
-	size_t nl = strlen(name), vl = strlen(value);
-
-	b[(*n)++] = (unsigned char)nl;
-	b[(*n)++] = (unsigned char)vl;
-	memcpy(b + *n, name, nl);
-	memcpy(b + *n + nl, value, vl);
-	*n += nl + vl;
-}
-
-/* Read (bounded: 10 s a read) to FCGI_END_REQUEST; STDOUT into out. */
-static int
-read_answer(int fd, char *out, size_t outsz)
-{
-	static unsigned char in[1 << 17];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct fcgi_record r;
-	size_t have = 0, o = 0;
-	ssize_t n;
-
-	out[0] = '\0';
-	for (;;) {
-		while (fcgi_record_parse(in, have, &r) == FCGI_REC_OK) {
-			if (r.type == FCGI_END_REQUEST)
-				return 0;
-			if (r.type == FCGI_STDOUT && o + r.len < outsz) {
-				memcpy(out + o, r.content, r.len);
-				out[o += r.len] = '\0';
-			}
-			memmove(in, in + r.size, have - r.size);
-			have -= r.size;
-		}
-		if (have == sizeof(in) || poll(&p, 1, 10000) != 1 ||
-		    (n = read(fd, in + have, sizeof(in) - have)) <= 0)
-			return -1;
-		have += (size_t)n;
-	}
-}
-
-/* GET uri over a new connection to sock; the CGI answer into out. */
-static int
-fcgi_get(const char *uri, char *out, size_t outsz)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	unsigned char req[512], params[256];
-	size_t n = 16, pn = 0;
-	int fd, rc = -1;
-
-	(void)str_copy(sa.sun_path, sock, sizeof(sa.sun_path));
-	nv(params, &pn, "REQUEST_METHOD", "GET");
-	nv(params, &pn, "REQUEST_URI", uri);
-	nv(params, &pn, "HTTP_HOST", "localhost");
-	fcgi_header(req, FCGI_BEGIN_REQUEST, 1, 8);
-	memcpy(req + 8, "\0\1\0\0\0\0\0\0", 8);
-	fcgi_header(req + n, FCGI_PARAMS, 1, pn);
-	memcpy(req + n + 8, params, pn);
-	n += 8 + pn;
-	fcgi_header(req + n, FCGI_PARAMS, 1, 0);
-	fcgi_header(req + n + 8, FCGI_STDIN, 1, 0);
-	n += 16;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    write(fd, req, n) == (ssize_t)n)
-		rc = read_answer(fd, out, outsz);
-	close(fd);
-	return rc;
-}
-
 /* A unix socket listening at sock; its fd, or -1. */
 static int
 listener(void)
@@ -428,7 +355,7 @@ test_fastcgi(void)
 	close(lfd);
 	require_true(__LINE__, "fork", pid > 0);
 	expect_int(__LINE__, "a FastCGI request is answered", 0,
-	           fcgi_get("/hello.txt", out, sizeof(out)));
+	           fcgiget(sock, "/hello.txt", out, sizeof(out)));
 	expect_has(__LINE__, "... from the webroot", out,
 	           "\r\n\r\nhello, main\n");
 	expect_true(__LINE__, "... 200",

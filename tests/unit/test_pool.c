@@ -42,7 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi_proto.h"
+#include "fcgiget.h"
 #include "worker.h"
 
 enum fake { F_REAL, F_EXIT, F_WAIT, F_READY, F_STUBBORN };
@@ -546,80 +546,6 @@ test_drain(void)
 
 /* ---- a real pool ---- */
 
-/* Append a name-value pair (lengths under 128) to b at *n. */
-static void
-nv(unsigned char *b, size_t *n, const char *name, const char *value)
-{
-	size_t nl = strlen(name), vl = strlen(value);
-
-	b[(*n)++] = (unsigned char)nl;
-	b[(*n)++] = (unsigned char)vl;
-	memcpy(b + *n, name, nl);
-	memcpy(b + *n + nl, value, vl);
-	*n += nl + vl;
-}
-
-/* Read until the peer's END_REQUEST; the STDOUT stream into out. */
-static int
-fcgi_read_answer(int fd, char *out, size_t outsz)
-{
-	static unsigned char in[1 << 17];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct fcgi_record r;
-	size_t have = 0, o = 0;
-	ssize_t n;
-
-	out[0] = '\0';
-	for (;;) {
-		while (fcgi_record_parse(in, have, &r) == FCGI_REC_OK) {
-			if (r.type == FCGI_END_REQUEST)
-				return 0;
-			if (r.type == FCGI_STDOUT && o + r.len < outsz) {
-				memcpy(out + o, r.content, r.len);
-				out[o += r.len] = '\0';
-			}
-			memmove(in, in + r.size, have - r.size);
-			have -= r.size;
-		}
-		/* Bounded: a pool that never answers fails the row. */
-		if (have == sizeof(in) || poll(&p, 1, 10000) != 1 ||
-		    (n = read(fd, in + have, sizeof(in) - have)) <= 0)
-			return -1;
-		have += (size_t)n;
-	}
-}
-
-/* GET uri from the FastCGI socket at path; the CGI answer into out. */
-static int
-fcgi_get(const char *path, const char *uri, char *out, size_t outsz)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	unsigned char req[512], params[256];
-	size_t n = 0, pn = 0;
-	int fd, rc = -1;
-
-	(void)str_copy(sa.sun_path, path, sizeof(sa.sun_path));
-	nv(params, &pn, "REQUEST_METHOD", "GET");
-	nv(params, &pn, "REQUEST_URI", uri);
-	nv(params, &pn, "HTTP_HOST", "localhost");
-	fcgi_header(req, FCGI_BEGIN_REQUEST, 1, 8);
-	memcpy(req + 8, "\0\1\0\0\0\0\0\0", 8);
-	n = 16;
-	fcgi_header(req + n, FCGI_PARAMS, 1, pn);
-	memcpy(req + n + 8, params, pn);
-	n += 8 + pn;
-	fcgi_header(req + n, FCGI_PARAMS, 1, 0);
-	fcgi_header(req + n + 8, FCGI_STDIN, 1, 0);
-	n += 16;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    write(fd, req, n) == (ssize_t)n)
-		rc = fcgi_read_answer(fd, out, outsz);
-	close(fd);
-	return rc;
-}
-
 /* Poll (bounded: 20 s) until file holds needle. */
 static int
 wait_for_log(const char *file, const char *needle)
@@ -727,7 +653,7 @@ test_real_pool(void)
 		return;
 	}
 	expect_int(__LINE__, "a FastCGI request", 0,
-	           fcgi_get(sock, "/hello.txt", out, sizeof(out)));
+	           fcgiget(sock, "/hello.txt", out, sizeof(out)));
 	expect_has(__LINE__, "... is answered from the webroot", out,
 	           "\r\n\r\nhello, pool\n");
 	expect_true(__LINE__, "the socket: 0660",
@@ -744,7 +670,7 @@ test_real_pool(void)
 	        __LINE__, "SIGHUP: a new generation", 0,
 	        wait_for_log(log_path, "reloaded; 2 workers of generation 1"));
 	expect_int(__LINE__, "... which answers", 0,
-	           fcgi_get(sock, "/hello.txt", out, sizeof(out)));
+	           fcgiget(sock, "/hello.txt", out, sizeof(out)));
 	expect_has(__LINE__, "... the same", out, "hello, pool\n");
 	kill(pid, SIGTERM);
 	dead = wait_dead(pid) == 0;
