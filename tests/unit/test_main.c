@@ -9,13 +9,15 @@
  *
  *  - --version, --help, help, help CMD, CMD --help (exit 0), help of an
  *    unknown command (64);
- *  - an unknown option, a bad setting on the command line or in a file,
- *    an unreadable --config (78, the message naming it);
+ *  - an unknown option, a bad setting on the command line or in a file
+ *    (file:line: key: message), an unreadable --config (78, the message
+ *    naming it; --version does not read the file);
  *  - a verb dispatched to the CLI (status, lookup on an empty store, a
  *    state dir without a store: 74), serve with an argument (64);
- *  - no verb, stdin not a socket, no GATEWAY_INTERFACE: a usage message
- *    and 64;
- *  - GATEWAY_INTERFACE: one CGI request for a file of the webroot;
+ *  - no verb, stdin not a socket (or a connected one, not a listener),
+ *    no GATEWAY_INTERFACE: a usage message and 64;
+ *  - GATEWAY_INTERFACE: one CGI request for a file of the webroot (200
+ *    and the body), one for no file (404), exit 0;
  *  - stdin a listening unix socket: the FastCGI loop answers a request
  *    and exits 0 on SIGTERM.
  *
