@@ -296,14 +296,39 @@ round_trip(unsigned line, const char *desc, int fd, int keep, const char *uri,
 
 /* ---- the responder in a child ---- */
 
+/*
+ * In a child: the log to fx.log, and the store opened here, after the
+ * fork (an LMDB environment is used only by the process that opened it).
+ * The handler's request path runs with it, then it is closed again.
+ */
 static void
-child_serve(int lfd)
+child_setup(void)
 {
+	char err[256];
 	int log = open(fx.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
 	if (log >= 0)
 		dup2(log, STDERR_FILENO);
-	_exit(fcgi_run(&fx.h, lfd) == SH_OK ? 0 : 1);
+	if (store_open(fx.state, &fx.h.store, err, sizeof(err)) != SH_OK)
+		fx.h.store = NULL;
+}
+
+static void
+child_exit(int rc)
+{
+	int ok = rc == SH_OK && fx.h.store != NULL;
+
+	handler_close(&fx.h);
+	store_close(fx.h.store);
+	conf_free(&fx.c);
+	_exit(ok ? 0 : 1);
+}
+
+static void
+child_serve(int lfd)
+{
+	child_setup();
+	child_exit(fcgi_run(&fx.h, lfd));
 }
 
 /* Start fcgi_run() in a child on a new listener at fx.sock. */
@@ -707,17 +732,14 @@ test_stop(void)
 static void
 cgi_child(const char *uri, int out)
 {
-	int log = open(fx.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-	if (log >= 0)
-		dup2(log, STDERR_FILENO);
+	child_setup();
 	dup2(out, STDOUT_FILENO);
 	setenv("GATEWAY_INTERFACE", "CGI/1.1", 1);
 	setenv("REQUEST_METHOD", "GET", 1);
 	setenv("REQUEST_URI", uri, 1);
 	setenv("SERVER_PROTOCOL", "HTTP/1.1", 1);
 	setenv("HTTP_HOST", "localhost", 1);
-	_exit(cgi_run(&fx.h) == SH_OK ? 0 : 1);
+	child_exit(cgi_run(&fx.h));
 }
 
 /* Run one CGI request for uri; its output in b. The wait status. */
@@ -791,6 +813,7 @@ suite_init(void)
 	char *argv[] = { "sherve",    "--config",    "/dev/null",
 		         "--webroot", fx.www,        "--state-dir",
 		         fx.state,    "--log-level", "info" };
+	struct store *s;
 	char err[512];
 	size_t i;
 
@@ -813,9 +836,12 @@ suite_init(void)
 		return -1;
 	}
 	fx.h.conf = &fx.c;
-	fx.h.store =
-	        fixture_store(fx.state, "foo https://example.com/foo\n", 0);
-	return fx.h.store != NULL ? 0 : -1;
+	/* The map is written here; each child opens the store itself. */
+	if ((s = fixture_store(fx.state, "foo https://example.com/foo\n", 0)) ==
+	    NULL)
+		return -1;
+	store_close(s);
+	return 0;
 }
 
 static int
@@ -823,8 +849,6 @@ suite_cleanup(void)
 {
 	if (fx.pid > 0)
 		(void)reap(fx.pid, 0);
-	handler_close(&fx.h);
-	store_close(fx.h.store);
 	conf_free(&fx.c);
 	return base[0] != '\0' ? unit_rmtree(base) : 0;
 }
