@@ -397,17 +397,20 @@ srv_stop(unsigned line)
 
 /* ---- the rows ---- */
 
+/* A request for uri and the answer it must get (body NULL: any). */
+struct uri_row {
+	unsigned line;
+	const char *uri;
+	int status;
+	const char *body;
+};
+
 /* Without FCGI_KEEP_CONN: one answer (an asset, a file of several
  * records, a 404), then the responder closes the connection. */
 static void
 test_one_per_connection(void)
 {
-	static const struct {
-		unsigned line;
-		const char *uri;
-		int status;
-		const char *body;
-	} rows[] = {
+	static const struct uri_row rows[] = {
 		{ __LINE__, "/a.txt", 200, "hello\n" },
 		{ __LINE__, "/big.bin", 200, NULL },
 		{ __LINE__, "/nope", 404, NULL },
@@ -655,27 +658,112 @@ test_refused(void)
 	srv_stop(__LINE__);
 }
 
+/* FCGI_ABORT_REQUEST before the request is whole: its end is sent, and
+ * the connection closed unless kept (then it serves the next one). */
+static void
+test_abort(void)
+{
+	unsigned char b[1024];
+	struct fcgi_record r;
+	size_t n;
+	int fd, keep;
+
+	require_true(__LINE__, "start", srv_start() == 0);
+	for (keep = 0; keep < 2; keep++) {
+		require_true(__LINE__, "connect", (fd = cl_connect()) >= 0);
+		/* The BEGIN record and the first FCGI_PARAMS, then abort. */
+		n = req_build(b, 3, keep, "/a.txt") - 2 * FCGI_HEADER_LEN;
+		n += put_record(b + n, FCGI_ABORT_REQUEST, 3, NULL, 0);
+		expect_int(__LINE__, "sent", 0, send_bytes(fd, b, n));
+		expect_true(__LINE__, "FCGI_END_REQUEST, complete, alone",
+		            read_record(fd, &r, now_ms() + WAIT_MS) == 0 &&
+		                    r.type == FCGI_END_REQUEST && r.id == 3 &&
+		                    r.len == 8 &&
+		                    r.content[4] == FCGI_REQUEST_COMPLETE);
+		if (keep)
+			round_trip(__LINE__, "kept: the next request", fd, 1,
+			           "/a.txt", 200, "hello\n");
+		else
+			expect_true(__LINE__, "closed", closed_by_peer(fd));
+		close(fd);
+	}
+	srv_stop(__LINE__);
+}
+
+/* FCGI_PARAMS over 128 KiB get 431, malformed ones 400: answers, never
+ * a crash or a silent close. */
+static void
+test_params_limits(void)
+{
+	static unsigned char big_rec[FCGI_HEADER_LEN + 60000];
+	static const unsigned char bad[] = { 5, 0x7f, 'a' };
+	unsigned char b[1024];
+	unsigned char begin[8] = { 0, FCGI_RESPONDER, 0, 0, 0, 0, 0, 0 };
+	struct reply rp;
+	size_t n;
+	int fd, i, ok = 1;
+
+	require_true(__LINE__, "start", srv_start() == 0);
+	require_true(__LINE__, "connect", (fd = cl_connect()) >= 0);
+	n = put_record(b, FCGI_BEGIN_REQUEST, 1, begin, sizeof(begin));
+	ok &= send_bytes(fd, b, n) == 0;
+	fcgi_header(big_rec, FCGI_PARAMS, 1, sizeof(big_rec) - 8);
+	for (i = 0; i < 3; i++) /* 180,000 bytes */
+		ok &= send_bytes(fd, big_rec, sizeof(big_rec)) == 0;
+	n = put_record(b, FCGI_PARAMS, 1, NULL, 0);
+	n += put_record(b + n, FCGI_STDIN, 1, NULL, 0);
+	ok &= send_bytes(fd, b, n) == 0;
+	expect_true(__LINE__, "180 KB of parameters sent", ok);
+	(void)read_reply(fd, 1, &rp);
+	expect_reply(__LINE__, "parameters too large", &rp, 431, NULL);
+	close(fd);
+	require_true(__LINE__, "connect", (fd = cl_connect()) >= 0);
+	n = put_record(b, FCGI_BEGIN_REQUEST, 2, begin, sizeof(begin));
+	n += put_record(b + n, FCGI_PARAMS, 2, bad, sizeof(bad));
+	n += put_record(b + n, FCGI_PARAMS, 2, NULL, 0);
+	expect_int(__LINE__, "sent", 0, send_bytes(fd, b, n));
+	(void)read_reply(fd, 2, &rp);
+	expect_reply(__LINE__, "a length past the end", &rp, 400, NULL);
+	close(fd);
+	srv_stop(__LINE__);
+}
+
 #define HELD 64 /* FCGI_CONNS, fcgi.c */
 
 /* More than 64 connections: the 65th waits on the listener until a slot
  * is free, then is answered; those held are all served. */
+/* 1 if request uri on fd is answered whole, with a body. */
+static int
+answered(int fd, unsigned id, int keep, const char *uri)
+{
+	struct reply rp;
+	int ok;
+
+	if (fd < 0 || send_req(fd, id, keep, uri) != 0)
+		return 0;
+	ok = read_reply(fd, id, &rp) && rp.out.len > 0;
+	free(rp.out.p);
+	return ok;
+}
+
 static void
 test_over_64(void)
 {
-	int held[HELD], extra, ok = 1;
+	int held[HELD], extra = -1, ok = 1;
 	struct reply rp;
 	size_t i;
 
+	for (i = 0; i < HELD; i++)
+		held[i] = -1;
 	require_true(__LINE__, "start", srv_start() == 0);
-	/* 64 kept connections, each idle after one answer: no deadline. */
-	for (i = 0; i < HELD; i++) {
-		held[i] = cl_connect();
-		ok &= held[i] >= 0 && send_req(held[i], 1, 1, "/a.txt") == 0 &&
-		      read_reply(held[i], 1, &rp) && rp.out.len > 0;
-		free(rp.out.p);
-	}
-	require_true(__LINE__, "64 kept connections answered", ok);
-	require_true(__LINE__, "connect a 65th", (extra = cl_connect()) >= 0);
+	/* 64 kept connections, each idle after one answer: no deadline.
+	 * The first failure ends the loop: every wait is bounded, and so
+	 * is their sum. */
+	for (i = 0; i < HELD && ok; i++)
+		ok = answered(held[i] = cl_connect(), 1, 1, "/a.txt");
+	if (!expect_true(__LINE__, "64 kept connections answered", ok) ||
+	    !expect_true(__LINE__, "a 65th", (extra = cl_connect()) >= 0))
+		goto out;
 	expect_int(__LINE__, "its request sent", 0,
 	           send_req(extra, 1, 0, "/b.txt"));
 	expect_true(__LINE__, "not taken while 64 are held", quiet(extra));
@@ -685,15 +773,16 @@ test_over_64(void)
 	expect_reply(__LINE__, "the 65th, once a slot is free", &rp, 200,
 	             "bee\n");
 	expect_true(__LINE__, "the 65th closed", closed_by_peer(extra));
-	close(extra);
-	for (i = 1; i < HELD; i++) {
-		ok &= send_req(held[i], 2, 0, "/b.txt") == 0 &&
-		      read_reply(held[i], 2, &rp) && rp.out.len > 0 &&
-		      closed_by_peer(held[i]);
-		free(rp.out.p);
-		close(held[i]);
-	}
+	for (i = 1; i < HELD && ok; i++)
+		ok = answered(held[i], 2, 0, "/b.txt") &&
+		     closed_by_peer(held[i]);
 	expect_true(__LINE__, "the 63 held: answered again, then closed", ok);
+out:
+	for (i = 0; i < HELD; i++)
+		if (held[i] >= 0)
+			close(held[i]);
+	if (extra >= 0)
+		close(extra);
 	srv_stop(__LINE__);
 }
 
@@ -769,12 +858,7 @@ cgi_once(const char *uri, struct buf *b)
 static void
 test_cgi_run(void)
 {
-	static const struct {
-		unsigned line;
-		const char *uri;
-		int status;
-		const char *body;
-	} rows[] = {
+	static const struct uri_row rows[] = {
 		{ __LINE__, "/a.txt", 200, "hello\n" },
 		{ __LINE__, "/nope", 404, NULL },
 		{ __LINE__, "/foo", 301, NULL },
@@ -861,6 +945,8 @@ static const struct unit_test tests[] = {
 	UNIT_TEST(test_garbage),
 	UNIT_TEST(test_management),
 	UNIT_TEST(test_refused),
+	UNIT_TEST(test_abort),
+	UNIT_TEST(test_params_limits),
 	UNIT_TEST(test_over_64),
 	UNIT_TEST(test_stop),
 	UNIT_TEST(test_cgi_run),
