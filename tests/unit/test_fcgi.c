@@ -325,33 +325,63 @@ child_exit(int rc)
 }
 
 static void
-child_serve(int lfd)
+child_serve(int lfd, int ready)
 {
 	child_setup();
+	fcgi_ready_fd(ready);
 	child_exit(fcgi_run(&fx.h, lfd));
 }
 
-/* Start fcgi_run() in a child on a new listener at fx.sock. */
+static int reap(pid_t pid, unsigned ms);
+
+/* A listener at fx.sock (made anew); its fd, or -1. */
 static int
-srv_start(void)
+srv_listener(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	(void)unlink(fx.sock);
 	(void)str_copy(sa.sun_path, fx.sock, sizeof(sa.sun_path));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(fd, 256) != 0) {
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	                listen(fd, 256) != 0)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * Start fcgi_run() in a child on a new listener, and wait (bounded) for
+ * the byte fcgi_ready_fd() promises once it waits on the listener: its
+ * signal handlers are in place from then on. 0, or -1.
+ */
+static int
+srv_start(void)
+{
+	int fd = srv_listener(), p[2] = { -1, -1 }, ok = 0;
+	char c = 0;
+
+	if (fd < 0 || pipe2(p, O_CLOEXEC) != 0) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	fflush(NULL);
-	fx.pid = fork();
-	if (fx.pid == 0)
-		child_serve(fd);
+	if ((fx.pid = fork()) == 0) {
+		close(p[0]);
+		child_serve(fd, p[1]);
+	}
 	close(fd);
-	return fx.pid > 0 ? 0 : -1;
+	close(p[1]);
+	ok = fx.pid > 0 && wait_in(p[0], now_ms() + WAIT_MS) &&
+	     read(p[0], &c, 1) == 1 && c == 'r';
+	close(p[0]);
+	if (!ok && fx.pid > 0) {
+		(void)reap(fx.pid, 0);
+		fx.pid = 0;
+	}
+	return ok ? 0 : -1;
 }
 
 /* Wait (bounded) for pid to exit; its wait status, or -1 (killed). */
@@ -816,6 +846,25 @@ test_stop(void)
 	close(queued);
 }
 
+/* SIGINT stops the loop as SIGTERM does, mid-conversation too. */
+static void
+test_stop_sigint(void)
+{
+	int fd, st;
+
+	require_true(__LINE__, "start", srv_start() == 0);
+	require_true(__LINE__, "connect", (fd = cl_connect()) >= 0);
+	expect_int(__LINE__, "half a request", 0, send_bytes(fd, rec, 4));
+	kill(fx.pid, SIGINT);
+	st = reap(fx.pid, 2 * WAIT_MS);
+	fx.pid = 0;
+	expect_true(__LINE__, "exit 0 after SIGINT",
+	            st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	expect_true(__LINE__, "the half request's connection closed",
+	            closed_by_peer(fd));
+	close(fd);
+}
+
 /* ---- cgi_run() ---- */
 
 static void
@@ -949,6 +998,7 @@ static const struct unit_test tests[] = {
 	UNIT_TEST(test_params_limits),
 	UNIT_TEST(test_over_64),
 	UNIT_TEST(test_stop),
+	UNIT_TEST(test_stop_sigint),
 	UNIT_TEST(test_cgi_run),
 	UNIT_END,
 };
