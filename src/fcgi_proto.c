@@ -159,6 +159,7 @@ fcgi_get_values(const unsigned char *q, size_t n, unsigned max_conns,
 	static const char *const names[] = { "FCGI_MAX_CONNS", "FCGI_MAX_REQS",
 		                             "FCGI_MPXS_CONNS" };
 	size_t off = 0, nl, vl, len = FCGI_HEADER_LEN, i;
+	unsigned answered = 0; /* a bit per name: each answered once */
 	char num[16];
 
 	if (outsz < FCGI_HEADER_LEN)
@@ -167,12 +168,16 @@ fcgi_get_values(const unsigned char *q, size_t n, unsigned max_conns,
 	while (off < n) {
 		if (nv_pair(q, n, &off, &nl, &vl) != 0)
 			return 0;
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (nl == strlen(names[i]) &&
-			    memcmp(q + off, names[i], nl) == 0 &&
-			    nv_put(out, outsz, &len, names[i],
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (nl != strlen(names[i]) ||
+			    memcmp(q + off, names[i], nl) != 0 ||
+			    (answered & (1u << i)) != 0)
+				continue;
+			if (nv_put(out, outsz, &len, names[i],
 			           i == 2 ? "0" : num) != 0)
 				return 0;
+			answered |= 1u << i;
+		}
 		off += nl + vl;
 	}
 	fcgi_header(out, FCGI_GET_VALUES_RESULT, 0, len - FCGI_HEADER_LEN);

@@ -111,9 +111,10 @@ void fcgi_end_request(unsigned char *out, unsigned id, unsigned app,
  * The FCGI_GET_VALUES_RESULT record answering the query q[0..n) (the
  * content of an FCGI_GET_VALUES record): FCGI_MAX_CONNS and
  * FCGI_MAX_REQS are max_conns, FCGI_MPXS_CONNS is 0; other names are left
- * out, as the specification says. Written into out (outsz bytes; 128 hold
- * the whole answer). Returns the record's length, or 0 when q is
- * malformed or out too small.
+ * out, as the specification says, and a name asked twice is answered
+ * once (a peer cannot make the answer outgrow its three pairs). Written into
+ * out (outsz bytes; 128 hold the whole answer). Returns the record's length, or
+ * 0 when q is malformed or out too small.
  */
 size_t fcgi_get_values(const unsigned char *q, size_t n, unsigned max_conns,
                        unsigned char *out, size_t outsz);

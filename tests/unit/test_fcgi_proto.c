@@ -356,6 +356,28 @@ test_get_values(void)
 	           fcgi_get_values(out, 0, 64, out, 7));
 }
 
+/* A name asked again is answered once: at most the three pairs. */
+static void
+test_get_values_twice(void)
+{
+	static const char q[] = "\15\0FCGI_MAX_REQS"
+	                        "\15\0FCGI_MAX_REQS"
+	                        "\16\0FCGI_MAX_CONNS"
+	                        "\15\0FCGI_MAX_REQS"
+	                        "\16\0FCGI_MAX_CONNS";
+	static const char want[] = "\1\12\0\0\0\43\0\0"
+	                           "\15\2FCGI_MAX_REQS64"
+	                           "\16\2FCGI_MAX_CONNS64";
+	unsigned char out[128];
+	size_t n;
+
+	n = fcgi_get_values((const unsigned char *)q, sizeof(q) - 1, 64, out,
+	                    sizeof(out));
+	expect_u64(__LINE__, "answer length", sizeof(want) - 1, n);
+	expect_true(__LINE__, "each name answered once, in the order asked",
+	            n == sizeof(want) - 1 && memcmp(out, want, n) == 0);
+}
+
 /* FCGI_MAX_REQS, asked with a 4-byte name length, is max_conns too. */
 static void
 test_get_values_reqs(void)
@@ -383,6 +405,7 @@ static const struct unit_test fcgi_tests[] = {
 	UNIT_TEST(test_framing),
 	UNIT_TEST(test_get_values),
 	UNIT_TEST(test_get_values_reqs),
+	UNIT_TEST(test_get_values_twice),
 	UNIT_END,
 };
 
