@@ -70,14 +70,11 @@ fcgi_on_socket(void)
 	return listening != 0;
 }
 
-/* Milliseconds on the monotonic clock (read from the vDSO: no syscall). */
+/* Milliseconds on the monotonic clock (util.h: no system call). */
 static uint64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return mono_ns() / 1000000u;
 }
 
 static int

@@ -42,15 +42,6 @@ struct run {
 	uint64_t last_start; /* monotonic ns of the last start, 0: none */
 };
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 const char *
 probe_verdict_name(enum probe_verdict v)
 {
@@ -264,7 +255,7 @@ reap(struct run *r)
 static long
 start_due(struct run *r, int *rc)
 {
-	uint64_t now = now_ns(),
+	uint64_t now = mono_ns(),
 	         due = r->last_start + PROBE_SPACING_NS(r->per_second);
 
 	*rc = SH_OK;

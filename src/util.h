@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 enum sherve_err {
 	SH_OK = 0,
@@ -78,5 +79,19 @@ int json_escape(const char *s, json_put_fn put, void *ctx);
  * create for whom: "www-data (uid 33)", or "uid 1234" without a name.
  */
 void util_whoami(char *out, size_t outsz);
+
+/*
+ * Nanoseconds on the monotonic clock, for durations and deadlines.
+ * clock_gettime(CLOCK_MONOTONIC) is served by the vDSO: no system call,
+ * so the request path may call it.
+ */
+static inline uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #endif
