@@ -52,6 +52,8 @@ STATE=$T_TMP/state
 CONF=$T_TMP/sherve.conf
 give_to_child "$SOCKDIR" "$STATE"
 up_mode() { echo "$1" >"$T_TMP/upstream.mode"; }
+# slow_fetches: how many fetches the upstream has held in slow mode.
+slow_fetches() { grep -c ' in mode slow$' "$T_TMP/upstream.log" || true; }
 up_last() { curl -s -m 5 "$UP/-/last" 2>/dev/null | head -n 1; }
 
 # --------------------------------------------------------------- helpers
@@ -281,6 +283,7 @@ write_conf "$UP/redirects.txt"
 # (miss-refresh-interval 30, none yet), held by the slow upstream.
 SHERVE_FETCH_TIMEOUT=4 serve_one "$T_TMP/pool-2.log" --refresh-interval 0
 up_mode slow
+slow_before=$(slow_fetches)
 start_bg "$T_TMP/miss.out" "${FCGI_GET[@]}" "$SOCK" /no-such-alias \
 	--timeout 30
 MISS_PID=$BG_PID
@@ -301,6 +304,12 @@ else
 	fail "[e] a miss refresh is started" \
 		"children of $WK: $(children_of "$WK" | tr '\n' ' ')"
 fi
+# The mode is read when the fetch arrives, not when the child starts:
+# switch back only once the upstream holds this fetch in slow mode.
+for _ in $(seq 1 100); do
+	[ "$(slow_fetches)" -gt "$slow_before" ] && break
+	sleep 0.1
+done
 up_mode ok
 t_wait_gone "$MISS_PID" 100
 expect_match "[e] ... and is answered when it ends (fetch-timeout 4 s): 404" \
