@@ -360,8 +360,9 @@ usage(FILE *fp)
 	        "  -h, --help                  show this help and exit\n"
 	        "  -V, --version               show the version and exit\n"
 	        "\n"
-	        "Exit status: 0 success, 1 failure, 64 usage, 74 store I/O, "
-	        "75 nothing to do\n(a worker's refresh), 78 configuration.\n"
+	        "Exit status: 0 success, 1 failure, 64 usage, 65 bad data (a "
+	        "version not kept),\n74 store I/O, 75 nothing to do (a "
+	        "worker's refresh), 78 configuration.\n"
 	        "See sherve(8) and sherve.conf(5).\n");
 }
 

@@ -415,6 +415,49 @@ print_next(const struct conf *c, const struct refresh_state *st)
 }
 
 /* The refresh bookkeeping (one read of the state). */
+/* store_versions_list() callback: keep the current version, then stop. */
+static int
+take_current(void *ctx, const struct store_version *v)
+{
+	if (!v->current)
+		return 0;
+	*(struct store_version *)ctx = *v;
+	return 1;
+}
+
+/*
+ * The version served and its source. While a pin holds, the refresh
+ * state's source is that of the newest version, kept but not served:
+ * the source printed is the served one's. Falls back to fallback for a
+ * map stored before versions were kept.
+ */
+static void
+print_version(struct store *s, const char *fallback)
+{
+	struct store_version *v = calloc(1, sizeof(*v));
+	struct store_vstate vs = { 0 };
+
+	/* Found or not, v->n says: the walk's code would only say why not. */
+	if (v != NULL)
+		(void)store_versions_list(s, take_current, v, &vs);
+	if (v == NULL || v->n == 0) {
+		print_str("source", fallback);
+		free(v);
+		return;
+	}
+	print_str("source", v->source);
+	if (vs.pinned)
+		printf("%-15s %llu, pinned (%llu kept; sherve unpin serves "
+		       "the newest, %llu)\n",
+		       "version", (unsigned long long)v->n,
+		       (unsigned long long)vs.count,
+		       (unsigned long long)vs.newest);
+	else
+		printf("%-15s %llu (%llu kept)\n", "version",
+		       (unsigned long long)v->n, (unsigned long long)vs.count);
+	free(v);
+}
+
 static void
 print_state(const struct conf *c, struct store *s)
 {
@@ -425,7 +468,7 @@ print_state(const struct conf *c, struct store *s)
 		free(st);
 		return;
 	}
-	print_str("source", st->source);
+	print_version(s, st->source);
 	printf("%-15s %zu\n", "aliases", store_count(s));
 	print_time("last attempt", st->last_attempt);
 	print_str("last result", refresh_result_name(st->last_result));
@@ -568,16 +611,16 @@ verb_metrics(const struct conf *c, struct store *s)
 
 static const struct verb verbs[] = {
 	{ "check", 0, 1, verb_check, 0, 1, NULL },
-	{ "diff", 0, 2, cli_diff, 0, 0, NULL },
+	{ "diff", 0, 2, cli_diff, 0, 0, cli_versions_validate },
 	{ "export", 0, 1, verb_export, 0, 0, NULL },
 	{ "import", 1, 1, verb_import, 1, 0, import_validate },
 	{ "list", 0, 0, verb_list, 0, 0, NULL },
 	{ "lookup", 1, 2, verb_lookup, 0, 0, NULL },
 	{ "metrics", 0, 0, verb_metrics, 0, 1, NULL },
 	{ "refresh", 0, 0, verb_refresh, 1, 0, refresh_validate },
-	{ "rollback", 0, 1, cli_rollback, 1, 0, NULL },
+	{ "rollback", 0, 1, cli_rollback, 1, 0, cli_versions_validate },
 	{ "status", 0, 0, verb_status, 0, 0, NULL },
-	{ "unpin", 0, 0, cli_unpin, 1, 0, NULL },
+	{ "unpin", 0, 0, cli_unpin, 1, 0, cli_versions_validate },
 	{ "versions", 0, 0, cli_versions, 0, 0, NULL },
 };
 

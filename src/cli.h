@@ -33,4 +33,12 @@ int cli_rollback(const struct conf *c, struct store *s);
 int cli_unpin(const struct conf *c, struct store *s);
 int cli_diff(const struct conf *c, struct store *s);
 
+/*
+ * The checks run before rollback, unpin or diff open the store: each
+ * version number operand, and for rollback and unpin a store that
+ * exists (they would create one). Returns EXIT_OK, or EXIT_USAGE or
+ * EXIT_DATAERR after a line on stderr, having created nothing.
+ */
+int cli_versions_validate(const struct conf *c);
+
 #endif

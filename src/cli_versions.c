@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "store.h"
 #include "util.h"
 #include "versions.h"
 
@@ -23,6 +24,32 @@ version_arg(const char *verb, const char *a, uint64_t *n)
 	fprintf(stderr, "sherve: %s: %s: not a version number (%s)\n", verb, a,
 	        why);
 	return EXIT_USAGE;
+}
+
+int
+cli_versions_validate(const struct conf *c)
+{
+	const char *verb = c->args[0];
+	struct store *s = NULL;
+	char err[512];
+	uint64_t n;
+	int i, rc;
+
+	for (i = 1; i < c->nargs; i++)
+		if ((rc = version_arg(verb, c->args[i], &n)) != EXIT_OK)
+			return rc;
+	if (strcmp(verb, "diff") == 0)
+		return EXIT_OK;
+	/* rollback and unpin open the store to write it, which would create
+	 * one: with none, there is nothing to go back to, and nothing is
+	 * made (as root, a store the workers could not open). */
+	rc = store_open_reader(c->state_dir, &s, err, sizeof(err));
+	store_close(s);
+	if (rc != SH_ENOTFOUND)
+		return EXIT_OK; /* any other trouble: the real open says it */
+	fprintf(stderr, "sherve: %s: no versions are kept yet: %s\n", verb,
+	        err);
+	return EXIT_DATAERR;
 }
 
 /* A versions_* code as an exit status, with msg on stderr. */

@@ -746,6 +746,15 @@ conf_validate(struct conf *c, char *err, size_t errsz)
 		snprintf(err, errsz, "state-dir: must not be empty");
 		return -1;
 	}
+	/* Both are answered before the map: one path would hide the other. */
+	if (c->health_path[0] != '\0' &&
+	    strcmp(c->health_path, c->metrics_path) == 0) {
+		snprintf(err, errsz,
+		         "health-path: %s is the metrics-path too; give each "
+		         "its own path",
+		         c->health_path);
+		return -1;
+	}
 	return 0;
 }
 

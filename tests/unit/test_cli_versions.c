@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 static char dir[] = "/tmp/sherve-cli-versions.XXXXXX";
@@ -53,6 +54,7 @@ suite_cleanup(void)
 }
 
 #define NARGS 5
+#define EMPTY "@EMPTY" /* a row that makes an empty store (make_empty) */
 
 struct row {
 	unsigned line;
@@ -116,6 +118,24 @@ load(struct conf *c, const struct row *t)
 	return 0;
 }
 
+/*
+ * The EMPTY row: the state dir holds no file yet (every row before it
+ * was refused), then an empty store is made in it.
+ */
+static void
+make_empty(const struct row *t)
+{
+	struct store *s = NULL;
+	char path[400], err[512];
+
+	snprintf(path, sizeof(path), "%s/redirects.mdb", many);
+	expect_true(t->line, t->desc, access(path, F_OK) != 0);
+	expect_true(t->line, t->desc, access(many, F_OK) != 0);
+	require_true(t->line, t->desc,
+	             store_open(many, &s, err, sizeof(err)) == SH_OK);
+	store_close(s);
+}
+
 static void
 run_row(const struct row *t)
 {
@@ -124,6 +144,10 @@ run_row(const struct row *t)
 	char *out = NULL;
 	size_t i;
 
+	if (t->args[0] != NULL && strcmp(t->args[0], EMPTY) == 0) {
+		make_empty(t);
+		return;
+	}
 	require_true(t->line, t->desc, load(&c, t) == 0);
 	r.c = &c;
 	expect_int(t->line, t->desc, t->rc, unit_capture(run_cli, &r, &out));
@@ -147,9 +171,25 @@ run_row(const struct row *t)
 static const struct row rows[] = {
 	{ __LINE__, "versions before any store", M, { "versions" },
 	  EXIT_IOERR, "", { NULL }, "no store yet" },
-	{ __LINE__, "rollback before any store (it creates one)", M,
-	  { "rollback" }, EXIT_DATAERR, "", { NULL },
-	  "rollback: no versions are kept yet\n" },
+	{ __LINE__, "rollback before any store", M, { "rollback" },
+	  EXIT_DATAERR, "", { NULL },
+	  "rollback: no versions are kept yet: state-dir: " },
+	{ __LINE__, "rollback N before any store", M, { "rollback", "1" },
+	  EXIT_DATAERR, "", { NULL }, "rollback: no versions are kept yet: " },
+	{ __LINE__, "rollback 0 before any store", M, { "rollback", "0" },
+	  EXIT_USAGE, "", { NULL }, "rollback: 0: not a version number" },
+	{ __LINE__, "unpin before any store", M, { "unpin" }, EXIT_DATAERR,
+	  "", { NULL }, "unpin: no versions are kept yet: state-dir: " },
+	{ __LINE__, "diff before any store", M, { "diff" }, EXIT_IOERR, "",
+	  { NULL }, "no store yet" },
+	{ __LINE__, "diff to a word before any store", M, { "diff", "1", "x" },
+	  EXIT_USAGE, "", { NULL }, "diff: x: not a version number" },
+	/* None of these made a store: the first that is made is empty, as
+	 * `sherve serve` leaves it before its first refresh. */
+	{ __LINE__, "the refused commands created nothing", M, { EMPTY },
+	  EXIT_OK, NULL, { NULL }, NULL },
+	{ __LINE__, "rollback of an empty store", M, { "rollback" },
+	  EXIT_DATAERR, "", { NULL }, "rollback: no versions are kept yet\n" },
 	{ __LINE__, "unpin of an empty store", M, { "unpin" }, EXIT_DATAERR,
 	  "", { NULL }, "unpin: " },
 	{ __LINE__, "versions of an empty store: none", M, { "versions" },
@@ -193,6 +233,11 @@ static const struct row rows[] = {
 	  NULL },
 	{ __LINE__, "versions shows the pin", M, { "versions" }, EXIT_OK, NULL,
 	  { "B  current  pinned\n" }, NULL },
+	{ __LINE__, "status: the pinned version and its source", M,
+	  { "status" }, EXIT_OK, NULL,
+	  { "/B\nversion         2, pinned (3 kept; sherve unpin serves the "
+	    "newest, 3)\naliases         2\n" },
+	  NULL },
 	{ __LINE__, "versions --json shows the pin", M,
 	  { "--json", "versions" }, EXIT_OK, NULL,
 	  { "\"source\":\"import:", "\"current\":true,\"pinned\":true}" },
@@ -222,6 +267,9 @@ static const struct row rows[] = {
 	  "", { NULL }, "unpin: wrong number of arguments" },
 	{ __LINE__, "unpin: the newest is current again", M, { "unpin" },
 	  EXIT_OK, "version 3 is current (3 rules)\n", { NULL }, NULL },
+	{ __LINE__, "status: the newest, no pin", M, { "status" }, EXIT_OK,
+	  NULL, { "/C\nversion         3 (3 kept)\naliases         3\n" },
+	  NULL },
 	{ __LINE__, "unpin without a pin", M, { "unpin" }, EXIT_OK,
 	  "no pin is set; version 3 is current\n", { NULL }, NULL },
 	{ __LINE__, "rollback to a number kept", M, { "rollback", "1" },

@@ -292,6 +292,17 @@ buf_write(void *ctx, const char *data, size_t n)
 	return 0;
 }
 
+/* Miss refreshes the handler asked for: a health request asks none. */
+static unsigned misses;
+
+static int
+count_miss(void *ctx)
+{
+	(void)ctx;
+	misses++;
+	return 0;
+}
+
 /* Serve method uri with settings on store w; the answer in b. */
 static int
 serve(const char *settings, enum which w, const char *method, const char *uri,
@@ -312,6 +323,7 @@ serve(const char *settings, enum which w, const char *method, const char *uri,
 	rq.uri = uri;
 	h.conf = &c;
 	h.store = stores[w];
+	h.on_miss = count_miss;
 	status = handler_serve(&h, &rq, &out);
 	handler_close(&h);
 	conf_free(&c);
@@ -348,9 +360,15 @@ test_handler(void)
 	expect_has(__LINE__, "HEAD: the type", b.p, "application/health+json");
 	body = strstr(b.p, "\r\n\r\n");
 	expect_true(__LINE__, "HEAD: no body", body != NULL && body[4] == '\0');
+	expect_int(__LINE__, "no miss refresh asked by health requests", 0,
+	           (int)misses);
 	expect_int(__LINE__, "another spelling is not the health check", 404,
 	           serve("", S_NONE, "GET", "/-/health/", &b));
 	expect_lacks(__LINE__, "... no document", b.p, "health+json");
+	expect_int(__LINE__, "a miss on that store", 404,
+	           serve("url", S_EMPTY, "GET", "/-/healthz", &b));
+	expect_int(__LINE__, "... asks for one (the hook is in place)", 1,
+	           (int)misses);
 }
 
 int
