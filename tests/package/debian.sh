@@ -333,6 +333,7 @@ start_pool "$SOCK" 0 "$T_TMP/pool.log" setpriv --reuid="$unit_user" \
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	systemd-socket-activate -l "$SOCK" "${exec_start[@]}" ||
 	fail "the pool's socket $SOCK" "not listening"
+readme_deb_steps systemd/README.md deb
 
 mods_enabled proxy proxy_fcgi || RESTORE+=("a2dismod -q -f proxy_fcgi proxy")
 RESTORE+=("a2disconf -q sherve-proxy-fcgi")
@@ -353,21 +354,26 @@ stop_pid "$A_PID"
 # nginx: snippets/sherve.conf in a server block, the same pool.
 # shellcheck disable=SC2034 # start_nginx (servers.sh) runs $NGINX
 NGINX=$(nginx_path) || hard_error "nginx is not installed"
-# deb_site PREFIX: an nginx.conf (start_nginx) whose server block on a
-# free port includes the package's snippet. Sets PORT and B.
+# deb_site PREFIX: an nginx.conf (start_nginx) with the README's server
+# block as printed, but for its listen line: a free loopback port. Sets
+# PORT and B.
 deb_site() {
 	PORT=$(free_port)
 	B=http://127.0.0.1:$PORT
-	printf 'server {\n    listen 127.0.0.1:%s;\n    include /etc/nginx/snippets/sherve.conf;\n}\n' \
-		"$PORT" >"$1/site.conf"
+	readme_block "$TOP_SRCDIR/contrib/nginx/README.md" deb-site |
+		sed "s/^\( *listen \)80;/\1127.0.0.1:$PORT;/" >"$1/site.conf"
 	nginx_skeleton "$1" "$1/site.conf"
 }
+readme_deb_steps nginx/README.md deb
 PRE=$T_TMP/nginx
 mkdir -p "$PRE"
-# The snippet includes fastcgi_params from nginx's prefix (Debian's:
-# /etc/nginx); this nginx's prefix is $PRE.
+# The snippet and the fastcgi_params it includes are found from nginx's
+# prefix (Debian's: /etc/nginx); this nginx's prefix is $PRE.
 ln -s /etc/nginx/fastcgi_params "$PRE/fastcgi_params"
+ln -s /etc/nginx/snippets "$PRE/snippets"
 if start_nginx "$PRE" deb_site; then
+	expect_file_contains "README nginx (deb-site): its server block, on the test port" \
+		"$PRE/site.conf" "listen 127.0.0.1:$PORT;"
 	site_checks deb-nginx "$B"
 	metrics_acl_checks deb-nginx "$B"
 fi
