@@ -19,6 +19,8 @@ const char redirects_why_proxy[] =
         "status 200 to another host is a proxy (sherve is no proxy)";
 const char redirects_why_condition[] =
         "conditions (Country=, Language=, Role=...) are not supported";
+const char redirects_why_status_late[] =
+        "the status goes before expires=, not after it";
 
 static const struct redirects_opts defaults = { REDIRECTS_GOSHERVE, 0, 0,
 	                                        DIALECT_NETLIFY };
@@ -518,8 +520,10 @@ gosherve_line(struct parser *ps, const struct span f[MAX_FIELDS], size_t nf,
 	const char *why;
 
 	/* A fourth field is only ever an expiry. */
-	if (nf < 2 || nf > 4 || (nf == 4 && !is_expires(f[3])))
+	if (nf < 2 || nf > 4)
 		return shape;
+	if (nf == 4 && !is_expires(f[3]))
+		return is_expires(f[2]) ? redirects_why_status_late : shape;
 	if (span_is(f[1], "404") || span_is(f[1], "410")) {
 		(void)parse_status(f[1], STATUS_GONE, &r->status, &fl);
 		r->url.p = "";

@@ -44,6 +44,8 @@ struct parser {
 /* The reasons `sherve check` sums up as features sherve lacks. */
 extern const char redirects_why_proxy[];
 extern const char redirects_why_condition[];
+/* A status after expires= (both formats read it before). */
+extern const char redirects_why_status_late[];
 
 int span_is(struct span s, const char *lit);
 int span_has(struct span s, const char *lit);

@@ -292,6 +292,9 @@ netlify_tail(const struct parser *ps, const struct span *f, size_t n,
 				return why;
 		} else if (memchr(f[i].p, '=', f[i].n) != NULL) {
 			return redirects_why_condition;
+		} else if (r->expires != 0 && status_ok && i > 0 &&
+		           f[i].p[0] >= '0' && f[i].p[0] <= '9') {
+			return redirects_why_status_late;
 		} else {
 			return SHAPE;
 		}

@@ -720,6 +720,11 @@ test_gosherve_reasons(void)
 		  "invalid status (301, 302, 303, 307 or 308)" },
 		{ __LINE__, "a https://x/ 301 expires=2030-01-01\n", NULL },
 		{ __LINE__, "a https://x/ expires=2030-01-01\n", NULL },
+		{ __LINE__, "a https://x/ expires=2030-01-01 301\n",
+		  "the status goes before expires=, not after it" },
+		{ __LINE__,
+		  "a https://x/ expires=2030-01-01 expires=2031-01-01\n",
+		  "expected 2 fields: alias URL (and an optional STATUS)" },
 	};
 	struct redirect_map m;
 	struct warns w;
