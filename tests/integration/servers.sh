@@ -264,12 +264,27 @@ nginx_path() {
 	bin_path nginx
 }
 
+# nginx_module NAME: print the path of nginx's dynamic module
+# ngx_http_NAME_module.so in the modules directory nginx was built with
+# (Debian: /usr/lib/nginx/modules); return 1 when it is not there.
+nginx_module() {
+	local dir
+	dir=$("$NGINX" -V 2>&1 | sed -n 's/.*--modules-path=\([^ ]*\).*/\1/p')
+	[ -r "${dir:-/usr/lib/nginx/modules}/ngx_http_$1_module.so" ] || return 1
+	printf '%s\n' "${dir:-/usr/lib/nginx/modules}/ngx_http_$1_module.so"
+}
+
 # nginx_skeleton PREFIX SITE...: print an nginx.conf (what Debian's
-# nginx.conf gives: events, mime types, logs) including the rendered
-# server blocks SITE..., with every path under PREFIX.
+# nginx.conf gives: events, mime types, logs, the modules of
+# modules-enabled) including the rendered server blocks SITE..., with
+# every path under PREFIX. NGINX_LOAD="SO..." loads those dynamic
+# modules (nginx_module); NGINX_HTTP adds its lines to http { }.
 nginx_skeleton() {
-	local pre=$1 s u
+	local pre=$1 s u m
 	shift
+	for m in ${NGINX_LOAD:-}; do
+		printf 'load_module %s;\n' "$m"
+	done
 	u=$(child_user)
 	if [ -n "$u" ]; then
 		printf 'user %s %s;\n' "$u" "$(id -gn "$u")"
@@ -289,6 +304,7 @@ http {
     uwsgi_temp_path $pre/uwsgi_temp;
     scgi_temp_path $pre/scgi_temp;
 EOF
+	[ -z "${NGINX_HTTP:-}" ] || printf '    %s\n' "$NGINX_HTTP"
 	for s in "$@"; do
 		printf '    include %s;\n' "$s"
 	done
@@ -534,15 +550,22 @@ static_site() {
 		-exec touch -d "@$(($(date +%s) - 60))" {} +
 }
 
-# sherve_alone DIR PATH: what sherve itself answers for GET PATH on the
-# webroot DIR (run once as CGI, no map): "STATUS LOCATION".
-sherve_alone() {
-	local out
+# sherve_alone_head DIR PATH: the CGI header lines sherve itself answers
+# for GET PATH on the webroot DIR (run once as CGI, no map, default
+# settings).
+sherve_alone_head() {
 	mkdir -p "$T_TMP/alone-state"
-	out=$(env -i SHERVE_CONFIG=/dev/null GATEWAY_INTERFACE=CGI/1.1 \
+	env -i SHERVE_CONFIG=/dev/null GATEWAY_INTERFACE=CGI/1.1 \
 		REQUEST_METHOD=GET REQUEST_URI="$2" SHERVE_WEBROOT="$1" \
 		SHERVE_STATE_DIR="$T_TMP/alone-state" SHERVE_LOG_LEVEL=error \
-		"$SHERVE_BIN" 2>/dev/null | tr -d '\r' | sed '/^$/q')
+		"$SHERVE_BIN" 2>/dev/null | tr -d '\r' | sed '/^$/q'
+}
+
+# sherve_alone DIR PATH: what sherve itself answers for GET PATH on the
+# webroot DIR (sherve_alone_head): "STATUS LOCATION".
+sherve_alone() {
+	local out
+	out=$(sherve_alone_head "$1" "$2")
 	printf '%s %s\n' \
 		"$(printf '%s\n' "$out" | sed -n 's/^Status: \([0-9]*\).*/\1/p')" \
 		"$(printf '%s\n' "$out" | sed -n 's/^Location: //p')"
@@ -560,36 +583,49 @@ sherve_alone() {
 # dot-directories. Symbolic links out of the webroot, traversal and
 # metrics from elsewhere are refused, and no CANARY ever shows. LINK is
 # the status of a link to a file inside the webroot: the web servers
-# cannot tell where a link leads and refuse them all (403), where sherve
-# alone sends it. WITHOUT names what a recipe leaves out, with the
-# reason in its README:
+# cannot tell where a link leads; Apache and lighttpd refuse them all
+# (403), where sherve alone sends it; `sherve` says the server passes
+# every link to sherve, which sends that one (200). WITHOUT names what a
+# recipe leaves out, with the reason in its README:
 #   siblings  no .br/.gz siblings: every client gets the file itself;
 #   methods   the server answers methods other than GET and HEAD (405)
 #             instead of passing them to sherve;
 #   freshness a sibling older than its file is sent all the same (the
-#             server cannot compare modification times).
+#             server cannot compare modification times);
+#   wildcard  only the codings br and gzip named in Accept-Encoding
+#             choose a sibling (q-values as sherve reads them): "*" and
+#             "x-gzip" choose none, so a client that accepts a coding
+#             only through them gets the file itself.
 static_checks() {
-	local l=$1 u=$2 d=$3 st=$4 link=$5 siblings=yes methods=sherve w n0 n1
+	local l=$1 u=$2 d=$3 st=$4 link=$5 siblings=yes methods=sherve \
+		named=all w n0 n1 want
 	shift 5
 	for w in "$@"; do
 		case $w in
 		siblings) siblings=no ;;
 		methods) methods=server ;;
 		freshness) siblings=stale ;;
+		wildcard) named=named ;;
 		*) hard_error "static_checks: WITHOUT $w?" ;;
 		esac
 	done
 	n0=$(sherve_counter "$st" sherve_requests_total)
 	static_file_checks "$l" "$u" "$d" "$link" "$siblings"
-	static_coding_checks "$l" "$u" "$d" "$siblings"
+	static_coding_checks "$l" "$u" "$d" "$siblings" "$named"
 	n1=$(sherve_counter "$st" sherve_requests_total)
 	expect_eq "[$l] the web server sent all of these: sherve saw none" \
 		"$((n1 - n0))" 0
 	static_sherve_checks "$l" "$u" "$d"
 	static_method_checks "$l" "$u"
+	want=$([ "$methods" = sherve ] && echo 18 || echo 15)
+	if [ "$link" = sherve ]; then
+		http "$u/inlink.css"
+		expect_status "[$l] a link to a file inside the webroot: sherve sends it" 200
+		expect_body_file "[$l] ... the file it leads to" "$d/style.css"
+		want=$((want + 1))
+	fi
 	n0=$(sherve_counter "$st" sherve_requests_total)
-	expect_eq "[$l] sherve answered each of these" "$((n0 - n1))" \
-		"$([ "$methods" = sherve ] && echo 18 || echo 15)"
+	expect_eq "[$l] sherve answered each of these" "$((n0 - n1))" "$want"
 	static_refusal_checks "$l" "$u" "$d"
 	metrics_acl_checks "$l" "$u"
 }
@@ -650,22 +686,33 @@ static_file_checks() {
 		NESTED-INDEX
 	http "$u/docs/guide/page.html"
 	expect_body_contains "[$l] a nested page" NESTED-PAGE
+	[ "$4" != sherve ] || return 0
 	http "$u/inlink.css"
 	expect_status "[$l] a link to a file inside the webroot is $4" "$4"
 }
 
-# static_coding_checks LABEL BASEURL DIR SIBLINGS: Accept-Encoding. With
-# SIBLINGS yes (or stale), the .br/.gz sibling as sherve chooses it
-# (encoding.c) and Vary, never a stale one (but for SIBLINGS stale);
-# with no, the file itself whatever the client accepts.
+# static_coding_checks LABEL BASEURL DIR SIBLINGS NAMED: Accept-Encoding.
+# With SIBLINGS yes (or stale), the .br/.gz sibling as sherve chooses it
+# (encoding.c) and Vary, never a stale one (but for SIBLINGS stale), or
+# with NAMED "named" (WITHOUT wildcard) as a server that reads only the
+# codings br and gzip by name chooses it; with SIBLINGS no, the file
+# itself whatever the client accepts.
 static_coding_checks() {
-	local l=$1 u=$2 d=$3 p want
-	for p in 'gzip:gz' 'gzip, br:br' 'br;q=0, gzip:gz' 'x-gzip:gz' \
-		'*:br' 'br;q=0, *;q=0.5:gz' 'gzip;q=0:' 'identity:' 'GZIP;Q=0.5:gz'; do
-		want=${p##*:}
+	local l=$1 u=$2 d=$3 p ae want
+	# ACCEPT-ENCODING:SHERVE'S CHOICE:BY NAME ONLY
+	for p in 'gzip:gz:gz' 'gzip, br:br:br' 'br;q=0, gzip:gz:gz' 'x-gzip:gz:' \
+		'*:br:' 'br;q=0, *;q=0.5:gz:' 'gzip;q=0::' 'identity::' \
+		'GZIP;Q=0.5:gz:gz'; do
+		ae=${p%%:*}
+		want=${p#*:}
+		if [ "$5" = named ]; then
+			want=${want#*:}
+		else
+			want=${want%:*}
+		fi
 		[ "$4" != no ] || want=
-		http -H "Accept-Encoding: ${p%:*}" "$u/style.css"
-		expect_status "[$l] Accept-Encoding: ${p%:*} is 200" 200
+		http -H "Accept-Encoding: $ae" "$u/style.css"
+		expect_status "[$l] Accept-Encoding: $ae is 200" 200
 		expect_header_like "[$l] ... text/css" Content-Type 'text/css*'
 		if [ "$4" != no ]; then
 			expect_header "[$l] ... Vary: Accept-Encoding" Vary \
