@@ -2,17 +2,22 @@
 #
 # tests/integration/nginx.sh - sherve's pre-fork pool behind nginx.
 #
-# Two `sherve serve --listen unix:SOCK --workers 2` pools (one at the
-# site root, one with base-path /go; as root they drop to the nginx
-# workers' user with --user) and one nginx with three server blocks
-# rendered from contrib/nginx: sherve.conf at "/", sherve-static.conf
-# (nginx serves the files, sherve the rest) and sherve.conf at /go. Each
-# must answer assets, a nested directory with a slash (and without it,
-# 301 to add it), Content-Type, ETag/304, aliases (map from the fake upstream), 404s,
-# and the pools' metrics path (--metrics-path /-/metrics) from loopback
-# (127.0.0.1) only.
+# `sherve serve --listen unix:SOCK --workers 2` pools (one at the site
+# root, one with base-path /go, one with sendfile-mode nginx; as root
+# they drop to the nginx workers' user with --user) and one nginx with
+# three server blocks rendered from contrib/nginx: sherve.conf at "/",
+# sherve.conf at /go and sherve-xaccel.conf. Each must answer assets, a
+# nested directory with a slash (and without it, 301 to add it),
+# Content-Type, ETag/304, aliases (map from the fake upstream), 404s, and
+# the pools' metrics path (--metrics-path /-/metrics) from loopback
+# (127.0.0.1) only. Then sherve-static.conf (nginx sends the files with
+# sherve's rules for them, sherve the rest) in a second nginx, in front
+# of a pool of its own: the files-first checks (static_checks) and
+# sherve's Content-Type for every type it knows.
 #
-# Needs nginx, curl and python3; skips (77) without them.
+# Needs nginx, curl and python3; skips (77) without them, and the
+# files-first part without the brotli_static module
+# (libnginx-mod-http-brotli-static).
 # Environment (set by `make check`): SHERVE_BIN, TOP_SRCDIR, TOP_BUILDDIR.
 
 # shellcheck source=tests/integration/lib.sh
@@ -44,9 +49,10 @@ U=$(child_user)
 # so a master that dropped privileges can still remove its socket.
 SOCKDIR=$T_TMP/run
 give_to_child "$SOCKDIR"
-# nginx_pool NAME BASE_PATH SENDFILE_MODE: start_pool of 2 on
-# $SOCKDIR/NAME.sock, its settings in $T_TMP/pool-NAME.conf rendered
-# from contrib/sherve.conf; sets P_PID (the pool's master), P_BG (what
+# nginx_pool NAME BASE_PATH SENDFILE_MODE [WEBROOT]: start_pool of 2 on
+# $SOCKDIR/NAME.sock serving WEBROOT ($W), its settings in
+# $T_TMP/pool-NAME.conf rendered from contrib/sherve.conf, its state in
+# $T_TMP/state-NAME; sets P_PID (the pool's master), P_BG (what
 # start_bg started) and P_LOG (the pool's stderr). As root, the pool
 # "root" is the README's block "pool", run as printed with the test's
 # values (its master runs under the block's shell).
@@ -65,7 +71,7 @@ nginx_pool() {
 	else
 		P_LOG=$T_TMP/pool-$name.log
 		render_template "$TOP_SRCDIR/contrib/sherve.conf" "$cfg" \
-			WEBROOT="$W" REDIRECTS_URL="$UP/redirects.txt" \
+			WEBROOT="${4:-$W}" REDIRECTS_URL="$UP/redirects.txt" \
 			STATE_DIR="$T_TMP/state-$name" BASE_PATH="$2" \
 			SENDFILE_MODE="$3" || hard_error "cannot render $cfg"
 		start_pool "$SOCKDIR/$name.sock" 0 "$P_LOG" "$SHERVE_BIN" \
@@ -100,37 +106,34 @@ if [ -n "$U" ]; then
 		"$(ps -o user= -p "$w" | tr -d ' ')" "$U"
 fi
 
-# four_sites PREFIX: print an nginx.conf (start_nginx) with the pure,
-# static, /go and X-Accel recipes on free ports P1..P4; B is P1's.
-four_sites() {
+# three_sites PREFIX: print an nginx.conf (start_nginx) with the pure,
+# /go and X-Accel recipes on free ports P1, P2 and P3; B is P1's.
+three_sites() {
 	local pre=$1
 	P1=$(free_port)
 	P2=$(free_port)
 	P3=$(free_port)
-	P4=$(free_port)
 	B=http://127.0.0.1:$P1
 	{
 		render_template "$PURE" "$pre/pure.conf" PORT="$P1" \
 			SOCKET="$SOCKDIR/root.sock" BASE_PATH=/ &&
-			render_template "$STATIC" "$pre/static.conf" PORT="$P2" \
-				SOCKET="$SOCKDIR/root.sock" WEBROOT="$W" &&
-			render_template "$PURE" "$pre/go.conf" PORT="$P3" \
+			render_template "$PURE" "$pre/go.conf" PORT="$P2" \
 				SOCKET="$SOCKDIR/go.sock" BASE_PATH=/go &&
-			render_template "$XACCEL" "$pre/xaccel.conf" PORT="$P4" \
+			render_template "$XACCEL" "$pre/xaccel.conf" PORT="$P3" \
 				SOCKET="$SOCKDIR/xaccel.sock" WEBROOT="$W"
 	} >&2 || return 1
-	nginx_skeleton "$pre" "$pre/pure.conf" "$pre/static.conf" \
-		"$pre/go.conf" "$pre/xaccel.conf"
+	nginx_skeleton "$pre" "$pre/pure.conf" "$pre/go.conf" "$pre/xaccel.conf"
 }
 
 PRE=$T_TMP/nginx
-if ! start_nginx "$PRE" four_sites ||
+if ! start_nginx "$PRE" three_sites ||
+	! wait_http "http://127.0.0.1:$P2/" "$N_PID" 50 ||
 	! wait_http "http://127.0.0.1:$P3/" "$N_PID" 50; then
 	fail "nginx answers on every port" \
 		"$(cat "$PRE/stderr.log" "$PRE/error.log" 2>/dev/null)"
 	finish
 fi
-note "nginx (pid $N_PID): pure :$P1, static :$P2, /go :$P3"
+note "nginx (pid $N_PID): pure :$P1, /go :$P2, X-Accel :$P3"
 
 # ---- sherve.conf: everything through sherve
 readme_render_check nginx "$TOP_SRCDIR/contrib/nginx/README.md" by-hand \
@@ -148,31 +151,8 @@ http "http://127.0.0.1:$P1/empty-dir/"
 expect_status "[nginx] a directory without index.html is 404" 404
 metrics_acl_checks nginx "http://127.0.0.1:$P1"
 
-# ---- sherve-static.conf: nginx serves the files, sherve the rest
-site_checks nginx-static "http://127.0.0.1:$P2"
-http "http://127.0.0.1:$P2/link.txt"
-expect_status "[nginx-static] a symlink out of the webroot is 404" 404
-expect_body_not_contains "[nginx-static] ... and leaks nothing" CANARY
-http "http://127.0.0.1:$P2/empty-dir/"
-expect_status "[nginx-static] a directory without index.html is 404" 404
-http "http://127.0.0.1:$P2/%2esecret"
-expect_status "[nginx-static] /%2esecret is 404" 404
-expect_body_not_contains "[nginx-static] ... and leaks nothing" CANARY
-# Which of the two answered: sherve logs one line per request.
-n0=$(grep -c '"msg":"request"' "$ROOT_LOG")
-http "http://127.0.0.1:$P2/style.css"
-http "http://127.0.0.1:$P2/docs/guide/"
-n1=$(grep -c '"msg":"request"' "$ROOT_LOG")
-expect_eq "[nginx-static] files and indexes are served by nginx alone" \
-	"$((n1 - n0))" 0
-http "http://127.0.0.1:$P2/foo"
-sleep 0.2
-n2=$(grep -c '"msg":"request"' "$ROOT_LOG")
-expect_eq "[nginx-static] an alias goes to sherve" "$((n2 - n1))" 1
-metrics_acl_checks nginx-static "http://127.0.0.1:$P2"
-
 # ---- sherve-xaccel.conf: sherve decides, nginx sends the file
-XB=http://127.0.0.1:$P4
+XB=http://127.0.0.1:$P3
 site_checks nginx-xaccel "$XB"
 n0=$(grep -c '"msg":"request"' "$T_TMP/pool-xaccel.log")
 http "$XB/style.css"
@@ -196,12 +176,120 @@ expect_body_not_contains "[nginx-xaccel] ... and leaks nothing" CANARY
 metrics_acl_checks nginx-xaccel "$XB"
 
 # ---- sherve.conf at /go, sherve with base-path /go
-base_path_checks nginx "http://127.0.0.1:$P3"
-metrics_acl_checks "nginx /go" "http://127.0.0.1:$P3/go"
+base_path_checks nginx "http://127.0.0.1:$P2"
+metrics_acl_checks "nginx /go" "http://127.0.0.1:$P2/go"
+
+# ---- sherve-static.conf: nginx sends the files, sherve the rest
+# In an nginx of its own, in front of a pool of its own on static_site's
+# webroot, with Debian's nginx.conf's "gzip on" (text/html compressed on
+# the fly) and, as its comments offer, gzip_vary and gzip_types for text:
+# the server block must override them.
+DEBIAN_GZIP='gzip on; gzip_vary on; gzip_types text/plain text/css;'
+
+# static_front PREFIX: print an nginx.conf (start_nginx) with
+# sherve-static.conf for $ST_W on a free port, ST_PORT; sets B.
+static_front() {
+	local pre=$1
+	ST_PORT=$(free_port)
+	B=http://127.0.0.1:$ST_PORT
+	render_template "$STATIC" "$pre/static.conf" PORT="$ST_PORT" \
+		SOCKET="$SOCKDIR/static.sock" WEBROOT="$ST_W" >&2 || return 1
+	nginx_skeleton "$pre" "$pre/static.conf"
+}
+
+# static_types_check LABEL BASEURL DIR: for a file of each extension in
+# sherve's table (src/mime.c) and one it does not know, nginx sends
+# sherve's Content-Type, Vary and Cache-Control (as sherve answers the
+# same file run as CGI).
+static_types_check() {
+	local l=$1 u=$2 d=$3 e n=0 got want h bad=''
+	mkdir -p "$d/types"
+	for e in $(sed -n 's/^[[:space:]]*{ "\([a-z0-9]*\)", "[^"]*" },$/\1/p' \
+		"$TOP_SRCDIR/src/mime.c") unknown; do
+		printf 'x' >"$d/types/f.$e"
+		http "$u/types/f.$e"
+		got="$H_STATUS|$(header Content-Type)|$(header Vary)|$(header Cache-Control)"
+		h=$(sherve_alone_head "$d" "/types/f.$e")
+		want="200|$(printf '%s\n' "$h" | sed -n 's/^Content-Type: //p')"
+		want="$want|$(printf '%s\n' "$h" | sed -n 's/^Vary: //p')"
+		want="$want|$(printf '%s\n' "$h" | sed -n 's/^Cache-Control: //p')"
+		[ "$got" = "$want" ] || bad="$bad f.$e: $got, want $want;"
+		n=$((n + 1))
+	done
+	if [ "$n" -lt 30 ]; then
+		fail "[$l] the types of src/mime.c" "only $n read from it"
+	elif [ -n "$bad" ]; then
+		fail "[$l] sherve's Content-Type, Vary and Cache-Control for $n types" \
+			"$bad"
+	else
+		pass "[$l] sherve's Content-Type, Vary and Cache-Control for $n types"
+	fi
+}
+
+# static_nginx_checks LABEL BASEURL DIR: what this recipe sets beyond
+# static_checks: siblings behind a proxy (Via) and over HTTP/1.0, never
+# compressed on the fly nor twice Vary (DEBIAN_GZIP), no sibling that is
+# a link, and the types.
+static_nginx_checks() {
+	local l=$1 u=$2 d=$3 ae
+	for ae in br gzip; do
+		http -H "Accept-Encoding: $ae" -H 'Via: 1.1 cache' "$u/style.css"
+		expect_header "[$l] through a proxy (Via) accepting $ae: the sibling" \
+			Content-Encoding "$ae"
+		http --http1.0 -H "Accept-Encoding: $ae" "$u/style.css"
+		expect_header "[$l] over HTTP/1.0 accepting $ae: the sibling" \
+			Content-Encoding "$ae"
+	done
+	expect_eq "[$l] ... with one Vary header" \
+		"$(grep -ci '^vary:' "$H_HEADERS")" 1
+	http -H 'Accept-Encoding: gzip' "$u/data.txt"
+	expect_no_header "[$l] a text file without sibling is not compressed" \
+		Content-Encoding
+	expect_body_file "[$l] ... but sent as itself" "$d/data.txt"
+	expect_header "[$l] ... Vary: Accept-Encoding all the same" Vary \
+		Accept-Encoding
+	expect_match "[$l] ... with a strong ETag" "$(header ETag)" '"?*"'
+	printf 'p { margin: 0; }\n' >"$d/linked.css"
+	ln -s "$d-outside/canary.txt" "$d/linked.css.br"
+	ln -s "$d-outside/canary.txt" "$d/linked.css.gz"
+	http -H 'Accept-Encoding: br, gzip' "$u/linked.css"
+	expect_no_header "[$l] siblings that are links are never sent" \
+		Content-Encoding
+	expect_body_file "[$l] ... the file is" "$d/linked.css"
+	http -H 'Accept-Encoding: gzip' -H 'Range: bytes=0-3' "$u/style.css"
+	expect_status "[$l] a range of a sibling: the whole sibling (200)" 200
+	expect_body_file "[$l] ... its bytes" "$d/style.css.gz"
+	static_types_check "$l" "$u" "$d"
+}
+
+ST_W=$T_TMP/static-www
+static_site "$ST_W"
+if ! BROTLI=$(nginx_module brotli_static); then
+	skip "[nginx-static] contrib/nginx/sherve-static.conf" \
+		"brotli_static is missing (apt-get install libnginx-mod-http-brotli-static)"
+else
+	nginx_pool static / none "$ST_W"
+	STATIC_POOL=$P_BG
+	if NGINX_LOAD=$BROTLI NGINX_HTTP=$DEBIAN_GZIP \
+		start_nginx "$T_TMP/nginx-static" static_front; then
+		note "nginx (pid $N_PID): sherve-static.conf on $B"
+		readme_render_check nginx-static "$TOP_SRCDIR/contrib/nginx/README.md" \
+			by-hand-static "$T_TMP/nginx-static/static.conf" \
+			PORT="$ST_PORT" SOCKET="$SOCKDIR/static.sock" WEBROOT="$ST_W"
+		static_checks nginx-static "$B" "$ST_W" "$T_TMP/state-static" \
+			sherve freshness wildcard
+		static_nginx_checks nginx-static "$B" "$ST_W"
+		stop_pid "$N_PID"
+		expect_file_not_contains "[nginx-static] no upstream error" \
+			"$T_TMP/nginx-static/error.log" upstream
+	fi
+	M_PID=$STATIC_POOL
+	stop_pool nginx-static "$P_LOG"
+fi
 
 # ---- the pools
 seq 1 60 | xargs -P 6 -I{} curl -s -o /dev/null -m 10 \
-	-w '%{http_code}\n' "$B/foo?n={}" >"$T_TMP/burst" 2>/dev/null
+	-w '%{http_code}\n' "http://127.0.0.1:$P1/foo?n={}" >"$T_TMP/burst" 2>/dev/null
 expect_eq "[pool] 60 concurrent requests all get 301" \
 	"$(grep -c '^301$' "$T_TMP/burst")" 60
 expect_file_contains "[pool] the pool's log is where the test reads it" \
@@ -220,7 +308,7 @@ if [ -e "$SOCKDIR/root.sock" ]; then
 else
 	pass "[pool] the master removes its socket on exit"
 fi
-http "$B/foo"
+http "http://127.0.0.1:$P1/foo"
 expect_status "[nginx] with the pool gone nginx answers 502" 502
 T_5XX=0 # that 502 was the point
 
