@@ -17,7 +17,7 @@ BUILD_PKGS=(build-essential autoconf automake pkg-config
 	libcurl4-openssl-dev liblmdb-dev libcunit1-dev lighttpd curl python3
 	ca-certificates)
 TEST_PKGS=(apache2 libapache2-mod-fcgid libapache2-mod-xsendfile nginx
-	lighttpd-modules-lua clang libclang-rt-14-dev valgrind spawn-fcgi
+	libnginx-mod-http-brotli-static lighttpd-modules-lua clang libclang-rt-14-dev valgrind spawn-fcgi
 	libfcgi-bin prometheus systemd util-linux wrk strace)
 
 # wrap INDENT TEXT: TEXT folded at blanks to end before column 79, each

@@ -20,12 +20,14 @@
 # (contrib/lighttpd/sherve-xsendfile.conf, contrib/apache/...), so they
 # measure what ships.
 
-# nginx_main PORT HTTP-BODY: nginx's main config under $work/nginx-PORT
-# around HTTP-BODY (the part inside http { }), started in the foreground.
+# nginx_main PORT HTTP-BODY [MAIN]: nginx's main config under
+# $work/nginx-PORT around HTTP-BODY (the part inside http { }), with the
+# main-level lines MAIN (load_module), started in the foreground.
 nginx_main() {
 	mkdir -p "$work/nginx-$1"
 	chmod 755 "$work"
 	cat >"$work/nginx-$1/nginx.conf" <<CONF
+${3:-}
 $([ "$(id -u)" != 0 ] || echo "user www-data;")
 worker_processes 2;
 pid $work/nginx-$1/nginx.pid;
@@ -355,15 +357,24 @@ start_sherve-apache-proxy() {
 # the webroot itself and passes the rest (aliases, misses) to sherve.
 # Each is compared with the same server serving directly; none has a
 # floor row (the floor would only answer the aliases, as sherve does).
-# contrib/nginx/sherve-static.conf, in front of a pool as sherve-nginx.
+# contrib/nginx/sherve-static.conf, in front of a pool as sherve-nginx;
+# its brotli_static module (libnginx-mod-http-brotli-static) loaded as
+# Debian's modules-enabled loads it.
 start_sherve-nginx-static() {
-	local d=$work/nginx-$1
+	local d=$work/nginx-$1 so
+	so=$(nginx -V 2>&1 | sed -n 's/.*--modules-path=\([^ ]*\).*/\1/p')
+	so=${so:-/usr/lib/nginx/modules}/ngx_http_brotli_static_module.so
+	if [ ! -r "$so" ]; then
+		echo "sherve-nginx-static: no $so" \
+			"(apt-get install libnginx-mod-http-brotli-static)" >&2
+		return 1
+	fi
 	mkdir -p "$d"
 	start_sherve_pool "$work/pool-$1.sock" || return 1
 	"$top/contrib/render" "$top/contrib/nginx/sherve-static.conf" \
 		"$d/site.conf" PORT="$1" SOCKET="$work/pool-$1.sock" \
 		WEBROOT="$www" || return 1
-	nginx_main "$1" "include $d/site.conf;"
+	nginx_main "$1" "include $d/site.conf;" "load_module $so;"
 }
 
 # contrib/lighttpd/sherve-static.conf and its sherve-static.lua (needs
