@@ -217,7 +217,7 @@ EOF
 # apache_round: the same through `export --format apache` and a real
 # Apache with mod_rewrite (skipped without them).
 apache_round() {
-	local A=$W/apache
+	local A=$W/apache port
 	if [ -z "$APACHE" ]; then
 		skip "$MAP: Apache round trip" "apache2 with mod_rewrite is not installed"
 		return
@@ -228,7 +228,8 @@ apache_round() {
 	cp "$C_OUT" "$A/rules.conf"
 	chmod 0755 "$A"
 	chmod 0644 "$A/sherve.map"
-	export_apache "$A" "$(free_port)" "$A" >"$A/httpd.conf"
+	free_port port
+	export_apache "$A" "$port" "$A" >"$A/httpd.conf"
 	accepts "apache2 -t accepts the exported rules" "$A" \
 		"$APACHE" -t -f "$A/httpd.conf"
 	# Apache makes a relative target absolute; answer() cuts it.

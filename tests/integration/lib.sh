@@ -314,13 +314,16 @@ trap 'exit 129' HUP
 
 # ---------------------------------------------------------------- network
 
-# free_port [VAR]: a TCP port on 127.0.0.1 that nothing listens on right
-# now, from a python3 one-liner binding port 0. With VAR, the port is
-# assigned to VAR from a pool filled 8 at a time (python starts slowly on
-# a busy machine); without, it is printed.
+# free_port VAR: set VAR to a TCP port on 127.0.0.1 that nothing
+# listens on right now, from a python3 one-liner binding port 0, taken
+# from a pool filled 8 at a time (python starts slowly on a busy
+# machine). Never in a command substitution: a subshell would take the
+# pool's first port without removing it here, and every later call
+# would get that port again.
 T_PORTS=()
 free_port() {
 	local ports
+	[ $# -eq 1 ] || hard_error "free_port: usage: free_port VAR"
 	if [ "${#T_PORTS[@]}" -eq 0 ]; then
 		ports=$(python3 -c 'import socket
 ss = [socket.socket() for _ in range(8)]
@@ -330,11 +333,7 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))') ||
 			hard_error "free_port: python3 failed"
 		read -r -a T_PORTS <<<"$ports"
 	fi
-	if [ $# -gt 0 ]; then
-		printf -v "$1" '%s' "${T_PORTS[0]}"
-	else
-		printf '%s\n' "${T_PORTS[0]}"
-	fi
+	printf -v "$1" '%s' "${T_PORTS[0]}"
 	T_PORTS=("${T_PORTS[@]:1}")
 }
 

@@ -110,9 +110,9 @@ fi
 # /go and X-Accel recipes on free ports P1, P2 and P3; B is P1's.
 three_sites() {
 	local pre=$1
-	P1=$(free_port)
-	P2=$(free_port)
-	P3=$(free_port)
+	free_port P1
+	free_port P2
+	free_port P3
 	B=http://127.0.0.1:$P1
 	{
 		render_template "$PURE" "$pre/pure.conf" PORT="$P1" \
@@ -190,7 +190,7 @@ DEBIAN_GZIP='gzip on; gzip_vary on; gzip_types text/plain text/css;'
 # sherve-static.conf for $ST_W on a free port, ST_PORT; sets B.
 static_front() {
 	local pre=$1
-	ST_PORT=$(free_port)
+	free_port ST_PORT
 	B=http://127.0.0.1:$ST_PORT
 	render_template "$STATIC" "$pre/static.conf" PORT="$ST_PORT" \
 		SOCKET="$SOCKDIR/static.sock" WEBROOT="$ST_W" >&2 || return 1

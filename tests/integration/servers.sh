@@ -228,7 +228,7 @@ start_apache() {
 apache_try() {
 	local name=$1 write=$2
 	shift 2
-	PORT=$(free_port)
+	free_port PORT
 	B=http://127.0.0.1:$PORT
 	"$write" "$RUN" "$PORT" "$@" >"$RUN/httpd.conf" ||
 		hard_error "cannot write the configuration of apache '$name'"
@@ -353,7 +353,7 @@ nginx_try() {
 # /) on a free port. Sets PORT and B.
 front_site() {
 	local pre=$1 tmpl=$2 sock=$3
-	PORT=$(free_port)
+	free_port PORT
 	B=http://127.0.0.1:$PORT
 	render_template "$tmpl" "$pre/site.conf" PORT="$PORT" \
 		SOCKET="$sock" BASE_PATH=/ >&2 || return 1

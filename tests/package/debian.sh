@@ -248,7 +248,8 @@ if [ ! -d /run/lighttpd ]; then
 	systemd-tmpfiles --create /usr/lib/tmpfiles.d/lighttpd.tmpfile.conf
 fi
 L_RUN=$T_TMP/run-deb
-lighttpd_conf "$L_RUN" "$(free_port)" >"$T_TMP/lighttpd.conf"
+free_port port
+lighttpd_conf "$L_RUN" "$port" >"$T_TMP/lighttpd.conf"
 check_exit "lighttpd -tt accepts Debian's config with sherve enabled" 0 \
 	lighttpd -tt -f "$T_TMP/lighttpd.conf"
 log_file "$L_RUN/log/error.log"
@@ -287,10 +288,11 @@ apache_conf() {
 # apache_start_deb NAME: start_apache with Debian's apache2.conf, once
 # `apache2 -t` accepted it.
 apache_start_deb() {
-	local name=$1 d=$T_TMP/apache-$1
+	local name=$1 d=$T_TMP/apache-$1 port
 	mkdir -p "$d"
 	apache_env "$d"
-	apache_conf "$d" "$(free_port)" >"$d/httpd.conf"
+	free_port port
+	apache_conf "$d" "$port" >"$d/httpd.conf"
 	check_exit "[$name] apache2 -t accepts Debian's config" 0 \
 		"${APACHE_ENV[@]}" "$APACHE" -t -f "$d/httpd.conf"
 	sed 's/^/# /' "$C_OUT" "$C_ERR"
@@ -358,7 +360,7 @@ NGINX=$(nginx_path) || hard_error "nginx is not installed"
 # block as printed, but for its listen line: a free loopback port. Sets
 # PORT and B.
 deb_site() {
-	PORT=$(free_port)
+	free_port PORT
 	B=http://127.0.0.1:$PORT
 	readme_block "$TOP_SRCDIR/contrib/nginx/README.md" deb-site |
 		sed "s/^\( *listen \)80;/\1127.0.0.1:$PORT;/" >"$1/site.conf"
