@@ -314,22 +314,37 @@ trap 'exit 129' HUP
 
 # ---------------------------------------------------------------- network
 
-# free_port VAR: set VAR to a TCP port on 127.0.0.1 that nothing
-# listens on right now, from a python3 one-liner binding port 0, taken
-# from a pool filled 8 at a time (python starts slowly on a busy
-# machine). Never in a command substitution: a subshell would take the
-# pool's first port without removing it here, and every later call
-# would get that port again.
+# free_port VAR: set VAR to a TCP port on 127.0.0.1 for a server this
+# script starts, taken from a pool filled 8 at a time by a python3
+# one-liner (python starts slowly on a busy machine). Each port is left
+# reserved: a connection to it is accepted and closed by its listening
+# end first, which leaves the port in TIME_WAIT for 60 s. Meanwhile the
+# kernel gives it to no bind(0), so no other test's free_port (nor a
+# server asking for any port, as upstream.py does) can take it before
+# this script's server binds it; and a connection to it is refused until
+# then. A server binding it by number with SO_REUSEADDR, as lighttpd,
+# nginx, Apache and sherve do, binds it at once. Never in a command
+# substitution: a subshell would take the pool's first port without
+# removing it here, and every later call would get that port again.
 T_PORTS=()
 free_port() {
 	local ports
 	[ $# -eq 1 ] || hard_error "free_port: usage: free_port VAR"
 	if [ "${#T_PORTS[@]}" -eq 0 ]; then
 		ports=$(python3 -c 'import socket
-ss = [socket.socket() for _ in range(8)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))') ||
+def reserve():
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    c = socket.create_connection(ls.getsockname())
+    a = ls.accept()[0]
+    a.close()  # closed first: this end, the port, goes to TIME_WAIT
+    c.close()
+    port = ls.getsockname()[1]
+    ls.close()
+    return port
+print(" ".join(str(reserve()) for _ in range(8)))') ||
 			hard_error "free_port: python3 failed"
 		read -r -a T_PORTS <<<"$ports"
 	fi
