@@ -142,7 +142,7 @@ expect_file_contains "status names the config file it read" "$C_OUT" \
 expect_file_contains "status shows the file's redirects-url" "$C_OUT" \
 	"configured      file://$T_TMP/map1.txt"
 
-free_port CLOSED
+closed_port CLOSED
 check_exit "refresh from an unreachable URL exits 1" 1 \
 	sherve --redirects-url "http://127.0.0.1:$CLOSED/x" --connect-timeout 2 refresh
 expect_eq "the map is kept after the failure" "$(list_sorted)" \

@@ -141,7 +141,7 @@ start_upstream --name up "$T_TMP/redirects.txt" --slow-seconds 30 \
 	--huge-bytes 20000000
 echo ok >"$T_TMP/up.mode"
 UP=$UP/redirects.txt
-free_port CLOSED_PORT
+closed_port CLOSED_PORT
 
 check_exit "refresh from the good upstream" 0 sv refresh --redirects-url "$UP"
 sv list >"$T_TMP/baseline" 2>&1

@@ -13,8 +13,8 @@
 #   - T_TMP, a private temp dir, and an EXIT trap that stops every process
 #     started with start_bg (and the processes those spawned), by PID, and
 #     removes T_TMP (KEEP_TMP=1 keeps it);
-#   - free_port, wait_http, wait_file, wait_path, alive, stop_pid,
-#     children_of, bin_path;
+#   - free_port, closed_port, wait_http, wait_file, wait_path, alive,
+#     stop_pid, children_of, bin_path;
 #   - start_upstream (the one fake upstream, upstream.py) and
 #     start_lighttpd / stop_lighttpd (the one way lighttpd is run);
 #     start_tries, the retry loop of every start_* of a web server;
@@ -350,6 +350,27 @@ print(" ".join(str(reserve()) for _ in range(8)))') ||
 	fi
 	printf -v "$1" '%s' "${T_PORTS[0]}"
 	T_PORTS=("${T_PORTS[@]:1}")
+}
+
+# closed_port VAR: set VAR to a TCP port on 127.0.0.1 where a connection
+# is refused for as long as this script runs: a python3 process (stopped
+# at exit) holds it bound without listening, so that no other process,
+# whatever it asks for, can bind it meanwhile. (A port from free_port is
+# meant for a server; one merely let go of could be taken by another
+# test's server, and the "closed port" would then answer.)
+closed_port() {
+	local f=$T_TMP/closed-$1.port
+	[ $# -eq 1 ] || hard_error "closed_port: usage: closed_port VAR"
+	rm -f "$f"
+	start_bg "$T_TMP/closed-$1.out" python3 -c 'import os, signal, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+signal.pause()' "$f"
+	wait_file "$f" 100 || hard_error "closed_port: python3 did not start"
+	printf -v "$1" '%s' "$(cat "$f")"
 }
 
 # ms_since START: milliseconds since an $EPOCHREALTIME value.

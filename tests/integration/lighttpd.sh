@@ -306,7 +306,7 @@ if start_lighttpd drop ENV_SHERVE_FORWARD_QUERY=drop \
 	stop_lighttpd
 fi
 
-free_port CLOSED
+closed_port CLOSED
 nbad=0
 for bad in "http://127.0.0.1:$CLOSED/x" 'gopher://x' 'not a url'; do
 	nbad=$((nbad + 1))

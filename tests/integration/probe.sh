@@ -37,7 +37,7 @@ start_upstream --name plain "$T_TMP/unused.txt" --hold-seconds 1 \
 	--slow-seconds 30
 U=$UP
 note "fake upstream on $U"
-free_port CLOSED
+closed_port CLOSED
 
 # ---------------------------------------------------------------- every kind
 

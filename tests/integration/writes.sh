@@ -79,7 +79,7 @@ sv list list
 sv lookup lookup foo
 sv status status
 sv check check "$T_TMP/map.txt"
-free_port CLOSED
+closed_port CLOSED
 printf 'x http://127.0.0.1:%s/x\n' "$CLOSED" >"$T_TMP/probe.txt"
 sv probe check --probe "$T_TMP/probe.txt"
 check "check --probe ran" grep -q '1 dead' "$T_TMP/probe.out"
