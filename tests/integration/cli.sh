@@ -197,7 +197,7 @@ up() {
 	curl -s -m 5 "$UP/-/$1" 2>/dev/null | tr -d '\n'
 }
 mode() {
-	printf '%s\n' "$1" >"$T_TMP/upstream.mode"
+	upstream_mode "$1"
 }
 
 mode ok

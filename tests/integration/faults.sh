@@ -139,7 +139,7 @@ start_upstream --name fx "$T_TMP/redirects.txt"
 FX=$UP/redirects.txt
 start_upstream --name up "$T_TMP/redirects.txt" --slow-seconds 30 \
 	--huge-bytes 20000000
-echo ok >"$T_TMP/up.mode"
+upstream_mode ok up
 UP=$UP/redirects.txt
 closed_port CLOSED_PORT
 
@@ -148,12 +148,13 @@ sv list >"$T_TMP/baseline" 2>&1
 expect_eq "the good map has 10 aliases" "$(grep -c . "$T_TMP/baseline")" 10
 N_FAULTS=0
 
-# fault DESC MODEFILE MODE URL REGEX [OPTION...]: one broken refresh.
+# fault DESC UPSTREAM MODE URL REGEX [OPTION...]: one broken refresh,
+# the upstream named UPSTREAM (up or fx; "" for none) in MODE.
 fault() {
-	local desc=$1 modefile=$2 mode=$3 url=$4 re=$5 t0 ms
+	local desc=$1 name=$2 mode=$3 url=$4 re=$5 t0 ms
 	shift 5
 	N_FAULTS=$((N_FAULTS + 1))
-	[ -z "$modefile" ] || echo "$mode" >"$modefile"
+	[ -z "$name" ] || upstream_mode "$mode" "$name"
 	t0=$(now_ms)
 	check_exit "$desc: refresh exits 1" 1 sv refresh --redirects-url "$url" "$@"
 	ms=$(($(now_ms) - t0))
@@ -178,29 +179,29 @@ fault() {
 		"$T_TMP/status" failed
 }
 
-fault "upstream 500" "$T_TMP/up.mode" 500 "$UP" 'status 500'
-fault "upstream hangs (fetch-timeout 2)" "$T_TMP/up.mode" slow "$UP" 'timeout|timed out'
-fault "upstream body over max-body (Content-Length)" "$T_TMP/up.mode" huge "$UP" 'max-body'
-fault "upstream garbage lines" "$T_TMP/up.mode" garbage "$UP" 'no valid line'
-echo ok >"$T_TMP/up.mode"
-fault "slow drip (fetch-timeout 2)" "$T_TMP/fx.mode" drip "$FX" 'timeout|timed out'
-fault "truncated body (Content-Length larger than sent)" "$T_TMP/fx.mode" truncated "$FX" 'partial'
-fault "endless body without Content-Length" "$T_TMP/fx.mode" stream "$FX" 'max-body' --max-body 1048576
-fault "binary body" "$T_TMP/fx.mode" binary "$FX" 'refused: a binary file, not a redirects file'
-fault "binary body with one valid line" "$T_TMP/fx.mode" onevalid "$FX" 'refused: a binary file'
-fault "empty body" "$T_TMP/fx.mode" empty "$FX" 'empty body'
-fault "redirect to file:///etc/passwd" "$T_TMP/fx.mode" redirfile "$FX" 'protocol'
-fault "redirect loop" "$T_TMP/fx.mode" redirloop "$FX" 'redirect'
-fault "connection reset without an answer" "$T_TMP/fx.mode" reset "$FX" 'nothing|reset|recv|empty reply'
+fault "upstream 500" up 500 "$UP" 'status 500'
+fault "upstream hangs (fetch-timeout 2)" up slow "$UP" 'timeout|timed out'
+fault "upstream body over max-body (Content-Length)" up huge "$UP" 'max-body'
+fault "upstream garbage lines" up garbage "$UP" 'no valid line'
+upstream_mode ok up
+fault "slow drip (fetch-timeout 2)" fx drip "$FX" 'timeout|timed out'
+fault "truncated body (Content-Length larger than sent)" fx truncated "$FX" 'partial'
+fault "endless body without Content-Length" fx stream "$FX" 'max-body' --max-body 1048576
+fault "binary body" fx binary "$FX" 'refused: a binary file, not a redirects file'
+fault "binary body with one valid line" fx onevalid "$FX" 'refused: a binary file'
+fault "empty body" fx empty "$FX" 'empty body'
+fault "redirect to file:///etc/passwd" fx redirfile "$FX" 'protocol'
+fault "redirect loop" fx redirloop "$FX" 'redirect'
+fault "connection reset without an answer" fx reset "$FX" 'nothing|reset|recv|empty reply'
 fault "closed port" "" - "http://127.0.0.1:$CLOSED_PORT/r.txt" "connect"
 note "$N_FAULTS upstream fault cases"
 
 # The responder while the upstream is down: known aliases still answer,
 # and a miss that triggers a fetch is not held longer than the timeout.
-echo 500 >"$T_TMP/up.mode"
+upstream_mode 500 up
 expect_eq "upstream 500: CGI /foo is still 301" \
 	"$(cgi /foo --state-dir "$ST" --webroot "$W" --redirects-url "$UP")" 301
-echo slow >"$T_TMP/up.mode"
+upstream_mode slow up
 t0=$(now_ms)
 expect_eq "upstream hanging: CGI miss /nope is 404" \
 	"$(cgi /nope --state-dir "$ST" --webroot "$W" --redirects-url "$UP" \
@@ -213,7 +214,7 @@ else
 fi
 expect_eq "upstream hanging: CGI /a.txt is 200" \
 	"$(cgi /a.txt --state-dir "$ST" --webroot "$W" --redirects-url "$UP")" 200
-echo ok >"$T_TMP/up.mode"
+upstream_mode ok up
 check_exit "refresh works again once the upstream is back" 0 \
 	sv refresh --redirects-url "$UP"
 

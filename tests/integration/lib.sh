@@ -15,7 +15,7 @@
 #     removes T_TMP (KEEP_TMP=1 keeps it);
 #   - free_port, closed_port, wait_http, wait_file, wait_path, alive,
 #     stop_pid, children_of, bin_path;
-#   - start_upstream (the one fake upstream, upstream.py) and
+#   - start_upstream (the one fake upstream, upstream.py), upstream_mode and
 #     start_lighttpd / stop_lighttpd (the one way lighttpd is run);
 #     start_tries, the retry loop of every start_* of a web server;
 #   - http / raw_http (one request, remembered for the expect_* checks);
@@ -424,6 +424,15 @@ start_upstream() {
 		hard_error "the fake upstream '$name' did not start"
 	UP_PORT=$(cat "$T_TMP/$name.port")
 	UP=$scheme://127.0.0.1:$UP_PORT
+}
+
+# upstream_mode MODE [N]: switch the upstream named N (default upstream)
+# to MODE. The file is replaced whole (renamed over): upstream.py reads
+# it on every request, and a file rewritten in place is empty for a
+# moment, which it reads as "ok", neither the old mode nor the new.
+upstream_mode() {
+	local f=$T_TMP/${2:-upstream}.mode
+	printf '%s\n' "$1" >"$f.tmp" && mv -f "$f.tmp" "$f"
 }
 
 # upstream_count: the requests for the file the upstream of $UP answered.

@@ -71,11 +71,10 @@ write_map() {
 }
 
 # The fake upstream (start_upstream): one for the whole script.
-UP_MODE=$T_TMP/upstream.mode
-echo ok >"$UP_MODE"
+upstream_mode ok
 up_get() { curl -s -m 5 "$UP/-/$1" 2>/dev/null; }
 up_count() { up_get count | tr -d '\n'; }
-up_mode() { echo "$1" >"$UP_MODE"; }
+up_mode() { upstream_mode "$1"; }
 
 # sv [SHERVE_NAME=VALUE...] ARGS...: the sherve CLI on the state dir of
 # the current instance ($SV_STATE), with the instance's settings.

@@ -51,7 +51,7 @@ SOCK=$SOCKDIR/sherve.sock
 STATE=$T_TMP/state
 CONF=$T_TMP/sherve.conf
 give_to_child "$SOCKDIR" "$STATE"
-up_mode() { echo "$1" >"$T_TMP/upstream.mode"; }
+up_mode() { upstream_mode "$1"; }
 # slow_fetches: how many fetches the upstream has held in slow mode.
 slow_fetches() { grep -c ' in mode slow$' "$T_TMP/upstream.log" || true; }
 up_last() { curl -s -m 5 "$UP/-/last" 2>/dev/null | head -n 1; }

@@ -36,7 +36,7 @@ lighttpd_path >/dev/null ||
 make_site
 ST=$T_TMP/state
 mkdir -p "$ST"
-echo ok >"$T_TMP/upstream.mode"
+upstream_mode ok
 start_upstream
 URL=$UP/redirects.txt
 
@@ -107,7 +107,7 @@ all_answer() {
 
 # ------------------------------------------------------------------ (a)
 note "(a) lighttpd, max-procs 4, upstream $UP"
-echo 500 >"$T_TMP/upstream.mode"
+upstream_mode 500
 start_lighttpd main MAX_PROCS=4 STATE_DIR="$ST" REDIRECTS_URL="$URL" \
 	ENV_SHERVE_HEALTH_PATH=/-/health ENV_SHERVE_REFRESH_INTERVAL=0 \
 	ENV_SHERVE_MISS_REFRESH_INTERVAL=86400 ||
@@ -115,7 +115,7 @@ start_lighttpd main MAX_PROCS=4 STATE_DIR="$ST" REDIRECTS_URL="$URL" \
 
 expect_health "no map" "$B/-/health" 503 "fail 0 0 false" \
 	'*no map is stored*'
-echo ok >"$T_TMP/upstream.mode"
+upstream_mode ok
 map_file foo=https://example.com/foo bar=https://example.com/bar
 check_exit "[A] refresh stores map A" 0 sv refresh
 expect_health "A" "$B/-/health" 200 "pass 1 2 false"
@@ -193,13 +193,13 @@ expect_eq "[health] not counted as redirects" \
 	"$redirects0"
 
 # The upstream fails: warn, and the error names no URL.
-echo 500 >"$T_TMP/upstream.mode"
+upstream_mode 500
 check_exit "[failed] refresh fails" 1 sv refresh
 expect_health "failed" "$B/-/health" 200 "warn 3 3 false" \
 	'*last refresh failed*|redirects-url: *'
 expect_eq "[failed] the health check hides the upstream URL" \
 	"$(grep -c "$UP" "$H_BODY")" 0
-echo ok >"$T_TMP/upstream.mode"
+upstream_mode ok
 
 # keep-versions: the oldest go, in the transaction that adds one.
 map_file foo=https://example.com/foo-d bar=https://example.com/bar
