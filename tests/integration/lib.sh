@@ -13,8 +13,8 @@
 #   - T_TMP, a private temp dir, and an EXIT trap that stops every process
 #     started with start_bg (and the processes those spawned), by PID, and
 #     removes T_TMP (KEEP_TMP=1 keeps it);
-#   - free_port, closed_port, wait_http, wait_file, wait_path, alive,
-#     stop_pid, children_of, bin_path;
+#   - free_port, closed_port, wait_http, wait_file, wait_path,
+#     wait_lines, alive, stop_pid, children_of, bin_path;
 #   - start_upstream (the one fake upstream, upstream.py), upstream_mode and
 #     start_lighttpd / stop_lighttpd (the one way lighttpd is run);
 #     start_tries, the retry loop of every start_* of a web server;
@@ -455,6 +455,20 @@ wait_path() {
 # wait_file FILE [TENTHS]: wait until FILE exists and is not empty.
 wait_file() {
 	wait_path -s "$1" "${2:-100}"
+}
+
+# wait_lines FILE STRING N [TENTHS]: wait until N lines of FILE hold
+# STRING (a fixed string), TENTHS tenths of a second at most (100): for
+# a line another process writes when it has done something (a log), so
+# that a check reads FILE once that has happened.
+wait_lines() {
+	local n=${4:-100}
+	while [ "$n" -gt 0 ]; do
+		[ "$(grep -cF -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
 }
 
 # wait_http URL [PID] [TENTHS]: wait until URL answers with any HTTP

@@ -264,7 +264,7 @@ expect_file_contains "(c) the master logged the reload" "$POOL_LOG" \
 before=$(sherve_workers "$M_PID" | sort)
 printf 'redirect-status = 999\n' >>"$CONF"
 kill -HUP "$M_PID"
-sleep 0.5
+wait_lines "$POOL_LOG" 'reload refused' 1
 expect_file_contains "(c) a broken config on SIGHUP is refused" "$POOL_LOG" \
 	'reload refused'
 expect_eq "(c) ... and the workers stay" "$(sherve_workers "$M_PID" | sort)" \
