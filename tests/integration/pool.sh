@@ -244,6 +244,14 @@ expect_eq "(c) the asset loop across the reload saw only 200" \
 	"$(codes_other "$T_TMP/load-c2" 200)" 0
 expect_eq "(c) the loops made all 400 requests" \
 	"$(cat "$T_TMP/load-c1" "$T_TMP/load-c2" | grep -c .)" 400
+# The old generation serves until the new one is ready, then drains (one
+# last answer on each kept connection): a 308 seen does not mean it is
+# gone. Wait until it is.
+gone=yes
+for p in $before; do
+	t_wait_gone "$p" 100 || gone="no: $p alive"
+done
+expect_eq "(c) the old workers are gone after the reload" "$gone" yes
 all308=yes
 for i in $(seq 1 10); do
 	code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$B/foo?after=$i")
