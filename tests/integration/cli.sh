@@ -276,7 +276,18 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 expect_eq "... and the detached refresh reached the upstream" "$(up count)" "$((n0 + 1))"
-sleep 3.5
+# Its fetch is held: it records the timeout (fetch-timeout 3) when it
+# ends. Wait for that, not for a time.
+D=$(detached_refresh "$S" | head -n 1)
+if [ -n "$D" ]; then
+	T_PIDS+=("$D")
+	t_wait_gone "$D" 200 ||
+		fail "... the detached refresh ends after its fetch-timeout (3 s)" \
+			"pid $D still running after 20 s"
+else
+	fail "... the detached refresh is running" \
+		"no '$SHERVE_BIN refresh --scheduled' for $S"
+fi
 check_exit "status after the detached refresh" 0 sherve status
 expect_file_contains "... records its failure" "$C_OUT" "Timeout"
 mode ok

@@ -426,6 +426,21 @@ start_upstream() {
 	UP=$scheme://127.0.0.1:$UP_PORT
 }
 
+# detached_refresh STATE_DIR: the PIDs of the `sherve refresh
+# --scheduled` processes of $SHERVE_BIN working on STATE_DIR (named in
+# their environment, as a CGI passes it on), one a line. Nobody's child
+# (a CGI left it behind): found by one pgrep, not a walk of /proc, which
+# takes seconds on a busy host.
+detached_refresh() {
+	local p exe
+	exe=$(readlink -f "$SHERVE_BIN")
+	for p in $(pgrep -x -f "$SHERVE_BIN refresh --scheduled"); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] || continue
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
+			grep -qxF "SHERVE_STATE_DIR=$1" && printf '%s\n' "$p"
+	done
+}
+
 # upstream_mode MODE [N]: switch the upstream named N (default upstream)
 # to MODE. The file is replaced whole (renamed over): upstream.py reads
 # it on every request, and a file rewritten in place is empty for a
@@ -458,14 +473,15 @@ wait_file() {
 }
 
 # wait_lines FILE STRING N [TENTHS]: wait until N lines of FILE hold
-# STRING (a fixed string), TENTHS tenths of a second at most (100): for
-# a line another process writes when it has done something (a log), so
-# that a check reads FILE once that has happened.
+# STRING (a fixed string), TENTHS tenths of a second at most (100),
+# looking every 20 ms: for a line another process writes when it has
+# done something (a log), so that a check reads FILE once that has
+# happened.
 wait_lines() {
-	local n=${4:-100}
+	local n=$((${4:-100} * 5))
 	while [ "$n" -gt 0 ]; do
 		[ "$(grep -cF -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
-		sleep 0.1
+		sleep 0.02
 		n=$((n - 1))
 	done
 	return 1

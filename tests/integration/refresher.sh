@@ -333,15 +333,10 @@ check_exit "[f] a CGI request with a refresh due exits 0" 0 \
 	env GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET REQUEST_URI=/ \
 	SHERVE_FETCH_TIMEOUT=20 "$SHERVE_BIN" --config "$CONF" \
 	--refresh-interval 1
-# Nobody's child: found by its command line (one pgrep a round, not a
-# walk of /proc, which takes seconds on a busy host), then its binary
-# and its state dir.
+# Nobody's child: found by its command line, binary and state dir.
 D=
 for _ in $(seq 1 100); do
-	for p in $(pgrep -x -f "$SHERVE_BIN refresh --scheduled"); do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$EXE" ] &&
-			environ_has "$p" "SHERVE_STATE_DIR=$STATE" && D=$p
-	done
+	D=$(detached_refresh "$STATE" | tail -n 1)
 	[ -n "$D" ] && break
 	sleep 0.1
 done
