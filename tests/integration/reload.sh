@@ -90,14 +90,16 @@ reload_case() {
 	local lp=$BG_PID
 	wait_exists "$dir/started" 100 || hard_error "[$l] the load did not start"
 	# One SIGHUP at a time: the master folds signals that arrive while
-	# it is still starting the last generation.
+	# it is still starting the last generation. So after each signal,
+	# wait until its reload is logged (a reload waits 5 s at most for
+	# its new workers, pool.c's POOL_READY_MS; the wait here 10 s).
 	for ((i = 1; i <= HUPS; i++)); do
 		kill -HUP "$M_PID"
-		for _ in $(seq 1 50); do
-			[ "$(grep -c '"serve: reloaded' "$dir/sherve.log")" -ge "$i" ] &&
-				break
-			sleep 0.02
-		done
+		if ! wait_lines "$dir/sherve.log" '"serve: reloaded' "$i" 100; then
+			fail "[$l] reload $i is done within 10 s" \
+				"$(grep -c '"serve: reloaded' "$dir/sherve.log") reloads logged"
+			break
+		fi
 		sleep 0.2
 	done
 	sleep 0.5
