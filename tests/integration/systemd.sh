@@ -147,6 +147,9 @@ expect_eq "the first connection execs sherve in place (same PID)" \
 	"$(readlink "/proc/$M_PID/exe")" "$(readlink -f "$SHERVE_BIN")"
 expect_eq "sherve serve runs the file's workers = 2" \
 	"$(sherve_workers "$M_PID" | wc -l | tr -d ' ')" 2
+# The master logs this once it has started its workers: seeing them is
+# no sign that the line is written yet.
+wait_lines "$T_TMP/activate.log" 'workers on systemd socket' 1
 expect_file_contains "sherve says it uses the systemd socket" \
 	"$T_TMP/activate.log" 'workers on systemd socket'
 check "the store was created in %S/sherve (the StateDirectory)" \
