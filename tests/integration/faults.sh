@@ -557,13 +557,13 @@ else
 		http "$B/a.txt"
 		expect_status "webroot present: /a.txt is 200" 200
 		# sherve holds the webroot open and checks it again once per
-		# clock tick (a few ms): wait past one after each swap.
+		# clock tick: wait_tick after each swap.
 		# A webroot that cannot be opened: the files may exist, so 503
 		# with Retry-After (a 404 is kept by clients and caches), and
 		# 5xx are expected here only.
 		n5xx=$T_5XX
 		mv "$W" "$W.away"
-		sleep 0.02
+		wait_tick
 		http "$B/a.txt"
 		expect_status "webroot renamed away: /a.txt is 503" 503
 		expect_header "webroot renamed away: ... with Retry-After" \
@@ -573,28 +573,30 @@ else
 		http "$B/foo"
 		expect_status "webroot renamed away: /foo still redirects" 301
 		printf 'not a dir\n' >"$W"
-		sleep 0.02
+		wait_tick
 		http "$B/a.txt"
 		expect_status "webroot replaced by a file: /a.txt is 503" 503
 		T_5XX=$n5xx
 		rm -f "$W"
 		mv "$W.away" "$W"
+		wait_tick
 		http "$B/a.txt"
 		expect_status "webroot back: /a.txt is 200 again" 200
 		expect_body_equals "webroot back: with its content" "A-TXT
 "
 		# A deploy by symlink flip is seen within a tick.
 		ln -sfn "$T_TMP/rel1" "$T_TMP/site"
-		sleep 0.02
+		wait_tick
 		http "$B/v.txt"
 		expect_body_equals "symlink flip to release 1 is served" "RELEASE-1
 "
 		ln -sfn "$T_TMP/rel2" "$T_TMP/site"
-		sleep 0.02
+		wait_tick
 		http "$B/v.txt"
 		expect_body_equals "symlink flip to release 2 is served within 20 ms" "RELEASE-2
 "
 		ln -sfn "$W" "$T_TMP/site"
+		wait_tick
 
 		# A file rewritten while it is fetched: by rename (a new inode;
 		# the open fd keeps the old one, so every answer is whole), then

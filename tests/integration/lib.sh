@@ -472,6 +472,15 @@ wait_file() {
 	wait_path -s "$1" "${2:-100}"
 }
 
+# wait_tick: let a tick of sherve's clock pass. sherve looks at its
+# webroot again at most once per tick of the coarse monotonic clock
+# (tick.h): a change made in the tick of its last look is seen at the
+# next one, not at once. That tick is the kernel's jiffy, 10 ms at most
+# (HZ=100; 4 ms at Debian's 250): 20 ms is two of them.
+wait_tick() {
+	sleep 0.02
+}
+
 # wait_lines FILE STRING N [TENTHS]: wait until N lines of FILE hold
 # STRING (a fixed string), TENTHS tenths of a second at most (100),
 # looking every 20 ms: for a line another process writes when it has

@@ -124,17 +124,23 @@ webroot_back() {
 		"$(lines "\"webroot: $W: recovered; serving assets again\"")" "$2"
 }
 
+# After each change, wait_tick: the worker looks at its webroot again
+# at the next tick of its clock.
 if [ -n "$MODES" ]; then
 	chmod 000 "$W"
+	wait_tick
 	webroot_down "mode 000" "Permission denied"
 	chmod 755 "$W"
+	wait_tick
 	webroot_back "mode 000" 1
 else
 	skip "a webroot of mode 000" "the worker runs as root"
 fi
 mv "$W" "$W.away"
+wait_tick
 webroot_down "renamed away" "No such file or directory"
 mv "$W.away" "$W"
+wait_tick
 webroot_back "renamed away" "$([ -n "$MODES" ] && echo 2 || echo 1)"
 expect_eq "no miss refresh for any of it (upstream fetches unchanged)" \
 	"$(upstream_count)" "$FETCHES"
