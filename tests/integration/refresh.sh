@@ -375,12 +375,15 @@ if start_lighttpd fail ENV_SHERVE_REFRESH_INTERVAL=0 \
 	# (e) failures. fail_case NAME BACKOFF ERROR [SHERVE_X=V...]: one
 	# `sherve refresh` that must fail with ERROR, keep the map and the
 	# responder, and set the next try BACKOFF seconds after the attempt.
+	# Sets FC_MS, the time the refresh took.
 	nfail=0
 	fail_case() {
-		local name=$1 backoff=$2 want=$3 att due
+		local name=$1 backoff=$2 want=$3 att due t0
 		shift 3
 		nfail=$((nfail + 1))
+		t0=$EPOCHREALTIME
 		check_exit "[e:$name] sherve refresh exits 1" 1 sv "$@" refresh
+		FC_MS=$(ms_since "$t0")
 		expect_file_contains "[e:$name] stderr says why" "$C_ERR" "$want"
 		sv list >"$T_TMP/list.now" 2>&1
 		check "[e:$name] the stored map is kept" \
@@ -405,9 +408,8 @@ if start_lighttpd fail ENV_SHERVE_REFRESH_INTERVAL=0 \
 	up_mode 500
 	fail_case 500 20 'HTTP status 500'
 	up_mode slow
-	t0=$EPOCHREALTIME
 	fail_case timeout 40 'Timeout was reached' SHERVE_FETCH_TIMEOUT=2
-	ms=$(ms_since "$t0")
+	ms=$FC_MS
 	if [ "$ms" -ge 1500 ] && [ "$ms" -lt 4000 ]; then
 		pass "[e:timeout] fetch-timeout 2 gave up after about 2 s"
 	else
