@@ -297,8 +297,15 @@ def serve_mode(tmp, env):
         check((a, b) == ("301", "404"), "serve: options win over "
               "SHERVE_*; base-path; other sherve settings ignored", (a, b))
         c.close()
-        kids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(p.pid)],
-                              capture_output=True, text=True).stdout.split()
+        # One worker answered; the master may not have forked the other
+        # yet: wait for it (10 s at most) before counting.
+        for _ in range(200):
+            kids = subprocess.run(["ps", "-o", "pid=", "--ppid",
+                                   str(p.pid)], capture_output=True,
+                                  text=True).stdout.split()
+            if len(kids) >= 2:
+                break
+            time.sleep(0.05)
         check(len(kids) == 2, "serve: --workers 2 makes 2 workers", kids)
     finally:
         p.send_signal(signal.SIGTERM)
