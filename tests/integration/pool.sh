@@ -142,21 +142,27 @@ fi
 
 tnote "(a) kill -9 of a worker under load"
 before=$(sherve_workers "$M_PID" | sort)
-load_loop a1 1000 "$B/foo"
+# Loops far longer than the test needs (at most 20000 requests each, and
+# stopped below): however the host schedules this script, the kill
+# lands while both still run, and enough load follows it.
+load_loop a1 20000 "$B/foo"
 A1=$L_PID
-load_loop a2 1000 "$B/style.css"
+load_loop a2 20000 "$B/style.css"
 A2=$L_PID
+# load_answers: the answers both loops have had so far.
+load_answers() {
+	cat "$T_TMP/load-a1.raw" "$T_TMP/load-a2.raw" 2>/dev/null | grep -ac '^CODE:'
+}
 # Kill the first worker once the load is under way: after 100 answers in
 # all, counted over both loops (on a loaded machine one loop can run far
-# ahead of the other; waiting for one of them let the other finish first).
+# ahead of the other).
 deadline=$(($(date +%s) + 30))
-while [ "$(cat "$T_TMP/load-a1.raw" "$T_TMP/load-a2.raw" 2>/dev/null |
-	grep -ac '^CODE:')" -lt 100 ] && [ "$(date +%s)" -lt "$deadline" ]; do
+while [ "$(load_answers)" -lt 100 ] && [ "$(date +%s)" -lt "$deadline" ]; do
 	sleep 0.02
 done
 victim=$(printf '%s\n' "$before" | head -n 1)
 kill -KILL "$victim"
-at_kill=$(cat "$T_TMP/load-a1.raw" "$T_TMP/load-a2.raw" | grep -ac '^CODE:')
+at_kill=$(load_answers)
 if alive "$A1" && alive "$A2"; then
 	pass "(a) the worker was killed during the load"
 else
@@ -184,10 +190,18 @@ else
 fi
 expect_file_contains "(a) the master logged the death" "$POOL_LOG" \
 	"worker $victim killed by signal 9"
-if t_wait_gone "$A1" 300 && t_wait_gone "$A2" 300; then
-	pass "(a) the load loops finished"
+# 1000 answers after the kill (60 s at most), then the loops are stopped:
+# a request cut by the stop leaves no code, so none is counted failed.
+deadline=$(($(date +%s) + 60))
+while [ "$(load_answers)" -lt $((at_kill + 1000)) ] && alive "$A1" &&
+	[ "$(date +%s)" -lt "$deadline" ]; do
+	sleep 0.1
+done
+kill -TERM "$A1" "$A2" 2>/dev/null
+if t_wait_gone "$A1" 100 && t_wait_gone "$A2" 100; then
+	pass "(a) the load loops stopped"
 else
-	fail "(a) the load loops finished" "still running after 30 s"
+	fail "(a) the load loops stopped" "still running 10 s after SIGTERM"
 fi
 wait "$A1" "$A2" 2>/dev/null
 load_codes a1
@@ -195,11 +209,11 @@ load_codes a2
 total=$(cat "$T_TMP/load-a1" "$T_TMP/load-a2" | grep -c .)
 failed=$(($(codes_other "$T_TMP/load-a1" 301) + $(codes_other "$T_TMP/load-a2" 200)))
 tnote "(a) $total requests, $failed failed"
-expect_eq "(a) all 2000 requests were made" "$total" 2000
-if [ "$at_kill" -lt 1500 ]; then
-	pass "(a) most of the load came after the kill ($at_kill before)"
+if [ "$total" -ge $((at_kill + 1000)) ]; then
+	pass "(a) 1000 requests or more were answered after the kill ($((total - at_kill)))"
 else
-	fail "(a) most of the load came after the kill" "$at_kill of 2000 before"
+	fail "(a) 1000 requests or more were answered after the kill" \
+		"$((total - at_kill)) in 60 s"
 fi
 if [ "$failed" -le 2 ]; then
 	pass "(a) at most the in-flight requests failed ($failed <= 2)"
