@@ -414,7 +414,6 @@ print_next(const struct conf *c, const struct refresh_state *st)
 	print_epoch("next due", due);
 }
 
-/* The refresh bookkeeping (one read of the state). */
 /* store_versions_list() callback: keep the current version, then stop. */
 static int
 take_current(void *ctx, const struct store_version *v)
@@ -458,6 +457,7 @@ print_version(struct store *s, const char *fallback)
 	free(v);
 }
 
+/* The refresh bookkeeping (one read of the state). */
 static void
 print_state(const struct conf *c, struct store *s)
 {
